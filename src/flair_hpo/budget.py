@@ -1,0 +1,50 @@
+"""How much search is left: trials for RUNS and GENERATIONS, wall time for TIME_IN_H.
+
+Budgets count what the study has done, in every session and every worker: a resumed search continues
+where it stopped. Failed trials count; interrupted trials that were queued again count once, as their retry.
+A time budget is the study's total wall time; sessions that overlap (parallel workers) count once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from flair_hpo import parameters as p
+from flair_hpo.history import History
+
+
+@dataclass
+class BudgetState:
+    """The budget of one session of a search."""
+
+    kind: p.Budget
+    runs: int | None
+    deadline: float | None
+    population_size: int | None = None
+
+    @classmethod
+    def start(
+        cls, kind: p.Budget, amount: float, runs: int | None, used_seconds: float, population_size: int | None = None
+    ) -> BudgetState:
+        """The budget of a session starting now, after ``used_seconds`` spent by earlier sessions."""
+        deadline = time.time() + amount * 3600 - used_seconds if kind is p.Budget.TIME_IN_H else None
+        return cls(kind, runs, deadline, population_size)
+
+    def allows_new_trial(self, history: History) -> bool:
+        """Whether another trial may start now."""
+        if self.deadline is not None:
+            return time.time() < self.deadline
+        return len(history.counted()) < self.runs
+
+    def left(self, history: History) -> str:
+        """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""
+        if self.deadline is not None:
+            seconds = max(0, int(self.deadline - time.time()))
+            return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d} left"
+        done = len(history.counted())
+        text = f"{max(0, self.runs - done)} of {self.runs} runs left"
+        if self.kind is p.Budget.GENERATIONS and self.population_size:
+            generation = max(0, done - 1) // self.population_size + 1
+            text += f" (generation {generation} of {self.runs // self.population_size})"
+        return text

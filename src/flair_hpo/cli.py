@@ -1,0 +1,108 @@
+"""The ``flair-hpo`` command.
+
+::
+
+    flair-hpo run CONFIG.yaml                 # run (or resume) the search a YAML file describes
+    flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
+    flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
+
+Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flair_hpo.errors import ConfigError, InputError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flair_hpo.orchestrator import Orchestrator
+    from flair_hpo.run_config import load_run_config
+
+    config = load_run_config(args.config)
+    base_path = Path(args.base_path) if args.base_path else config.base_path
+    corpus = config.load_corpus()
+    result = Orchestrator(
+        corpus,
+        base_path,
+        config.search_space,
+        config.search_strategy,
+        storage=config.storage,
+        study_name=config.study_name,
+    ).optimize()
+    print(result)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from flair_hpo.results import BEST_CONFIGURATION
+    from flair_hpo.study_view import leaderboard_table, open_for_reading
+
+    base_path = Path(args.base_path)
+    view = open_for_reading(base_path, args.storage, args.study)
+    print(leaderboard_table(view))
+    best = base_path / BEST_CONFIGURATION
+    if best.exists():
+        print(f"\n{best}:\n")
+        print(best.read_text(encoding="utf-8"))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from flair_hpo.configuration import Configuration
+    from flair_hpo.run_config import load_run_config
+
+    configuration = Configuration.load(args.configuration)
+    corpus = load_run_config(args.corpus_from).load_corpus()
+    base_path = Path(args.base_path)
+    if base_path.exists() and any(base_path.iterdir()):
+        raise ConfigError(f"--base-path {base_path} is not empty; give a new folder")
+    configuration.train(corpus, base_path)
+    print(f"Model saved to {base_path / 'best-model.pt'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run or resume the search described by a YAML file")
+    run.add_argument("config", help="the search's YAML file")
+    run.add_argument("--base-path", help="overrides base_path of the YAML file")
+    run.set_defaults(handler=_run)
+
+    show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
+    show.add_argument("base_path", help="the search's base_path")
+    show.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
+    show.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+    show.set_defaults(handler=_show)
+
+    train = commands.add_parser("train", help="train a configuration (e.g. best-configuration.yaml) again")
+    train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")
+    train.add_argument("--corpus-from", required=True, help="a run YAML file whose corpus to train on")
+    train.add_argument("--base-path", required=True, help="a new folder for the model")
+    train.set_defaults(handler=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\nflair-hpo: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InputError as error:
+        print(f"flair-hpo: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

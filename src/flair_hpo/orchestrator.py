@@ -1,0 +1,372 @@
+"""The orchestrator: trains the configurations a strategy proposes until the budget is spent.
+
+Data flows one way: the search space defines the configurations, the strategy proposes one (as the
+study's sampler), :mod:`flair_hpo.trial_runner` builds and trains the Flair model and scores it on dev,
+the score goes to the Optuna study, and :mod:`flair_hpo.results` writes what a person reads.
+
+Example::
+
+    from flair_hpo import orchestrator
+
+    result = orchestrator.Orchestrator(
+        corpus=corpus, base_path="hyperopt/trec6", search_space=search_space, search_strategy=search_strategy
+    ).optimize()
+    print(result.best_configuration, result.model_path)
+
+Calling :meth:`Orchestrator.optimize` again on the same ``base_path`` resumes the search: finished trials
+are kept, a trial that was interrupted is trained again, and the budget counts what is already done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import logging
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from flair_hpo.budget import BudgetState
+from flair_hpo.configuration import Configuration
+from flair_hpo.corpus_checks import check_corpus, corpus_fingerprint, label_dictionary
+from flair_hpo.errors import InputError
+from flair_hpo.history import SKIPPED, TrialRecord
+from flair_hpo.progress import ProgressDisplay
+from flair_hpo.results import (
+    BEST_CONFIGURATION,
+    BEST_MODEL,
+    LEADERBOARD,
+    OptimizationResult,
+    leaderboard_rows,
+    locked,
+    save_model,
+    write_best_configuration,
+    write_leaderboard,
+)
+from flair_hpo.scoring import Objective
+from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
+from flair_hpo.search_strategies import SearchStrategy, nothing_left
+from flair_hpo.trial_runner import train_configuration
+from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage
+
+log = logging.getLogger("flair_hpo")
+
+LOG_FILE = "flair-hpo.log"
+TRIALS_DIR = "trials"
+_TEST_SCORE = "flair_hpo:test_score"
+# Files that mark a folder as a flair-hpo base_path (a study may also live in an external storage).
+_MARKERS = (JOURNAL_FILE, LOG_FILE)
+
+
+class Orchestrator:
+    """Runs a search on a corpus.
+
+    Args:
+        corpus: a Flair corpus with train and dev splits (and test, for the final score).
+        base_path: folder for the study, the best model, the leaderboard and the log.
+        search_space: a complete :class:`~flair_hpo.search_spaces.SearchSpace`.
+        search_strategy: a :class:`~flair_hpo.search_strategies.SearchStrategy`.
+        storage: an Optuna storage URL or object; by default a journal file in ``base_path``.
+        study_name: the study's name in the storage.
+
+    Everything is checked here, before anything is trained or written: a bad search space, strategy,
+    corpus, label type or ``base_path`` raises an error that says what to change.
+    """
+
+    def __init__(
+        self,
+        corpus: Any,
+        base_path: str | Path,
+        search_space: SearchSpace,
+        search_strategy: SearchStrategy,
+        storage: str | BaseStorage | None = None,
+        study_name: str = DEFAULT_STUDY_NAME,
+    ) -> None:
+        if not isinstance(search_space, SearchSpace):
+            raise SearchSpaceError(f"search_space must be a SearchSpace, not {type(search_space).__name__}")
+        if not isinstance(search_strategy, SearchStrategy):
+            raise SearchSpaceError(
+                f"search_strategy must be GridSearch, RandomSearch or EvolutionarySearch, not {search_strategy!r}"
+            )
+        if search_strategy.search_space not in (None, search_space):
+            raise SearchSpaceError("the search strategy was made for a different search space")
+        search_strategy.make_configurations(search_space)
+        if not isinstance(study_name, str) or not study_name:
+            raise InputError(f"study_name must be a non-empty string, not {study_name!r}")
+        self.base_path = Path(base_path)
+        if self.base_path.exists() and not self.base_path.is_dir():
+            raise InputError(f"base_path {self.base_path} is a file; give a folder")
+        self.corpus = corpus
+        self.search_space = search_space
+        self.search_strategy = search_strategy
+        self.storage = storage
+        self.study_name = study_name
+        self.label_type = check_corpus(corpus, search_space)
+        self.objective = Objective.of(search_space)
+
+    # ----------------------------------------------------------------------------------- public
+    def optimize(self) -> OptimizationResult:
+        """Train configurations until the budget is spent; return the best one and where its model is."""
+        self._prepare_base_path()
+        with self._quiet_console():
+            store = TrialStore.open(
+                open_storage(self.storage, self.base_path),
+                self.study_name,
+                self.search_space,
+                self.search_strategy,
+                self.label_type,
+                corpus_fingerprint(self.corpus, self.label_type),
+            )
+            with self._log_file():
+                return self._run(store)
+
+    def _run(self, store: TrialStore) -> OptimizationResult:
+        log.info("%s study '%s' in %s", "created" if store.created else "resuming", self.study_name, self.base_path)
+        for number in store.requeue_interrupted():
+            log.info("trial %d was interrupted; its configuration is queued again", number)
+        self._search(store)
+        result = self._finish(store)
+        log.info("%s", result)
+        return result
+
+    # ---------------------------------------------------------------------------------- search
+    def _search(self, store: TrialStore) -> None:
+        session, session_start = uuid.uuid4().hex, time.time()
+        kind, amount = self.search_space.budget
+        budget = BudgetState.start(
+            kind,
+            amount,
+            self.search_strategy.budget_runs(),
+            store.time_used(),
+            getattr(self.search_strategy, "population_size", None),
+        )
+        progress = ProgressDisplay(self.objective.name, self.search_space.max_epochs, store.history, budget.left)
+        labels_dictionary = label_dictionary(self.corpus, self.label_type)
+        try:
+            while True:
+                history = store.history()
+                if not budget.allows_new_trial(history):
+                    log.info("the budget is spent")
+                    break
+                if not self.search_strategy.has_remaining(history):
+                    log.info("every configuration of the search space has been tried")
+                    break
+                if not self._run_trial(store, budget, progress, labels_dictionary):
+                    break
+                store.record_session(session, session_start, time.time())
+        finally:
+            store.record_session(session, session_start, time.time())
+
+    def _run_trial(self, store: TrialStore, budget: BudgetState, progress: ProgressDisplay, labels: Any) -> bool:
+        """Train one trial; False when the strategy had nothing left to propose."""
+        trial = store.study.ask()
+        if nothing_left(store.study, trial):
+            store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
+            store.study.tell(trial, state=TrialState.FAIL)
+            return False
+        store.claim(trial)
+        configuration = Configuration.from_labels(self.search_space, self.search_space.suggest(trial), self.label_type)
+        progress.trial_started(trial.number, configuration.labels)
+        started = time.time()
+
+        def on_epoch(epoch: int, value: float) -> None:
+            trial.report(value, epoch)
+            progress.epoch_finished(trial.number, epoch, value)
+
+        try:
+            outcome = train_configuration(
+                configuration,
+                self.corpus,
+                labels,
+                self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
+                self.objective,
+                on_epoch=on_epoch,
+                deadline=budget.deadline,
+                seed=self._training_seed(configuration),
+            )
+        except KeyboardInterrupt:
+            store.requeue(trial.number, "interrupted by the user")
+            raise
+        except Exception as error:  # a failed configuration is recorded; the search goes on
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            trial.set_user_attr("duration_s", time.time() - started)
+            store.study.tell(trial, state=TrialState.FAIL)
+            progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
+            log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
+            self._free_memory()
+            self._write_leaderboard(store)
+            return True
+        for key, value in {
+            "dev_score": outcome.dev_score,
+            "dev_loss": outcome.dev_loss,
+            "epochs": outcome.epochs,
+            "best_epoch": outcome.best_epoch,
+            "duration_s": time.time() - started,
+            "stopped_by_time_budget": outcome.stopped_by_deadline,
+        }.items():
+            trial.set_user_attr(key, value)
+        store.study.tell(trial, outcome.value)
+        progress.trial_finished(
+            trial.number,
+            "complete",
+            f"{self.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}) "
+            f"in {time.time() - started:.1f} s",
+        )
+        self._keep_if_best(store, trial.number, outcome.model, configuration)
+        del outcome
+        self._free_memory()
+        self._write_leaderboard(store)
+        return True
+
+    def _training_seed(self, configuration: Configuration) -> int:
+        """The same configuration trains with the same seed, so its result can be reproduced."""
+        text = f"{self.search_strategy.seed}:{sorted(configuration.labels.items())}"
+        return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+    # --------------------------------------------------------------------------------- results
+    def _keep_if_best(self, store: TrialStore, number: int, model: Any, configuration: Configuration) -> None:
+        """Write the model and its configuration if trial ``number`` is the best of the study."""
+        with locked(self.base_path):
+            best = store.history().best()
+            if best is None or best.number != number:
+                return
+            save_model(model, self.base_path / BEST_MODEL)
+            write_best_configuration(self.base_path / BEST_CONFIGURATION, configuration, best, self.objective, None)
+            log.info("trial %d is the best so far; its model is in %s", number, self.base_path / BEST_MODEL)
+
+    def _write_leaderboard(self, store: TrialStore) -> None:
+        rows = leaderboard_rows(store.history(), self.search_space, self.objective)
+        with locked(self.base_path):
+            write_leaderboard(self.base_path / LEADERBOARD, rows)
+
+    def _finish(self, store: TrialStore) -> OptimizationResult:
+        """Make sure best-model.pt is the best trial's, score it once on test, write the final files."""
+        self._write_leaderboard(store)
+        history = store.history()
+        best = history.best()
+        counts = {
+            status: sum(r.status == status for r in history.records) for status in ("complete", "failed", "pruned")
+        }
+        if best is None:
+            return OptimizationResult(
+                {}, self.objective.name, None, None, None, None, None, self.base_path / LEADERBOARD, counts
+            )
+        configuration = Configuration.from_labels(self.search_space, best.labels, self.label_type)
+        self._restore_best_model(best, configuration)
+        test_score = self._test_score(store, best, configuration)
+        with locked(self.base_path):
+            write_best_configuration(
+                self.base_path / BEST_CONFIGURATION, configuration, best, self.objective, test_score
+            )
+        return OptimizationResult(
+            best_configuration=dict(best.labels),
+            objective=self.objective.name,
+            dev_score=best.value,
+            test_score=test_score,
+            best_trial=best.number,
+            model_path=self.base_path / BEST_MODEL,
+            configuration_path=self.base_path / BEST_CONFIGURATION,
+            leaderboard_path=self.base_path / LEADERBOARD,
+            trials=counts,
+        )
+
+    def _restore_best_model(self, best: TrialRecord, configuration: Configuration) -> None:
+        """Retrain the best configuration if a crash lost its weights (its seed reproduces them)."""
+        import yaml
+
+        path = self.base_path / BEST_CONFIGURATION
+        saved = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        if saved and saved["result"]["trial"] == best.number and (self.base_path / BEST_MODEL).exists():
+            return
+        log.warning("the weights of the best trial %d are missing (a crash?); training it again", best.number)
+        outcome = train_configuration(
+            configuration,
+            self.corpus,
+            label_dictionary(self.corpus, self.label_type),
+            self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
+            self.objective,
+            seed=self._training_seed(configuration),
+        )
+        with locked(self.base_path):
+            save_model(outcome.model, self.base_path / BEST_MODEL)
+
+    def _test_score(self, store: TrialStore, best: TrialRecord, configuration: Configuration) -> float | None:
+        """The best model's score on the test split, computed once per best trial."""
+        if self.corpus.test is None or len(self.corpus.test) == 0:
+            return None
+        cached = store.get(_TEST_SCORE)
+        if cached and cached["trial"] == best.number:
+            return cached["score"]
+        from flair.models import SequenceTagger, TextClassifier
+
+        model_class = TextClassifier if configuration.document_embeddings else SequenceTagger
+        model = model_class.load(self.base_path / BEST_MODEL)
+        score = self.objective.test_score(model, configuration, self.corpus.test)
+        store.set(_TEST_SCORE, {"trial": best.number, "score": score})
+        del model
+        self._free_memory()
+        return score
+
+    # ------------------------------------------------------------------------------ plumbing
+    def _prepare_base_path(self) -> None:
+        """Create base_path; refuse a folder that holds something other than a flair-hpo search."""
+        foreign = not any((self.base_path / marker).exists() for marker in _MARKERS)
+        if self.base_path.is_dir() and any(self.base_path.iterdir()) and foreign:
+            raise InputError(
+                f"base_path {self.base_path} is a folder with other files in it; give a new or empty "
+                "folder (or one of an earlier flair-hpo search to resume it)"
+            )
+        self.base_path.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def _quiet_console(self) -> Iterator[None]:
+        """Show flair-hpo's progress lines only: Flair's console log, its progress bars and Optuna's
+        messages are quieted during a search (each trial's training.log keeps Flair's full log)."""
+        from flair.file_utils import Tqdm
+
+        flair_console = [h for h in logging.getLogger("flair").handlers if not isinstance(h, logging.FileHandler)]
+        levels = [h.level for h in flair_console]
+        optuna_verbosity = optuna.logging.get_verbosity()
+        progress_bar = Tqdm.tqdm
+        for h in flair_console:
+            h.setLevel(logging.WARNING)
+        optuna.logging.set_verbosity(logging.WARNING)
+        Tqdm.tqdm = staticmethod(lambda *args, **kwargs: progress_bar(*args, **{**kwargs, "disable": True}))
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*GradScaler.*", category=FutureWarning)
+                yield
+        finally:
+            Tqdm.tqdm = staticmethod(progress_bar)
+            for h, level in zip(flair_console, levels, strict=True):
+                h.setLevel(level)
+            optuna.logging.set_verbosity(optuna_verbosity)
+
+    @contextlib.contextmanager
+    def _log_file(self) -> Iterator[None]:
+        """Copy flair-hpo's log lines to base_path/flair-hpo.log."""
+        handler = logging.FileHandler(self.base_path / LOG_FILE, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setLevel(logging.DEBUG)
+        log.addHandler(handler)
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+
+    @staticmethod
+    def _free_memory() -> None:
+        import torch
+
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

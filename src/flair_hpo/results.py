@@ -1,0 +1,160 @@
+"""Where results are written: the leaderboard, the best configuration and the best model.
+
+Everything is written atomically (a temporary file, then a rename), so a crash leaves the previous
+complete version. Files in ``base_path``:
+
+* ``best-model.pt`` -- the weights of the best trial (only that trial's; a better trial replaces them);
+* ``best-configuration.yaml`` -- its configuration and scores, loadable with :meth:`Configuration.load`;
+* ``leaderboard.csv`` -- every trial, ranked, with its parameters, dev score, epochs, time and status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flair_hpo.configuration import Configuration
+from flair_hpo.history import History, TrialRecord
+from flair_hpo.scoring import Objective
+from flair_hpo.search_spaces import SearchSpace
+
+BEST_MODEL = "best-model.pt"
+BEST_CONFIGURATION = "best-configuration.yaml"
+LEADERBOARD = "leaderboard.csv"
+_LOCK = ".flair-hpo.lock"
+
+_STATUS_ORDER = {"complete": 0, "pruned": 1, "running": 2, "failed": 3, "interrupted": 4}
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` and move ``tmp`` onto ``path`` only once it is complete."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def locked(base_path: Path) -> Iterator[None]:
+    """Serialize result writing between the workers of one machine."""
+    with open(base_path / _LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ranked(history: History) -> list[TrialRecord]:
+    """Trials for the leaderboard: completed ones best first, then pruned, running, failed."""
+    shown = [r for r in history.records if r.status in _STATUS_ORDER]
+    sign = 1 if history.minimize else -1
+
+    def order(record: TrialRecord) -> tuple:
+        value = record.value if record.value is not None else 0.0
+        return (_STATUS_ORDER[record.status], sign * value, record.number)
+
+    return sorted(shown, key=order)
+
+
+def leaderboard_rows(history: History, space: SearchSpace, objective: Objective) -> list[dict[str, Any]]:
+    """The leaderboard as rows of readable values."""
+    rows = []
+    for rank, record in enumerate(ranked(history), start=1):
+        attrs = record.user_attrs
+        row: dict[str, Any] = {
+            "rank": rank if record.status == "complete" else "",
+            "trial": record.number,
+            "status": record.status,
+            objective.name: _number(record.value),
+            f"dev {objective.evaluation_metric.value}": _number(attrs.get("dev_score")),
+            "dev loss": _number(attrs.get("dev_loss")),
+            "epochs": attrs.get("epochs", ""),
+            "best epoch": attrs.get("best_epoch", ""),
+            "seconds": _number(attrs.get("duration_s"), 1),
+        }
+        row.update({d.name: record.labels.get(d.name, "") for d in space.dimensions})
+        row["error"] = attrs.get("error", "")
+        rows.append(row)
+    return rows
+
+
+def _number(value: Any, digits: int = 4) -> Any:
+    return "" if value is None else round(float(value), digits)
+
+
+def write_leaderboard(path: Path, rows: list[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_best_configuration(
+    path: Path, configuration: Configuration, record: TrialRecord, objective: Objective, test_score: float | None
+) -> None:
+    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`) and its scores."""
+    result = {
+        "trial": record.number,
+        objective.name: record.value,
+        f"dev {objective.evaluation_metric.value}": record.user_attrs.get("dev_score"),
+        "dev loss": record.user_attrs.get("dev_loss"),
+        "epochs": record.user_attrs.get("epochs"),
+        "model": BEST_MODEL,
+    }
+    if test_score is not None:
+        result[f"test {objective.evaluation_metric.value}"] = test_score
+    text = (
+        "# The best configuration flair-hpo found. Train it again with:\n"
+        "#   Configuration.load('best-configuration.yaml').train(corpus, 'retrained/')\n"
+        + yaml.safe_dump({"configuration": configuration.to_dict(), "result": result}, sort_keys=False)
+    )
+    atomic_write_text(path, text)
+
+
+def save_model(model: Any, path: Path) -> None:
+    atomic_write(path, lambda tmp: model.save(tmp))
+
+
+@dataclass
+class OptimizationResult:
+    """What :meth:`Orchestrator.optimize` hands back."""
+
+    best_configuration: dict[str, Any]
+    objective: str
+    dev_score: float | None
+    test_score: float | None
+    best_trial: int | None
+    model_path: Path | None
+    configuration_path: Path | None
+    leaderboard_path: Path
+    trials: dict[str, int]
+
+    def __str__(self) -> str:
+        if self.best_trial is None:
+            return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
+        parameters = "\n".join(f"  {name}: {value}" for name, value in self.best_configuration.items())
+        test = "" if self.test_score is None else f", test {self.test_score:.4f}"
+        return (
+            f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
+            f"{parameters}\n"
+            f"Best model: {self.model_path}\n"
+            f"Leaderboard: {self.leaderboard_path}"
+        )

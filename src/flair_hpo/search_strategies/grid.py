@@ -1,0 +1,44 @@
+"""Grid search: every configuration of an all-options space, each exactly once."""
+
+from __future__ import annotations
+
+import random
+
+import optuna
+
+from flair_hpo.dimensions import Label
+from flair_hpo.history import History
+from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
+from flair_hpo.search_strategies.base import SearchStrategy
+
+
+class GridSearch(SearchStrategy):
+    """Trains every combination of options, in order; each document-embedding branch is its own product.
+
+    The grid is put into the study's queue when the study is created, and Optuna hands each queued
+    configuration to exactly one worker. A budget smaller than the grid trains its first points.
+
+    Example::
+
+        search_strategy = search_strategies.GridSearch()
+        search_strategy.make_configurations(search_space)
+    """
+
+    def _check(self, search_space: SearchSpace) -> None:
+        super()._check(search_space)
+        ranges = search_space.ranges()
+        if ranges:
+            raise SearchSpaceError(
+                f"GridSearch needs a list of options for every parameter, but {', '.join(ranges)} "
+                "is a range; give options=[...] or use RandomSearch / EvolutionarySearch"
+            )
+
+    def start(self, study: optuna.Study) -> None:
+        for labels in self.space.grid():
+            study.enqueue_trial(labels)
+
+    def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
+        return None  # every grid point is queued at the start
+
+    def has_remaining(self, history: History) -> bool:
+        return bool(history.waiting())

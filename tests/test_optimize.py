@@ -1,0 +1,321 @@
+"""Integration tests: real Flair models trained on TREC_6 and WNUT_17 with tiny budgets."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import flair_hpo.parameters as parameter
+from flair_hpo import Configuration, orchestrator, search_spaces, search_strategies
+from flair_hpo.corpus_checks import CorpusError
+from flair_hpo.errors import InputError
+from flair_hpo.progress import ProgressDisplay
+from flair_hpo.study_view import open_for_reading
+from flair_hpo.trial_store import StudyMismatchError
+
+from .searches import small_trec_search
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[1]
+
+
+def leaderboard(base_path: Path) -> list[dict[str, str]]:
+    with open(base_path / "leaderboard.csv", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def spy_on_evaluations(monkeypatch, corpus) -> list[str]:
+    """Record which split every Flair evaluation runs on."""
+    import flair.nn
+
+    seen: list[str] = []
+    original = flair.nn.Classifier.evaluate
+
+    def evaluate(self, data_points, *args, **kwargs):
+        split = "test" if data_points is corpus.test else "dev" if data_points is corpus.dev else "other"
+        seen.append(split)
+        return original(self, data_points, *args, **kwargs)
+
+    monkeypatch.setattr(flair.nn.Classifier, "evaluate", evaluate)
+    return seen
+
+
+def test_tutorial_on_trec6_with_three_document_embedding_classes(
+    trec_corpus, trec_vectors, minilm_path, tmp_path, monkeypatch
+):
+    from flair.data import Sentence
+    from flair.embeddings import WordEmbeddings
+    from flair.models import TextClassifier
+
+    evaluated = spy_on_evaluations(monkeypatch, trec_corpus)
+    corpus = trec_corpus
+
+    # The tutorial's code, with its imports changed (and offline embeddings).
+    search_space = search_spaces.TextClassifierSearchSpace()
+    search_strategy = search_strategies.EvolutionarySearch(population_size=4, seed=2)
+    search_space.add_budget(parameter.Budget.GENERATIONS, 2)
+    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    search_space.add_max_epochs_per_training_run(2)
+    search_space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05, 0.01, 3e-5])
+    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[32, 64])
+    search_space.add_word_embeddings(
+        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+    )
+    search_space.add_word_embeddings(
+        parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+    )
+    search_space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=[minilm_path])
+    search_space.add_parameter(parameter.TransformerDocumentEmbeddings.FINE_TUNE, options=[False])
+    search_strategy.make_configurations(search_space)
+
+    runner = orchestrator.Orchestrator(
+        corpus=corpus, base_path=tmp_path / "trec6", search_space=search_space, search_strategy=search_strategy
+    )
+    result = runner.optimize()
+
+    rows = leaderboard(tmp_path / "trec6")
+    assert len(rows) == 8 and all(row["status"] == "complete" for row in rows)
+    assert len({row["document_embeddings"] for row in rows}) >= 2
+    scores = [float(row["dev micro_f1_score"]) for row in rows]
+    assert rows[0]["rank"] == "1" and int(rows[0]["trial"]) == result.best_trial
+    assert result.dev_score == pytest.approx(max(scores), abs=1e-4)
+    assert scores == sorted(scores, reverse=True)
+
+    # Selection used dev only; the test split was evaluated once, for the final model, at the end.
+    assert evaluated.count("test") == 1 and evaluated[-1] == "test"
+    assert evaluated.count("dev") == sum(int(row["epochs"]) for row in rows)
+
+    model = TextClassifier.load(result.model_path)
+    sentence = Sentence("How far is the moon from the earth ?")
+    model.predict(sentence)
+    assert sentence.get_label("question_class").value in model.label_dictionary.get_items()
+    test = model.evaluate(corpus.test, gold_label_type="question_class", mini_batch_size=32)
+    assert result.test_score == pytest.approx(test.main_score, abs=1e-4)
+
+    saved = Configuration.load(result.configuration_path)
+    expected = Configuration.from_labels(search_space, result.best_configuration, "question_class")
+    assert saved.parameters == expected.parameters and saved.label_type == "question_class"
+    assert sorted(p.name for p in (tmp_path / "trec6").rglob("*.pt")) == ["best-model.pt"]
+    assert "Best configuration (trial" in (tmp_path / "trec6" / "flair-hpo.log").read_text()
+    assert str(result).startswith(f"Best configuration (trial {result.best_trial}")
+
+
+def test_sequence_tagger_on_wnut17(wnut_corpus, wnut_vectors, minilm_path, tmp_path):
+    from flair.data import Sentence
+    from flair.embeddings import TransformerWordEmbeddings, WordEmbeddings
+    from flair.models import SequenceTagger
+
+    search_space = search_spaces.SequenceTaggerSearchSpace()
+    search_strategy = search_strategies.EvolutionarySearch(population_size=4, seed=1)
+    search_space.add_tag_type("ner")
+    search_space.add_budget(parameter.Budget.GENERATIONS, 2)
+    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    search_space.add_max_epochs_per_training_run(2)
+    search_space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
+    search_space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, low=16, high=64, log=True)
+    search_space.add_parameter(parameter.SequenceTagger.USE_CRF, options=[True, False])
+    search_space.add_parameter(parameter.TransformerWordEmbeddings.LAYERS, options=["-1", "-1,-2"])
+    search_space.add_word_embeddings(
+        options=[[WordEmbeddings(str(wnut_vectors))], [TransformerWordEmbeddings(minilm_path, fine_tune=False)]]
+    )
+    search_strategy.make_configurations(search_space)
+
+    result = orchestrator.Orchestrator(wnut_corpus, tmp_path / "wnut", search_space, search_strategy).optimize()
+
+    rows = leaderboard(tmp_path / "wnut")
+    assert len(rows) == 8 and {row["status"] for row in rows} == {"complete"}
+    assert int(rows[0]["trial"]) == result.best_trial
+    assert result.dev_score == max(float(row["dev micro_f1_score"]) for row in rows)
+    tagger = SequenceTagger.load(result.model_path)
+    sentence = Sentence("I went to Paris with Barack Obama to see the new iPhone .")
+    tagger.predict(sentence)
+    assert all(span.get_label("ner").value in tagger.label_dictionary.get_items() for span in sentence.get_spans("ner"))
+    assert result.test_score is not None and 0.0 <= result.test_score <= 1.0
+
+
+def test_dev_loss_is_minimized(trec_corpus, trec_vectors, tmp_path):
+    from flair.embeddings import WordEmbeddings
+
+    search_space = search_spaces.TextClassifierSearchSpace()
+    search_space.add_budget(parameter.Budget.RUNS, 3)
+    search_space.add_evaluation_metric(parameter.EvaluationMetric.MACRO_F1_SCORE)
+    search_space.add_optimization_value(parameter.OptimizationValue.DEV_LOSS)
+    search_space.add_max_epochs_per_training_run(1)
+    search_space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.5, 0.05, 0.0001])
+    search_space.add_word_embeddings(
+        parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+    )
+    result = orchestrator.Orchestrator(
+        trec_corpus, tmp_path / "loss", search_space, search_strategies.GridSearch()
+    ).optimize()
+    rows = leaderboard(tmp_path / "loss")
+    losses = [float(row["dev loss"]) for row in rows]
+    assert len(set(losses)) == 3 and losses == sorted(losses)
+    assert result.objective == "dev loss" and result.dev_score == pytest.approx(min(losses), abs=1e-4)
+    assert int(rows[0]["trial"]) == result.best_trial
+
+
+def test_a_failing_configuration_is_recorded_and_the_search_goes_on(trec_corpus, trec_vectors, tmp_path):
+    from flair.embeddings import WordEmbeddings
+
+    search_space = search_spaces.TextClassifierSearchSpace()
+    search_space.add_budget(parameter.Budget.RUNS, 10)
+    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_ACCURACY)
+    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    search_space.add_max_epochs_per_training_run(1)
+    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[0, 16])  # 0 breaks torch
+    search_space.add_word_embeddings(
+        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+    )
+    result = orchestrator.Orchestrator(
+        trec_corpus, tmp_path / "failing", search_space, search_strategies.GridSearch()
+    ).optimize()
+    rows = {row["trial"]: row for row in leaderboard(tmp_path / "failing")}
+    assert rows["0"]["status"] == "failed" and "hidden_size must be greater than zero" in rows["0"]["error"]
+    assert rows["1"]["status"] == "complete" and result.best_trial == 1
+    assert result.trials == {"complete": 1, "failed": 1, "pruned": 0}
+    assert "trial 0 failed: ValueError" in (tmp_path / "failing" / "flair-hpo.log").read_text()
+
+
+def test_nan_loss_fails_the_trial():
+    import math
+
+    from flair.trainers.plugins.metric_records import MetricRecord
+
+    from flair_hpo.scoring import Objective
+    from flair_hpo.trial_runner import TrialError, TrialMonitor
+
+    monitor = TrialMonitor(Objective(parameter.EvaluationMetric.MICRO_F1_SCORE, parameter.OptimizationValue.DEV_SCORE))
+    with pytest.raises(TrialError, match="training loss became nan in epoch 3"):
+        monitor.metric_recorded(MetricRecord.scalar(("train", "loss"), math.nan, 3))
+
+
+def test_interrupted_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path, monkeypatch):
+    base_path = tmp_path / "resume"
+    original = ProgressDisplay.epoch_finished
+
+    def interrupt(self, number, epoch, value):
+        original(self, number, epoch, value)
+        if number == 2 and epoch == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of trial 2
+
+    monkeypatch.setattr(ProgressDisplay, "epoch_finished", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        small_trec_search(trec_corpus, base_path, trec_vectors).optimize()
+    before = {row["trial"]: row for row in leaderboard(base_path)}
+    assert set(before) == {"0", "1"}
+    monkeypatch.setattr(ProgressDisplay, "epoch_finished", original)
+
+    result = small_trec_search(trec_corpus, base_path, trec_vectors).optimize()
+    after = {row["trial"]: row for row in leaderboard(base_path)}
+    assert {k: v for k, v in after.items() if k in before} == before  # finished trials were not retrained
+    # Trial 2 was interrupted; trial 3 trained its configuration again.
+    assert {k: row["status"] for k, row in after.items()} == {
+        "0": "complete",
+        "1": "complete",
+        "2": "interrupted",
+        "3": "complete",
+        "4": "complete",
+    }
+    assert after["2"]["error"] == "interrupted by the user"
+    interrupted = open_for_reading(base_path).history.records[2]
+    assert {k: after["3"][k] for k in interrupted.labels} == {k: str(v) for k, v in interrupted.labels.items()}
+    assert result.trials["complete"] == 4
+
+
+def test_killed_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path):
+    base_path = tmp_path / "killed"
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.searches", str(base_path), str(trec_vectors), "2", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr[-2000:]
+    before = {row["trial"]: row for row in leaderboard(base_path)}
+    assert set(before) == {"0", "1"}
+
+    result = small_trec_search(trec_corpus, base_path, trec_vectors).optimize()
+    after = {row["trial"]: row for row in leaderboard(base_path)}
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after["2"]["status"] == "interrupted" and result.trials["complete"] == 4
+    assert [after[k]["ModelTrainer.learning_rate"] for k in "23"] == [after["2"]["ModelTrainer.learning_rate"]] * 2
+    assert "trial 2 was interrupted" in (base_path / "flair-hpo.log").read_text()
+
+
+def test_time_budget_stops_a_trial_at_an_epoch_boundary(trec_corpus, trec_vectors, tmp_path):
+    from flair.embeddings import WordEmbeddings
+
+    search_space = search_spaces.TextClassifierSearchSpace()
+    search_space.add_budget(parameter.Budget.TIME_IN_H, 1.5 / 3600)
+    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    search_space.add_max_epochs_per_training_run(50)
+    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[16, 32, 64])
+    search_space.add_word_embeddings(
+        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+    )
+    base_path = tmp_path / "time"
+    runner = orchestrator.Orchestrator(trec_corpus, base_path, search_space, search_strategies.RandomSearch(seed=1))
+    result = runner.optimize()
+    rows = leaderboard(base_path)
+    assert len(rows) == 1 and rows[0]["status"] == "complete"
+    assert 1 <= int(rows[0]["epochs"]) < 50
+    assert result.best_trial == 0 and (base_path / "best-model.pt").exists()
+    runner.optimize()  # resuming: the time is spent, so nothing more is trained
+    assert len(leaderboard(base_path)) == 1
+
+
+def _tree(path: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()
+    }
+
+
+def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(trec_corpus, trec_vectors, tmp_path):
+    base_path = tmp_path / "study"
+    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
+    before = _tree(base_path)
+    changed = small_trec_search(trec_corpus, base_path, trec_vectors, runs=1)
+    changed.search_space.add_parameter(parameter.ModelTrainer.PATIENCE, options=[1, 2])
+    with pytest.raises(StudyMismatchError, match=r"ModelTrainer.patience: absent in the study, \[1, 2\] now"):
+        changed.optimize()
+    assert _tree(base_path) == before
+
+
+def test_bad_input_is_refused_before_anything_is_written(trec_corpus, wnut_corpus, trec_vectors, tmp_path):
+    from flair.embeddings import WordEmbeddings
+
+    tagger_space = search_spaces.SequenceTaggerSearchSpace()
+    tagger_space.add_tag_type("pos")  # WNUT_17 has only ner
+    tagger_space.add_budget(parameter.Budget.RUNS, 1)
+    tagger_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    tagger_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    tagger_space.add_max_epochs_per_training_run(1)
+    tagger_space.add_word_embeddings(options=[[WordEmbeddings(str(trec_vectors))]])
+    with pytest.raises(CorpusError, match="no tag type 'pos' in its train split; it has 'ner'"):
+        orchestrator.Orchestrator(wnut_corpus, tmp_path / "a", tagger_space, search_strategies.RandomSearch())
+    assert not (tmp_path / "a").exists()
+
+    a_file = tmp_path / "file"
+    a_file.write_text("keep me")
+    with pytest.raises(InputError, match="is a file"):
+        small_trec_search(trec_corpus, a_file, trec_vectors)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "best-model.pt").write_text("someone else's model")
+    with pytest.raises(InputError, match="other files in it"):
+        small_trec_search(trec_corpus, foreign, trec_vectors).optimize()
+    assert a_file.read_text() == "keep me" and _tree(foreign) == {
+        "best-model.pt": hashlib.sha256(b"someone else's model").hexdigest()
+    }

