@@ -20,7 +20,9 @@ def trec_corpus():
     return TREC_6().downsample(0.1)
 
 
-def small_trec_search(corpus, base_path: Path, vectors: Path, runs: int = 4) -> orchestrator.Orchestrator:
+def small_trec_search(
+    corpus, base_path: Path, vectors: Path, runs: int = 4, storage: str | None = None
+) -> orchestrator.Orchestrator:
     """Random search over two learning rates and two hidden sizes of an RNN over small word vectors."""
     from flair.embeddings import WordEmbeddings
 
@@ -37,7 +39,7 @@ def small_trec_search(corpus, base_path: Path, vectors: Path, runs: int = 4) -> 
     search_strategy = search_strategies.RandomSearch(seed=5)
     search_strategy.make_configurations(search_space)
     return orchestrator.Orchestrator(
-        corpus=corpus, base_path=base_path, search_space=search_space, search_strategy=search_strategy
+        corpus=corpus, base_path=base_path, search_space=search_space, search_strategy=search_strategy, storage=storage
     )
 
 

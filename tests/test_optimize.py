@@ -319,3 +319,15 @@ def test_bad_input_is_refused_before_anything_is_written(trec_corpus, wnut_corpu
     assert a_file.read_text() == "keep me" and _tree(foreign) == {
         "best-model.pt": hashlib.sha256(b"someone else's model").hexdigest()
     }
+
+
+def test_any_optuna_storage_url_holds_the_study(trec_corpus, trec_vectors, tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    small_trec_search(trec_corpus, tmp_path / "rdb", trec_vectors, runs=1, storage=url).optimize()
+    assert not (tmp_path / "rdb" / "study.journal").exists()
+    result = small_trec_search(
+        trec_corpus, tmp_path / "rdb", trec_vectors, runs=2, storage=url
+    ).optimize()  # resumes from the database: one more trial makes two
+    assert result.trials["complete"] == 2
+    view = open_for_reading(tmp_path / "rdb", storage=url)
+    assert [record.status for record in view.history.records] == ["complete", "complete"]

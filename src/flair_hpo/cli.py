@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nflair-hpo: interrupted; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into a program that stopped reading, e.g. head
+        sys.stderr.close()
+        return 0
     except InputError as error:
         print(f"flair-hpo: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -168,11 +168,24 @@ class Orchestrator:
     def _run_trial(self, store: TrialStore, budget: BudgetState, progress: ProgressDisplay, labels: Any) -> bool:
         """Train one trial; False when the strategy had nothing left to propose."""
         trial = store.study.ask()
-        if nothing_left(store.study, trial):
-            store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
-            store.study.tell(trial, state=TrialState.FAIL)
-            return False
-        store.claim(trial)
+        try:
+            store.claim(trial)
+            if nothing_left(store.study, trial):
+                store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
+                store.study.tell(trial, state=TrialState.FAIL)
+                return False
+            self._train_and_record(store, trial, budget, progress, labels)
+        except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
+            if store.storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
+                store.requeue(trial.number, "interrupted by the user")
+            raise
+        self._free_memory()
+        self._write_leaderboard(store)
+        return True
+
+    def _train_and_record(
+        self, store: TrialStore, trial: optuna.Trial, budget: BudgetState, progress: ProgressDisplay, labels: Any
+    ) -> None:
         configuration = Configuration.from_labels(self.search_space, self.search_space.suggest(trial), self.label_type)
         progress.trial_started(trial.number, configuration.labels)
         started = time.time()
@@ -192,18 +205,13 @@ class Orchestrator:
                 deadline=budget.deadline,
                 seed=self._training_seed(configuration),
             )
-        except KeyboardInterrupt:
-            store.requeue(trial.number, "interrupted by the user")
-            raise
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
             trial.set_user_attr("duration_s", time.time() - started)
             store.study.tell(trial, state=TrialState.FAIL)
             progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
-            self._free_memory()
-            self._write_leaderboard(store)
-            return True
+            return
         for key, value in {
             "dev_score": outcome.dev_score,
             "dev_loss": outcome.dev_loss,
@@ -221,10 +229,6 @@ class Orchestrator:
             f"in {time.time() - started:.1f} s",
         )
         self._keep_if_best(store, trial.number, outcome.model, configuration)
-        del outcome
-        self._free_memory()
-        self._write_leaderboard(store)
-        return True
 
     def _training_seed(self, configuration: Configuration) -> int:
         """The same configuration trains with the same seed, so its result can be reproduced."""

@@ -26,7 +26,7 @@ from flair_hpo.search_strategies import SearchStrategy
 JOURNAL_FILE = "study.journal"
 DEFAULT_STUDY_NAME = "flair-hpo"
 
-_SPACE = "flair_hpo:search_space"
+SPACE_ATTR = "flair_hpo:search_space"
 _STRATEGY = "flair_hpo:strategy"
 _CORPUS = "flair_hpo:corpus"
 _LABEL_TYPE = "flair_hpo:label_type"
@@ -99,7 +99,7 @@ class TrialStore:
             return store
         study = optuna.create_study(storage=storage, study_name=study_name, direction=space.direction, sampler=strategy)
         store = cls(study, storage, storage.get_study_id_from_name(study_name), created=True)
-        store.set(_SPACE, space.to_dict())
+        store.set(SPACE_ATTR, space.to_dict())
         store.set(_STRATEGY, strategy.settings())
         store.set(_LABEL_TYPE, label_type)
         store.set(_CORPUS, corpus)
@@ -110,7 +110,7 @@ class TrialStore:
         self, space: SearchSpace, strategy: SearchStrategy, label_type: str, corpus: dict[str, Any]
     ) -> None:
         """Refuse to continue a study made for a different space, strategy, label type or corpus."""
-        stored_space = self.get(_SPACE)
+        stored_space = self.get(SPACE_ATTR)
         if stored_space is None:
             raise StudyMismatchError(
                 f"the study '{self.study.study_name}' was not created by flair-hpo; use another study name"
@@ -144,7 +144,7 @@ class TrialStore:
         return History.of(self.study)
 
     def stored_space(self) -> SearchSpace:
-        return SearchSpace.from_dict(self.get(_SPACE))
+        return SearchSpace.from_dict(self.get(SPACE_ATTR))
 
     @property
     def label_type(self) -> str:

@@ -1,0 +1,185 @@
+"""The flair-hpo command and its YAML files: real runs, and every input mistake reported cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flair_hpo.cli import main
+
+from .conftest import FLAIR_CACHE
+
+WNUT = FLAIR_CACHE / "datasets" / "wnut_17"
+
+
+def write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def trec_config(tmp_path: Path, vectors: Path, **changes) -> dict:
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6", "downsample": 0.1},
+        "base_path": str(tmp_path / "trec"),
+        "strategy": {"name": "random", "seed": 1},
+        "budget": {"runs": 2},
+        "evaluation_metric": "micro_f1_score",
+        "optimization_value": "dev_score",
+        "max_epochs_per_training_run": 1,
+        "parameters": {
+            "ModelTrainer.learning_rate": [0.1, 0.05],
+            "ModelTrainer.MINI_BATCH_SIZE": {"low": 8, "high": 32, "log": True},
+            "DocumentPoolEmbeddings.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]],
+        },
+    }
+    config.update(changes)
+    return config
+
+
+@pytest.mark.integration
+def test_run_show_and_train_again(tmp_path, trec_vectors, capsys):
+    config = write(tmp_path / "trec.yaml", trec_config(tmp_path, trec_vectors))
+    assert main(["run", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "Best configuration (trial" in out and "Best model:" in out
+
+    assert main(["show", str(tmp_path / "trec")]) == 0
+    shown = capsys.readouterr().out
+    table = shown.split("\n\n")[0].splitlines()
+    assert table[0].split()[:4] == ["rank", "trial", "status", "dev"]
+    assert len(table) == 2 + 2 and all("complete" in line for line in table[2:])
+    assert "best-configuration.yaml" in shown and "DocumentPoolEmbeddings.embeddings" in shown
+
+    retrained = tmp_path / "retrained"
+    best = tmp_path / "trec" / "best-configuration.yaml"
+    assert main(["train", str(best), "--corpus-from", str(config), "--base-path", str(retrained)]) == 0
+    from flair.models import TextClassifier
+
+    assert TextClassifier.load(retrained / "best-model.pt").label_type == "question_class"
+
+
+@pytest.mark.integration
+def test_run_a_tagger_on_a_column_corpus_folder(tmp_path, wnut_vectors, capsys):
+    config = write(
+        tmp_path / "wnut.yaml",
+        {
+            "task": "sequence_labeling",
+            "tag_type": "ner",
+            "corpus": {
+                "folder": str(WNUT),
+                "format": "column",
+                "columns": {0: "text", 1: "ner"},
+                "train_file": "wnut17train.conll",
+                "dev_file": "emerging.dev.conll",
+                "test_file": "emerging.test.annotated",
+                "downsample": 0.05,
+            },
+            "base_path": str(tmp_path / "wnut"),
+            "strategy": "grid",
+            "budget": {"runs": 2},
+            "evaluation_metric": "micro_f1_score",
+            "optimization_value": "dev_loss",
+            "max_epochs_per_training_run": 1,
+            "parameters": {
+                "SequenceTagger.hidden_size": [16, 32],
+                "SequenceTagger.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": str(wnut_vectors)}]],
+            },
+        },
+    )
+    assert main(["run", str(config)]) == 0
+    assert "Best configuration (trial" in capsys.readouterr().out
+    assert (tmp_path / "wnut" / "best-model.pt").exists()
+
+
+def bad(tmp_path, vectors, **changes) -> dict:
+    return trec_config(tmp_path, vectors, **changes)
+
+
+BAD_CONFIGS = {
+    "misspelled top-level key": (
+        lambda t, v: {**bad(t, v), "budgt": {"runs": 1}},
+        "unknown key 'budgt'; did you mean 'budget'?",
+    ),
+    "missing budget": (lambda t, v: {k: x for k, x in bad(t, v).items() if k != "budget"}, "missing key 'budget'"),
+    "non-positive budget": (lambda t, v: bad(t, v, budget={"runs": -2}), "RUNS budget must be positive"),
+    "two budgets": (lambda t, v: bad(t, v, budget={"runs": 2, "time_in_h": 1}), "give exactly one of"),
+    "unknown strategy": (lambda t, v: bad(t, v, strategy="evolutionery"), "did you mean 'evolutionary'?"),
+    "unknown strategy setting": (
+        lambda t, v: bad(t, v, strategy={"name": "evolutionary", "populaton_size": 4}),
+        "unexpected keyword argument 'populaton_size'",
+    ),
+    "bad metric": (lambda t, v: bad(t, v, evaluation_metric="f1"), "evaluation_metric: 'f1' is not one of"),
+    "unknown parameter group": (
+        lambda t, v: bad(t, v, parameters={"ModelTrainr.learning_rate": [0.1]}),
+        "did you mean 'ModelTrainer'?",
+    ),
+    "unknown parameter": (
+        lambda t, v: bad(t, v, parameters={"ModelTrainer.learnng_rate": [0.1]}),
+        "ModelTrainer has no parameter 'learnng_rate'",
+    ),
+    "range with a typo": (
+        lambda t, v: bad(t, v, parameters={"ModelTrainer.learning_rate": {"low": 0.1, "hihg": 0.2}}),
+        "a range is {low: ..., high: ..., log: true/false}",
+    ),
+    "parameter of the other task": (
+        lambda t, v: bad(t, v, parameters={"SequenceTagger.hidden_size": [8]}),
+        "does not belong to text classification",
+    ),
+    "grid with a range": (lambda t, v: bad(t, v, strategy="grid"), "GridSearch needs a list of options"),
+    "unknown dataset": (lambda t, v: bad(t, v, corpus={"dataset": "TREC6"}), "did you mean 'TREC_6'?"),
+    "missing corpus folder": (lambda t, v: bad(t, v, corpus={"folder": str(t / "nope")}), "does not exist"),
+    "corpus key typo": (lambda t, v: bad(t, v, corpus={"dataset": "TREC_6", "downsampel": 0.1}), "'downsampel'"),
+    "base_path is a file": (lambda t, v: bad(t, v, base_path=str(v)), "is a file"),
+    "unknown task": (lambda t, v: bad(t, v, task="ner"), "is not text_classification or sequence_labeling"),
+    "tagger without tag type": (lambda t, v: bad(t, v, task="sequence_labeling"), "missing key 'tag_type'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS, ids=list(BAD_CONFIGS))
+def test_bad_configurations_exit_2_with_one_clear_message(case, tmp_path, trec_vectors, capsys):
+    make, message = BAD_CONFIGS[case]
+    config = write(tmp_path / "bad.yaml", make(tmp_path, trec_vectors))
+    assert main(["run", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flair-hpo: error: ") and message in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "trec").exists()
+
+
+def test_unreadable_and_missing_files(tmp_path, capsys):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("task: [unclosed\n")
+    assert main(["run", str(broken)]) == 2
+    assert "not readable YAML" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["show", str(tmp_path)]) == 2
+    assert "holds no flair-hpo search" in capsys.readouterr().err
+
+
+def test_the_installed_command_reports_errors_without_a_traceback(tmp_path):
+    config = write(tmp_path / "bad.yaml", {"task": "text_classification", "budgt": 1})
+    done = subprocess.run(
+        [sys.executable, "-m", "flair_hpo.cli", "run", str(config)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("flair-hpo: error:") and "Traceback" not in done.stderr
+
+
+@pytest.mark.integration
+def test_the_example_yaml_runs(tmp_path, minilm_path, capsys):
+    """examples/trec6.yaml as documented, with the offline MiniLM for the hub name and a smaller corpus."""
+    from .conftest import REPO
+
+    text = (REPO / "examples" / "trec6.yaml").read_text()
+    config = yaml.safe_load(text.replace("sentence-transformers/all-MiniLM-L6-v2", minilm_path))
+    config["corpus"]["downsample"] = 0.05
+    config["base_path"] = str(tmp_path / "example")
+    config["budget"] = {"runs": 2}
+    assert main(["run", str(write(tmp_path / "example.yaml", config))]) == 0
+    assert "Best configuration (trial" in capsys.readouterr().out
