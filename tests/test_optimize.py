@@ -331,3 +331,15 @@ def test_any_optuna_storage_url_holds_the_study(trec_corpus, trec_vectors, tmp_p
     assert result.trials["complete"] == 2
     view = open_for_reading(tmp_path / "rdb", storage=url)
     assert [record.status for record in view.history.records] == ["complete", "complete"]
+
+
+def test_the_best_configuration_file_trains_the_same_model_again(trec_corpus, trec_vectors, tmp_path):
+    from flair_hpo.scoring import Objective
+
+    result = small_trec_search(trec_corpus, tmp_path / "search", trec_vectors, runs=2).optimize()
+    configuration = Configuration.load(result.configuration_path)
+    assert configuration.seed is not None
+    model = configuration.train(trec_corpus, tmp_path / "again")
+    score = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
+    assert score == pytest.approx(result.dev_score, abs=1e-9)  # the seed reproduces the trial's model
+    assert (tmp_path / "again" / "best-model.pt").exists()

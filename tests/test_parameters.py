@@ -176,3 +176,16 @@ def test_transformer_word_parameters_apply_to_transformer_word_options(monkeypat
         {"class": "TransformerWordEmbeddings", "model": "m", "layers": "-1,-2", "subtoken_pooling": "mean"},
         {"class": "WordEmbeddings", "embeddings": "e"},
     ]
+
+
+def test_small_learning_rates_are_not_stopped_by_flairs_minimum():
+    small = training_arguments(_configuration("text_classification", {"ModelTrainer.learning_rate": 3e-5}))
+    assert small["min_learning_rate"] == pytest.approx(3e-8)
+    usual = training_arguments(_configuration("text_classification", {"ModelTrainer.learning_rate": 0.1}))
+    assert "min_learning_rate" not in usual
+    tuned = training_arguments(
+        _configuration(
+            "text_classification", {"ModelTrainer.learning_rate": 3e-5, "ModelTrainer.min_learning_rate": 1e-4}
+        )
+    )
+    assert tuned["min_learning_rate"] == 1e-4

@@ -52,9 +52,8 @@ def _expected(member: Enum) -> tuple[type, ...] | list[Any] | None:
     annotation = parameter.annotation
     if typing.get_origin(annotation) is typing.Literal:
         return list(typing.get_args(annotation))
-    candidates = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
-    if typing.get_origin(annotation) is typing.Union:
-        candidates = typing.get_args(annotation)
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    candidates = typing.get_args(annotation) if union else (annotation,)
     plain = tuple(c for c in candidates if c in (bool, int, float, str))
     if plain and type(None) not in candidates:
         return plain

@@ -38,6 +38,8 @@ class Configuration:
         evaluation_metric: the dev metric that scores the model.
         optimization_value: whether the dev score is maximized or the dev loss minimized.
         multi_label: whether a text classifier predicts several labels per sentence.
+        seed: the random seed training starts from; a search derives it from the configuration, so
+            training the same configuration again reproduces its model.
     """
 
     task: str
@@ -47,10 +49,13 @@ class Configuration:
     evaluation_metric: p.EvaluationMetric = p.EvaluationMetric.MICRO_F1_SCORE
     optimization_value: p.OptimizationValue = p.OptimizationValue.DEV_SCORE
     multi_label: bool = False
+    seed: int | None = None
     labels: dict[str, Label] = field(default_factory=dict)
 
     @classmethod
-    def from_labels(cls, space: SearchSpace, labels: dict[str, Label], label_type: str) -> Configuration:
+    def from_labels(
+        cls, space: SearchSpace, labels: dict[str, Label], label_type: str, seed: int | None = None
+    ) -> Configuration:
         """The configuration the trial-store ``labels`` of ``space`` stand for."""
         values = {}
         for name, label in labels.items():
@@ -64,6 +69,7 @@ class Configuration:
             evaluation_metric=space.evaluation_metric,
             optimization_value=space.optimization_value,
             multi_label=getattr(space, "multi_label", False),
+            seed=seed,
             labels=dict(labels),
         )
 
@@ -110,6 +116,7 @@ class Configuration:
             "evaluation_metric": self.evaluation_metric.value,
             "optimization_value": self.optimization_value.value,
             "max_epochs": self.max_epochs,
+            "seed": self.seed,
             "parameters": self.parameters,
         }
 
@@ -124,6 +131,7 @@ class Configuration:
             evaluation_metric=p.EvaluationMetric(data.get("evaluation_metric", "micro_f1_score")),
             optimization_value=p.OptimizationValue(data.get("optimization_value", "dev_score")),
             multi_label=bool(data.get("multi_label", False)),
+            seed=data.get("seed"),
         )
 
     @classmethod

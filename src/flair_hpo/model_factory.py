@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
     from flair_hpo.configuration import Configuration
 
+# ModelTrainer.train's defaults.
+_FLAIR_DEFAULT_LEARNING_RATE = 0.1
+_FLAIR_DEFAULT_MIN_LEARNING_RATE = 0.0001
 # Arguments whose JSON form (a list) must reach Flair as a tuple.
 _TUPLE_ARGUMENTS = {"betas", "kernels"}
 
@@ -87,8 +90,14 @@ def training_arguments(configuration: Configuration) -> dict[str, Any]:
     """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train`, optimizer arguments included.
 
     Optimizer arguments go only to optimizers that accept them (``momentum`` to SGD, not to Adam).
+    Flair stops training once the learning rate is below ``min_learning_rate`` (0.0001 by default), so a
+    configuration with a smaller learning rate (3e-5, say) would stop after its first epoch; unless
+    ``MIN_LEARNING_RATE`` is tuned, it gets a thousandth of its learning rate as ``min_learning_rate``.
     """
     arguments = configuration.arguments(p.ModelTrainer)
+    learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
+    if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
+        arguments["min_learning_rate"] = learning_rate / 1000
     optimizer = resolve(arguments.pop("optimizer", "torch.optim.SGD"))
     accepted = inspect.signature(optimizer.__init__).parameters
     optimizer_arguments = {k: v for k, v in configuration.arguments(p.Optimizer).items() if k in accepted}

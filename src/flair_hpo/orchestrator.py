@@ -186,7 +186,7 @@ class Orchestrator:
     def _train_and_record(
         self, store: TrialStore, trial: optuna.Trial, budget: BudgetState, progress: ProgressDisplay, labels: Any
     ) -> None:
-        configuration = Configuration.from_labels(self.search_space, self.search_space.suggest(trial), self.label_type)
+        configuration = self._configuration(self.search_space.suggest(trial))
         progress.trial_started(trial.number, configuration.labels)
         started = time.time()
 
@@ -203,7 +203,6 @@ class Orchestrator:
                 self.objective,
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
-                seed=self._training_seed(configuration),
             )
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
@@ -230,10 +229,12 @@ class Orchestrator:
         )
         self._keep_if_best(store, trial.number, outcome.model, configuration)
 
-    def _training_seed(self, configuration: Configuration) -> int:
-        """The same configuration trains with the same seed, so its result can be reproduced."""
-        text = f"{self.search_strategy.seed}:{sorted(configuration.labels.items())}"
-        return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+    def _configuration(self, labels: dict[str, Any]) -> Configuration:
+        """The configuration of ``labels``, with a seed derived from it: training the same configuration
+        again (after a crash, or with ``flair-hpo train``) reproduces its model."""
+        text = f"{self.search_strategy.seed}:{sorted(labels.items())}"
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        return Configuration.from_labels(self.search_space, labels, self.label_type, seed)
 
     # --------------------------------------------------------------------------------- results
     def _keep_if_best(self, store: TrialStore, number: int, model: Any, configuration: Configuration) -> None:
@@ -263,7 +264,7 @@ class Orchestrator:
             return OptimizationResult(
                 {}, self.objective.name, None, None, None, None, None, self.base_path / LEADERBOARD, counts
             )
-        configuration = Configuration.from_labels(self.search_space, best.labels, self.label_type)
+        configuration = self._configuration(best.labels)
         self._restore_best_model(best, configuration)
         test_score = self._test_score(store, best, configuration)
         with locked(self.base_path):
@@ -297,7 +298,6 @@ class Orchestrator:
             label_dictionary(self.corpus, self.label_type),
             self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
             self.objective,
-            seed=self._training_seed(configuration),
         )
         with locked(self.base_path):
             save_model(outcome.model, self.base_path / BEST_MODEL)

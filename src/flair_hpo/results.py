@@ -89,9 +89,15 @@ def leaderboard_rows(history: History, space: SearchSpace, objective: Objective)
             "seconds": _number(attrs.get("duration_s"), 1),
         }
         row.update({d.name: record.labels.get(d.name, "") for d in space.dimensions})
-        row["error"] = attrs.get("error", "")
+        row["error"] = _first_line(attrs.get("error", ""))
         rows.append(row)
     return rows
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    """The gist of an error message (the log file has all of it)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _number(value: Any, digits: int = 4) -> Any:

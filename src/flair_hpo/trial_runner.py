@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,6 @@ class TrialOutcome:
     history: list[float]
     model: flair.nn.Model
     stopped_by_deadline: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _without_test(corpus: flair.data.Corpus) -> flair.data.Corpus:
@@ -108,18 +107,18 @@ def train_configuration(
     objective: Objective,
     on_epoch: EpochCallback | None = None,
     deadline: float | None = None,
-    seed: int | None = None,
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
 
-    Flair writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
+    Training starts from the configuration's seed, when it has one. Flair writes its ``training.log`` and
+    ``loss.tsv`` into ``base_path``; no weights are written there.
     """
     import flair
     from flair.trainers import ModelTrainer
 
     reset_corpus(corpus)
-    if seed is not None:
-        flair.set_seed(seed)
+    if configuration.seed is not None:
+        flair.set_seed(configuration.seed)
     model = configuration.build_model(label_dictionary)
     monitor = TrialMonitor(objective, on_epoch, deadline)
     try:
@@ -136,7 +135,7 @@ def train_configuration(
             )
     finally:
         reset_corpus(corpus)
-        _remove(base_path / "dev.tsv")
+        (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
     if monitor.best_state is None:
         raise TrialError("training ended before the first dev evaluation")
     model.load_state_dict(monitor.best_state)
@@ -150,10 +149,6 @@ def train_configuration(
         model=model,
         stopped_by_deadline=monitor.stopped_by_deadline,
     )
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
