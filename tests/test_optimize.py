@@ -21,6 +21,7 @@ from flair_hpo.study_view import open_for_reading
 from flair_hpo.trial_store import StudyMismatchError
 
 from .searches import small_trec_search
+from .test_search_spaces import steered
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -145,11 +146,13 @@ def test_sequence_tagger_on_wnut17(wnut_corpus, wnut_vectors, minilm_path, tmp_p
 def test_dev_loss_is_minimized(trec_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
-    search_space = search_spaces.TextClassifierSearchSpace()
-    search_space.add_budget(parameter.Budget.RUNS, 3)
-    search_space.add_evaluation_metric(parameter.EvaluationMetric.MACRO_F1_SCORE)
-    search_space.add_optimization_value(parameter.OptimizationValue.DEV_LOSS)
-    search_space.add_max_epochs_per_training_run(1)
+    search_space = steered(
+        search_spaces.TextClassifierSearchSpace(),
+        (parameter.Budget.RUNS, 3),
+        parameter.EvaluationMetric.MACRO_F1_SCORE,
+        parameter.OptimizationValue.DEV_LOSS,
+        epochs=1,
+    )
     search_space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.5, 0.05, 0.0001])
     search_space.add_word_embeddings(
         parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
@@ -167,11 +170,12 @@ def test_dev_loss_is_minimized(trec_corpus, trec_vectors, tmp_path):
 def test_a_failing_configuration_is_recorded_and_the_search_goes_on(trec_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
-    search_space = search_spaces.TextClassifierSearchSpace()
-    search_space.add_budget(parameter.Budget.RUNS, 10)
-    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_ACCURACY)
-    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
-    search_space.add_max_epochs_per_training_run(1)
+    search_space = steered(
+        search_spaces.TextClassifierSearchSpace(),
+        (parameter.Budget.RUNS, 10),
+        parameter.EvaluationMetric.MICRO_ACCURACY,
+        epochs=1,
+    )
     search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[0, 16])  # 0 breaks torch
     search_space.add_word_embeddings(
         parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
@@ -256,11 +260,9 @@ def test_killed_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp
 def test_time_budget_stops_a_trial_at_an_epoch_boundary(trec_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
-    search_space = search_spaces.TextClassifierSearchSpace()
-    search_space.add_budget(parameter.Budget.TIME_IN_H, 1.5 / 3600)
-    search_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
-    search_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
-    search_space.add_max_epochs_per_training_run(50)
+    search_space = steered(
+        search_spaces.TextClassifierSearchSpace(), (parameter.Budget.TIME_IN_H, 1.5 / 3600), epochs=50
+    )
     search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[16, 32, 64])
     search_space.add_word_embeddings(
         parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
@@ -296,12 +298,8 @@ def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(
 def test_bad_input_is_refused_before_anything_is_written(trec_corpus, wnut_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
-    tagger_space = search_spaces.SequenceTaggerSearchSpace()
+    tagger_space = steered(search_spaces.SequenceTaggerSearchSpace(), (parameter.Budget.RUNS, 1), epochs=1)
     tagger_space.add_tag_type("pos")  # WNUT_17 has only ner
-    tagger_space.add_budget(parameter.Budget.RUNS, 1)
-    tagger_space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
-    tagger_space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
-    tagger_space.add_max_epochs_per_training_run(1)
     tagger_space.add_word_embeddings(options=[[WordEmbeddings(str(trec_vectors))]])
     with pytest.raises(CorpusError, match="no tag type 'pos' in its train split; it has 'ner'"):
         orchestrator.Orchestrator(wnut_corpus, tmp_path / "a", tagger_space, search_strategies.RandomSearch())

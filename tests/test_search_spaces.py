@@ -20,11 +20,18 @@ WORDS = [{"class": "WordEmbeddings", "embeddings": "glove"}]
 OTHER_WORDS = [{"class": "WordEmbeddings", "embeddings": "en"}]
 
 
-def steered(space: SearchSpace, budget=(parameter.Budget.RUNS, 5)) -> SearchSpace:
+def steered(
+    space: SearchSpace,
+    budget=(parameter.Budget.RUNS, 5),
+    metric=parameter.EvaluationMetric.MICRO_F1_SCORE,
+    value=parameter.OptimizationValue.DEV_SCORE,
+    epochs: int = 3,
+) -> SearchSpace:
+    """``space`` with its mandatory steering parameters set."""
     space.add_budget(*budget)
-    space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
-    space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
-    space.add_max_epochs_per_training_run(3)
+    space.add_evaluation_metric(metric)
+    space.add_optimization_value(value)
+    space.add_max_epochs_per_training_run(epochs)
     return space
 
 

@@ -149,7 +149,7 @@ class Orchestrator:
             getattr(self.search_strategy, "population_size", None),
         )
         progress = ProgressDisplay(self.objective.name, self.search_space.max_epochs, store.history, budget.left)
-        labels_dictionary = label_dictionary(self.corpus, self.label_type)
+        dictionary = label_dictionary(self.corpus, self.label_type)
         try:
             while True:
                 history = store.history()
@@ -159,13 +159,13 @@ class Orchestrator:
                 if not self.search_strategy.has_remaining(history):
                     log.info("every configuration of the search space has been tried")
                     break
-                if not self._run_trial(store, budget, progress, labels_dictionary):
+                if not self._run_trial(store, budget, progress, dictionary):
                     break
                 store.record_session(session, session_start, time.time())
         finally:
             store.record_session(session, session_start, time.time())
 
-    def _run_trial(self, store: TrialStore, budget: BudgetState, progress: ProgressDisplay, labels: Any) -> bool:
+    def _run_trial(self, store: TrialStore, budget: BudgetState, progress: ProgressDisplay, dictionary: Any) -> bool:
         """Train one trial; False when the strategy had nothing left to propose."""
         trial = store.study.ask()
         try:
@@ -174,7 +174,7 @@ class Orchestrator:
                 store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
                 store.study.tell(trial, state=TrialState.FAIL)
                 return False
-            self._train_and_record(store, trial, budget, progress, labels)
+            self._train_and_record(store, trial, budget, progress, dictionary)
         except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
             if store.storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
                 store.requeue(trial.number, "interrupted by the user")
@@ -184,7 +184,7 @@ class Orchestrator:
         return True
 
     def _train_and_record(
-        self, store: TrialStore, trial: optuna.Trial, budget: BudgetState, progress: ProgressDisplay, labels: Any
+        self, store: TrialStore, trial: optuna.Trial, budget: BudgetState, progress: ProgressDisplay, dictionary: Any
     ) -> None:
         configuration = self._configuration(self.search_space.suggest(trial))
         progress.trial_started(trial.number, configuration.labels)
@@ -198,7 +198,7 @@ class Orchestrator:
             outcome = train_configuration(
                 configuration,
                 self.corpus,
-                labels,
+                dictionary,
                 self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
                 self.objective,
                 on_epoch=on_epoch,
