@@ -96,6 +96,25 @@ def test_run_a_tagger_on_a_column_corpus_folder(tmp_path, wnut_vectors, capsys):
     assert (tmp_path / "wnut" / "best-model.pt").exists()
 
 
+@pytest.mark.integration
+def test_run_a_classifier_on_a_fasttext_corpus_folder(tmp_path, trec_vectors, capsys):
+    import shutil
+
+    folder = tmp_path / "questions"  # TREC_6 as Flair keeps it: FastText lines, __label__X text
+    folder.mkdir()
+    for name in ("train.txt", "test.txt"):
+        shutil.copy(FLAIR_CACHE / "datasets" / "trec_6" / name, folder / name)
+    config = trec_config(tmp_path, trec_vectors)
+    config["corpus"] = {"folder": str(folder), "format": "classification", "label_type": "topic", "downsample": 0.05}
+    config["budget"] = {"runs": 1}
+    assert main(["run", str(write(tmp_path / "fasttext.yaml", config))]) == 0
+    assert "Best configuration (trial 0" in capsys.readouterr().out
+    assert (
+        yaml.safe_load((tmp_path / "trec" / "best-configuration.yaml").read_text())["configuration"]["label_type"]
+        == "topic"
+    )
+
+
 def bad(tmp_path, vectors, **changes) -> dict:
     return trec_config(tmp_path, vectors, **changes)
 

@@ -131,6 +131,22 @@ def test_embedding_instances_become_specifications_that_rebuild_them(trec_vector
     )
 
 
+def test_one_argument_word_embeddings_go_to_every_word_based_branch_of_a_classifier():
+    space = steered(TextClassifierSearchSpace())
+    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[64])
+    space.add_parameter(parameter.DocumentPoolEmbeddings.POOLING, options=["max"])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=["bert-base-uncased"])
+    space.add_word_embeddings([WORDS, OTHER_WORDS])
+    space.check()
+    assert space.dimension("DocumentRNNEmbeddings.embeddings").labels == ("WordEmbeddings(glove)", "WordEmbeddings(en)")
+    assert space.dimension("DocumentPoolEmbeddings.embeddings").labels == (
+        "WordEmbeddings(glove)",
+        "WordEmbeddings(en)",
+    )
+    assert "TransformerDocumentEmbeddings.embeddings" not in [d.name for d in space.dimensions]
+    assert space.size == 2 + 2 + 1
+
+
 def test_two_embeddings_with_the_same_name_get_distinct_labels():
     space = steered(SequenceTaggerSearchSpace())
     space.add_word_embeddings(options=[WORDS, [{"class": "WordEmbeddings", "embeddings": "/a/glove"}]])

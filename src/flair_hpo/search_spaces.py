@@ -193,24 +193,25 @@ class SearchSpace:
     def add_word_embeddings(self, parameter: Any = None, options: Sequence[Any] | None = None) -> None:
         """Word-embedding options: each option is one Flair embedding or a list of them (stacked).
 
-        Two forms, as in the tutorial: ``add_word_embeddings(options=[...])`` for a sequence tagger, and
-        ``add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...])`` to say
-        which document embeddings use them.
+        Two forms, as in the tutorial: ``add_word_embeddings(options=[...])``, and
+        ``add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...])`` to say which
+        document embeddings use them. In a text-classifier space the first form gives the options to every
+        word-based document-embedding class (RNN, Pool, CNN) that already has parameters.
         """
         if options is None and not isinstance(parameter, Enum):  # add_word_embeddings([[...], ...])
             parameter, options = None, parameter
-        if parameter is None:
-            parameter = self._default_word_embeddings_parameter()
-        if not isinstance(parameter, Enum) or not p.is_word_embeddings(parameter):
-            raise SearchSpaceError(
-                f"add_word_embeddings takes a WORD_EMBEDDINGS member (e.g. parameter.DocumentRNNEmbeddings."
-                f"WORD_EMBEDDINGS) and options, not {parameter!r}"
-            )
-        if options is None:
-            raise SearchSpaceError(f"{p.parameter_key(parameter)}: give options=[[embedding, ...], ...]")
-        self.add_parameter(parameter, options=options)
+        members = self._default_word_embeddings_parameters() if parameter is None else [parameter]
+        for member in members:
+            if not isinstance(member, Enum) or not p.is_word_embeddings(member):
+                raise SearchSpaceError(
+                    f"add_word_embeddings takes a WORD_EMBEDDINGS member (e.g. parameter.DocumentRNNEmbeddings."
+                    f"WORD_EMBEDDINGS) and options, not {member!r}"
+                )
+            if options is None:
+                raise SearchSpaceError(f"{p.parameter_key(member)}: give options=[[embedding, ...], ...]")
+            self.add_parameter(member, options=options)
 
-    def _default_word_embeddings_parameter(self) -> Enum:
+    def _default_word_embeddings_parameters(self) -> list[Enum]:
         raise NotImplementedError
 
     def _check_group(self, parameter: Any) -> type[Enum]:
@@ -471,12 +472,16 @@ class TextClassifierSearchSpace(SearchSpace):
             raise SearchSpaceError(f"the label type must be a non-empty string, not {label_type!r}")
         self.label_type = label_type
 
-    def _default_word_embeddings_parameter(self) -> Enum:
-        raise SearchSpaceError(
-            "a text classifier needs to know which document embeddings use the word embeddings: "
-            "add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...]) "
-            "(or DocumentPoolEmbeddings / DocumentCNNEmbeddings)"
-        )
+    def _default_word_embeddings_parameters(self) -> list[Enum]:
+        groups = [p.PARAMETER_GROUPS[branch] for branch in self._branches()]
+        members = [group.WORD_EMBEDDINGS for group in groups if group in p.WORD_BASED_DOCUMENT_EMBEDDINGS]
+        if not members:
+            raise SearchSpaceError(
+                "a text classifier needs to know which document embeddings use the word embeddings: "
+                "add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...]) "
+                "(or DocumentPoolEmbeddings / DocumentCNNEmbeddings)"
+            )
+        return members
 
     def _branches(self) -> list[str]:
         """Document-embedding classes with parameters, in the order they were first added."""
@@ -537,8 +542,8 @@ class SequenceTaggerSearchSpace(SearchSpace):
             raise SearchSpaceError(f"the tag type must be a non-empty string such as 'ner', not {tag_type!r}")
         self.tag_type = tag_type
 
-    def _default_word_embeddings_parameter(self) -> Enum:
-        return p.SequenceTagger.WORD_EMBEDDINGS
+    def _default_word_embeddings_parameters(self) -> list[Enum]:
+        return [p.SequenceTagger.WORD_EMBEDDINGS]
 
     def _task_problems(self) -> list[str]:
         problems = []
