@@ -143,13 +143,6 @@ class TrialStore:
     def history(self) -> History:
         return History.of(self.study)
 
-    def stored_space(self) -> SearchSpace:
-        return SearchSpace.from_dict(self.get(SPACE_ATTR))
-
-    @property
-    def label_type(self) -> str:
-        return self.get(_LABEL_TYPE)
-
     # ----------------------------------------------------------------------- time sessions
     def record_session(self, session: str, start: float, now: float) -> None:
         """Note that a worker session ran from ``start`` until ``now`` (for the time budget)."""

@@ -77,10 +77,6 @@ class EvolutionarySearch(SearchStrategy):
             "cross_rate": self.cross_rate,
         }
 
-    def generation_of(self, index: int) -> int:
-        """The generation of the ``index``-th counted trial (0-based)."""
-        return index // self.population_size
-
     # ----------------------------------------------------------------------------------- breeding
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         taken = history.taken()
