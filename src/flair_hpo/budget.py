@@ -37,6 +37,13 @@ class BudgetState:
             return time.time() < self.deadline
         return len(history.counted()) < self.runs
 
+    def admits(self, history: History, number: int) -> bool:
+        """Whether trial ``number`` is within the budget: trials are admitted in the order they were opened,
+        so workers racing for the last run never overshoot a RUNS or GENERATIONS budget."""
+        if self.deadline is not None:
+            return True
+        return sum(r.counts and r.number < number for r in history.records) < self.runs
+
     def left(self, history: History) -> str:
         """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""
         if self.deadline is not None:

@@ -36,7 +36,9 @@ def _run(args: argparse.Namespace) -> int:
         config.search_strategy,
         storage=config.storage,
         study_name=config.study_name,
-    ).optimize()
+        pruner=config.pruner,
+        embedding_store=config.embedding_store,
+    ).optimize(workers=args.workers or config.workers)
     print(result)
     return 0
 
@@ -69,6 +71,12 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run or resume the search described by a YAML file")
     run.add_argument("config", help="the search's YAML file")
     run.add_argument("--base-path", help="overrides base_path of the YAML file")
+    run.add_argument("--workers", type=_positive, help="trials to train at once (overrides workers of the YAML file)")
     run.set_defaults(handler=_run)
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")

@@ -90,19 +90,30 @@ class Configuration:
 
         return build_model(self, label_dictionary)
 
-    def train(self, corpus: flair.data.Corpus, base_path: str | Path) -> flair.nn.Model:
+    def train(self, corpus: flair.data.Corpus, base_path: str | Path, embedding_store: bool = True) -> flair.nn.Model:
         """Train this configuration on ``corpus`` as a trial does, save ``best-model.pt`` in ``base_path``.
 
+        Frozen embeddings are computed once, as in a search with the embedding store (the default), so
+        the model is the trial's; pass ``embedding_store=False`` for a search that ran without it.
         Returns the model with the weights of its best dev epoch.
         """
+        import tempfile
+
         from flair_hpo.corpus_checks import label_dictionary
+        from flair_hpo.embedding_store import EmbeddingStore
         from flair_hpo.scoring import Objective
         from flair_hpo.trial_runner import train_configuration
 
         base_path = Path(base_path)
-        outcome = train_configuration(
-            self, corpus, label_dictionary(corpus, self.label_type), base_path, Objective.of(self)
-        )
+        with tempfile.TemporaryDirectory(prefix="flair-hpo-embeddings-") as directory:
+            outcome = train_configuration(
+                self,
+                corpus,
+                label_dictionary(corpus, self.label_type),
+                base_path,
+                Objective.of(self),
+                embedding_store=EmbeddingStore(directory) if embedding_store else None,
+            )
         outcome.model.save(base_path / "best-model.pt")
         return outcome.model
 

@@ -67,11 +67,20 @@ class TrialRecord:
             number=trial.number,
             status=status,
             labels=dict(labels),
-            value=trial.value if trial.state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
+            value=_value(trial),
             user_attrs=dict(trial.user_attrs),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
+
+
+def _value(trial: FrozenTrial) -> float | None:
+    """The trial's objective value; for a pruned trial, that of its best epoch (the weights it kept)."""
+    if trial.state == TrialState.COMPLETE:
+        return trial.value
+    if trial.state == TrialState.PRUNED:
+        return trial.user_attrs.get("value", trial.value)
+    return None
 
 
 class History:
@@ -104,15 +113,18 @@ class History:
         """Queued configurations not yet picked up by a worker."""
         return [r for r in self.records if r.status == "waiting"]
 
-    def completed(self) -> list[TrialRecord]:
-        """Trials that trained to the end, best first."""
-        done = [r for r in self.records if r.status == "complete" and r.value is not None]
+    def scored(self) -> list[TrialRecord]:
+        """Trials that have a dev value, best first: complete ones and pruned ones (by their best epoch)."""
+        done = [r for r in self.records if r.status in ("complete", "pruned") and r.value is not None]
         return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, r.number))
 
     def best(self) -> TrialRecord | None:
-        """The best completed trial (the earliest among equals)."""
-        completed = self.completed()
-        return completed[0] if completed else None
+        """The trial with the best dev value (the earliest among equals).
+
+        A pruned trial is the best only if the weights it kept really beat every other trial's.
+        """
+        scored = self.scored()
+        return scored[0] if scored else None
 
     def taken(self, except_number: int | None = None) -> set[str]:
         """Configurations already trained, being trained or queued; never proposed again."""

@@ -37,9 +37,11 @@ from optuna.trial import TrialState
 from flair_hpo.budget import BudgetState
 from flair_hpo.configuration import Configuration
 from flair_hpo.corpus_checks import check_corpus, corpus_fingerprint, label_dictionary
+from flair_hpo.embedding_store import STORE_DIR, EmbeddingStore
 from flair_hpo.errors import InputError
 from flair_hpo.history import SKIPPED, TrialRecord
 from flair_hpo.progress import ProgressDisplay
+from flair_hpo.pruning import make_pruner
 from flair_hpo.results import (
     BEST_CONFIGURATION,
     BEST_MODEL,
@@ -56,6 +58,7 @@ from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
 from flair_hpo.search_strategies import SearchStrategy, nothing_left
 from flair_hpo.trial_runner import train_configuration
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage
+from flair_hpo.workers import check_workers, run_workers
 
 log = logging.getLogger("flair_hpo")
 
@@ -76,6 +79,10 @@ class Orchestrator:
         search_strategy: a :class:`~flair_hpo.search_strategies.SearchStrategy`.
         storage: an Optuna storage URL or object; by default a journal file in ``base_path``.
         study_name: the study's name in the storage.
+        pruner: how hopeless trials are stopped early: ``"auto"``, ``"successive_halving"``,
+            ``"hyperband"``, ``"median"``, ``"none"`` or an Optuna pruner (see :mod:`flair_hpo.pruning`).
+        embedding_store: compute frozen embeddings once per study in ``base_path/embeddings`` and serve
+            them to every trial (see :mod:`flair_hpo.embedding_store`); ``False`` computes them per trial.
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or ``base_path`` raises an error that says what to change.
@@ -89,6 +96,8 @@ class Orchestrator:
         search_strategy: SearchStrategy,
         storage: str | BaseStorage | None = None,
         study_name: str = DEFAULT_STUDY_NAME,
+        pruner: str | optuna.pruners.BasePruner | None = "auto",
+        embedding_store: bool = True,
     ) -> None:
         if not isinstance(search_space, SearchSpace):
             raise SearchSpaceError(f"search_space must be a SearchSpace, not {type(search_space).__name__}")
@@ -111,31 +120,54 @@ class Orchestrator:
         self.study_name = study_name
         self.label_type = check_corpus(corpus, search_space)
         self.objective = Objective.of(search_space)
+        self.pruner = make_pruner(pruner, search_space.max_epochs)
+        if not isinstance(embedding_store, bool):
+            raise InputError(f"embedding_store must be True or False, not {embedding_store!r}")
+        self.embedding_store = EmbeddingStore(self.base_path / STORE_DIR) if embedding_store else None
 
     # ----------------------------------------------------------------------------------- public
-    def optimize(self) -> OptimizationResult:
-        """Train configurations until the budget is spent; return the best one and where its model is."""
+    def optimize(self, workers: int = 1) -> OptimizationResult:
+        """Train configurations until the budget is spent; return the best one and where its model is.
+
+        Args:
+            workers: how many trials train at once, each in a process of its own (one per GPU where there
+                are GPUs; on CPUs the cores are shared out). They share the study and the embedding store.
+        """
+        check_workers(workers, self.storage)
         self._prepare_base_path()
         with self._quiet_console():
-            store = TrialStore.open(
-                open_storage(self.storage, self.base_path),
-                self.study_name,
-                self.search_space,
-                self.search_strategy,
-                self.label_type,
-                corpus_fingerprint(self.corpus, self.label_type),
-            )
+            store = self._open_store()
             with self._log_file():
-                return self._run(store)
+                log.info(
+                    "%s study '%s' in %s", "created" if store.created else "resuming", self.study_name, self.base_path
+                )
+                for number in store.requeue_interrupted():
+                    log.info("trial %d was interrupted; its configuration is queued again", number)
+                if workers == 1:
+                    self._search(store)
+                else:
+                    run_workers(self, workers)
+                result = self._finish(store)
+                log.info("%s", result)
+                return result
 
-    def _run(self, store: TrialStore) -> OptimizationResult:
-        log.info("%s study '%s' in %s", "created" if store.created else "resuming", self.study_name, self.base_path)
-        for number in store.requeue_interrupted():
-            log.info("trial %d was interrupted; its configuration is queued again", number)
-        self._search(store)
-        result = self._finish(store)
-        log.info("%s", result)
-        return result
+    def work(self) -> None:
+        """Train trials of the (existing) study until the budget is spent: the loop of one worker process."""
+        with self._quiet_console():
+            store = self._open_store()
+            with self._log_file():
+                self._search(store)
+
+    def _open_store(self) -> TrialStore:
+        return TrialStore.open(
+            open_storage(self.storage, self.base_path),
+            self.study_name,
+            self.search_space,
+            self.search_strategy,
+            self.label_type,
+            corpus_fingerprint(self.corpus, self.label_type),
+            self.pruner,
+        )
 
     # ---------------------------------------------------------------------------------- search
     def _search(self, store: TrialStore) -> None:
@@ -170,7 +202,8 @@ class Orchestrator:
         trial = store.study.ask()
         try:
             store.claim(trial)
-            if nothing_left(store.study, trial):
+            # Another worker may have taken the last run between the budget check and ask().
+            if nothing_left(store.study, trial) or not budget.admits(store.history(), trial.number):
                 store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
                 store.study.tell(trial, state=TrialState.FAIL)
                 return False
@@ -194,6 +227,9 @@ class Orchestrator:
             trial.report(value, epoch)
             progress.epoch_finished(trial.number, epoch, value)
 
+        def should_prune(epoch: int) -> bool:
+            return epoch < configuration.max_epochs and trial.should_prune()
+
         try:
             outcome = train_configuration(
                 configuration,
@@ -203,6 +239,8 @@ class Orchestrator:
                 self.objective,
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
+                should_prune=should_prune,
+                embedding_store=self.embedding_store,
             )
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
@@ -212,6 +250,7 @@ class Orchestrator:
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
         for key, value in {
+            "value": outcome.value,
             "dev_score": outcome.dev_score,
             "dev_loss": outcome.dev_loss,
             "epochs": outcome.epochs,
@@ -220,12 +259,17 @@ class Orchestrator:
             "stopped_by_time_budget": outcome.stopped_by_deadline,
         }.items():
             trial.set_user_attr(key, value)
-        store.study.tell(trial, outcome.value)
+        status = "pruned" if outcome.pruned else "complete"
+        if outcome.pruned:
+            store.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            store.study.tell(trial, outcome.value)
+        stopped = f"stopped after epoch {outcome.epochs} of {configuration.max_epochs}" if outcome.pruned else ""
         progress.trial_finished(
             trial.number,
-            "complete",
-            f"{self.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}) "
-            f"in {time.time() - started:.1f} s",
+            status,
+            f"{self.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
+            f"{', ' + stopped if stopped else ''}) in {time.time() - started:.1f} s",
         )
         self._keep_if_best(store, trial.number, outcome.model, configuration)
 
@@ -298,6 +342,7 @@ class Orchestrator:
             label_dictionary(self.corpus, self.label_type),
             self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
             self.objective,
+            embedding_store=self.embedding_store,
         )
         with locked(self.base_path):
             save_model(outcome.model, self.base_path / BEST_MODEL)

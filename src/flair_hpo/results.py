@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from flair_hpo.configuration import Configuration
+from flair_hpo.files import atomic_write, atomic_write_text, file_lock
 from flair_hpo.history import History, TrialRecord
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace
@@ -32,36 +31,19 @@ BEST_CONFIGURATION = "best-configuration.yaml"
 LEADERBOARD = "leaderboard.csv"
 _LOCK = ".flair-hpo.lock"
 
-_STATUS_ORDER = {"complete": 0, "pruned": 1, "running": 2, "failed": 3, "interrupted": 4}
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` and move ``tmp`` onto ``path`` only once it is complete."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+# Complete and pruned trials rank together by dev value (a pruned trial keeps its best epoch's weights).
+_STATUS_ORDER = {"complete": 0, "pruned": 0, "running": 2, "failed": 3, "interrupted": 4}
 
 
 @contextlib.contextmanager
 def locked(base_path: Path) -> Iterator[None]:
     """Serialize result writing between the workers of one machine."""
-    with open(base_path / _LOCK, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(base_path / _LOCK):
+        yield
 
 
 def ranked(history: History) -> list[TrialRecord]:
-    """Trials for the leaderboard: completed ones best first, then pruned, running, failed."""
+    """Trials for the leaderboard: scored ones (complete or pruned) best first, then running, failed."""
     shown = [r for r in history.records if r.status in _STATUS_ORDER]
     sign = 1 if history.minimize else -1
 
@@ -78,7 +60,7 @@ def leaderboard_rows(history: History, space: SearchSpace, objective: Objective)
     for rank, record in enumerate(ranked(history), start=1):
         attrs = record.user_attrs
         row: dict[str, Any] = {
-            "rank": rank if record.status == "complete" else "",
+            "rank": rank if record.status in ("complete", "pruned") else "",
             "trial": record.number,
             "status": record.status,
             objective.name: _number(record.value),

@@ -36,6 +36,7 @@ import yaml
 from flair_hpo import parameters as p
 from flair_hpo.corpus_loading import check_corpus_section, load_corpus
 from flair_hpo.errors import ConfigError, did_you_mean
+from flair_hpo.pruning import make_pruner
 from flair_hpo.search_spaces import (
     SEQUENCE_LABELING,
     TEXT_CLASSIFICATION,
@@ -45,6 +46,7 @@ from flair_hpo.search_spaces import (
 )
 from flair_hpo.search_strategies import EvolutionarySearch, GridSearch, RandomSearch, SearchStrategy
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME
+from flair_hpo.workers import check_workers
 
 _TOP_KEYS = {
     "task": "text_classification or sequence_labeling",
@@ -61,6 +63,9 @@ _TOP_KEYS = {
     "optimization_value": "dev_score or dev_loss",
     "max_epochs_per_training_run": "the most epochs per trial",
     "parameters": "the parameters to tune",
+    "pruner": "auto, successive_halving, hyperband, median or none (optional)",
+    "embedding_store": "true or false: compute frozen embeddings once per study (optional)",
+    "workers": "how many trials train at once on this machine (optional)",
 }
 _REQUIRED = (
     "task",
@@ -159,6 +164,9 @@ class RunConfig:
     base_path: Path
     storage: str | None
     study_name: str
+    pruner: str = "auto"
+    embedding_store: bool = True
+    workers: int = 1
 
     def load_corpus(self) -> Any:
         """Load the corpus the configuration names."""
@@ -225,6 +233,13 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
     base_path = Path(data["base_path"])
     if base_path.exists() and not base_path.is_dir():
         raise ConfigError(f"base_path: {base_path} is a file; give a folder")
+    pruner = data.get("pruner", "auto")
+    make_pruner(False if pruner is False else str(pruner), space.max_epochs)
+    embedding_store = data.get("embedding_store", True)
+    if not isinstance(embedding_store, bool):
+        raise ConfigError(f"embedding_store: give true or false, not {embedding_store!r}")
+    workers = data.get("workers", 1)
+    check_workers(workers, None)
     return RunConfig(
         path=path,
         corpus=dict(corpus),
@@ -233,4 +248,7 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
         base_path=base_path,
         storage=data.get("storage"),
         study_name=str(data.get("study_name", DEFAULT_STUDY_NAME)),
+        pruner="none" if pruner is False else str(pruner),
+        embedding_store=embedding_store,
+        workers=workers,
     )

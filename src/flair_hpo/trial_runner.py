@@ -3,7 +3,7 @@
 The :class:`TrialMonitor` trainer plugin does the per-epoch work by hooking Flair's events rather than
 editing its loop: it reads each dev evaluation, keeps the weights of the best epoch in memory, reports the
 epoch's value (for progress and per-epoch history), and ends training at an epoch boundary when the time
-budget runs out.
+budget runs out or the pruner judges the trial hopeless.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 
 from flair_hpo.corpus_checks import reset_corpus
+from flair_hpo.embedding_store import EmbeddingStore
 from flair_hpo.model_factory import training_arguments
 from flair_hpo.scoring import Objective
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 #: Called after each epoch with (epoch, value of that epoch).
 EpochCallback = Callable[[int, float], None]
+#: Asked after each epoch's report whether to stop the trial now (the pruner's verdict).
+PruneCheck = Callable[[int], bool]
 
 
 class TrialError(RuntimeError):
@@ -40,11 +43,19 @@ class TrialError(RuntimeError):
 class TrialMonitor(TrainerPlugin):
     """Scores every dev evaluation and keeps the best epoch's weights."""
 
-    def __init__(self, objective: Objective, on_epoch: EpochCallback | None = None, deadline: float | None = None):
+    def __init__(
+        self,
+        objective: Objective,
+        on_epoch: EpochCallback | None = None,
+        deadline: float | None = None,
+        should_prune: PruneCheck | None = None,
+    ):
         super().__init__()
         self.objective = objective
         self.on_epoch = on_epoch
         self.deadline = deadline
+        self.should_prune = should_prune
+        self.pruned = False
         self.history: list[float] = []
         self.best_value: float | None = None
         self.best_epoch = 0
@@ -73,6 +84,9 @@ class TrialMonitor(TrainerPlugin):
             self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         if self.on_epoch is not None:
             self.on_epoch(epoch, value)
+        if self.should_prune is not None and self.should_prune(epoch):
+            self.pruned = True
+            raise TrainingInterrupt(f"flair-hpo: pruned after epoch {epoch}; other trials did better by now")
         if self.deadline is not None and time.time() >= self.deadline:
             self.stopped_by_deadline = True
             raise TrainingInterrupt("flair-hpo: the time budget is spent; stopping after this epoch")
@@ -90,6 +104,7 @@ class TrialOutcome:
     history: list[float]
     model: flair.nn.Model
     stopped_by_deadline: bool = False
+    pruned: bool = False
 
 
 def _without_test(corpus: flair.data.Corpus) -> flair.data.Corpus:
@@ -107,11 +122,14 @@ def train_configuration(
     objective: Objective,
     on_epoch: EpochCallback | None = None,
     deadline: float | None = None,
+    should_prune: PruneCheck | None = None,
+    embedding_store: EmbeddingStore | None = None,
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
 
-    Training starts from the configuration's seed, when it has one. Flair writes its ``training.log`` and
-    ``loss.tsv`` into ``base_path``; no weights are written there.
+    Training starts from the configuration's seed, when it has one. Frozen embeddings come from
+    ``embedding_store`` when one is given. Flair writes its ``training.log`` and ``loss.tsv`` into
+    ``base_path``; no weights are written there.
     """
     import flair
     from flair.trainers import ModelTrainer
@@ -120,9 +138,14 @@ def train_configuration(
     if configuration.seed is not None:
         flair.set_seed(configuration.seed)
     model = configuration.build_model(label_dictionary)
-    monitor = TrialMonitor(objective, on_epoch, deadline)
+    monitor = TrialMonitor(objective, on_epoch, deadline, should_prune)
+    serving = (
+        embedding_store.serving(model.embeddings, corpus.get_all_sentences())
+        if embedding_store is not None
+        else contextlib.nullcontext()
+    )
     try:
-        with _ctrl_c_reaches_caller():
+        with _ctrl_c_reaches_caller(), serving:
             ModelTrainer(model, _without_test(corpus)).train(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
@@ -148,6 +171,7 @@ def train_configuration(
         history=monitor.history,
         model=model,
         stopped_by_deadline=monitor.stopped_by_deadline,
+        pruned=monitor.pruned,
     )
 
 

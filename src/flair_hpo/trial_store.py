@@ -90,14 +90,17 @@ class TrialStore:
         strategy: SearchStrategy,
         label_type: str,
         corpus: dict[str, Any],
+        pruner: optuna.pruners.BasePruner | None = None,
     ) -> TrialStore:
         """Create the study, or reopen it after checking it was made for this very search."""
         if study_exists(storage, study_name):
-            study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy)
+            study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
             store = cls(study, storage, storage.get_study_id_from_name(study_name), created=False)
             store.check_same_search(space, strategy, label_type, corpus)
             return store
-        study = optuna.create_study(storage=storage, study_name=study_name, direction=space.direction, sampler=strategy)
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, direction=space.direction, sampler=strategy, pruner=pruner
+        )
         store = cls(study, storage, storage.get_study_id_from_name(study_name), created=True)
         store.set(SPACE_ATTR, space.to_dict())
         store.set(_STRATEGY, strategy.settings())

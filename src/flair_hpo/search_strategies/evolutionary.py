@@ -80,7 +80,7 @@ class EvolutionarySearch(SearchStrategy):
     # ----------------------------------------------------------------------------------- breeding
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         taken = history.taken()
-        pool = history.completed()[: self.population_size]
+        pool = history.scored()[: self.population_size]
         if len(history.counted()) < self.population_size or len(pool) < 2:
             return self.random_unseen(taken, rng)
         for _ in range(_BREEDING_ATTEMPTS):
