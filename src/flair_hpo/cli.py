@@ -38,8 +38,11 @@ def _run(args: argparse.Namespace) -> int:
         study_name=config.study_name,
         pruner=config.pruner,
         embedding_store=config.embedding_store,
+        final_model=args.final_model or config.final_model,
     ).optimize(workers=args.workers or config.workers)
     print(result)
+    if config.report:
+        print(f"Report: {result.report()}")
     return 0
 
 
@@ -54,6 +57,13 @@ def _show(args: argparse.Namespace) -> int:
     if best.exists():
         print(f"\n{best}:\n")
         print(best.read_text(encoding="utf-8"))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from flair_hpo.report import write_report
+
+    print(f"Report: {write_report(Path(args.base_path), args.storage, args.study)}")
     return 0
 
 
@@ -77,6 +87,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _study_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base_path", help="the search's base_path")
+    parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
+    parser.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,13 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="the search's YAML file")
     run.add_argument("--base-path", help="overrides base_path of the YAML file")
     run.add_argument("--workers", type=_positive, help="trials to train at once (overrides workers of the YAML file)")
+    run.add_argument(
+        "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
+    )
     run.set_defaults(handler=_run)
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
-    show.add_argument("base_path", help="the search's base_path")
-    show.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
-    show.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+    _study_arguments(show)
     show.set_defaults(handler=_show)
+
+    report = commands.add_parser("report", help="write report.html (plots, leaderboard) into a search's base_path")
+    _study_arguments(report)
+    report.set_defaults(handler=_report)
 
     train = commands.add_parser("train", help="train a configuration (e.g. best-configuration.yaml) again")
     train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")

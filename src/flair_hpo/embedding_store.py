@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from flair_hpo.embedding_specs import spec_from_instance
+from flair_hpo.embedding_specs import spec_from_instance, spec_label
 from flair_hpo.errors import InputError
 from flair_hpo.files import atomic_write, file_lock
 
@@ -151,38 +151,41 @@ class EmbeddingStore:
         """The entry of ``embedding`` over ``sentences``, computed if no worker has done it yet."""
         unique = {sentence_key(s): s for s in sentences if len(s) > 0}
         try:
-            key = self._entry_key(embedding, unique)
+            spec = spec_from_instance(embedding)
         except InputError:  # an embedding built without recorded arguments cannot be identified safely
             log.debug("%s is not stored: its arguments are unknown", embedding.name, exc_info=True)
             return None
+        key = self._entry_key(spec, embedding, unique)
         if key not in self._entries:
             self.directory.mkdir(parents=True, exist_ok=True)
             with file_lock(self.directory / f"{key}.lock"):
-                self._entries[key] = self._open_or_build(key, embedding, unique)
+                self._entries[key] = self._open_or_build(key, embedding, unique, spec_label(spec))
         return self._entries[key]
 
     # ------------------------------------------------------------------------------ internals
     @staticmethod
-    def _entry_key(embedding: Embeddings, unique: dict[str, Sentence]) -> str:
+    def _entry_key(spec: dict[str, Any], embedding: Embeddings, unique: dict[str, Sentence]) -> str:
         texts = hashlib.sha256("".join(sorted(unique)).encode()).hexdigest()
         identity = {
             "format": _FORMAT,
-            "spec": spec_from_instance(embedding),
+            "spec": spec,
             "name": embedding.name,
             "dimension": embedding.embedding_length,
             "texts": texts,
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
-    def _open_or_build(self, key: str, embedding: Embeddings, unique: dict[str, Sentence]) -> StoreEntry | None:
+    def _open_or_build(
+        self, key: str, embedding: Embeddings, unique: dict[str, Sentence], label: str
+    ) -> StoreEntry | None:
         index_path = self.directory / f"{key}.index"
         if index_path.exists():
             index = torch.load(index_path, weights_only=True)
             if torch.allclose(_probe(embedding, index["probe_tokens"]), index["probe"], rtol=1e-4, atol=1e-5):
                 return self._open(key, index)
-            log.warning("the stored vectors of %s no longer match the embedding; computing them again", embedding.name)
+            log.warning("the stored vectors of %s no longer match the embedding; computing them again", label)
             index_path.unlink()
-        return self._build(key, embedding, unique)
+        return self._build(key, embedding, unique, label)
 
     def _open(self, key: str, index: dict[str, Any]) -> StoreEntry:
         rows, dimension = index["rows"], index["dimension"]
@@ -191,7 +194,7 @@ class EmbeddingStore:
         spans = {k: (offsets[i], offsets[i + 1]) for i, k in enumerate(index["keys"])}
         return StoreEntry(index["name"], index["document_level"], spans, vectors.view(rows, dimension))
 
-    def _build(self, key: str, embedding: Embeddings, unique: dict[str, Sentence]) -> StoreEntry | None:
+    def _build(self, key: str, embedding: Embeddings, unique: dict[str, Sentence], label: str) -> StoreEntry | None:
         document_level = _is_document_level(embedding)
         keys = list(unique)
         lengths = [1 if document_level else len(unique[k]) for k in keys]
@@ -202,13 +205,13 @@ class EmbeddingStore:
             log.warning(
                 "%s over this corpus takes %.2f GB (limit %.2f GB, %.2f GB free): it is not stored, so every "
                 "trial computes it",
-                embedding.name,
+                label,
                 size / 1024**3,
                 self.max_bytes / 1024**3,
                 free / 1024**3,
             )
             return None
-        log.info("computing %s once for %d sentences (%.2f GB)", embedding.name, len(keys), size / 1024**3)
+        log.info("computing %s once for %d sentences (%.2f GB)", label, len(keys), size / 1024**3)
         offsets = [0]
         for length in lengths:
             offsets.append(offsets[-1] + length)
@@ -218,10 +221,12 @@ class EmbeddingStore:
                 handle.truncate(size)
             # A shared mapping writes through to the file: the vectors never sit in process memory.
             vectors = torch.from_file(str(tmp), shared=True, size=rows * dimension).view(rows, dimension)
-            for start in range(0, len(keys), _BATCH):
-                batch = [unique[k] for k in keys[start : start + _BATCH]]
-                for j, matrix in enumerate(_embed(embedding, batch)):
-                    vectors[offsets[start + j] : offsets[start + j + 1]] = matrix
+            # Sentences of similar length batched together: little padding for a transformer to compute.
+            order = sorted(range(len(keys)), key=lambda i: len(unique[keys[i]]))
+            for start in range(0, len(order), _BATCH):
+                batch = order[start : start + _BATCH]
+                for i, matrix in zip(batch, _embed(embedding, [unique[keys[i]] for i in batch]), strict=True):
+                    vectors[offsets[i] : offsets[i + 1]] = matrix
             del vectors
 
         atomic_write(self.directory / f"{key}.vectors", write_vectors)

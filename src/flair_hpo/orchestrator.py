@@ -45,6 +45,7 @@ from flair_hpo.pruning import make_pruner
 from flair_hpo.results import (
     BEST_CONFIGURATION,
     BEST_MODEL,
+    FINAL_MODEL,
     LEADERBOARD,
     OptimizationResult,
     leaderboard_rows,
@@ -56,7 +57,7 @@ from flair_hpo.results import (
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
 from flair_hpo.search_strategies import SearchStrategy, nothing_left
-from flair_hpo.trial_runner import train_configuration
+from flair_hpo.trial_runner import train_configuration, train_final_model
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage
 from flair_hpo.workers import check_workers, run_workers
 
@@ -65,6 +66,7 @@ log = logging.getLogger("flair_hpo")
 LOG_FILE = "flair-hpo.log"
 TRIALS_DIR = "trials"
 _TEST_SCORE = "flair_hpo:test_score"
+_FINAL_MODEL = "flair_hpo:final_model"
 # Files that mark a folder as a flair-hpo base_path (a study may also live in an external storage).
 _MARKERS = (JOURNAL_FILE, LOG_FILE)
 
@@ -83,6 +85,8 @@ class Orchestrator:
             ``"hyperband"``, ``"median"``, ``"none"`` or an Optuna pruner (see :mod:`flair_hpo.pruning`).
         embedding_store: compute frozen embeddings once per study in ``base_path/embeddings`` and serve
             them to every trial (see :mod:`flair_hpo.embedding_store`); ``False`` computes them per trial.
+        final_model: after the search, train the best configuration on train + dev for all its epochs and
+            save it as ``base_path/final-model.pt`` with its test score.
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or ``base_path`` raises an error that says what to change.
@@ -98,6 +102,7 @@ class Orchestrator:
         study_name: str = DEFAULT_STUDY_NAME,
         pruner: str | optuna.pruners.BasePruner | None = "auto",
         embedding_store: bool = True,
+        final_model: bool = False,
     ) -> None:
         if not isinstance(search_space, SearchSpace):
             raise SearchSpaceError(f"search_space must be a SearchSpace, not {type(search_space).__name__}")
@@ -124,6 +129,9 @@ class Orchestrator:
         if not isinstance(embedding_store, bool):
             raise InputError(f"embedding_store must be True or False, not {embedding_store!r}")
         self.embedding_store = EmbeddingStore(self.base_path / STORE_DIR) if embedding_store else None
+        if not isinstance(final_model, bool):
+            raise InputError(f"final_model must be True or False, not {final_model!r}")
+        self.final_model = final_model
 
     # ----------------------------------------------------------------------------------- public
     def optimize(self, workers: int = 1) -> OptimizationResult:
@@ -306,14 +314,26 @@ class Orchestrator:
         }
         if best is None:
             return OptimizationResult(
-                {}, self.objective.name, None, None, None, None, None, self.base_path / LEADERBOARD, counts
+                {},
+                self.objective.name,
+                None,
+                None,
+                None,
+                None,
+                None,
+                self.base_path / LEADERBOARD,
+                counts,
+                base_path=self.base_path,
+                storage=self.storage if isinstance(self.storage, str) else None,
+                study_name=self.study_name,
             )
         configuration = self._configuration(best.labels)
         self._restore_best_model(best, configuration)
         test_score = self._test_score(store, best, configuration)
+        final_test_score = self._final_model(store, best, configuration) if self.final_model else None
         with locked(self.base_path):
             write_best_configuration(
-                self.base_path / BEST_CONFIGURATION, configuration, best, self.objective, test_score
+                self.base_path / BEST_CONFIGURATION, configuration, best, self.objective, test_score, final_test_score
             )
         return OptimizationResult(
             best_configuration=dict(best.labels),
@@ -325,6 +345,11 @@ class Orchestrator:
             configuration_path=self.base_path / BEST_CONFIGURATION,
             leaderboard_path=self.base_path / LEADERBOARD,
             trials=counts,
+            final_model_path=self.base_path / FINAL_MODEL if self.final_model else None,
+            final_test_score=final_test_score,
+            base_path=self.base_path,
+            storage=self.storage if isinstance(self.storage, str) else None,
+            study_name=self.study_name,
         )
 
     def _restore_best_model(self, best: TrialRecord, configuration: Configuration) -> None:
@@ -346,6 +371,30 @@ class Orchestrator:
         )
         with locked(self.base_path):
             save_model(outcome.model, self.base_path / BEST_MODEL)
+
+    def _final_model(self, store: TrialStore, best: TrialRecord, configuration: Configuration) -> float | None:
+        """Train the best configuration on train + dev (once per best trial); its test score."""
+        done = store.get(_FINAL_MODEL)
+        if done and done["trial"] == best.number and (self.base_path / FINAL_MODEL).exists():
+            return done["score"]
+        log.info("training the final model: trial %d's configuration on train + dev", best.number)
+        model = train_final_model(
+            configuration,
+            self.corpus,
+            label_dictionary(self.corpus, self.label_type),
+            self.base_path / TRIALS_DIR / "final-model",
+            self.embedding_store,
+        )
+        with locked(self.base_path):
+            save_model(model, self.base_path / FINAL_MODEL)
+        score = None
+        if self.corpus.test is not None and len(self.corpus.test) > 0:
+            score = self.objective.test_score(model, configuration, self.corpus.test)
+        store.set(_FINAL_MODEL, {"trial": best.number, "score": score})
+        log.info("final model saved to %s (test %s)", self.base_path / FINAL_MODEL, score)
+        del model
+        self._free_memory()
+        return score
 
     def _test_score(self, store: TrialStore, best: TrialRecord, configuration: Configuration) -> float | None:
         """The best model's score on the test split, computed once per best trial."""

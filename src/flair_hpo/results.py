@@ -27,6 +27,7 @@ from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace
 
 BEST_MODEL = "best-model.pt"
+FINAL_MODEL = "final-model.pt"
 BEST_CONFIGURATION = "best-configuration.yaml"
 LEADERBOARD = "leaderboard.csv"
 _LOCK = ".flair-hpo.lock"
@@ -96,7 +97,12 @@ def write_leaderboard(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def write_best_configuration(
-    path: Path, configuration: Configuration, record: TrialRecord, objective: Objective, test_score: float | None
+    path: Path,
+    configuration: Configuration,
+    record: TrialRecord,
+    objective: Objective,
+    test_score: float | None,
+    final_test_score: float | None = None,
 ) -> None:
     """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`) and its scores."""
     result = {
@@ -109,6 +115,9 @@ def write_best_configuration(
     }
     if test_score is not None:
         result[f"test {objective.evaluation_metric.value}"] = test_score
+    if final_test_score is not None:
+        result["final model"] = f"{FINAL_MODEL} (trained on train + dev for {configuration.max_epochs} epochs)"
+        result[f"final model test {objective.evaluation_metric.value}"] = final_test_score
     text = (
         "# The best configuration flair-hpo found. Train it again with:\n"
         "#   Configuration.load('best-configuration.yaml').train(corpus, 'retrained/')\n"
@@ -134,15 +143,28 @@ class OptimizationResult:
     configuration_path: Path | None
     leaderboard_path: Path
     trials: dict[str, int]
+    final_model_path: Path | None = None
+    final_test_score: float | None = None
+    base_path: Path | None = None
+    storage: str | None = None
+    study_name: str | None = None
+
+    def report(self) -> Path:
+        """Write the HTML report of the search (``report.html`` in base_path) and return its path."""
+        from flair_hpo.report import write_report
+
+        return write_report(self.base_path, self.storage, self.study_name)
 
     def __str__(self) -> str:
         if self.best_trial is None:
             return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
         parameters = "\n".join(f"  {name}: {value}" for name, value in self.best_configuration.items())
         test = "" if self.test_score is None else f", test {self.test_score:.4f}"
+        final_test = "" if self.final_test_score is None else f", test {self.final_test_score:.4f}"
         return (
             f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
             f"{parameters}\n"
             f"Best model: {self.model_path}\n"
-            f"Leaderboard: {self.leaderboard_path}"
+            + (f"Final model (train + dev): {self.final_model_path}{final_test}\n" if self.final_model_path else "")
+            + f"Leaderboard: {self.leaderboard_path}"
         )

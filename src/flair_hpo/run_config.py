@@ -66,6 +66,8 @@ _TOP_KEYS = {
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
     "embedding_store": "true or false: compute frozen embeddings once per study (optional)",
     "workers": "how many trials train at once on this machine (optional)",
+    "final_model": "true: after the search, train the best configuration on train + dev (optional)",
+    "report": "true: write report.html after the search (optional, default true)",
 }
 _REQUIRED = (
     "task",
@@ -167,6 +169,8 @@ class RunConfig:
     pruner: str = "auto"
     embedding_store: bool = True
     workers: int = 1
+    final_model: bool = False
+    report: bool = True
 
     def load_corpus(self) -> Any:
         """Load the corpus the configuration names."""
@@ -235,9 +239,13 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
         raise ConfigError(f"base_path: {base_path} is a file; give a folder")
     pruner = data.get("pruner", "auto")
     make_pruner(False if pruner is False else str(pruner), space.max_epochs)
-    embedding_store = data.get("embedding_store", True)
-    if not isinstance(embedding_store, bool):
-        raise ConfigError(f"embedding_store: give true or false, not {embedding_store!r}")
+    flags = {
+        key: data.get(key, default)
+        for key, default in (("embedding_store", True), ("final_model", False), ("report", True))
+    }
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: give true or false, not {value!r}")
     workers = data.get("workers", 1)
     check_workers(workers, None)
     return RunConfig(
@@ -249,6 +257,6 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
         storage=data.get("storage"),
         study_name=str(data.get("study_name", DEFAULT_STUDY_NAME)),
         pruner="none" if pruner is False else str(pruner),
-        embedding_store=embedding_store,
         workers=workers,
+        **flags,
     )

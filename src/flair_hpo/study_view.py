@@ -11,15 +11,24 @@ from flair_hpo.history import History
 from flair_hpo.results import leaderboard_rows
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace
-from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, SPACE_ATTR, open_storage, study_exists
+from flair_hpo.trial_store import (
+    DEFAULT_STUDY_NAME,
+    JOURNAL_FILE,
+    SPACE_ATTR,
+    STRATEGY_ATTR,
+    open_storage,
+    study_exists,
+)
 
 
 @dataclass
 class StudyView:
-    """The history and search space of a study."""
+    """The history and search space of a study (and the Optuna study, for its visualizations)."""
 
     history: History
     space: SearchSpace
+    study: Any = None
+    strategy: dict[str, Any] | None = None
 
     @property
     def objective(self) -> Objective:
@@ -37,10 +46,11 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     if not study_exists(backend, study_name):
         raise InputError(f"there is no study '{study_name}' in {storage or base_path / JOURNAL_FILE}")
     study = optuna.load_study(study_name=study_name, storage=backend)
-    stored = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name)).get(SPACE_ATTR)
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
+    stored = attributes.get(SPACE_ATTR)
     if stored is None:
         raise InputError(f"the study '{study_name}' was not created by flair-hpo")
-    return StudyView(History.of(study), SearchSpace.from_dict(stored))
+    return StudyView(History.of(study), SearchSpace.from_dict(stored), study, attributes.get(STRATEGY_ATTR))
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -139,13 +139,8 @@ def train_configuration(
         flair.set_seed(configuration.seed)
     model = configuration.build_model(label_dictionary)
     monitor = TrialMonitor(objective, on_epoch, deadline, should_prune)
-    serving = (
-        embedding_store.serving(model.embeddings, corpus.get_all_sentences())
-        if embedding_store is not None
-        else contextlib.nullcontext()
-    )
     try:
-        with _ctrl_c_reaches_caller(), serving:
+        with _ctrl_c_reaches_caller(), _served(embedding_store, model, corpus):
             ModelTrainer(model, _without_test(corpus)).train(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
@@ -173,6 +168,49 @@ def train_configuration(
         stopped_by_deadline=monitor.stopped_by_deadline,
         pruned=monitor.pruned,
     )
+
+
+def train_final_model(
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    label_dictionary: flair.data.Dictionary,
+    base_path: Path,
+    embedding_store: EmbeddingStore | None = None,
+) -> flair.nn.Model:
+    """Train ``configuration`` on train + dev for all its epochs, as Flair users do for the model they ship.
+
+    There is no dev split left to select an epoch by, so the model is the last epoch's.
+    """
+    import flair
+    from flair.data import Corpus
+    from flair.trainers import ModelTrainer
+    from torch.utils.data import ConcatDataset
+
+    reset_corpus(corpus)
+    if configuration.seed is not None:
+        flair.set_seed(configuration.seed)
+    model = configuration.build_model(label_dictionary)
+    train_and_dev = Corpus(
+        train=ConcatDataset([corpus.train, corpus.dev]), dev=None, test=None, sample_missing_splits=False
+    )
+    try:
+        with _ctrl_c_reaches_caller(), _served(embedding_store, model, corpus):
+            ModelTrainer(model, train_and_dev).train(
+                base_path=base_path,
+                max_epochs=configuration.max_epochs,
+                save_final_model=False,
+                **training_arguments(configuration),
+            )
+    finally:
+        reset_corpus(corpus)
+    return model
+
+
+def _served(store: EmbeddingStore | None, model: flair.nn.Model, corpus: flair.data.Corpus) -> Any:
+    """While training: frozen embeddings from ``store`` (when there is one)."""
+    if store is None:
+        return contextlib.nullcontext()
+    return store.serving(model.embeddings, corpus.get_all_sentences())
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ JOURNAL_FILE = "study.journal"
 DEFAULT_STUDY_NAME = "flair-hpo"
 
 SPACE_ATTR = "flair_hpo:search_space"
-_STRATEGY = "flair_hpo:strategy"
+STRATEGY_ATTR = "flair_hpo:strategy"
 _CORPUS = "flair_hpo:corpus"
 _LABEL_TYPE = "flair_hpo:label_type"
 _SESSION_PREFIX = "flair_hpo:session:"
@@ -103,7 +103,7 @@ class TrialStore:
         )
         store = cls(study, storage, storage.get_study_id_from_name(study_name), created=True)
         store.set(SPACE_ATTR, space.to_dict())
-        store.set(_STRATEGY, strategy.settings())
+        store.set(STRATEGY_ATTR, strategy.settings())
         store.set(_LABEL_TYPE, label_type)
         store.set(_CORPUS, corpus)
         strategy.start(study)
@@ -119,8 +119,8 @@ class TrialStore:
                 f"the study '{self.study.study_name}' was not created by flair-hpo; use another study name"
             )
         problems = _describe_difference(dict(stored_space), space.to_dict())
-        if self.get(_STRATEGY) != strategy.settings():
-            problems.append(f"strategy: {self.get(_STRATEGY)} in the study, {strategy.settings()} now")
+        if self.get(STRATEGY_ATTR) != strategy.settings():
+            problems.append(f"strategy: {self.get(STRATEGY_ATTR)} in the study, {strategy.settings()} now")
         if self.get(_LABEL_TYPE) != label_type:
             problems.append(f"label type: {self.get(_LABEL_TYPE)!r} in the study, {label_type!r} now")
         if self.get(_CORPUS) != corpus:
