@@ -57,7 +57,7 @@ from flair_hpo.results import (
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
 from flair_hpo.search_strategies import SearchStrategy, nothing_left
-from flair_hpo.trial_runner import train_configuration, train_final_model
+from flair_hpo.trial_runner import served_embeddings, train_configuration, train_final_model
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage
 from flair_hpo.workers import check_workers, run_workers
 
@@ -389,7 +389,8 @@ class Orchestrator:
             save_model(model, self.base_path / FINAL_MODEL)
         score = None
         if self.corpus.test is not None and len(self.corpus.test) > 0:
-            score = self.objective.test_score(model, configuration, self.corpus.test)
+            with served_embeddings(self.embedding_store, model, self.corpus):
+                score = self.objective.test_score(model, configuration, self.corpus.test)
         store.set(_FINAL_MODEL, {"trial": best.number, "score": score})
         log.info("final model saved to %s (test %s)", self.base_path / FINAL_MODEL, score)
         del model
@@ -406,6 +407,8 @@ class Orchestrator:
         from flair.models import SequenceTagger, TextClassifier
 
         model_class = TextClassifier if configuration.document_embeddings else SequenceTagger
+        # A loaded model's embeddings record other arguments (and Flair renames stacked ones), so they
+        # would not match their store entries: the test split is embedded here, once.
         model = model_class.load(self.base_path / BEST_MODEL)
         score = self.objective.test_score(model, configuration, self.corpus.test)
         store.set(_TEST_SCORE, {"trial": best.number, "score": score})

@@ -51,7 +51,7 @@ def write_report(base_path: str | Path, storage: str | None = None, study_name: 
         "history-trials": "Best dev value over trials",
         "history-time": "Best dev value over wall time",
         "epochs": "Dev value after every epoch (pruned trials dashed)",
-        "importances": "Parameter importances (fANOVA over complete trials)",
+        "importances": "Parameter importances (Optuna's PED-ANOVA, over complete trials)",
         "slices": "Dev value against each parameter",
         "generations": "Dev values per generation",
     }
@@ -253,7 +253,7 @@ def _write_pngs(base_path: Path, view: StudyView) -> None:
     importances = _importances(view)
     figure, axes = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(importances))))
     axes.barh(list(importances), list(importances.values()))
-    axes.set_xlabel("importance for the dev value (fANOVA)")
+    axes.set_xlabel("importance for the dev value (Optuna's PED-ANOVA)")
     if not importances:
         axes.text(0.5, 0.5, "needs at least two complete trials that differ", ha="center", transform=axes.transAxes)
     figure.tight_layout()

@@ -140,7 +140,7 @@ def train_configuration(
     model = configuration.build_model(label_dictionary)
     monitor = TrialMonitor(objective, on_epoch, deadline, should_prune)
     try:
-        with _ctrl_c_reaches_caller(), _served(embedding_store, model, corpus):
+        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
             ModelTrainer(model, _without_test(corpus)).train(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
@@ -194,7 +194,7 @@ def train_final_model(
         train=ConcatDataset([corpus.train, corpus.dev]), dev=None, test=None, sample_missing_splits=False
     )
     try:
-        with _ctrl_c_reaches_caller(), _served(embedding_store, model, corpus):
+        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
             ModelTrainer(model, train_and_dev).train(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
@@ -206,8 +206,8 @@ def train_final_model(
     return model
 
 
-def _served(store: EmbeddingStore | None, model: flair.nn.Model, corpus: flair.data.Corpus) -> Any:
-    """While training: frozen embeddings from ``store`` (when there is one)."""
+def served_embeddings(store: EmbeddingStore | None, model: flair.nn.Model, corpus: flair.data.Corpus) -> Any:
+    """While the block runs, ``model``'s frozen embeddings come from ``store`` (when there is one)."""
     if store is None:
         return contextlib.nullcontext()
     return store.serving(model.embeddings, corpus.get_all_sentences())
