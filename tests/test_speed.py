@@ -98,6 +98,11 @@ def test_each_variant_gets_its_own_entry_and_fine_tuned_ones_none(trec_corpus, t
     # What is stored: frozen leaves, looked up inside stacks and document RNNs; never fine-tuned ones.
     words = WordEmbeddings(str(trec_vectors))
     assert frozen_embeddings(DocumentRNNEmbeddings([words], hidden_size=8)) == [words]
+    # Every frozen embedding of a stack is served, from a generator of sentences as trials pass it.
+    transformer_words = TransformerWordEmbeddings(minilm_path, fine_tune=False)
+    stacked = DocumentRNNEmbeddings([words, transformer_words], hidden_size=8)
+    with store.serving(stacked, trec_corpus.get_all_sentences()) as served:
+        assert served == [words.name, transformer_words.name]
     assert frozen_embeddings(TransformerDocumentEmbeddings(minilm_path, fine_tune=True)) == []
     assert frozen_embeddings(TransformerWordEmbeddings(minilm_path, fine_tune=False, use_context=True)) == []
 

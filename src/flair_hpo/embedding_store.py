@@ -133,6 +133,7 @@ class EmbeddingStore:
         Yields the Flair names of the embeddings served.
         """
         served: list[Embeddings] = []
+        sentences = list(sentences)  # read once per frozen embedding
         try:
             for embedding in frozen_embeddings(embeddings):
                 entry = self.entry(embedding, sentences)
