@@ -95,7 +95,9 @@ def run_workers(orchestrator: Orchestrator, workers: int) -> None:
         payload.unlink(missing_ok=True)
     failed = [f"worker {i} (exit code {code})" for i, code in enumerate(codes) if code != 0]
     if failed:
-        log.warning("%s ended with an error; see %s", ", ".join(failed), orchestrator.base_path / "flair-hpo.log")
+        from flair_hpo.orchestrator import LOG_FILE
+
+        log.warning("%s ended with an error; see %s", ", ".join(failed), orchestrator.base_path / LOG_FILE)
 
 
 def _main(payload: str, index: str) -> int:
