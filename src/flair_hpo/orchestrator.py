@@ -15,6 +15,9 @@ Example::
 
 Calling :meth:`Orchestrator.optimize` again on the same ``base_path`` resumes the search: finished trials
 are kept, a trial that was interrupted is trained again, and the budget counts what is already done.
+
+Workers on other machines join the study with :func:`flair_hpo.joining.join_study` (``flair-hpo worker``):
+everything they need is stored in the study when it is created.
 """
 
 from __future__ import annotations
@@ -26,19 +29,22 @@ import logging
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
 from flair_hpo.budget import BudgetState
 from flair_hpo.configuration import Configuration
 from flair_hpo.corpus_checks import check_corpus, corpus_fingerprint, label_dictionary
+from flair_hpo.corpus_loading import check_corpus_section, load_corpus
 from flair_hpo.embedding_store import STORE_DIR, EmbeddingStore
 from flair_hpo.errors import InputError
+from flair_hpo.files import remove_stale_temporaries
 from flair_hpo.history import SKIPPED, TrialRecord
 from flair_hpo.progress import ProgressDisplay
 from flair_hpo.pruning import make_pruner
@@ -57,14 +63,16 @@ from flair_hpo.results import (
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace, SearchSpaceError
 from flair_hpo.search_strategies import SearchStrategy, nothing_left
+from flair_hpo.storages import HEARTBEAT_INTERVAL, JOURNAL_FILE, open_storage, redact
 from flair_hpo.trial_runner import served_embeddings, train_configuration, train_final_model
-from flair_hpo.trial_store import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage
+from flair_hpo.trial_store import DEFAULT_STUDY_NAME, TrialStore
 from flair_hpo.workers import check_workers, run_workers
 
 log = logging.getLogger("flair_hpo")
 
 LOG_FILE = "flair-hpo.log"
 TRIALS_DIR = "trials"
+_POLL_SECONDS = 5
 _TEST_SCORE = "flair_hpo:test_score"
 _FINAL_MODEL = "flair_hpo:final_model"
 # Files that mark a folder as a flair-hpo base_path (a study may also live in an external storage).
@@ -75,7 +83,10 @@ class Orchestrator:
     """Runs a search on a corpus.
 
     Args:
-        corpus: a Flair corpus with train and dev splits (and test, for the final score).
+        corpus: a Flair corpus with train and dev splits (and test, for the final score), or a reference to
+            one that workers on other machines can load too: ``{"dataset": "TREC_6"}`` (any class of
+            ``flair.datasets``, with ``"args"``) or ``{"folder": ..., "format": "column", "columns": {...}}``
+            (see :mod:`flair_hpo.corpus_loading`).
         base_path: folder for the study, the best model, the leaderboard and the log.
         search_space: a complete :class:`~flair_hpo.search_spaces.SearchSpace`.
         search_strategy: a :class:`~flair_hpo.search_strategies.SearchStrategy`.
@@ -87,6 +98,8 @@ class Orchestrator:
             them to every trial (see :mod:`flair_hpo.embedding_store`); ``False`` computes them per trial.
         final_model: after the search, train the best configuration on train + dev for all its epochs and
             save it as ``base_path/final-model.pt`` with its test score.
+        heartbeat_interval: seconds between the heartbeats of a running trial; a trial silent for three
+            intervals is taken for dead and its configuration is trained again (see :mod:`flair_hpo.storages`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or ``base_path`` raises an error that says what to change.
@@ -103,6 +116,7 @@ class Orchestrator:
         pruner: str | optuna.pruners.BasePruner | None = "auto",
         embedding_store: bool = True,
         final_model: bool = False,
+        heartbeat_interval: int = HEARTBEAT_INTERVAL,
     ) -> None:
         if not isinstance(search_space, SearchSpace):
             raise SearchSpaceError(f"search_space must be a SearchSpace, not {type(search_space).__name__}")
@@ -115,16 +129,26 @@ class Orchestrator:
         search_strategy.make_configurations(search_space)
         if not isinstance(study_name, str) or not study_name:
             raise InputError(f"study_name must be a non-empty string, not {study_name!r}")
+        if not isinstance(base_path, str | Path) or not str(base_path):
+            raise InputError(f"base_path must be a folder path, not {base_path!r}")
         self.base_path = Path(base_path)
         if self.base_path.exists() and not self.base_path.is_dir():
             raise InputError(f"base_path {self.base_path} is a file; give a folder")
-        self.corpus = corpus
+        if isinstance(heartbeat_interval, bool) or not isinstance(heartbeat_interval, int) or heartbeat_interval < 1:
+            raise InputError(f"heartbeat_interval must be a positive number of seconds, not {heartbeat_interval!r}")
+        self.heartbeat_interval = heartbeat_interval
+        self.corpus_reference = check_corpus_section(corpus) if isinstance(corpus, Mapping) else None
+        self.corpus = load_corpus(self.corpus_reference) if self.corpus_reference else corpus
         self.search_space = search_space
         self.search_strategy = search_strategy
+        if storage is not None and not isinstance(storage, str | BaseStorage):
+            raise InputError(f"storage must be an Optuna storage URL or storage object, not {storage!r}")
         self.storage = storage
         self.study_name = study_name
-        self.label_type = check_corpus(corpus, search_space)
+        self.label_type = check_corpus(self.corpus, search_space)
         self.objective = Objective.of(search_space)
+        # A pruner object cannot be stored with the study; workers elsewhere are then given it by hand.
+        self.pruner_setting = "none" if pruner is None else pruner if isinstance(pruner, str) else None
         self.pruner = make_pruner(pruner, search_space.max_epochs)
         if not isinstance(embedding_store, bool):
             raise InputError(f"embedding_store must be True or False, not {embedding_store!r}")
@@ -138,47 +162,74 @@ class Orchestrator:
         """Train configurations until the budget is spent; return the best one and where its model is.
 
         Args:
-            workers: how many trials train at once, each in a process of its own (one per GPU where there
-                are GPUs; on CPUs the cores are shared out). They share the study and the embedding store.
+            workers: how many trials train at once on this machine, each in a process of its own (one per GPU
+                where there are GPUs; on CPUs the cores are shared out). They share the study and the
+                embedding store. ``0`` trains nothing here: the study is created (or opened) and this process
+                waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
+
+        Whatever the number, the result is written once no trial of the study runs any more (trials of other
+        machines included) and the budget is spent.
         """
         check_workers(workers, self.storage)
         self._prepare_base_path()
         with self._quiet_console():
             store = self._open_store()
             with self._log_file():
-                log.info(
-                    "%s study '%s' in %s", "created" if store.created else "resuming", self.study_name, self.base_path
-                )
-                for number in store.requeue_interrupted():
-                    log.info("trial %d was interrupted; its configuration is queued again", number)
+                where = redact(self.storage) if isinstance(self.storage, str) else self.base_path
+                log.info("%s study '%s' in %s", "created" if store.created else "resuming", self.study_name, where)
+                store.requeue_dead()
                 if workers == 1:
                     self._search(store)
-                else:
+                elif workers > 1:
                     run_workers(self, workers)
+                if workers != 1:
+                    log.info("waiting until the study's budget is spent and no trial runs")
+                    self._search(store, train=False)
                 result = self._finish(store)
                 log.info("%s", result)
                 return result
 
-    def work(self) -> None:
-        """Train trials of the (existing) study until the budget is spent: the loop of one worker process."""
+    def work(self) -> int:
+        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
+
+        Returns how many trials this worker trained.
+        """
+        self.base_path.mkdir(parents=True, exist_ok=True)
         with self._quiet_console():
             store = self._open_store()
             with self._log_file():
-                self._search(store)
+                return self._search(store)
+
+    def run_settings(self) -> dict[str, Any]:
+        """What a worker elsewhere needs besides the search space and strategy (stored with the study)."""
+        corpus = self.corpus_reference
+        if corpus and "folder" in corpus:  # workers elsewhere start in other folders
+            corpus = {**corpus, "folder": str(Path(corpus["folder"]).resolve())}
+        return {
+            "corpus": corpus,
+            "base_path": str(self.base_path.resolve()),
+            "pruner": self.pruner_setting,
+            "embedding_store": self.embedding_store is not None,
+            "final_model": self.final_model,
+            "heartbeat_interval": self.heartbeat_interval,
+        }
 
     def _open_store(self) -> TrialStore:
         return TrialStore.open(
-            open_storage(self.storage, self.base_path),
+            open_storage(self.storage, self.base_path, self.heartbeat_interval),
             self.study_name,
             self.search_space,
             self.search_strategy,
             self.label_type,
             corpus_fingerprint(self.corpus, self.label_type),
             self.pruner,
+            self.run_settings(),
         )
 
     # ---------------------------------------------------------------------------------- search
-    def _search(self, store: TrialStore) -> None:
+    def _search(self, store: TrialStore, train: bool = True) -> int:
+        """Train trials until the budget is spent (``train=False``: only wait), then wait until no trial of
+        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained."""
         session, session_start = uuid.uuid4().hex, time.time()
         kind, amount = self.search_space.budget
         budget = BudgetState.start(
@@ -190,36 +241,56 @@ class Orchestrator:
         )
         progress = ProgressDisplay(self.objective.name, self.search_space.max_epochs, store.history, budget.left)
         dictionary = label_dictionary(self.corpus, self.label_type)
+        trained, said = 0, ""
         try:
             while True:
+                store.requeue_dead()
                 history = store.history()
                 if not budget.allows_new_trial(history):
-                    log.info("the budget is spent")
+                    done = "the budget is spent"
+                elif not self.search_strategy.has_remaining(history):
+                    done = "every configuration of the search space has been tried"
+                elif not train:
+                    done = "waiting for workers to train the study's trials"
+                elif self._run_trial(store, budget, progress, dictionary):
+                    trained += 1
+                    store.record_session(session, session_start, time.time())
+                    continue
+                else:
+                    done = "no configuration is free now"
+                if done != said:
+                    log.info("%s", done)
+                    said = done
+                waiting_for_workers = not train and done.startswith("waiting")
+                if not waiting_for_workers and not store.running():
                     break
-                if not self.search_strategy.has_remaining(history):
-                    log.info("every configuration of the search space has been tried")
-                    break
-                if not self._run_trial(store, budget, progress, dictionary):
-                    break
-                store.record_session(session, session_start, time.time())
+                # Other workers' trials still run; if one of them dies, its configuration comes back.
+                time.sleep(min(self.heartbeat_interval, _POLL_SECONDS))
         finally:
             store.record_session(session, session_start, time.time())
+        return trained
 
     def _run_trial(self, store: TrialStore, budget: BudgetState, progress: ProgressDisplay, dictionary: Any) -> bool:
         """Train one trial; False when the strategy had nothing left to propose."""
         trial = store.study.ask()
-        try:
-            store.claim(trial)
-            # Another worker may have taken the last run between the budget check and ask().
-            if nothing_left(store.study, trial) or not budget.admits(store.history(), trial.number):
-                store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
-                store.study.tell(trial, state=TrialState.FAIL)
-                return False
-            self._train_and_record(store, trial, budget, progress, dictionary)
-        except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
-            if store.storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
-                store.requeue(trial.number, "interrupted by the user")
-            raise
+        # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.storages).
+        with get_heartbeat_thread(trial._trial_id, store.storage):
+            try:
+                store.claim(trial)
+                # Another worker may have taken the last run between the budget check and ask().
+                if nothing_left(store.study, trial) or not budget.admits(store.history(), trial.number):
+                    store.storage.set_trial_system_attr(trial._trial_id, SKIPPED, True)
+                    store.study.tell(trial, state=TrialState.FAIL)
+                    return False
+                self._train_and_record(store, trial, budget, progress, dictionary)
+            except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
+                if store.storage.get_trial(trial._trial_id).state == TrialState.RUNNING:
+                    store.requeue(trial.number, "interrupted by the user")
+                raise
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # This worker was silent for too long (a frozen machine, a lost network): another worker
+                # declared the trial dead and queued its configuration again; that retry counts instead.
+                log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
         self._free_memory()
         self._write_leaderboard(store)
         return True
@@ -324,7 +395,7 @@ class Orchestrator:
                 self.base_path / LEADERBOARD,
                 counts,
                 base_path=self.base_path,
-                storage=self.storage if isinstance(self.storage, str) else None,
+                storage=self._storage_url(),
                 study_name=self.study_name,
             )
         configuration = self._configuration(best.labels)
@@ -348,7 +419,7 @@ class Orchestrator:
             final_model_path=self.base_path / FINAL_MODEL if self.final_model else None,
             final_test_score=final_test_score,
             base_path=self.base_path,
-            storage=self.storage if isinstance(self.storage, str) else None,
+            storage=self._storage_url(),
             study_name=self.study_name,
         )
 
@@ -417,6 +488,9 @@ class Orchestrator:
         return score
 
     # ------------------------------------------------------------------------------ plumbing
+    def _storage_url(self) -> str | None:
+        return self.storage if isinstance(self.storage, str) else None
+
     def _prepare_base_path(self) -> None:
         """Create base_path; refuse a folder that holds something other than a flair-hpo search."""
         foreign = not any((self.base_path / marker).exists() for marker in _MARKERS)
@@ -426,6 +500,7 @@ class Orchestrator:
                 "folder (or one of an earlier flair-hpo search to resume it)"
             )
         self.base_path.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.base_path)
 
     @contextlib.contextmanager
     def _quiet_console(self) -> Iterator[None]:
@@ -444,6 +519,8 @@ class Orchestrator:
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*GradScaler.*", category=FutureWarning)
+                # flair-hpo runs its own trial loop (ask and tell) with Optuna's heartbeat thread.
+                warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
                 yield
         finally:
             Tqdm.tqdm = staticmethod(progress_bar)

@@ -14,7 +14,7 @@ import contextlib
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ class OptimizationResult:
     final_model_path: Path | None = None
     final_test_score: float | None = None
     base_path: Path | None = None
-    storage: str | None = None
+    storage: str | None = field(default=None, repr=False)  # may hold a password
     study_name: str | None = None
 
     def report(self) -> Path:

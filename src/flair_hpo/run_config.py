@@ -44,7 +44,8 @@ from flair_hpo.search_spaces import (
     SequenceTaggerSearchSpace,
     TextClassifierSearchSpace,
 )
-from flair_hpo.search_strategies import EvolutionarySearch, GridSearch, RandomSearch, SearchStrategy
+from flair_hpo.search_strategies import STRATEGIES, SearchStrategy
+from flair_hpo.storages import HEARTBEAT_INTERVAL
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME
 from flair_hpo.workers import check_workers
 
@@ -65,7 +66,8 @@ _TOP_KEYS = {
     "parameters": "the parameters to tune",
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
     "embedding_store": "true or false: compute frozen embeddings once per study (optional)",
-    "workers": "how many trials train at once on this machine (optional)",
+    "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",
+    "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",
     "report": "true: write report.html after the search (optional, default true)",
 }
@@ -80,11 +82,6 @@ _REQUIRED = (
     "max_epochs_per_training_run",
     "parameters",
 )
-_STRATEGIES: dict[str, type[SearchStrategy]] = {
-    "grid": GridSearch,
-    "random": RandomSearch,
-    "evolutionary": EvolutionarySearch,
-}
 
 
 def _enum(kind: type[Enum], value: Any, key: str) -> Enum:
@@ -138,10 +135,10 @@ def _add_parameter(space: SearchSpace, key: str, value: Any) -> None:
 def _strategy(value: Any) -> SearchStrategy:
     settings = {"name": value} if isinstance(value, str) else dict(value or {})
     name = str(settings.pop("name", "")).lower().removesuffix("search").removesuffix("_")
-    if name not in _STRATEGIES:
-        raise ConfigError(f"strategy: {value!r} is not grid, random or evolutionary{did_you_mean(name, _STRATEGIES)}")
+    if name not in STRATEGIES:
+        raise ConfigError(f"strategy: {value!r} is not grid, random or evolutionary{did_you_mean(name, STRATEGIES)}")
     try:
-        return _STRATEGIES[name](**settings)
+        return STRATEGIES[name](**settings)
     except TypeError as error:
         raise ConfigError(f"strategy: {error}") from None
 
@@ -171,6 +168,7 @@ class RunConfig:
     workers: int = 1
     final_model: bool = False
     report: bool = True
+    heartbeat_interval: int = HEARTBEAT_INTERVAL
 
     def load_corpus(self) -> Any:
         """Load the corpus the configuration names."""
@@ -248,15 +246,22 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
             raise ConfigError(f"{key}: give true or false, not {value!r}")
     workers = data.get("workers", 1)
     check_workers(workers, None)
+    heartbeat = data.get("heartbeat_interval", HEARTBEAT_INTERVAL)
+    if isinstance(heartbeat, bool) or not isinstance(heartbeat, int) or heartbeat < 1:
+        raise ConfigError(f"heartbeat_interval: give a whole number of seconds, not {heartbeat!r}")
+    storage = data.get("storage")
+    if storage is not None and (not isinstance(storage, str) or not storage.strip()):
+        raise ConfigError(f"storage: give an Optuna storage URL such as postgresql://user@host/db, not {storage!r}")
     return RunConfig(
         path=path,
         corpus=dict(corpus),
         search_space=space,
         search_strategy=strategy,
         base_path=base_path,
-        storage=data.get("storage"),
+        storage=storage,
         study_name=str(data.get("study_name", DEFAULT_STUDY_NAME)),
         pruner="none" if pruner is False else str(pruner),
         workers=workers,
+        heartbeat_interval=heartbeat,
         **flags,
     )

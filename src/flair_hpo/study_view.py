@@ -11,14 +11,8 @@ from flair_hpo.history import History
 from flair_hpo.results import leaderboard_rows
 from flair_hpo.scoring import Objective
 from flair_hpo.search_spaces import SearchSpace
-from flair_hpo.trial_store import (
-    DEFAULT_STUDY_NAME,
-    JOURNAL_FILE,
-    SPACE_ATTR,
-    STRATEGY_ATTR,
-    open_storage,
-    study_exists,
-)
+from flair_hpo.storages import JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.trial_store import DEFAULT_STUDY_NAME, SPACE_ATTR, STRATEGY_ATTR
 
 
 @dataclass
@@ -42,9 +36,11 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     study_name = study_name or DEFAULT_STUDY_NAME
     if storage is None and not (base_path / JOURNAL_FILE).is_file():
         raise InputError(f"{base_path} holds no flair-hpo search (no {JOURNAL_FILE}); give --storage for other stores")
-    backend = open_storage(storage, base_path)
+    backend = open_storage(storage, base_path, heartbeat_interval=None)
     if not study_exists(backend, study_name):
-        raise InputError(f"there is no study '{study_name}' in {storage or base_path / JOURNAL_FILE}")
+        raise InputError(
+            f"there is no study '{study_name}' in {redact(storage) if storage else base_path / JOURNAL_FILE}"
+        )
     study = optuna.load_study(study_name=study_name, storage=backend)
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
     stored = attributes.get(SPACE_ATTR)

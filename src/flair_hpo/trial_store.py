@@ -1,60 +1,46 @@
 """The Optuna study that stores every trial of a search, and what flair-hpo keeps beside it.
 
 By default the study lives in a journal file, ``base_path/study.journal``; any Optuna storage URL (for
-example ``postgresql://...``) can be given instead. When the study is created, the search space, the
-strategy's settings, the label type and a fingerprint of the corpus are stored with it; reopening the
-study with anything different is refused, so a study never mixes two searches.
+example ``postgresql://...``) can be given instead (see :mod:`flair_hpo.storages`). When the study is
+created, the search space, the strategy's settings, the label type, a fingerprint of the corpus and the
+run settings a worker needs (:data:`RUN_ATTR`: the corpus reference, pruner, ...) are stored with it;
+reopening the study with anything different is refused, so a study never mixes two searches.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import TrialState
 
 from flair_hpo.errors import InputError
 from flair_hpo.history import SUPERSEDED, History, TrialRecord
 from flair_hpo.search_spaces import SearchSpace
 from flair_hpo.search_strategies import SearchStrategy
+from flair_hpo.storages import study_exists
 
-JOURNAL_FILE = "study.journal"
 DEFAULT_STUDY_NAME = "flair-hpo"
 
 SPACE_ATTR = "flair_hpo:search_space"
 STRATEGY_ATTR = "flair_hpo:strategy"
+RUN_ATTR = "flair_hpo:run"
 _CORPUS = "flair_hpo:corpus"
 _LABEL_TYPE = "flair_hpo:label_type"
 _SESSION_PREFIX = "flair_hpo:session:"
 OWNER = "flair_hpo:owner"
 
+log = logging.getLogger("flair_hpo")
+
 
 class StudyMismatchError(InputError):
     """The study at this place was created for a different search."""
-
-
-def open_storage(storage: str | BaseStorage | None, base_path: Path) -> BaseStorage:
-    """The storage a study lives in: ``storage`` if given, else the journal file in ``base_path``."""
-    if isinstance(storage, BaseStorage):
-        return storage
-    if storage is None:
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-        return JournalStorage(JournalFileBackend(str(base_path / JOURNAL_FILE)))
-    return optuna.storages.get_storage(storage)
-
-
-def study_exists(storage: BaseStorage, study_name: str) -> bool:
-    try:
-        storage.get_study_id_from_name(study_name)
-    except KeyError:
-        return False
-    return True
 
 
 def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -91,6 +77,7 @@ class TrialStore:
         label_type: str,
         corpus: dict[str, Any],
         pruner: optuna.pruners.BasePruner | None = None,
+        run: dict[str, Any] | None = None,
     ) -> TrialStore:
         """Create the study, or reopen it after checking it was made for this very search."""
         if study_exists(storage, study_name):
@@ -107,6 +94,7 @@ class TrialStore:
         store.set(_LABEL_TYPE, label_type)
         store.set(_CORPUS, corpus)
         strategy.start(study)
+        store.set(RUN_ATTR, run or {})  # last: workers that wait for the study start once it is there
         return store
 
     def check_same_search(
@@ -170,29 +158,48 @@ class TrialStore:
         """Mark ``trial`` as run by this process, so a restart here can tell it was interrupted."""
         trial.set_user_attr(OWNER, _this_process())
 
-    def requeue_interrupted(self) -> list[int]:
-        """Queue again the configurations of trials whose process on this machine has died.
+    def requeue_dead(self) -> list[int]:
+        """Queue again the configurations of running trials whose worker has died.
 
-        The interrupted trial is marked failed and superseded; its retry counts against the budget instead.
+        A worker is dead when its heartbeat stopped (any machine; see :mod:`flair_hpo.storages`) or, on this
+        machine, when its process has ended. The dead trial is marked failed and superseded; its retry
+        counts against the budget instead. Several workers may look at once: only one re-queues a trial.
         """
-        requeued = []
-        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        dead = set()
+        if isinstance(self.storage, BaseHeartbeat) and is_heartbeat_enabled(self.storage):
+            dead |= set(self.storage._get_stale_trial_ids(self.study_id))
+        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        for trial in running:
             owner = trial.user_attrs.get(OWNER)
-            if owner is None or owner.get("host") != socket.gethostname() or _alive(owner):
-                continue
-            self.requeue(trial.number, "interrupted: its process ended during training")
-            requeued.append(trial.number)
+            if owner is not None and owner.get("host") == socket.gethostname() and not _alive(owner):
+                dead.add(trial._trial_id)
+        requeued = []
+        for trial in running:
+            if trial._trial_id in dead and self.requeue(
+                trial.number, "interrupted: its worker stopped during training"
+            ):
+                log.info("trial %d was interrupted; its configuration is queued again", trial.number)
+                requeued.append(trial.number)
         return requeued
 
-    def requeue(self, number: int, reason: str) -> None:
-        """Fail trial ``number`` as superseded and queue its configuration again."""
+    def requeue(self, number: int, reason: str) -> bool:
+        """Fail trial ``number`` as superseded and queue its configuration again; False if another process
+        finished it first."""
         trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
         record = TrialRecord.of(trial)
-        self.storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
-        self.storage.set_trial_user_attr(trial._trial_id, "error", reason)
-        self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        try:
+            self.storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
+            self.storage.set_trial_user_attr(trial._trial_id, "error", reason)
+            self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False
         if record.labels:
             self.study.enqueue_trial(record.labels)
+        return True
+
+    def running(self) -> list[int]:
+        """The numbers of the trials running now (in any worker)."""
+        return [t.number for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
 
 
 def _this_process() -> dict[str, Any]:

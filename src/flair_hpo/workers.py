@@ -29,12 +29,16 @@ if TYPE_CHECKING:
     from flair_hpo.orchestrator import Orchestrator
 
 log = logging.getLogger("flair_hpo")
+_STORAGE_VARIABLE = "FLAIR_HPO_WORKER_STORAGE"
 
 
 def check_workers(workers: Any, storage: Any) -> None:
     """Refuse a worker count or storage that parallel workers cannot use."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a positive integer, not {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise InputError(
+            f"workers must be a whole number: 1 or more trains that many trials at once, 0 only waits for workers "
+            f"elsewhere; not {workers!r}"
+        )
     if workers > 1 and storage is not None and not isinstance(storage, str):
         raise InputError(
             "parallel workers open the study themselves: give the storage as a URL (or leave it out for the "
@@ -75,11 +79,18 @@ def run_workers(orchestrator: Orchestrator, workers: int) -> None:
 
     reset_corpus(orchestrator.corpus)
     payload = orchestrator.base_path / f".workers-{uuid.uuid4().hex[:8]}.pickle"
-    atomic_write(payload, lambda tmp: tmp.write_bytes(pickle.dumps(orchestrator)))
+    # The storage URL may hold a password: it goes to the workers in their environment, not into a file.
+    storage, orchestrator.storage = orchestrator.storage, None
+    try:
+        atomic_write(payload, lambda tmp: tmp.write_bytes(pickle.dumps(orchestrator)))
+    finally:
+        orchestrator.storage = storage
     log.info("starting %d workers", workers)
     processes = []
     try:
         for i, env in enumerate(worker_environments(workers)):
+            if storage is not None:
+                env[_STORAGE_VARIABLE] = storage
             command = [sys.executable, "-m", "flair_hpo.workers", str(payload), str(i)]
             processes.append(subprocess.Popen(command, env=env))
         try:
@@ -108,6 +119,7 @@ def _main(payload: str, index: str) -> int:
         torch.set_num_threads(int(threads))
     with open(payload, "rb") as handle:
         orchestrator = pickle.load(handle)
+    orchestrator.storage = os.environ.get(_STORAGE_VARIABLE)
     log.debug("worker %s started (pid %d)", index, os.getpid())
     try:
         orchestrator.work()

@@ -1,0 +1,263 @@
+"""Many workers on one study, on a real PostgreSQL server and on the journal file: each configuration is
+trained once, killed and frozen workers are noticed by their heartbeat or their pid, and nothing finished
+is ever lost. Workers are real ``flair-hpo worker`` processes; the study is created by ``flair-hpo run
+--workers 0``, which waits for them and writes the results."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.storages._heartbeat import get_heartbeat_thread
+from optuna.trial import TrialState
+
+from flair_hpo.history import SKIPPED, SUPERSEDED
+from flair_hpo.storages import open_storage
+from flair_hpo.trial_store import OWNER, TrialStore
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "flair-hpo-test-secret"  # scripts/postgres.sh's; must never show in any output
+
+
+@dataclass
+class Place:
+    """Where a test's study lives: a PostgreSQL URL, or the journal file in base_path (storage None)."""
+
+    storage: str | None
+    study_name: str
+    base_path: Path
+
+    def worker_command(self, wait: int = 120) -> list[str]:
+        where = ["--storage", self.storage] if self.storage else ["--base-path", str(self.base_path)]
+        study = ["--study", self.study_name, "--wait", str(wait)]
+        return [sys.executable, "-m", "flair_hpo.cli", "worker", *where, *study]
+
+    def study(self) -> optuna.Study:
+        storage = open_storage(self.storage, self.base_path, heartbeat_interval=None)
+        return optuna.load_study(study_name=self.study_name, storage=storage)
+
+
+@pytest.fixture(params=["postgresql", "journal"])
+def place(request, tmp_path) -> Place:
+    storage = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    return Place(storage, f"study-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+
+
+def search_yaml(
+    tmp_path: Path, place: Place, vectors: Path, strategy, budget, parameters, epochs: int, fraction: float = 0.05
+) -> Path:
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6", "downsample": fraction},
+        "base_path": str(place.base_path),
+        "study_name": place.study_name,
+        "strategy": strategy,
+        "budget": budget,
+        "evaluation_metric": "micro_f1_score",
+        "optimization_value": "dev_score",
+        "max_epochs_per_training_run": epochs,
+        "heartbeat_interval": 1,
+        "report": True,
+        "parameters": dict(parameters),
+    }
+    if any(key.startswith("DocumentRNNEmbeddings") for key in parameters):
+        rnn_input = [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]]
+        config["parameters"]["DocumentRNNEmbeddings.word_embeddings"] = rnn_input
+    if place.storage:
+        config["storage"] = place.storage
+    path = tmp_path / f"{place.study_name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen:
+    # One thread each: several workers share this machine's cores.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "FLAIR_HPO_THREADS": "1"}
+    with open(log, "w") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def creator(config: Path, log: Path) -> subprocess.Popen:
+    return start([sys.executable, "-m", "flair_hpo.cli", "run", str(config), "--workers", "0"], log)
+
+
+def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[int]:
+    deadline = time.time() + timeout
+    return [process.wait(timeout=max(1, deadline - time.time())) for process in processes]
+
+
+def trained(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Trials that trained a configuration (not the ones a worker opened and gave back unused)."""
+    return [t for t in study.get_trials() if not t.system_attrs.get(SKIPPED) and t.params]
+
+
+def assert_no_secret_in(*paths: Path) -> None:
+    for path in paths:
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and p.suffix != ".pt"]
+        for file in files:
+            assert PASSWORD.encode() not in file.read_bytes(), f"the storage password is in {file}"
+
+
+# -------------------------------------------------------------------------------------------- grid
+def test_four_workers_train_a_24_point_grid_exactly_once(place, tmp_path, trec_vectors):
+    parameters = {
+        "ModelTrainer.learning_rate": [0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
+        "ModelTrainer.mini_batch_size": [8, 16, 32, 64],
+        "DocumentRNNEmbeddings.hidden_size": [8],
+    }
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=1)
+    logs = [tmp_path / f"worker-{i}.log" for i in range(4)]
+    workers = [start(place.worker_command(), log) for log in logs]  # started before the study exists
+    codes = finish([creator(config, tmp_path / "creator.log"), *workers])
+    assert codes == [0] * 5, [log.read_text()[-2000:] for log in [tmp_path / "creator.log", *logs]]
+
+    study = place.study()
+    trials = trained(study)
+    keys = Counter(tuple(sorted(t.params.items())) for t in trials)
+    assert len(keys) == 24 and max(keys.values()) == 1  # 24 distinct configurations, none trained twice
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 24
+    assert len({t.user_attrs[OWNER]["pid"] for t in trials}) >= 3  # the workers shared the grid
+    done = [int(log.read_text().split("trained ")[1].split(" ")[0]) for log in logs]
+    assert sum(done) == 24, done
+    # The creator waited for the workers and wrote the results of all 24 trials.
+    assert (place.base_path / "leaderboard.csv").read_text().count("\n") == 25
+    assert (place.base_path / "best-model.pt").is_file() and (place.base_path / "report.html").is_file()
+    assert_no_secret_in(place.base_path, tmp_path / "creator.log", *logs)
+
+
+# ---------------------------------------------------------------------------------- dead workers
+def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], timeout: float = 240) -> tuple[int, int]:
+    """A (trial number, pid) of a worker in ``pids`` that is in the middle of a trial: one epoch done, more
+    than one to go (an epoch takes about a second), so it is still training when the signal arrives."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            running = place.study().get_trials(states=(TrialState.RUNNING,))
+        except (KeyError, FileNotFoundError):  # the creator has not made the study yet
+            running = []
+        for trial in running:
+            owner = trial.user_attrs.get(OWNER, {})
+            if owner.get("pid") in pids and len(trial.intermediate_values) == 1 and trial.number not in exclude:
+                return trial.number, owner["pid"]
+        time.sleep(0.1)
+    raise AssertionError("no worker reached the middle of a trial")
+
+
+def completed(place: Place) -> dict[int, float]:
+    return {t.number: t.value for t in place.study().get_trials(states=(TrialState.COMPLETE,))}
+
+
+def test_killed_and_frozen_workers_lose_nothing(place, tmp_path, trec_vectors):
+    parameters = {
+        "ModelTrainer.learning_rate": [0.3, 0.1, 0.05, 0.02],
+        "ModelTrainer.mini_batch_size": [8, 16, 32],
+        "DocumentRNNEmbeddings.hidden_size": [8, 16],
+    }
+    runs = 10
+    strategy = {"name": "random", "seed": 3}
+    config = search_yaml(tmp_path, place, trec_vectors, strategy, {"runs": runs}, parameters, 4, fraction=0.2)
+    run = creator(config, tmp_path / "creator.log")
+    workers = {i: start(place.worker_command(), tmp_path / f"worker-{i}.log") for i in range(3)}
+    interrupted: list[int] = []
+    snapshots: list[dict[int, float]] = []
+    # Twice: kill -9 a worker in the middle of a trial, and start another in its place.
+    for kill in range(2):
+        number, pid = wait_for_running_trial(place, {w.pid for w in workers.values()}, set(interrupted))
+        snapshots.append(completed(place))
+        os.kill(pid, signal.SIGKILL)
+        interrupted.append(number)
+        index = next(i for i, w in workers.items() if w.pid == pid)
+        workers[index].wait()
+        workers[3 + kill] = start(place.worker_command(), tmp_path / f"worker-{3 + kill}.log")
+    # Then freeze one (its pid lives on, as on a hung machine): only its silent heartbeat gives it away.
+    number, pid = wait_for_running_trial(place, {w.pid for w in workers.values() if w.poll() is None}, set(interrupted))
+    snapshots.append(completed(place))
+    os.kill(pid, signal.SIGSTOP)
+    interrupted.append(number)
+    deadline = time.time() + 120
+    while next(t for t in place.study().get_trials() if t.number == number).state == TrialState.RUNNING:
+        assert time.time() < deadline, "the frozen worker's trial was never taken for dead"
+        time.sleep(0.5)
+    os.kill(pid, signal.SIGCONT)  # it wakes up, finds its trial taken over, drops the result, goes on
+
+    alive = [w for w in workers.values() if w.returncode is None]
+    codes = finish([run, *alive])
+    assert codes == [0] * len(codes), (tmp_path / "creator.log").read_text()[-3000:]
+
+    study = place.study()
+    final = completed(place)
+    for snapshot in snapshots:  # every trial finished before a kill is still there, unchanged
+        assert {n: final[n] for n in snapshot} == snapshot
+    assert len(final) == runs  # the budget counts each retry once
+    by_number = {t.number: t for t in study.get_trials()}
+    for number in interrupted:
+        assert by_number[number].state == TrialState.FAIL and by_number[number].system_attrs.get(SUPERSEDED)
+    retried = {tuple(sorted(by_number[n].params.items())) for n in interrupted}
+    complete_keys = Counter(tuple(sorted(by_number[n].params.items())) for n in final)
+    assert retried <= set(complete_keys) and max(complete_keys.values()) == 1
+    frozen_log = next(
+        p.read_text() for p in tmp_path.glob("worker-*.log") if f"trial {number} was taken for dead" in p.read_text()
+    )
+    assert "Worker done" in frozen_log
+    assert (place.base_path / "leaderboard.csv").read_text().count(",complete,") == runs
+
+
+def test_a_trial_of_a_silent_machine_is_queued_again(place):
+    """A trial owned by a process on another machine (its pid means nothing here) is given up when its
+    heartbeat stops, and only then; its configuration is queued for another worker."""
+    place.base_path.mkdir(parents=True)
+    storage = open_storage(place.storage, place.base_path, heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name=place.study_name)
+    store = TrialStore(study, storage, study._study_id, created=True)
+    silent, beating = study.ask(), study.ask()
+    for trial in (silent, beating):
+        trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
+        trial.set_user_attr(OWNER, {"host": "another-machine", "pid": 1, "started": 0})
+    storage.record_heartbeat(silent._trial_id)
+    with get_heartbeat_thread(beating._trial_id, storage):
+        assert store.requeue_dead() == []
+        time.sleep(4.5)  # more than three heartbeat intervals
+        assert store.requeue_dead() == [silent.number]
+        assert store.requeue_dead() == []  # a second look re-queues nothing more
+    trials = {t.number: t for t in study.get_trials()}
+    assert trials[silent.number].state == TrialState.FAIL and trials[silent.number].system_attrs[SUPERSEDED]
+    assert trials[beating.number].state == TrialState.RUNNING
+    waiting = [t for t in trials.values() if t.state == TrialState.WAITING]
+    assert [t.system_attrs["fixed_params"] for t in waiting] == [silent.params]
+
+
+# ------------------------------------------------------------------------------------ evolution
+def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, tmp_path, minilm_path):
+    place = Place(postgres_url, f"evo-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {  # a linear classifier on frozen MiniLM: the learning rate makes or breaks it in 2 epochs
+        "ModelTrainer.learning_rate": [0.5, 0.2, 0.1, 0.01, 0.001, 0.0001, 0.00003],
+        "ModelTrainer.mini_batch_size": [8, 16, 32, 64],
+        "TransformerDocumentEmbeddings.model": [minilm_path],
+        "TransformerDocumentEmbeddings.fine_tune": [False],
+        "TransformerDocumentEmbeddings.cls_pooling": ["cls", "mean"],
+    }
+    strategy = {"name": "evolutionary", "population_size": 4, "seed": 7}
+    config = search_yaml(tmp_path, place, Path(), strategy, {"generations": 4}, parameters, 2, fraction=0.2)
+    logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
+    workers = [start(place.worker_command(), log) for log in logs]
+    codes = finish([creator(config, tmp_path / "creator.log"), *workers])
+    assert codes == [0] * 4, [log.read_text()[-2000:] for log in [tmp_path / "creator.log", *logs]]
+
+    trials = sorted(trained(place.study()), key=lambda t: t.number)
+    assert len(trials) == 16 and all(t.state == TrialState.COMPLETE for t in trials)
+    keys = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(set(keys)) == 16  # never a duplicate
+    first, last = [t.value for t in trials[:4]], [t.value for t in trials[-4:]]
+    assert sum(last) / 4 > sum(first) / 4, (first, last)  # the population got better as a whole
+    assert max(t.value for t in trials) >= max(first)
