@@ -149,7 +149,7 @@ PYTHON_CASES = {
     ),
     "storage URL of an unknown database": (
         lambda c: search(c, storage="postgress://flair@localhost/hpo").optimize(),
-        "cannot open the storage postgress://flair@localhost/hpo",
+        "the storage postgress://flair@localhost/hpo is not a database URL SQLAlchemy knows",
     ),
     "storage of the wrong type": (lambda c: search(c, storage=42), "storage must be an Optuna storage URL"),
     "negative worker count": (lambda c: search(c).optimize(workers=-2), "workers must be a whole number"),

@@ -213,6 +213,7 @@ def test_killed_and_frozen_workers_lose_nothing(place, tmp_path, trec_vectors):
     assert (place.base_path / "leaderboard.csv").read_text().count(",complete,") == runs
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")  # ask() outside optimize()
 def test_a_trial_of_a_silent_machine_is_queued_again(place):
     """A trial owned by a process on another machine (its pid means nothing here) is given up when its
     heartbeat stops, and only then; its configuration is queued for another worker."""
@@ -235,6 +236,19 @@ def test_a_trial_of_a_silent_machine_is_queued_again(place):
     assert trials[beating.number].state == TrialState.RUNNING
     waiting = [t for t in trials.values() if t.state == TrialState.WAITING]
     assert [t.system_attrs["fixed_params"] for t in waiting] == [silent.params]
+
+
+def test_a_wrong_password_is_refused_without_showing_it(postgres_url):
+    from sqlalchemy.engine import make_url
+
+    from flair_hpo.storages import StorageError
+
+    wrong = make_url(postgres_url).set(password="wrong-Pa55word").render_as_string(hide_password=False)
+    with pytest.raises(StorageError) as raised:
+        open_storage(wrong, Path("."))
+    message = str(raised.value)
+    assert "password authentication failed" in message and ":***@" in message
+    assert "wrong-Pa55word" not in message and PASSWORD not in message
 
 
 # ------------------------------------------------------------------------------------ evolution

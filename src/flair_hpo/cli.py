@@ -52,7 +52,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     orchestrator = join_study(args.storage, args.study, base_path=args.base_path, wait_s=args.wait)
     trained = orchestrator.work()
-    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; the budget is spent.")
+    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
     return 0
 
 

@@ -112,14 +112,11 @@ def open_storage(
         return _JournalWithHeartbeat(path, heartbeat_interval)
     if not isinstance(storage, str) or not storage.strip():
         raise StorageError(f"storage must be an Optuna storage URL such as postgresql://user@host/db, not {storage!r}")
-    heartbeat = (
-        {}
-        if heartbeat_interval is None
-        else {
-            "heartbeat_interval": heartbeat_interval,
-            "grace_period": GRACE_INTERVALS * heartbeat_interval,
-        }
-    )
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    heartbeat = {}
+    if heartbeat_interval is not None:
+        heartbeat = {"heartbeat_interval": heartbeat_interval, "grace_period": GRACE_INTERVALS * heartbeat_interval}
     try:
         return optuna.storages.get_storage(_rdb_storage(storage, heartbeat))
     except ImportError as error:  # Optuna re-raises the driver's ModuleNotFoundError as an ImportError
@@ -128,7 +125,12 @@ def open_storage(
             f"the storage {redact(storage)} needs the Python package {missing}: for PostgreSQL, "
             "pip install 'flair-hpo[postgresql]'; for other databases, the driver the URL names"
         ) from None
-    except Exception as error:  # SQLAlchemy's errors for bad URLs, refused connections, wrong passwords
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise StorageError(
+            f"the storage {redact(storage)} is not a database URL SQLAlchemy knows ({type(error).__name__}); write "
+            "e.g. postgresql://user@host:5432/database or sqlite:///path/to/study.db"
+        ) from None
+    except Exception as error:  # SQLAlchemy's errors for refused connections, wrong passwords, missing databases
         reason = _without_secret(str(error).strip().splitlines()[0] if str(error).strip() else "", storage)
         raise StorageError(
             f"cannot open the storage {redact(storage)}: {type(error).__name__}: {reason} (check the URL, that the "
