@@ -136,6 +136,35 @@ def test_four_workers_train_a_24_point_grid_exactly_once(place, tmp_path, trec_v
     assert_no_secret_in(place.base_path, tmp_path / "creator.log", *logs)
 
 
+def test_workers_with_folders_of_their_own_and_the_creator_gets_the_best_model(postgres_url, tmp_path, trec_vectors):
+    """As on machines that share nothing but the database: each worker writes to its own folder, and the
+    creator retrains the best configuration from its seed, which reproduces the best trial's model."""
+    from flair.models import TextClassifier
+
+    from flair_hpo.corpus_loading import load_corpus
+
+    place = Place(postgres_url, f"apart-{uuid.uuid4().hex[:8]}", tmp_path / "creator")
+    parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 4}, parameters, epochs=1)
+    folders = [tmp_path / f"machine-{i}" for i in range(2)]
+    workers = [
+        start([*place.worker_command(), "--base-path", str(folder)], tmp_path / f"worker-{i}.log")
+        for i, folder in enumerate(folders)
+    ]
+    codes = finish([creator(config, tmp_path / "creator.log"), *workers])
+    assert codes == [0, 0, 0], (tmp_path / "creator.log").read_text()[-3000:]
+
+    for folder in folders:  # each machine kept its own trial logs and embedding store
+        assert list((folder / "trials").iterdir()) and (folder / "embeddings").is_dir()
+    best = place.study().best_trial
+    log = (place.base_path / "flair-hpo.log").read_text()
+    assert f"the weights of the best trial {best.number} are not in" in log
+    corpus = load_corpus({"dataset": "TREC_6", "downsample": 0.05})
+    model = TextClassifier.load(place.base_path / "best-model.pt")
+    dev = model.evaluate(corpus.dev, gold_label_type=model.label_type, mini_batch_size=32)
+    assert dev.main_score == pytest.approx(best.value, abs=1e-9)
+
+
 # ---------------------------------------------------------------------------------- dead workers
 def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], timeout: float = 240) -> tuple[int, int]:
     """A (trial number, pid) of a worker in ``pids`` that is in the middle of a trial: one epoch done, more

@@ -431,7 +431,12 @@ class Orchestrator:
         saved = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
         if saved and saved["result"]["trial"] == best.number and (self.base_path / BEST_MODEL).exists():
             return
-        log.warning("the weights of the best trial %d are missing (a crash?); training it again", best.number)
+        log.warning(
+            "the weights of the best trial %d are not in %s (trained on another machine, or lost in a crash); "
+            "training it again from its seed",
+            best.number,
+            self.base_path,
+        )
         outcome = train_configuration(
             configuration,
             self.corpus,
