@@ -267,6 +267,23 @@ def test_a_trial_of_a_silent_machine_is_queued_again(place):
     assert [t.system_attrs["fixed_params"] for t in waiting] == [silent.params]
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path):
+    """The race between a worker that wakes up and finishes its trial and another that is re-queuing it."""
+    from flair_hpo.history import History
+
+    storage = open_storage(None, tmp_path, heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name="race")
+    store = TrialStore(study, storage, study._study_id, created=True)
+    trial = study.ask()
+    trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
+    storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)  # the other worker's first step ...
+    study.tell(trial, 0.5)  # ... and the owner finishes before the other worker fails the trial
+    assert store.requeue(trial.number, "interrupted") is False  # nothing queued again
+    assert [r.status for r in History.of(study).records] == ["complete"]
+    assert study.get_trials(states=(TrialState.WAITING,)) == []
+
+
 def test_a_wrong_password_is_refused_without_showing_it(postgres_url):
     from sqlalchemy.engine import make_url
 

@@ -58,7 +58,8 @@ class TrialRecord:
         system = trial.system_attrs
         if system.get(SKIPPED):
             status = "skipped"
-        elif system.get(SUPERSEDED):
+        elif system.get(SUPERSEDED) and trial.state == TrialState.FAIL:
+            # Only a failed trial: a worker taken for dead that finishes just as it is marked keeps its result.
             status = "interrupted"
         else:
             status = _STATUS[trial.state]

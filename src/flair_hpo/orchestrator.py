@@ -246,12 +246,13 @@ class Orchestrator:
             while True:
                 store.requeue_dead()
                 history = store.history()
+                waiting_for_workers = False
                 if not budget.allows_new_trial(history):
                     done = "the budget is spent"
                 elif not self.search_strategy.has_remaining(history):
                     done = "every configuration of the search space has been tried"
                 elif not train:
-                    done = "waiting for workers to train the study's trials"
+                    done, waiting_for_workers = "waiting for workers to train the study's trials", True
                 elif self._run_trial(store, budget, progress, dictionary):
                     trained += 1
                     store.record_session(session, session_start, time.time())
@@ -261,7 +262,6 @@ class Orchestrator:
                 if done != said:
                     log.info("%s", done)
                     said = done
-                waiting_for_workers = not train and done.startswith("waiting")
                 if not waiting_for_workers and not store.running():
                     break
                 # Other workers' trials still run; if one of them dies, its configuration comes back.
