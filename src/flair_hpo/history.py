@@ -114,6 +114,10 @@ class History:
         """Queued configurations not yet picked up by a worker."""
         return [r for r in self.records if r.status == "waiting"]
 
+    def running(self) -> list[TrialRecord]:
+        """Trials being trained now, by any worker."""
+        return [r for r in self.records if r.status == "running"]
+
     def scored(self) -> list[TrialRecord]:
         """Trials that have a dev value, best first: complete ones and pruned ones (by their best epoch)."""
         done = [r for r in self.records if r.status in ("complete", "pruned") and r.value is not None]

@@ -36,6 +36,8 @@ from flair_hpo.storages import JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.trial_store import DEFAULT_STUDY_NAME, RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR
 
 if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+
     from flair_hpo.orchestrator import Orchestrator
 
 
@@ -71,15 +73,20 @@ def join_study(
         raise InputError(f"study_name must be a non-empty string, not {study_name!r}")
     where = redact(storage) if storage else Path(base_path) / JOURNAL_FILE
     deadline = time.time() + wait_s
-    while not _study_is_ready(storage, base_path, study_name):
+    backend = None
+    while True:
+        # A journal file is opened once it exists: opening it would create it.
+        if backend is None and (storage is not None or (Path(base_path) / JOURNAL_FILE).is_file()):
+            backend = open_storage(storage, Path(base_path or "."), heartbeat_interval=None)
+        attributes = _flair_hpo_attributes(backend, study_name) if backend is not None else None
+        if attributes is not None:
+            break
         if time.time() >= deadline:
             raise InputError(
                 f"there is no flair-hpo study {study_name!r} in {where}; create it first (flair-hpo run CONFIG.yaml "
                 "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
             )
         time.sleep(1)
-    backend = open_storage(storage, Path(base_path or "."), heartbeat_interval=None)
-    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
     settings = attributes[RUN_ATTR]
     if settings["corpus"] is None and corpus is None:
         raise InputError(
@@ -109,12 +116,9 @@ def join_study(
     )
 
 
-def _study_is_ready(storage: str | None, base_path: Any, study_name: str) -> bool:
-    """Whether a flair-hpo study of that name exists and its creator has stored the run settings."""
-    if storage is None and not (Path(base_path) / JOURNAL_FILE).is_file():
-        return False
-    backend = open_storage(storage, Path(base_path or "."), heartbeat_interval=None)
+def _flair_hpo_attributes(backend: BaseStorage, study_name: str) -> dict[str, Any] | None:
+    """The study's attributes once its creator has stored the run settings; None before."""
     if not study_exists(backend, study_name):
-        return False
+        return None
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
-    return SPACE_ATTR in attributes and RUN_ATTR in attributes
+    return attributes if SPACE_ATTR in attributes and RUN_ATTR in attributes else None

@@ -262,7 +262,7 @@ class Orchestrator:
                 if done != said:
                     log.info("%s", done)
                     said = done
-                if not waiting_for_workers and not store.running():
+                if not waiting_for_workers and not history.running():
                     break
                 # Other workers' trials still run; if one of them dies, its configuration comes back.
                 time.sleep(min(self.heartbeat_interval, _POLL_SECONDS))

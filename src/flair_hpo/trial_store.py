@@ -197,10 +197,6 @@ class TrialStore:
             self.study.enqueue_trial(record.labels)
         return True
 
-    def running(self) -> list[int]:
-        """The numbers of the trials running now (in any worker)."""
-        return [t.number for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
-
 
 def _this_process() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid())}
