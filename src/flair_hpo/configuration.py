@@ -12,6 +12,7 @@ model. It is also what ``best-configuration.yaml`` holds, so the best model can 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,10 +21,17 @@ import yaml
 
 from flair_hpo import parameters as p
 from flair_hpo.dimensions import Choice, Label
-from flair_hpo.search_spaces import DOCUMENT_EMBEDDINGS, SearchSpace
+from flair_hpo.search_spaces import DOCUMENT_EMBEDDINGS, SearchSpace, configuration_key
 
 if TYPE_CHECKING:
     import flair
+
+
+def configuration_seed(labels: dict[str, Label], replicate: int = 0) -> int:
+    """The training seed of a configuration: derived from its values only, so the same configuration trained
+    in two studies reproduces; ``replicate`` 1, 2, ... are further seeds of the same configuration."""
+    text = configuration_key(labels) + ("" if replicate == 0 else f"#{replicate}")
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
 
 @dataclass

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import time
 import uuid
@@ -39,7 +38,7 @@ from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
 from flair_hpo.budget import BudgetState
-from flair_hpo.configuration import Configuration
+from flair_hpo.configuration import Configuration, configuration_seed
 from flair_hpo.corpus_checks import check_corpus, corpus_fingerprint, label_dictionary
 from flair_hpo.corpus_loading import check_corpus_section, load_corpus
 from flair_hpo.embedding_store import STORE_DIR, EmbeddingStore
@@ -355,9 +354,7 @@ class Orchestrator:
     def _configuration(self, labels: dict[str, Any]) -> Configuration:
         """The configuration of ``labels``, with a seed derived from it: training the same configuration
         again (after a crash, or with ``flair-hpo train``) reproduces its model."""
-        text = f"{self.search_strategy.seed}:{sorted(labels.items())}"
-        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
-        return Configuration.from_labels(self.search_space, labels, self.label_type, seed)
+        return Configuration.from_labels(self.search_space, labels, self.label_type, configuration_seed(labels))
 
     # --------------------------------------------------------------------------------- results
     def _keep_if_best(self, store: TrialStore, number: int, model: Any, configuration: Configuration) -> None:

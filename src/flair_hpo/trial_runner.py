@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
 import signal
 import threading
 import time
@@ -107,11 +108,24 @@ class TrialOutcome:
     pruned: bool = False
 
 
-def _without_test(corpus: flair.data.Corpus) -> flair.data.Corpus:
-    """The corpus minus its test split: trials never look at test."""
+def train_subset(train: Any, fraction: float) -> Any:
+    """The first ``fraction`` of the training split in a fixed random order: smaller fractions are subsets of
+    larger ones, and every process picks the same sentences."""
+    if fraction >= 1.0:
+        return train
+    from torch.utils.data import Subset
+
+    order = list(range(len(train)))
+    random.Random(0).shuffle(order)
+    return Subset(train, sorted(order[: max(1, round(fraction * len(order)))]))
+
+
+def _without_test(corpus: flair.data.Corpus, train_fraction: float = 1.0) -> flair.data.Corpus:
+    """The corpus minus its test split (trials never look at test), with a fraction of its training split."""
     from flair.data import Corpus
 
-    return Corpus(train=corpus.train, dev=corpus.dev, test=None, name=corpus.name, sample_missing_splits=False)
+    train = train_subset(corpus.train, train_fraction)
+    return Corpus(train=train, dev=corpus.dev, test=None, name=corpus.name, sample_missing_splits=False)
 
 
 def train_configuration(
@@ -124,12 +138,15 @@ def train_configuration(
     deadline: float | None = None,
     should_prune: PruneCheck | None = None,
     embedding_store: EmbeddingStore | None = None,
+    train_fraction: float = 1.0,
+    plugins: list[Any] | None = None,
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
 
     Training starts from the configuration's seed, when it has one. Frozen embeddings come from
     ``embedding_store`` when one is given. Flair writes its ``training.log`` and ``loss.tsv`` into
-    ``base_path``; no weights are written there.
+    ``base_path``; no weights are written there. ``train_fraction`` trains on that fraction of the training
+    split (a cheap, less exact estimate of the configuration's quality).
     """
     import flair
     from flair.trainers import ModelTrainer
@@ -141,14 +158,14 @@ def train_configuration(
     monitor = TrialMonitor(objective, on_epoch, deadline, should_prune)
     try:
         with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
-            ModelTrainer(model, _without_test(corpus)).train(
+            ModelTrainer(model, _without_test(corpus, train_fraction)).train(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
                 main_evaluation_metric=objective.flair_main_metric,
                 # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
                 use_final_model_for_eval=True,
                 save_final_model=False,
-                plugins=[monitor],
+                plugins=[monitor, *(plugins or [])],
                 **training_arguments(configuration),
             )
     finally:

