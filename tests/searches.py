@@ -9,7 +9,7 @@ from pathlib import Path
 
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
-from flair_hpo.progress import ProgressDisplay
+from flair_hpo.orchestration.progress import ProgressDisplay
 
 
 def trec_corpus():

@@ -15,7 +15,7 @@ from flair_hpo.files import remove_stale_temporaries
 CHILD = r"""
 import os, signal, sys
 from pathlib import Path
-from flair_hpo import results
+from flair_hpo.results import best, leaderboard
 
 target, what = Path(sys.argv[1]), sys.argv[2]
 
@@ -31,12 +31,12 @@ class Model:  # stands in for a Flair model: its save() dies halfway
 
 Path.write_text = half_then_die
 if what == "leaderboard":
-    results.write_leaderboard(target, [{"rank": 1, "trial": 9, "status": "complete", "value": 0.9}])
+    leaderboard.write_leaderboard(target, [{"rank": 1, "trial": 9, "status": "complete", "value": 0.9}])
 elif what == "best configuration":
     from flair_hpo.files import atomic_write_text  # what write_best_configuration writes with
     atomic_write_text(target, "configuration: {new: 1}\n")
 else:
-    results.save_model(Model(), target)
+    best.save_model(Model(), target)
 """
 
 

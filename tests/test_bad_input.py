@@ -15,7 +15,7 @@ import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
 from flair_hpo.errors import InputError
-from flair_hpo.joining import join_study
+from flair_hpo.orchestration.joining import join_study
 
 from .searches import small_trec_search
 from .test_cli import trec_config, write
@@ -153,7 +153,10 @@ PYTHON_CASES = {
     ),
     "storage of the wrong type": (lambda c: search(c, storage=42), "storage must be an Optuna storage URL"),
     "negative worker count": (lambda c: search(c).optimize(workers=-2), "workers must be a whole number"),
-    "zero heartbeat interval": (lambda c: search(c, heartbeat_interval=0), "heartbeat_interval must be a positive"),
+    "zero heartbeat interval": (
+        lambda c: search(c, heartbeat_interval=0),
+        "heartbeat_interval (seconds) must be a whole number from 1",
+    ),
     "misspelled pruner": (lambda c: search(c, pruner="successive_halfing"), "did you mean 'successive_halving'?"),
     "empty study name": (lambda c: search(c, study_name=""), "study_name must be a non-empty string"),
     "joining a study that does not exist": (
@@ -187,7 +190,7 @@ CLI_CASES = {
     ),
     "YAML heartbeat that is not a number": (
         lambda c: cli_run(c, heartbeat_interval="often"),
-        "heartbeat_interval: give a whole number of seconds",
+        "heartbeat_interval (seconds) must be a whole number from 1",
     ),
     "YAML reopening a study with another space": (
         lambda c: cli_run(c),

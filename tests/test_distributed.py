@@ -21,9 +21,9 @@ import yaml
 from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
-from flair_hpo.history import SKIPPED, SUPERSEDED
-from flair_hpo.storages import open_storage
-from flair_hpo.trial_store import OWNER, TrialStore
+from flair_hpo.strategies.history import SKIPPED, SUPERSEDED
+from flair_hpo.study.storages import open_storage
+from flair_hpo.study.trial_store import OWNER, TrialStore
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +141,7 @@ def test_workers_with_folders_of_their_own_and_the_creator_gets_the_best_model(p
     creator retrains the best configuration from its seed, which reproduces the best trial's model."""
     from flair.models import TextClassifier
 
-    from flair_hpo.corpus_loading import load_corpus
+    from flair_hpo.training.corpus_reference import load_corpus
 
     place = Place(postgres_url, f"apart-{uuid.uuid4().hex[:8]}", tmp_path / "creator")
     parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
@@ -270,7 +270,7 @@ def test_a_trial_of_a_silent_machine_is_queued_again(place):
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
 def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path):
     """The race between a worker that wakes up and finishes its trial and another that is re-queuing it."""
-    from flair_hpo.history import History
+    from flair_hpo.strategies.history import History
 
     storage = open_storage(None, tmp_path, heartbeat_interval=1)
     study = optuna.create_study(storage=storage, study_name="race")
@@ -287,7 +287,7 @@ def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path
 def test_a_wrong_password_is_refused_without_showing_it(postgres_url):
     from sqlalchemy.engine import make_url
 
-    from flair_hpo.storages import StorageError
+    from flair_hpo.study.storages import StorageError
 
     wrong = make_url(postgres_url).set(password="wrong-Pa55word").render_as_string(hide_password=False)
     with pytest.raises(StorageError) as raised:

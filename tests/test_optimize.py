@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 import flair_hpo.parameters as parameter
-from flair_hpo import Configuration, orchestrator, search_spaces, search_strategies
-from flair_hpo.corpus_checks import CorpusError
-from flair_hpo.errors import InputError
-from flair_hpo.progress import ProgressDisplay
-from flair_hpo.study_view import open_for_reading
-from flair_hpo.trial_store import StudyMismatchError
+from flair_hpo import Configuration, orchestrator, search_spaces, search_strategies, train
+from flair_hpo.errors import CorpusError, InputError, StudyMismatchError
+from flair_hpo.orchestration.progress import ProgressDisplay
+from flair_hpo.results.study_view import open_for_reading
 
 from .searches import small_trec_search
 from .test_search_spaces import steered
@@ -195,8 +193,9 @@ def test_nan_loss_fails_the_trial():
 
     from flair.trainers.plugins.metric_records import MetricRecord
 
-    from flair_hpo.scoring import Objective
-    from flair_hpo.trial_runner import TrialError, TrialMonitor
+    from flair_hpo.errors import TrialError
+    from flair_hpo.training.monitor import TrialMonitor
+    from flair_hpo.training.scoring import Objective
 
     monitor = TrialMonitor(Objective(parameter.EvaluationMetric.MICRO_F1_SCORE, parameter.OptimizationValue.DEV_SCORE))
     with pytest.raises(TrialError, match="training loss became nan in epoch 3"):
@@ -332,12 +331,12 @@ def test_any_optuna_storage_url_holds_the_study(trec_corpus, trec_vectors, tmp_p
 
 
 def test_the_best_configuration_file_trains_the_same_model_again(trec_corpus, trec_vectors, tmp_path):
-    from flair_hpo.scoring import Objective
+    from flair_hpo.training.scoring import Objective
 
     result = small_trec_search(trec_corpus, tmp_path / "search", trec_vectors, runs=2).optimize()
     configuration = Configuration.load(result.configuration_path)
     assert configuration.seed is not None
-    model = configuration.train(trec_corpus, tmp_path / "again")
+    model = train(configuration, trec_corpus, tmp_path / "again")
     score = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
     assert score == pytest.approx(result.dev_score, abs=1e-9)  # the seed reproduces the trial's model
     assert (tmp_path / "again" / "best-model.pt").exists()

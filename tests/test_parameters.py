@@ -7,9 +7,9 @@ import inspect
 import pytest
 
 import flair_hpo.parameters as parameter
-from flair_hpo.argument_checks import resolve, target_parameters
-from flair_hpo.configuration import Configuration
-from flair_hpo.model_factory import build_model, training_arguments
+from flair_hpo.space import Configuration
+from flair_hpo.space.argument_checks import resolve, target_parameters
+from flair_hpo.training.model_factory import build_model, training_arguments
 
 ALL_MEMBERS = [member for group in parameter.FLAIR_TARGETS for member in group]
 
@@ -161,7 +161,7 @@ def test_trainer_and_optimizer_arguments_go_to_train_and_only_to_optimizers_that
 
 
 def test_transformer_word_parameters_apply_to_transformer_word_options(monkeypatch):
-    from flair_hpo import model_factory
+    from flair_hpo.training import model_factory
 
     built = []
     monkeypatch.setattr(model_factory, "build_embedding", lambda spec: built.append(spec) or spec)

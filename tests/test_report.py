@@ -12,8 +12,8 @@ import pytest
 
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
-from flair_hpo.report import HISTORY_PNG, IMPORTANCES_PNG, PLOT_IDS, REPORT
-from flair_hpo.study_view import leaderboard_table, open_for_reading
+from flair_hpo.results.report import HISTORY_PNG, IMPORTANCES_PNG, PLOT_IDS, REPORT
+from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +57,9 @@ def test_the_final_model_is_trained_on_train_and_dev(search, trec_corpus):
     saved = yaml.safe_load((base_path / "best-configuration.yaml").read_text())["result"]
     assert saved["final model test micro_f1_score"] == pytest.approx(result.final_test_score)
     log_text = (base_path / "trials" / "final-model" / "training.log").read_text()
-    assert f"Corpus: {len(trec_corpus.train) + len(trec_corpus.dev)} train + 0 dev + 0 test sentences" in log_text
+    # Flair's own train + dev training: dev is trained on, never evaluated, test never seen.
+    assert f"Corpus: {len(trec_corpus.train)} train + {len(trec_corpus.dev)} dev + 0 test sentences" in log_text
+    assert "(train_with_dev=True, train_with_test=False)" in log_text and "DEV :" not in log_text
 
 
 def test_the_report_has_every_part(search):
@@ -125,7 +127,7 @@ def test_the_dashboard_reads_the_study_with_readable_names(search):
 
     from optuna_dashboard import wsgi
 
-    from flair_hpo.storages import open_storage
+    from flair_hpo.study.storages import open_storage
 
     _, base_path = search
     app = wsgi(open_storage(None, base_path))

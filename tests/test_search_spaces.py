@@ -7,7 +7,7 @@ import random
 import pytest
 
 import flair_hpo.parameters as parameter
-from flair_hpo.embedding_specs import EmbeddingSpecError, build_embedding, option_from, spec_from_instance
+from flair_hpo.errors import EmbeddingSpecError
 from flair_hpo.search_spaces import (
     SearchSpace,
     SearchSpaceError,
@@ -15,6 +15,8 @@ from flair_hpo.search_spaces import (
     TextClassifierSearchSpace,
     configuration_key,
 )
+from flair_hpo.space import space_from_dict
+from flair_hpo.space.embedding_specs import build_embedding, option_from, spec_from_instance
 
 WORDS = [{"class": "WordEmbeddings", "embeddings": "glove"}]
 OTHER_WORDS = [{"class": "WordEmbeddings", "embeddings": "en"}]
@@ -92,7 +94,7 @@ def test_samples_respect_conditions_and_ranges():
 
 def test_storage_round_trip_and_fingerprint():
     space = conditional_space()
-    again = SearchSpace.from_dict(space.to_dict())
+    again = space_from_dict(space.to_dict())
     assert again.to_dict() == space.to_dict()
     assert list(again.grid()) == list(space.grid())
     other_budget = conditional_space()

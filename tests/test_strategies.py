@@ -10,9 +10,11 @@ import optuna
 import pytest
 
 import flair_hpo.parameters as parameter
-from flair_hpo.history import History
-from flair_hpo.search_spaces import SearchSpaceError, TextClassifierSearchSpace, configuration_key
-from flair_hpo.search_strategies import EvolutionarySearch, GridSearch, RandomSearch, nothing_left
+from flair_hpo.errors import StrategyError
+from flair_hpo.search_spaces import TextClassifierSearchSpace, configuration_key
+from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch, nothing_left
+from flair_hpo.strategies.history import History
+from flair_hpo.study import runs_allowed, space_exhausted
 
 from .test_search_spaces import OTHER_WORDS, WORDS, conditional_space, steered
 
@@ -25,7 +27,7 @@ def run(strategy, space, objective, trials, storage=None):
     study = optuna.create_study(direction=space.direction, sampler=strategy, storage=storage)
     strategy.start(study)
     for _ in range(trials):
-        if not strategy.has_remaining(History.of(study)):
+        if space_exhausted(space, History.of(study)):
             break
         trial = study.ask()
         if nothing_left(study, trial):
@@ -53,12 +55,12 @@ def test_grid_trains_every_point_of_a_conditional_grid_once():
 def test_grid_refuses_ranges_and_generations():
     space = conditional_space()
     space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, low=8, high=64)
-    with pytest.raises(SearchSpaceError, match=r"ModelTrainer\.mini_batch_size is a range"):
+    with pytest.raises(StrategyError, match=r"ModelTrainer\.mini_batch_size is a range"):
         GridSearch().make_configurations(space)
     generations = steered(TextClassifierSearchSpace(), (parameter.Budget.GENERATIONS, 2))
     generations.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
     for strategy in (GridSearch(), RandomSearch()):
-        with pytest.raises(SearchSpaceError, match="GENERATIONS budget needs EvolutionarySearch"):
+        with pytest.raises(StrategyError, match="GENERATIONS budget needs EvolutionarySearch"):
             strategy.make_configurations(generations)
 
 
@@ -122,7 +124,7 @@ def test_generations_budget_counts_generations_of_population_size():
     space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
     strategy = EvolutionarySearch(population_size=5)
     strategy.make_configurations(space)
-    assert strategy.budget_runs() == 15
+    assert runs_allowed(space, strategy) == 15
 
 
 def _seeded_history(space, labels, values):
@@ -213,7 +215,7 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
 
     def worker():
         study = optuna.load_study(study_name="race", storage=storage, sampler=made)
-        while made.has_remaining(History.of(study)):
+        while not space_exhausted(space, History.of(study)):
             trial = study.ask()
             if nothing_left(study, trial):
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)

@@ -5,23 +5,33 @@ The tutorial's API, with its names::
     from flair_hpo import search_strategies, search_spaces, orchestrator
     import flair_hpo.parameters as parameter
 
+The package is laid out by the ideas of a search, each a subpackage that imports only those before it:
+``space`` (what to tune) → ``strategies`` (what to try next) → ``training`` (a trial: a Flair model trained
+and scored on dev) → ``study`` (the Optuna study that stores trials) → ``results`` (leaderboard, best model,
+report) → ``orchestration`` (the search itself, workers) → ``cli`` (the ``flair-hpo`` command).
+
 Submodules are imported when first used, so that ``flair-hpo show`` does not wait for Flair to load.
+Importing flair-hpo configures no logging; a search shows its progress on stdout unless the application
+set up logging itself.
 """
 
 import importlib
-import logging
-import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("flair-hpo")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
 
 _LAZY = {
     "orchestrator": "flair_hpo.orchestrator",
     "parameters": "flair_hpo.parameters",
     "search_spaces": "flair_hpo.search_spaces",
     "search_strategies": "flair_hpo.search_strategies",
-    "Configuration": "flair_hpo.configuration",
-    "OptimizationResult": "flair_hpo.results",
+    "Configuration": "flair_hpo.space.configuration",
+    "OptimizationResult": "flair_hpo.results.outcome",
+    "train": "flair_hpo.training.trial_runner",
 }
 __all__ = sorted(_LAZY)
 
@@ -31,13 +41,3 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'flair_hpo' has no attribute {name!r}")
     module = importlib.import_module(_LAZY[name])
     return module if module.__name__.endswith(name) else getattr(module, name)
-
-
-# Like Flair's own logger: progress goes to stdout unless the application configures logging itself.
-_log = logging.getLogger("flair_hpo")
-if not _log.handlers:
-    _handler = logging.StreamHandler(sys.stdout)
-    _handler.setFormatter(logging.Formatter("%(asctime)s flair-hpo %(message)s"))
-    _log.addHandler(_handler)
-    _log.setLevel(logging.INFO)
-    _log.propagate = False

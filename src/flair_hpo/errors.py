@@ -1,4 +1,10 @@
-"""The errors flair-hpo reports for bad input."""
+"""Every error flair-hpo raises on purpose, each for one cause.
+
+Mistakes in the input derive from :class:`InputError`: they are reported before anything is trained or
+written, with a message that says what is wrong and what to do, and the command line prints them in one
+line without a traceback (exit code 2). :class:`TrialError` is not a mistake of the user's: a configuration
+that could not be trained to a score; the search records it as failed and goes on.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,43 @@ from collections.abc import Iterable
 
 
 class InputError(ValueError):
-    """Input flair-hpo cannot work with, reported before anything is trained or written.
-
-    The message says what is wrong and what to do; the command line prints it without a traceback.
-    """
+    """Input flair-hpo cannot work with, reported before anything is trained or written."""
 
 
 class ConfigError(InputError):
-    """A run configuration that cannot be used; the message names the file and the key."""
+    """A YAML run configuration that cannot be used; the message names the file and the key."""
+
+
+class SearchSpaceError(InputError):
+    """A search space that cannot be searched: a malformed option or range, a missing steering parameter."""
+
+
+class EmbeddingSpecError(SearchSpaceError):
+    """An embedding option that cannot be written down as a specification, or names an unknown class."""
+
+
+class StrategyError(InputError):
+    """A search strategy with impossible settings, or one that does not fit the search space."""
+
+
+class CorpusError(InputError):
+    """A corpus a search cannot run on: no dev split, a label type it lacks, a missing folder."""
+
+
+class SettingsError(InputError):
+    """A run setting out of its domain: base_path, workers, heartbeat interval, study name, pruner."""
+
+
+class StorageError(InputError):
+    """A storage that cannot be opened: unreachable server, unknown database kind, missing driver."""
+
+
+class StudyMismatchError(InputError):
+    """The study at this place was created for a different search."""
+
+
+class TrialError(RuntimeError):
+    """A configuration that could not be trained to a score (NaN loss, no finished epoch, ...)."""
 
 
 def did_you_mean(word: str, choices: Iterable[object]) -> str:

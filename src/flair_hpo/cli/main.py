@@ -1,0 +1,164 @@
+"""The ``flair-hpo`` command.
+
+::
+
+    flair-hpo run CONFIG.yaml                 # run (or resume) the search a YAML file describes
+    flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
+    flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
+    flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
+
+Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flair_hpo.errors import ConfigError, InputError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flair_hpo.cli.run_config import load_run_config
+    from flair_hpo.orchestration import Orchestrator
+
+    config = load_run_config(args.config)
+    settings = config.settings
+    if args.base_path:
+        settings = settings.replace(base_path=Path(args.base_path))
+    if args.final_model:
+        settings = settings.replace(final_model=True)
+    # The corpus reference (settings.corpus) is stored with the study for workers that join it.
+    orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+    result = orchestrator.optimize(workers=config.workers if args.workers is None else args.workers)
+    print(result)
+    if config.report:
+        try:
+            print(f"Report: {result.report()}")
+        except InputError as error:  # the search is done; only the report's plotting packages are missing
+            print(f"flair-hpo: the report was not written: {error}", file=sys.stderr)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from flair_hpo.orchestration.joining import join_study
+
+    orchestrator = join_study(args.storage, args.study, base_path=args.base_path, wait_s=args.wait)
+    trained = orchestrator.work()
+    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from flair_hpo.results.best import BEST_CONFIGURATION
+    from flair_hpo.results.study_view import leaderboard_table, open_for_reading
+
+    base_path = Path(args.base_path)
+    view = open_for_reading(base_path, args.storage, args.study)
+    print(leaderboard_table(view))
+    best = base_path / BEST_CONFIGURATION
+    if best.exists():
+        print(f"\n{best}:\n")
+        print(best.read_text(encoding="utf-8"))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from flair_hpo.results.report import write_report
+
+    print(f"Report: {write_report(Path(args.base_path), args.storage, args.study)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from flair_hpo.cli.run_config import load_run_config
+    from flair_hpo.space import Configuration
+    from flair_hpo.training import train
+
+    configuration = Configuration.load(args.configuration)
+    corpus = load_run_config(args.corpus_from).load_corpus()
+    base_path = Path(args.base_path)
+    if base_path.exists() and any(base_path.iterdir()):
+        raise ConfigError(f"--base-path {base_path} is not empty; give a new folder")
+    train(configuration, corpus, base_path)
+    print(f"Model saved to {base_path / 'best-model.pt'}")
+    return 0
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number (0, 1, 2, ...), not {text!r}")
+    return int(text)
+
+
+def _study_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base_path", help="the search's base_path")
+    parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
+    parser.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run or resume the search described by a YAML file")
+    run.add_argument("config", help="the search's YAML file")
+    run.add_argument("--base-path", help="overrides base_path of the YAML file")
+    run.add_argument(
+        "--workers",
+        type=_count,
+        help="trials to train at once on this machine; 0 only waits for `flair-hpo worker`s elsewhere "
+        "(overrides workers of the YAML file)",
+    )
+    run.add_argument(
+        "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
+    )
+    run.set_defaults(handler=_run)
+
+    worker = commands.add_parser("worker", help="join an existing study (from any machine) and train its trials")
+    worker.add_argument("--storage", help="the study's storage URL, e.g. postgresql://user@host/db")
+    worker.add_argument("--study", default="flair-hpo", help="the study's name (study_name of its YAML file)")
+    worker.add_argument(
+        "--base-path",
+        help="a folder here for trial logs and embeddings (default: the study's); without --storage, the shared "
+        "base_path whose study.journal holds the study",
+    )
+    worker.add_argument(
+        "--wait", type=_count, default=0, metavar="SECONDS", help="wait this long for the study to be created"
+    )
+    worker.set_defaults(handler=_worker)
+
+    show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
+    _study_arguments(show)
+    show.set_defaults(handler=_show)
+
+    report = commands.add_parser("report", help="write report.html (plots, leaderboard) into a search's base_path")
+    _study_arguments(report)
+    report.set_defaults(handler=_report)
+
+    train = commands.add_parser("train", help="train a configuration (e.g. best-configuration.yaml) again")
+    train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")
+    train.add_argument("--corpus-from", required=True, help="a run YAML file whose corpus to train on")
+    train.add_argument("--base-path", required=True, help="a new folder for the model")
+    train.set_defaults(handler=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\nflair-hpo: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into a program that stopped reading, e.g. head
+        sys.stderr.close()
+        return 0
+    except InputError as error:
+        print(f"flair-hpo: error: {error}", file=sys.stderr)
+        return EXIT_USAGE

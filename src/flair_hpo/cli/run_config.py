@@ -1,0 +1,229 @@
+"""``flair-hpo run CONFIG.yaml``: a search described in YAML, read into the Python API's objects.
+
+Example (``examples/trec6.yaml`` is a complete one)::
+
+    task: text_classification            # or sequence_labeling
+    corpus:
+      dataset: TREC_6                    # a class of flair.datasets ...
+      args: {}                           # ... with its keyword arguments
+      # or: folder: data/, format: column, columns: {0: text, 1: ner}
+    base_path: hyperopt/trec6
+    strategy: {name: evolutionary, population_size: 4, seed: 1}
+    budget: {generations: 2}             # or {runs: 20} or {time_in_h: 1.5}
+    evaluation_metric: micro_f1_score
+    optimization_value: dev_score
+    max_epochs_per_training_run: 2
+    parameters:
+      ModelTrainer.learning_rate: [0.1, 0.05]                # options
+      ModelTrainer.mini_batch_size: {low: 8, high: 64, log: true}   # a range
+      DocumentRNNEmbeddings.hidden_size: [64, 128]
+      DocumentRNNEmbeddings.word_embeddings:
+        - [{class: WordEmbeddings, embeddings: glove}]       # each option: a list of embeddings
+
+Every mistake is reported with the key it concerns before anything is loaded or trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flair_hpo.checks import flag
+from flair_hpo.errors import ConfigError, InputError, did_you_mean
+from flair_hpo.orchestration.workers import check_workers
+from flair_hpo.space import (
+    SEQUENCE_LABELING,
+    TEXT_CLASSIFICATION,
+    SearchSpace,
+    SequenceTaggerSearchSpace,
+    TextClassifierSearchSpace,
+)
+from flair_hpo.space import parameters as p
+from flair_hpo.strategies import STRATEGIES, SearchStrategy
+from flair_hpo.study import RunSettings
+from flair_hpo.training.corpus_reference import load_corpus
+
+_TOP_KEYS = {
+    "task": "text_classification or sequence_labeling",
+    "corpus": "the corpus: a Flair dataset or a folder",
+    "base_path": "the folder for results",
+    "storage": "an Optuna storage URL (optional)",
+    "study_name": "the study's name in the storage (optional)",
+    "label_type": "the label type to predict (text classification, optional)",
+    "tag_type": "the tag type (sequence labeling)",
+    "multi_label": "whether sentences may carry several labels",
+    "strategy": "grid, random or evolutionary",
+    "budget": "{runs: N}, {generations: N} or {time_in_h: H}",
+    "evaluation_metric": "micro_f1_score, macro_f1_score, micro_accuracy or macro_accuracy",
+    "optimization_value": "dev_score or dev_loss",
+    "max_epochs_per_training_run": "the most epochs per trial",
+    "parameters": "the parameters to tune",
+    "pruner": "auto, successive_halving, hyperband, median or none (optional)",
+    "embedding_store": "true or false: compute frozen embeddings once per study (optional)",
+    "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",
+    "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
+    "final_model": "true: after the search, train the best configuration on train + dev (optional)",
+    "report": "true: write report.html after the search (optional, default true)",
+}
+_REQUIRED = (
+    "task",
+    "corpus",
+    "base_path",
+    "strategy",
+    "budget",
+    "evaluation_metric",
+    "optimization_value",
+    "max_epochs_per_training_run",
+    "parameters",
+)
+
+
+def _enum(kind: type[Enum], value: Any, key: str) -> Enum:
+    for member in kind:
+        if str(value).lower() in (member.value.lower(), member.name.lower()):
+            return member
+    options = ", ".join(m.value for m in kind)
+    raise ConfigError(
+        f"{key}: {value!r} is not one of {options}{did_you_mean(str(value).lower(), [m.value for m in kind])}"
+    )
+
+
+def parameter_member(key: str) -> Enum:
+    """The parameter a YAML key names: ``Group.member``, the member by name or argument, any case."""
+    group_name, _, member_name = key.partition(".")
+    group = p.PARAMETER_GROUPS.get(group_name)
+    if group is None or not member_name:
+        raise ConfigError(
+            f"parameters: '{key}' is not a parameter; write Group.member, e.g. ModelTrainer.learning_rate "
+            f"(groups: {', '.join(p.PARAMETER_GROUPS)}){did_you_mean(group_name, p.PARAMETER_GROUPS)}"
+        )
+    wanted = member_name.lower()
+    if wanted == "word_embeddings":
+        wanted = "embeddings"
+    for member in group:
+        if wanted in (member.name.lower(), member.value.lower()):
+            return member
+    names = [m.value for m in group]
+    raise ConfigError(
+        f"parameters: {group_name} has no parameter '{member_name}' (it has {', '.join(names)})"
+        f"{did_you_mean(wanted, names)}"
+    )
+
+
+def _add_parameter(space: SearchSpace, key: str, value: Any) -> None:
+    member = parameter_member(key)
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"low", "high", "log"}
+        if unknown or not {"low", "high"} <= set(value):
+            raise ConfigError(f"parameters: {key}: a range is {{low: ..., high: ..., log: true/false}}, got {value}")
+        space.add_parameter(member, low=value["low"], high=value["high"], log=bool(value.get("log", False)))
+        return
+    if p.is_word_embeddings(member):
+        if not isinstance(value, list):
+            raise ConfigError(f"parameters: {key}: give a list of options, each a list of embedding specifications")
+        space.add_word_embeddings(member, options=value)
+        return
+    space.add_parameter(member, options=value if isinstance(value, list) else [value])
+
+
+def _strategy(value: Any) -> SearchStrategy:
+    settings = {"name": value} if isinstance(value, str) else dict(value or {})
+    name = str(settings.pop("name", "")).lower().removesuffix("search").removesuffix("_")
+    if name not in STRATEGIES:
+        raise ConfigError(f"strategy: {value!r} is not grid, random or evolutionary{did_you_mean(name, STRATEGIES)}")
+    try:
+        return STRATEGIES[name](**settings)
+    except TypeError as error:
+        raise ConfigError(f"strategy: {error}") from None
+
+
+def _budget(space: SearchSpace, value: Any) -> None:
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise ConfigError(
+            f"budget: give exactly one of {{runs: N}}, {{generations: N}}, {{time_in_h: H}}, not {value!r}"
+        )
+    (kind, amount) = next(iter(value.items()))
+    space.add_budget(_enum(p.Budget, kind, "budget"), amount)
+
+
+@dataclass
+class RunConfig:
+    """A search read from YAML: what an :class:`~flair_hpo.orchestration.orchestrator.Orchestrator` needs
+    (``settings.corpus`` is the corpus reference), and how to run it here."""
+
+    path: Path
+    search_space: SearchSpace
+    search_strategy: SearchStrategy
+    settings: RunSettings
+    workers: int = 1
+    report: bool = True
+
+    def load_corpus(self) -> Any:
+        """Load the corpus the configuration names."""
+        return load_corpus(self.settings.corpus)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML mapping, turning file and syntax problems into :class:`ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not readable YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings (task:, corpus:, ...), not {type(data).__name__}")
+    return data
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read and check a run configuration; every error names the key at fault."""
+    path = Path(path)
+    data = read_yaml(path)
+    try:
+        return _parse(data, path)
+    except InputError as error:  # the file's own mistakes, and those the Python API finds in its values
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def _parse(data: dict[str, Any], path: Path) -> RunConfig:
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise ConfigError(f"unknown key '{key}'{did_you_mean(key, _TOP_KEYS)} (known keys: {', '.join(_TOP_KEYS)})")
+    for key in _REQUIRED:
+        if key not in data:
+            raise ConfigError(f"missing key '{key}': {_TOP_KEYS[key]}")
+    task = str(data["task"]).lower()
+    space: SearchSpace
+    if task == TEXT_CLASSIFICATION:
+        space = TextClassifierSearchSpace(multi_label=data.get("multi_label", False))
+        if data.get("label_type"):
+            space.add_label_type(data["label_type"])
+    elif task == SEQUENCE_LABELING:
+        space = SequenceTaggerSearchSpace()
+        if "tag_type" not in data:
+            raise ConfigError("missing key 'tag_type': the label type to tag, e.g. ner")
+        space.add_tag_type(data["tag_type"])
+    else:
+        raise ConfigError(f"task: {data['task']!r} is not {TEXT_CLASSIFICATION} or {SEQUENCE_LABELING}")
+    _budget(space, data["budget"])
+    space.add_evaluation_metric(_enum(p.EvaluationMetric, data["evaluation_metric"], "evaluation_metric"))
+    space.add_optimization_value(_enum(p.OptimizationValue, data["optimization_value"], "optimization_value"))
+    space.add_max_epochs_per_training_run(data["max_epochs_per_training_run"])
+    if not isinstance(data["parameters"], Mapping) or not data["parameters"]:
+        raise ConfigError("parameters: give a mapping of parameter names to options or ranges")
+    for key, value in data["parameters"].items():
+        _add_parameter(space, str(key), value)
+    strategy = _strategy(data["strategy"])
+    strategy.make_configurations(space)
+    # The run settings have the YAML keys' names; RunSettings checks them (its messages name the key).
+    settings = RunSettings(**{key: data[key] for key in RunSettings.names() if key in data})
+    workers = data.get("workers", 1)
+    check_workers(workers, None)
+    return RunConfig(path, space, strategy, settings, workers, flag(data.get("report", True), "report", ConfigError))

@@ -1,0 +1,151 @@
+"""The end of a search: the best model is the best trial's, scored once on test, and the result files agree.
+
+Only here is the test split looked at, and only for the model the search returns (selection was done on
+dev). With ``final_model=True`` the best configuration is also trained on train + dev for all its epochs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flair_hpo.orchestration.search_loop import TRIALS_DIR, free_memory
+from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.results.best import (
+    BEST_CONFIGURATION,
+    BEST_MODEL,
+    FINAL_MODEL,
+    locked,
+    save_model,
+    saved_best,
+    write_best_configuration,
+)
+from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
+from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.space import Configuration
+from flair_hpo.strategies.history import TrialRecord
+from flair_hpo.study import TrialStore
+from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
+
+log = logging.getLogger("flair_hpo")
+
+_TEST_SCORE = "flair_hpo:test_score"
+_FINAL_MODEL = "flair_hpo:final_model"
+
+
+class Finisher:
+    """Writes the final files of a search from its study and hands back the result."""
+
+    def __init__(self, setup: SearchSetup, store: TrialStore) -> None:
+        self.setup = setup
+        self.store = store
+        self.base_path = setup.settings.base_path
+
+    def finish(self) -> OptimizationResult:
+        """Make sure best-model.pt is the best trial's, score it once on test, write the final files."""
+        history = self.store.history()
+        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective)
+        with locked(self.base_path):
+            write_leaderboard(self.base_path / LEADERBOARD, rows)
+        best = history.best()
+        counts = {s: sum(r.status == s for r in history.records) for s in ("complete", "failed", "pruned")}
+        storage = self.setup.settings.storage
+        common = {
+            "objective": self.setup.objective.name,
+            "leaderboard_path": self.base_path / LEADERBOARD,
+            "trials": counts,
+            "base_path": self.base_path,
+            "storage": storage if isinstance(storage, str) else None,
+            "study_name": self.setup.settings.study_name,
+        }
+        if best is None:
+            return OptimizationResult(
+                {}, dev_score=None, test_score=None, best_trial=None, model_path=None, configuration_path=None, **common
+            )
+        configuration = self.setup.configuration(best.labels)
+        self._restore_best_model(best, configuration)
+        test_score = self._test_score(best, configuration)
+        final_test_score = self._final_model(best, configuration) if self.setup.settings.final_model else None
+        with locked(self.base_path):
+            write_best_configuration(
+                self.base_path / BEST_CONFIGURATION,
+                configuration,
+                best,
+                self.setup.objective,
+                test_score,
+                final_test_score,
+            )
+        return OptimizationResult(
+            best_configuration=dict(best.labels),
+            dev_score=best.value,
+            test_score=test_score,
+            best_trial=best.number,
+            model_path=self.base_path / BEST_MODEL,
+            configuration_path=self.base_path / BEST_CONFIGURATION,
+            final_model_path=self.base_path / FINAL_MODEL if self.setup.settings.final_model else None,
+            final_test_score=final_test_score,
+            **common,
+        )
+
+    def _restore_best_model(self, best: TrialRecord, configuration: Configuration) -> None:
+        """Retrain the best configuration if a crash lost its weights (its seed reproduces them)."""
+        saved = saved_best(self.base_path)
+        if saved and saved.get("trial") == best.number and (self.base_path / BEST_MODEL).exists():
+            return
+        log.warning(
+            "the weights of the best trial %d are not in %s (trained on another machine, or lost in a crash); "
+            "training it again from its seed",
+            best.number,
+            self.base_path,
+        )
+        outcome = train_configuration(
+            configuration,
+            self.setup.corpus,
+            self.setup.label_dictionary,
+            self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
+            self.setup.objective,
+            embedding_store=self.setup.embedding_store,
+        )
+        with locked(self.base_path):
+            save_model(outcome.model, self.base_path / BEST_MODEL)
+
+    def _test_score(self, best: TrialRecord, configuration: Configuration) -> float | None:
+        """The best model's score on the test split, computed once per best trial."""
+        corpus = self.setup.corpus
+        if corpus.test is None or len(corpus.test) == 0:
+            return None
+        cached = self.store.get(_TEST_SCORE)
+        if cached and cached["trial"] == best.number:
+            return cached["score"]
+        from flair.models import SequenceTagger, TextClassifier
+
+        model_class = TextClassifier if configuration.document_embeddings else SequenceTagger
+        # A loaded model's embeddings record other arguments (and Flair renames stacked ones), so they
+        # would not match their store entries: the test split is embedded here, once.
+        model = model_class.load(self.base_path / BEST_MODEL)
+        score = self.setup.objective.test_score(model, configuration, corpus.test)
+        self.store.set(_TEST_SCORE, {"trial": best.number, "score": score})
+        del model
+        free_memory()
+        return score
+
+    def _final_model(self, best: TrialRecord, configuration: Configuration) -> float | None:
+        """Train the best configuration on train + dev (once per best trial); its test score."""
+        done = self.store.get(_FINAL_MODEL)
+        if done and done["trial"] == best.number and (self.base_path / FINAL_MODEL).exists():
+            return done["score"]
+        log.info("training the final model: trial %d's configuration on train + dev", best.number)
+        corpus, store = self.setup.corpus, self.setup.embedding_store
+        model = train_final_model(
+            configuration, corpus, self.setup.label_dictionary, self.base_path / TRIALS_DIR / "final-model", store
+        )
+        with locked(self.base_path):
+            save_model(model, self.base_path / FINAL_MODEL)
+        score = None
+        if corpus.test is not None and len(corpus.test) > 0:
+            with served_embeddings(store, model, corpus):
+                score = self.setup.objective.test_score(model, configuration, corpus.test)
+        self.store.set(_FINAL_MODEL, {"trial": best.number, "score": score})
+        log.info("final model saved to %s (test %s)", self.base_path / FINAL_MODEL, score)
+        del model
+        free_memory()
+        return score

@@ -1,0 +1,118 @@
+"""Workers that join a study from anywhere: everything they need is read from the study itself.
+
+When a study is created, the orchestrator stores with it the search space, the strategy's settings and its
+run settings (corpus reference, pruner, embedding store, heartbeat; see
+:meth:`~flair_hpo.study.settings.RunSettings.stored`). A worker on any machine that reaches the storage
+rebuilds the same orchestrator from them and trains trials until the budget is spent.
+
+On machine A, create the study and wait for the workers (or train too, with ``--workers 1``)::
+
+    flair-hpo run trec6.yaml --workers 0          # trec6.yaml has storage: postgresql://flair@db-host/hpo
+
+On machines B, C, ...::
+
+    flair-hpo worker --storage postgresql://flair@db-host/hpo --study trec6
+
+A study in a journal file (no storage URL) is joined by its base_path, on machines that share the folder::
+
+    flair-hpo worker --base-path /shared/hyperopt/trec6
+
+or, in Python::
+
+    from flair_hpo.orchestration.joining import join_study
+    join_study("postgresql://flair@db-host/hpo", "trec6").work()
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flair_hpo.errors import InputError
+from flair_hpo.orchestration.orchestrator import Orchestrator
+from flair_hpo.space import space_from_dict
+from flair_hpo.strategies import SearchStrategy, strategy_from_settings
+from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, open_storage, redact, study_exists
+from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR
+
+if TYPE_CHECKING:
+    from optuna.samplers import BaseSampler
+    from optuna.storages import BaseStorage
+
+
+def join_study(
+    storage: str | None = None,
+    study_name: str = DEFAULT_STUDY_NAME,
+    *,
+    base_path: str | Path | None = None,
+    corpus: Any = None,
+    pruner: Any = None,
+    strategy: BaseSampler | None = None,
+    wait_s: float = 0,
+) -> Orchestrator:
+    """The orchestrator of an existing study, rebuilt from what the study stores; call ``.work()`` on it.
+
+    Args:
+        storage: the study's Optuna storage URL (``postgresql://user@host/db``, ``sqlite:///path``); None for
+            the journal file in ``base_path``.
+        study_name: the study's name.
+        corpus: the corpus, needed only when the study was created from a corpus object in Python rather
+            than a corpus reference; it must be the same corpus (its fingerprint is checked).
+        base_path: a folder on this machine for trial logs, the embedding store and the best model seen
+            here; by default the study's base_path (the same folder where it is shared, e.g. over NFS).
+        pruner: an Optuna pruner, needed only when the study was created with a pruner object.
+        strategy: the Optuna sampler, needed only when the study is searched with one of Optuna's samplers
+            rather than a flair-hpo strategy.
+        wait_s: how long to wait for the study to be created (workers started before the study's creator).
+    """
+    if storage is None and base_path is None:
+        raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")
+    if storage is not None and not isinstance(storage, str):
+        raise InputError(f"a worker joins a study by its storage URL, not {storage!r}")
+    if not isinstance(study_name, str) or not study_name:
+        raise InputError(f"study_name must be a non-empty string, not {study_name!r}")
+    where = redact(storage) if storage else Path(base_path) / JOURNAL_FILE
+    deadline = time.time() + wait_s
+    backend = None
+    while True:
+        # A journal file is opened once it exists: opening it would create it.
+        if backend is None and (storage is not None or (Path(base_path) / JOURNAL_FILE).is_file()):
+            backend = open_storage(storage, Path(base_path or "."), heartbeat_interval=None)
+        attributes = _flair_hpo_attributes(backend, study_name) if backend is not None else None
+        if attributes is not None:
+            break
+        if time.time() >= deadline:
+            raise InputError(
+                f"there is no flair-hpo study {study_name!r} in {where}; create it first (flair-hpo run CONFIG.yaml "
+                "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
+            )
+        time.sleep(1)
+    settings = attributes[RUN_ATTR]
+    if settings["corpus"] is None and corpus is None:
+        raise InputError(
+            f"the study {study_name!r} was created in Python from a corpus object, which is not stored: join it "
+            "with join_study(storage, study_name, corpus=...) giving the same corpus, or create the study with a "
+            "corpus reference such as {'dataset': 'TREC_6'}"
+        )
+    if settings["pruner"] is None and pruner is None:
+        raise InputError(
+            f"the study {study_name!r} was created with a pruner object, which is not stored: join it with "
+            "join_study(storage, study_name, pruner=...) giving the same pruner"
+        )
+    space = space_from_dict(attributes[SPACE_ATTR])
+    sampler = strategy_from_settings(attributes[STRATEGY_ATTR], strategy)
+    if isinstance(sampler, SearchStrategy):
+        sampler.make_configurations(space)
+    run = RunSettings.from_stored(settings, base_path=base_path, storage=storage, study_name=study_name, pruner=pruner)
+    if corpus is not None:  # the corpus given here, not the stored reference
+        run = run.replace(corpus=None)
+    return Orchestrator.from_settings(settings["corpus"] if corpus is None else corpus, space, sampler, run)
+
+
+def _flair_hpo_attributes(backend: BaseStorage, study_name: str) -> dict[str, Any] | None:
+    """The study's attributes once its creator has stored the run settings; None before."""
+    if not study_exists(backend, study_name):
+        return None
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
+    return attributes if SPACE_ATTR in attributes and RUN_ATTR in attributes else None

@@ -1,0 +1,238 @@
+"""The orchestrator: trains the configurations a strategy proposes until the budget is spent.
+
+Data flows one way: the search space defines the configurations, the strategy proposes one (as the
+study's sampler), :mod:`flair_hpo.training` builds and trains the Flair model and scores it on dev, the
+score goes to the Optuna study, and :mod:`flair_hpo.results` writes what a person reads.
+
+Example::
+
+    from flair_hpo import orchestrator
+
+    result = orchestrator.Orchestrator(
+        corpus=corpus, base_path="hyperopt/trec6", search_space=search_space, search_strategy=search_strategy
+    ).optimize()
+    print(result.best_configuration, result.model_path)
+
+Calling :meth:`Orchestrator.optimize` again on the same ``base_path`` resumes the search: finished trials
+are kept, a trial that was interrupted is trained again, and the budget counts what is already done.
+
+Workers on other machines join the study with :func:`flair_hpo.orchestration.joining.join_study`
+(``flair-hpo worker``): everything they need is stored in the study when it is created.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.samplers import BaseSampler
+from optuna.storages import BaseStorage
+
+from flair_hpo.errors import SearchSpaceError, SettingsError, StrategyError
+from flair_hpo.files import remove_stale_temporaries
+from flair_hpo.orchestration.console import LOG_FILE, log_file, search_console
+from flair_hpo.orchestration.finishing import Finisher
+from flair_hpo.orchestration.search_loop import SearchLoop
+from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.orchestration.workers import check_workers, run_workers
+from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.space import SearchSpace
+from flair_hpo.strategies import SearchStrategy
+from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
+from flair_hpo.study.budget import runs_allowed
+from flair_hpo.study.storages import HEARTBEAT_INTERVAL
+from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
+from flair_hpo.training.corpus_reference import load_corpus
+from flair_hpo.training.embedding_store import STORE_DIR, EmbeddingStore
+from flair_hpo.training.pruning import make_pruner
+
+log = logging.getLogger("flair_hpo")
+
+# Files that mark a folder as a flair-hpo base_path (a study may also live in an external storage).
+_MARKERS = (JOURNAL_FILE, LOG_FILE)
+
+
+class Orchestrator:
+    """Runs a search on a corpus.
+
+    Args:
+        corpus: a Flair corpus with train and dev splits (and test, for the final score), or a reference to
+            one that workers on other machines can load too: ``{"dataset": "TREC_6"}`` (any class of
+            ``flair.datasets``, with ``"args"``) or ``{"folder": ..., "format": "column", "columns": {...}}``
+            (see :mod:`flair_hpo.training.corpus_reference`).
+        base_path: folder for the study, the best model, the leaderboard and the log.
+        search_space: a complete search space (``search_spaces.TextClassifierSearchSpace`` or
+            ``SequenceTaggerSearchSpace``).
+        search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
+        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval: the run settings,
+            described in :class:`~flair_hpo.study.settings.RunSettings`.
+
+    Everything is checked here, before anything is trained or written: a bad search space, strategy,
+    corpus, label type or setting raises an error that says what to change.
+    """
+
+    def __init__(
+        self,
+        corpus: Any,
+        base_path: str | Path,
+        search_space: SearchSpace,
+        search_strategy: BaseSampler,
+        storage: str | BaseStorage | None = None,
+        study_name: str = DEFAULT_STUDY_NAME,
+        pruner: str | optuna.pruners.BasePruner | None = "auto",
+        embedding_store: bool = True,
+        final_model: bool = False,
+        heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    ) -> None:
+        reference = corpus if isinstance(corpus, Mapping) else None
+        settings = RunSettings(
+            base_path=base_path,
+            storage=storage,
+            study_name=study_name,
+            pruner=pruner,
+            embedding_store=embedding_store,
+            final_model=final_model,
+            heartbeat_interval=heartbeat_interval,
+            corpus=reference,
+        )
+        self.setup = _setup(corpus, search_space, search_strategy, settings)
+
+    @classmethod
+    def from_settings(
+        cls, corpus: Any, search_space: SearchSpace, search_strategy: BaseSampler, settings: RunSettings
+    ) -> Orchestrator:
+        """The orchestrator of already checked ``settings`` (the YAML front end, workers that join a study)."""
+        orchestrator = cls.__new__(cls)
+        orchestrator.setup = _setup(corpus, search_space, search_strategy, settings)
+        return orchestrator
+
+    @property
+    def settings(self) -> RunSettings:
+        return self.setup.settings
+
+    @property
+    def base_path(self) -> Path:
+        return self.setup.settings.base_path
+
+    @property
+    def corpus(self) -> Any:
+        return self.setup.corpus
+
+    @property
+    def search_space(self) -> SearchSpace:
+        return self.setup.search_space
+
+    @property
+    def search_strategy(self) -> BaseSampler:
+        return self.setup.search_strategy
+
+    # ----------------------------------------------------------------------------------- public
+    def optimize(self, workers: int = 1) -> OptimizationResult:
+        """Train configurations until the budget is spent; return the best one and where its model is.
+
+        Args:
+            workers: how many trials train at once on this machine, each in a process of its own (one per GPU
+                where there are GPUs; on CPUs the cores are shared out). They share the study and the
+                embedding store. ``0`` trains nothing here: the study is created (or opened) and this process
+                waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
+
+        Whatever the number, the result is written once no trial of the study runs any more (trials of other
+        machines included) and the budget is spent.
+        """
+        check_workers(workers, self.settings.storage)
+        self._prepare_base_path()
+        with search_console():
+            store = self._open_store()
+            with log_file(self.base_path):
+                storage = self.settings.storage
+                where = redact(storage) if isinstance(storage, str) else self.base_path
+                log.info(
+                    "%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where
+                )
+                store.requeue_dead()
+                if workers == 1:
+                    SearchLoop(self.setup, store).run()
+                elif workers > 1:
+                    reset_corpus(self.setup.corpus)
+                    run_workers(self, workers, self.base_path, storage if isinstance(storage, str) else None)
+                if workers != 1:
+                    log.info("waiting until the study's budget is spent and no trial runs")
+                    SearchLoop(self.setup, store).run(train=False)
+                result = Finisher(self.setup, store).finish()
+                log.info("%s", result)
+                return result
+
+    def work(self) -> int:
+        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
+
+        Returns how many trials this worker trained.
+        """
+        self.base_path.mkdir(parents=True, exist_ok=True)
+        with search_console():
+            store = self._open_store()
+            with log_file(self.base_path):
+                return SearchLoop(self.setup, store).run()
+
+    # ------------------------------------------------------------------------------ plumbing
+    def _open_store(self) -> TrialStore:
+        setup = self.setup
+        return TrialStore.open(
+            open_storage(self.settings.storage, self.base_path, self.settings.heartbeat_interval),
+            self.settings.study_name,
+            setup.search_space,
+            setup.search_strategy,
+            setup.label_type,
+            corpus_fingerprint(setup.corpus, setup.label_type),
+            setup.pruner,
+            self.settings.stored(),
+        )
+
+    def _prepare_base_path(self) -> None:
+        """Create base_path; refuse a folder that holds something other than a flair-hpo search."""
+        foreign = not any((self.base_path / marker).exists() for marker in _MARKERS)
+        if self.base_path.is_dir() and any(self.base_path.iterdir()) and foreign:
+            raise SettingsError(
+                f"base_path {self.base_path} is a folder with other files in it; give a new or empty "
+                "folder (or one of an earlier flair-hpo search to resume it)"
+            )
+        self.base_path.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.base_path)
+
+    def with_storage(self, storage: str | None) -> Orchestrator:
+        """This orchestrator with another storage URL (a worker process is given it in its environment)."""
+        orchestrator = Orchestrator.__new__(Orchestrator)
+        orchestrator.setup = SearchSetup.__new__(SearchSetup)
+        orchestrator.setup.__dict__.update(self.setup.__getstate__())
+        orchestrator.setup.settings = self.settings.replace(storage=storage)
+        return orchestrator
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The storage URL may hold a password: workers get it in their environment, not in a file.
+        return {"setup": self.with_storage(None).setup}
+
+
+def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: RunSettings) -> SearchSetup:
+    """Check the search's parts against each other; everything a trial needs, or an error naming the problem."""
+    if not isinstance(space, SearchSpace):
+        raise SearchSpaceError(f"search_space must be a SearchSpace, not {type(space).__name__}")
+    if not isinstance(strategy, BaseSampler):
+        raise StrategyError(
+            f"search_strategy must be GridSearch, RandomSearch, EvolutionarySearch or an Optuna sampler, "
+            f"not {strategy!r}"
+        )
+    if isinstance(strategy, SearchStrategy):
+        if strategy.search_space not in (None, space):
+            raise StrategyError("the search strategy was made for a different search space")
+        strategy.make_configurations(space)
+    else:
+        space.check()
+    runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
+    if settings.corpus is not None:
+        corpus = load_corpus(settings.corpus)
+    label_type = check_corpus(corpus, space)
+    store = EmbeddingStore(settings.base_path / STORE_DIR) if settings.embedding_store else None
+    pruner = make_pruner(settings.pruner, space.max_epochs)
+    return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store)

@@ -1,0 +1,54 @@
+"""Everything a search is made of, checked: the corpus, the space, the strategy and the run settings.
+
+The orchestrator builds one :class:`SearchSetup`; the trial loop, the finisher and worker processes (which
+receive it pickled) all read from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from optuna.pruners import BasePruner
+from optuna.samplers import BaseSampler
+
+from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
+from flair_hpo.study import RunSettings
+from flair_hpo.training.corpus import label_dictionary
+from flair_hpo.training.embedding_store import EmbeddingStore
+from flair_hpo.training.scoring import Objective
+
+
+@dataclass
+class SearchSetup:
+    """The checked parts of one search."""
+
+    corpus: Any
+    label_type: str
+    search_space: SearchSpace
+    search_strategy: BaseSampler
+    settings: RunSettings
+    pruner: BasePruner
+    embedding_store: EmbeddingStore | None
+    objective: Objective = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.objective = Objective.of(self.search_space)
+
+    @cached_property
+    def label_dictionary(self) -> Any:
+        """The labels a model predicts, from the train split."""
+        return label_dictionary(self.corpus, self.label_type)
+
+    def configuration(self, labels: dict[str, Label], replicate: int = 0) -> Configuration:
+        """The configuration of ``labels``, with its ``replicate``-th training seed, derived from the
+        configuration alone: training it again (after a crash, in another study, with ``flair-hpo train``)
+        reproduces its model."""
+        seed = configuration_seed(labels, replicate)
+        return Configuration.from_labels(self.search_space, labels, self.label_type, seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("label_dictionary", None)  # rebuilt in the worker process
+        return state

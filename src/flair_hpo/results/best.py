@@ -1,0 +1,107 @@
+"""The best model and its configuration: ``best-model.pt`` and ``best-configuration.yaml`` in base_path.
+
+Both are written atomically (a temporary file, then a rename), so a crash leaves the previous complete
+version. ``best-model.pt`` holds the weights of the best trial only (a better trial replaces them);
+``best-configuration.yaml`` its configuration and scores, loadable with :meth:`Configuration.load`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flair_hpo.files import atomic_write, atomic_write_text, file_lock
+from flair_hpo.space import Configuration
+from flair_hpo.strategies.history import TrialRecord
+from flair_hpo.training.scoring import Objective
+
+BEST_MODEL = "best-model.pt"
+FINAL_MODEL = "final-model.pt"
+BEST_CONFIGURATION = "best-configuration.yaml"
+_LOCK = ".flair-hpo.lock"
+
+
+@contextlib.contextmanager
+def locked(base_path: Path) -> Iterator[None]:
+    """Serialize result writing between the workers of one machine."""
+    with file_lock(base_path / _LOCK):
+        yield
+
+
+def write_best_configuration(
+    path: Path,
+    configuration: Configuration,
+    record: TrialRecord,
+    objective: Objective,
+    test_score: float | None,
+    final_test_score: float | None = None,
+) -> None:
+    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`) and its scores."""
+    result = {
+        "trial": record.number,
+        objective.name: record.value,
+        f"dev {objective.evaluation_metric.value}": record.user_attrs.get("dev_score"),
+        "dev loss": record.user_attrs.get("dev_loss"),
+        "epochs": record.user_attrs.get("epochs"),
+        "model": BEST_MODEL,
+    }
+    if test_score is not None:
+        result[f"test {objective.evaluation_metric.value}"] = test_score
+    if final_test_score is not None:
+        result["final model"] = f"{FINAL_MODEL} (trained on train + dev for {configuration.max_epochs} epochs)"
+        result[f"final model test {objective.evaluation_metric.value}"] = final_test_score
+    text = (
+        "# The best configuration flair-hpo found. Train it again with:\n"
+        "#   flair-hpo train best-configuration.yaml --corpus-from CONFIG.yaml --base-path retrained/\n"
+        "#   or, in Python: flair_hpo.train(Configuration.load('best-configuration.yaml'), corpus, 'retrained/')\n"
+        + yaml.safe_dump({"configuration": configuration.to_dict(), "result": result}, sort_keys=False)
+    )
+    atomic_write_text(path, text)
+
+
+def save_model(model: Any, path: Path) -> None:
+    atomic_write(path, lambda tmp: model.save(tmp))
+
+
+def saved_best(base_path: Path) -> dict[str, Any] | None:
+    """The ``result`` part of ``best-configuration.yaml`` (trial number, scores), or None."""
+    path = base_path / BEST_CONFIGURATION
+    if not path.exists():
+        return None
+    saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return saved.get("result") if isinstance(saved, dict) else None
+
+
+class BestModelKeeper:
+    """Keeps ``best-model.pt`` and ``best-configuration.yaml`` those of the best trial trained here.
+
+    The workers of one machine offer each finished trial; under a file lock, the trial replaces the files
+    when its value beats the trial they hold (the earlier trial wins a tie), so no study read is needed.
+    """
+
+    def __init__(self, base_path: Path, objective: Objective) -> None:
+        self.base_path = base_path
+        self.objective = objective
+        self.model_path = base_path / BEST_MODEL
+
+    def offer(self, record: TrialRecord, model: Any, configuration: Configuration) -> bool:
+        """Write ``model`` and ``configuration`` if ``record`` beats the best so far; whether it did."""
+        with locked(self.base_path):
+            holder = saved_best(self.base_path)
+            if holder is not None and not self._beats(record, holder):
+                return False
+            save_model(model, self.base_path / BEST_MODEL)
+            write_best_configuration(self.base_path / BEST_CONFIGURATION, configuration, record, self.objective, None)
+            return True
+
+    def _beats(self, record: TrialRecord, holder: dict[str, Any]) -> bool:
+        value = holder.get(self.objective.name)
+        if record.number == holder.get("trial") or value is None:
+            return True
+        if record.value == value:
+            return record.number < holder["trial"]
+        return self.objective.is_better(record.value, value)

@@ -1,0 +1,47 @@
+"""What a search hands back: the best configuration, its scores and where its files are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class OptimizationResult:
+    """What :meth:`Orchestrator.optimize` hands back."""
+
+    best_configuration: dict[str, Any]
+    objective: str
+    dev_score: float | None
+    test_score: float | None
+    best_trial: int | None
+    model_path: Path | None
+    configuration_path: Path | None
+    leaderboard_path: Path
+    trials: dict[str, int]
+    final_model_path: Path | None = None
+    final_test_score: float | None = None
+    base_path: Path | None = None
+    storage: str | None = field(default=None, repr=False)  # may hold a password
+    study_name: str | None = None
+
+    def report(self) -> Path:
+        """Write the HTML report of the search (``report.html`` in base_path) and return its path."""
+        from flair_hpo.results.report import write_report
+
+        return write_report(self.base_path, self.storage, self.study_name)
+
+    def __str__(self) -> str:
+        if self.best_trial is None:
+            return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
+        parameters = "\n".join(f"  {name}: {value}" for name, value in self.best_configuration.items())
+        test = "" if self.test_score is None else f", test {self.test_score:.4f}"
+        final_test = "" if self.final_test_score is None else f", test {self.final_test_score:.4f}"
+        return (
+            f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
+            f"{parameters}\n"
+            f"Best model: {self.model_path}\n"
+            + (f"Final model (train + dev): {self.final_model_path}{final_test}\n" if self.final_model_path else "")
+            + f"Leaderboard: {self.leaderboard_path}"
+        )

@@ -1,0 +1,66 @@
+"""Read a finished or running search without changing it (``flair-hpo show``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flair_hpo.errors import InputError
+from flair_hpo.results.leaderboard import leaderboard_rows
+from flair_hpo.space import SearchSpace, space_from_dict
+from flair_hpo.strategies.history import History
+from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study.trial_store import SPACE_ATTR, STRATEGY_ATTR
+from flair_hpo.training.scoring import Objective
+
+
+@dataclass
+class StudyView:
+    """The history and search space of a study (and the Optuna study, for its visualizations)."""
+
+    history: History
+    space: SearchSpace
+    study: Any = None
+    strategy: dict[str, Any] | None = None
+
+    @property
+    def objective(self) -> Objective:
+        return Objective.of(self.space)
+
+
+def open_for_reading(base_path: Path, storage: str | None = None, study_name: str | None = None) -> StudyView:
+    """The study of the search in ``base_path`` (or in ``storage``), read-only."""
+    import optuna
+
+    study_name = study_name or DEFAULT_STUDY_NAME
+    if storage is None and not (base_path / JOURNAL_FILE).is_file():
+        raise InputError(f"{base_path} holds no flair-hpo search (no {JOURNAL_FILE}); give --storage for other stores")
+    backend = open_storage(storage, base_path, heartbeat_interval=None)
+    if not study_exists(backend, study_name):
+        raise InputError(
+            f"there is no study '{study_name}' in {redact(storage) if storage else base_path / JOURNAL_FILE}"
+        )
+    study = optuna.load_study(study_name=study_name, storage=backend)
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
+    stored = attributes.get(SPACE_ATTR)
+    if stored is None:
+        raise InputError(f"the study '{study_name}' was not created by flair-hpo")
+    return StudyView(History.of(study), space_from_dict(stored), study, attributes.get(STRATEGY_ATTR))
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of equal keys as an aligned text table."""
+    if not rows:
+        return "(no trials yet)"
+    columns = [c for c in rows[0] if any(str(row[c]) for row in rows)]
+    widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(str(row[c]).ljust(widths[c]) for c in columns) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def leaderboard_table(view: StudyView) -> str:
+    """The leaderboard, ranked, as ``leaderboard.csv`` has it."""
+    return format_table(leaderboard_rows(view.history, view.space, view.objective))

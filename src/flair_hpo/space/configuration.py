@@ -1,0 +1,124 @@
+"""One point of a search space: the parameter values a trial trains with.
+
+A :class:`Configuration` is data: what the trial store's labels stand for, in plain JSON values (an
+optimizer's dotted name, embedding specifications), together with the task settings needed to build and
+train the model. It is also what ``best-configuration.yaml`` holds, so the best model can be trained again
+(:func:`flair_hpo.training.train`)::
+
+    from flair_hpo import Configuration, train
+
+    model = train(Configuration.load("hyperopt/trec6/best-configuration.yaml"), corpus, "retrained/")
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flair_hpo.space import parameters as p
+from flair_hpo.space.dimensions import Choice, Label, configuration_key
+from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SearchSpace
+
+
+def configuration_seed(labels: dict[str, Label], replicate: int = 0) -> int:
+    """The training seed of a configuration: derived from its values only, so the same configuration trained
+    in two studies reproduces; ``replicate`` 1, 2, ... are further seeds of the same configuration."""
+    text = configuration_key(labels) + ("" if replicate == 0 else f"#{replicate}")
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
+@dataclass
+class Configuration:
+    """The values of one configuration and the task they train.
+
+    Attributes:
+        task: ``"text_classification"`` or ``"sequence_labeling"``.
+        label_type: the label type predicted (the tag type for sequence labeling).
+        parameters: parameter name (e.g. ``"DocumentRNNEmbeddings.hidden_size"``) to value.
+        max_epochs: the most epochs to train for.
+        evaluation_metric: the dev metric that scores the model.
+        optimization_value: whether the dev score is maximized or the dev loss minimized.
+        multi_label: whether a text classifier predicts several labels per sentence.
+        seed: the random seed training starts from; a search derives it from the configuration, so
+            training the same configuration again reproduces its model.
+    """
+
+    task: str
+    label_type: str
+    parameters: dict[str, Any]
+    max_epochs: int
+    evaluation_metric: p.EvaluationMetric = p.EvaluationMetric.MICRO_F1_SCORE
+    optimization_value: p.OptimizationValue = p.OptimizationValue.DEV_SCORE
+    multi_label: bool = False
+    seed: int | None = None
+    labels: dict[str, Label] = field(default_factory=dict)
+
+    @classmethod
+    def from_labels(
+        cls, space: SearchSpace, labels: dict[str, Label], label_type: str, seed: int | None = None
+    ) -> Configuration:
+        """The configuration the trial-store ``labels`` of ``space`` stand for."""
+        values = {}
+        for name, label in labels.items():
+            dimension = space.dimension(name)
+            values[name] = dimension.value_of(label) if isinstance(dimension, Choice) else label
+        return cls(
+            task=space.task,
+            label_type=label_type,
+            parameters=values,
+            max_epochs=space.max_epochs,
+            evaluation_metric=space.evaluation_metric,
+            optimization_value=space.optimization_value,
+            multi_label=getattr(space, "multi_label", False),
+            seed=seed,
+            labels=dict(labels),
+        )
+
+    def arguments(self, group: type | str) -> dict[str, Any]:
+        """The values of one parameter group, by argument name: ``arguments(parameter.ModelTrainer)``."""
+        prefix = (group if isinstance(group, str) else group.__name__) + "."
+        return {name[len(prefix) :]: value for name, value in self.parameters.items() if name.startswith(prefix)}
+
+    @property
+    def document_embeddings(self) -> str | None:
+        """The document-embedding class a text classifier uses."""
+        return self.parameters.get(DOCUMENT_EMBEDDINGS)
+
+    # ------------------------------------------------------------------------------ files
+    def to_dict(self) -> dict[str, Any]:
+        """A plain mapping, as written to ``best-configuration.yaml``."""
+        return {
+            "task": self.task,
+            "label_type": self.label_type,
+            "multi_label": self.multi_label,
+            "evaluation_metric": self.evaluation_metric.value,
+            "optimization_value": self.optimization_value.value,
+            "max_epochs": self.max_epochs,
+            "seed": self.seed,
+            "parameters": self.parameters,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Configuration:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            task=data["task"],
+            label_type=data["label_type"],
+            parameters=dict(data["parameters"]),
+            max_epochs=int(data["max_epochs"]),
+            evaluation_metric=p.EvaluationMetric(data.get("evaluation_metric", "micro_f1_score")),
+            optimization_value=p.OptimizationValue(data.get("optimization_value", "dev_score")),
+            multi_label=bool(data.get("multi_label", False)),
+            seed=data.get("seed"),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Configuration:
+        """Read a configuration from a YAML file such as ``best-configuration.yaml``."""
+        with open(path, encoding="utf-8") as file:
+            data = yaml.safe_load(file)
+        return cls.from_dict(data.get("configuration", data))

@@ -1,0 +1,168 @@
+"""Embedding options as plain specifications that any process can rebuild.
+
+A search space never keeps a Flair embedding object: it keeps its *specification*, the class name and
+the constructor arguments, as a YAML file would give them::
+
+    {"class": "WordEmbeddings", "embeddings": "glove"}
+    {"class": "TransformerWordEmbeddings", "model": "bert-base-cased", "fine_tune": False}
+
+A specification is JSON, so it goes into the trial store, and every trial (in this process or another)
+builds fresh embeddings from it; a fine-tuned embedding never carries weights from one trial to the next.
+An instance the user passes is turned into its specification with the arguments it was built with
+(Flair records them as ``instance_parameters``); only arguments that differ from the defaults are kept.
+An optional ``label`` key names the option in leaderboards instead of the generated name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flair_hpo.errors import EmbeddingSpecError
+
+EmbeddingSpec = dict[str, Any]
+
+# Arguments Flair records that describe loaded state, not how to build the embedding.
+_STATE_ARGUMENTS = {"saved_config", "tokenizer_data", "feature_extractor_data", "self", "__class__"}
+# Path components too generic to name a model on their own.
+_GENERIC_PATH_PARTS = {"model", "models", "embeddings", "vectors", "checkpoint"}
+
+
+def resolve_embedding_class(name: str) -> type:
+    """The class a specification names: a class of ``flair.embeddings`` or a dotted path."""
+    module_name, _, class_name = name.rpartition(".")
+    module = importlib.import_module(module_name or "flair.embeddings")
+    try:
+        return getattr(module, class_name)
+    except AttributeError:
+        import difflib
+
+        known = [n for n in dir(module) if n.endswith("Embeddings")]
+        close = difflib.get_close_matches(class_name, known, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise EmbeddingSpecError(f"unknown embedding class {name!r}.{hint}") from None
+
+
+def _class_name(cls: type) -> str:
+    import flair.embeddings
+
+    if getattr(flair.embeddings, cls.__name__, None) is cls:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _defaults(*classes: type) -> dict[str, Any]:
+    """Constructor defaults; later classes override earlier ones."""
+    defaults: dict[str, Any] = {}
+    for cls in classes:
+        for name, parameter in inspect.signature(cls.__init__).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:
+                defaults[name] = parameter.default
+    return defaults
+
+
+def _check_json(spec: EmbeddingSpec, what: str) -> None:
+    for key, value in spec.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            raise EmbeddingSpecError(
+                f"{what}: argument {key}={value!r} cannot be stored in the trial store; "
+                "pass the option as a specification with plain values instead"
+            ) from None
+
+
+def spec_from_instance(embedding: Any) -> EmbeddingSpec:
+    """The specification of a Flair embedding object, from the arguments it was constructed with."""
+    cls = type(embedding)
+    params = getattr(embedding, "instance_parameters", None)
+    if params is None:
+        raise EmbeddingSpecError(
+            f"{cls.__name__} does not record the arguments it was built with, so other processes "
+            f"cannot rebuild it; pass it as a specification, e.g. {{'class': '{cls.__name__}', ...}}"
+        )
+    defining_class = params.get("__class__", cls)
+    defaults = _defaults(defining_class, cls)
+    args: dict[str, Any] = {}
+    for name, value in params.items():
+        if name in _STATE_ARGUMENTS:
+            continue
+        if name == "kwargs":  # arguments forwarded through **kwargs
+            args.update(value)
+        elif name not in defaults or defaults[name] != value:
+            args[name] = value
+    spec = {"class": _class_name(cls), **args}
+    _check_json(spec, cls.__name__)
+    return spec
+
+
+def validate_spec(spec: Mapping[str, Any]) -> EmbeddingSpec:
+    """Check a user-written specification: a known class and arguments it accepts."""
+    if not isinstance(spec.get("class"), str):
+        raise EmbeddingSpecError(
+            f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "
+            "e.g. {'class': 'WordEmbeddings', 'embeddings': 'glove'}"
+        )
+    cls = resolve_embedding_class(spec["class"])
+    args = {k: v for k, v in spec.items() if k not in ("class", "label")}
+    signature = inspect.signature(cls.__init__)
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = [k for k in args if k not in signature.parameters and not accepts_any]
+    if unknown:
+        raise EmbeddingSpecError(f"{spec['class']} has no argument(s) {', '.join(unknown)}")
+    spec = dict(spec)
+    _check_json(spec, spec["class"])
+    return spec
+
+
+def option_from(option: Any) -> list[EmbeddingSpec]:
+    """A word-embedding option (one embedding or a list stacked together) as a list of specifications."""
+    items = list(option) if isinstance(option, Sequence) and not isinstance(option, str | Mapping) else [option]
+    if not items:
+        raise EmbeddingSpecError("an embedding option is an empty list; give at least one embedding")
+    specs = []
+    for item in items:
+        if isinstance(item, Mapping):
+            specs.append(validate_spec(item))
+        elif isinstance(item, str):
+            raise EmbeddingSpecError(
+                f"embedding option {item!r} is a bare string; give an embedding object or a specification "
+                f"such as {{'class': 'WordEmbeddings', 'embeddings': {item!r}}}"
+            )
+        else:
+            specs.append(spec_from_instance(item))
+    return specs
+
+
+def short_name(value: Any) -> str:
+    """A path shortened to its telling last part(s); anything else as text."""
+    text = str(value)
+    if os.sep in text:
+        parts = [part for part in text.rstrip(os.sep).split(os.sep) if part]
+        tail = parts[-2:] if parts and parts[-1].lower() in _GENERIC_PATH_PARTS else parts[-1:]
+        text = "/".join(tail)
+    return text
+
+
+def spec_label(spec: EmbeddingSpec) -> str:
+    """A readable name, e.g. ``WordEmbeddings(glove)`` or ``TransformerWordEmbeddings(bert-base, fine_tune=False)``."""
+    if spec.get("label"):
+        return str(spec["label"])
+    args = [(k, v) for k, v in spec.items() if k not in ("class", "label")]
+    parts = [short_name(v) if i == 0 else f"{k}={short_name(v)}" for i, (k, v) in enumerate(args)]
+    return f"{spec['class'].rpartition('.')[2]}({', '.join(parts)})"
+
+
+def option_label(specs: list[EmbeddingSpec]) -> str:
+    """A readable name for a stack of embeddings."""
+    return " + ".join(spec_label(spec) for spec in specs)
+
+
+def build_embedding(spec: EmbeddingSpec) -> Any:
+    """A fresh Flair embedding object built from its specification."""
+    cls = resolve_embedding_class(spec["class"])
+    return cls(**{k: v for k, v in spec.items() if k not in ("class", "label")})

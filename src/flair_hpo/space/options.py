@@ -1,0 +1,110 @@
+"""How the options and ranges a user gives become dimensions: plain labels for the trial store, and the JSON
+values they stand for (an optimizer's dotted name, embedding specifications).
+
+Each option is checked against the Flair argument it will set (:mod:`flair_hpo.space.argument_checks`)
+before anything is searched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from flair_hpo.checks import is_real_number
+from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError
+from flair_hpo.space import parameters as p
+from flair_hpo.space.argument_checks import check_option, check_range, is_integer_argument
+from flair_hpo.space.dimensions import Choice, Condition, Label, Range
+from flair_hpo.space.embedding_specs import option_from, option_label, short_name
+
+
+def _plain_option(member: Enum, option: Any) -> tuple[Label, Any]:
+    """The (label, JSON value) pair an option is stored as."""
+    if p.is_word_embeddings(member):
+        specs = option_from(option)
+        return option_label(specs), specs
+    if member is p.ModelTrainer.OPTIMIZER:
+        return _optimizer_option(option)
+    if isinstance(option, tuple | list):
+        plain = json.loads(json.dumps(option))
+        return str(tuple(tuple(x) if isinstance(x, list) else x for x in plain)), plain
+    if isinstance(option, str) and os.sep in option:  # a model folder: named by its last parts
+        return short_name(option), option
+    if option is None or isinstance(option, str | int | float | bool):
+        if isinstance(option, float) and not math.isfinite(option):
+            raise SearchSpaceError(f"{p.parameter_key(member)}: option {option} is not a finite number")
+        return option, option
+    raise SearchSpaceError(
+        f"{p.parameter_key(member)}: option {option!r} of type {type(option).__name__} cannot be stored; "
+        "options are numbers, strings, booleans, lists of those, or (for embeddings) Flair embeddings"
+    )
+
+
+def _optimizer_option(option: Any) -> tuple[Label, str]:
+    import torch
+
+    if isinstance(option, str):
+        name = option.rpartition(".")[2]
+        cls = getattr(torch.optim, name, None)
+    else:
+        cls, name = option, getattr(option, "__name__", repr(option))
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        raise SearchSpaceError(
+            f"ModelTrainer.optimizer: {option!r} is not a torch optimizer; give a class such as "
+            "torch.optim.SGD or its name, e.g. 'AdamW'"
+        )
+    return name, f"{cls.__module__}.{cls.__qualname__}"
+
+
+def choice_dimension(member: Enum, name: str, condition: Condition | None, options: Any) -> Choice:
+    """The dimension of a list of ``options`` for ``member``."""
+    if isinstance(options, str | bytes) or not isinstance(options, Sequence):
+        raise SearchSpaceError(f"{name}: options must be a list, e.g. options=[{options!r}]")
+    if len(options) == 0:
+        raise SearchSpaceError(f"{name}: options is empty; give at least one value")
+    labels: list[Label] = []
+    values: list[Any] = []
+    for option in options:
+        try:
+            label, value = _plain_option(member, option)
+        except EmbeddingSpecError as error:
+            raise SearchSpaceError(f"{name}: {error}") from None
+        if not p.is_word_embeddings(member) and member is not p.ModelTrainer.OPTIMIZER:
+            problem = check_option(member, option)
+            if problem:
+                raise SearchSpaceError(f"{name} {problem}")
+        if value in values:
+            raise SearchSpaceError(f"{name}: option {label!r} is given twice")
+        if label in labels:  # two different embeddings with the same generated name
+            label = f"{label} #{len(labels) + 1}"
+        labels.append(label)
+        values.append(value)
+    return Choice(name=name, condition=condition, labels=tuple(labels), values=tuple(values))
+
+
+def range_dimension(member: Enum, name: str, condition: Condition | None, low: Any, high: Any, log: bool) -> Range:
+    """The dimension of the range ``low .. high`` for ``member``: integer when Flair's argument is an integer."""
+    if p.is_word_embeddings(member) or member is p.ModelTrainer.OPTIMIZER:
+        raise SearchSpaceError(f"{name} takes options=[...], not a range")
+    for bound, value in (("low", low), ("high", high)):
+        if not is_real_number(value):
+            raise SearchSpaceError(f"{name}: {bound} must be a finite number, not {value!r}")
+    if not low < high:
+        raise SearchSpaceError(f"{name}: low ({low}) must be below high ({high})")
+    if log and low <= 0:
+        raise SearchSpaceError(f"{name}: a log range needs low > 0, not {low}")
+    problem = check_range(member, low, high)
+    if problem:
+        raise SearchSpaceError(f"{name} {problem}")
+    return Range(
+        name=name,
+        condition=condition,
+        low=low,
+        high=high,
+        log=bool(log),
+        integer=is_integer_argument(member, low, high),
+    )

@@ -1,0 +1,70 @@
+"""Search strategies: how the next configuration is chosen.
+
+Each strategy of flair-hpo is an Optuna sampler that proposes whole configurations of a search space (bind
+it to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
+``CmaEsSampler``, ...) can be given to the orchestrator as well: it then samples the space parameter by
+parameter, as in a plain Optuna study.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optuna.samplers import BaseSampler
+
+from flair_hpo.errors import StrategyError
+from flair_hpo.strategies.base import SearchStrategy, nothing_left
+from flair_hpo.strategies.evolutionary import EvolutionarySearch
+from flair_hpo.strategies.grid import GridSearch
+from flair_hpo.strategies.history import History, TrialRecord
+from flair_hpo.strategies.random_search import RandomSearch
+
+#: The strategies a YAML file or the command line names.
+STRATEGIES: dict[str, type[SearchStrategy]] = {
+    "grid": GridSearch,
+    "random": RandomSearch,
+    "evolutionary": EvolutionarySearch,
+}
+_FOREIGN = "optuna"
+
+
+def strategy_settings(strategy: BaseSampler) -> dict[str, Any]:
+    """What identifies ``strategy`` in a study: a resumed study must use the same."""
+    if isinstance(strategy, SearchStrategy):
+        return strategy.settings()
+    cls = type(strategy)
+    return {"strategy": _FOREIGN, "sampler": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None = None) -> BaseSampler:
+    """The strategy :func:`strategy_settings` describes (as stored with a study).
+
+    A study searched with another Optuna sampler stores only the sampler's class: ``sampler`` must then be
+    given, an instance of that class.
+    """
+    settings = dict(settings)
+    name = settings.pop("strategy")
+    if name == _FOREIGN:
+        cls = settings["sampler"]
+        if sampler is None or strategy_settings(sampler)["sampler"] != cls:
+            raise StrategyError(
+                f"the study is searched with the Optuna sampler {cls}, which is not stored: give the same "
+                "sampler when joining it (join_study(..., strategy=sampler))"
+            )
+        return sampler
+    strategy = next(cls for cls in STRATEGIES.values() if cls.__name__ == name)
+    return strategy(**settings)
+
+
+__all__ = [
+    "STRATEGIES",
+    "EvolutionarySearch",
+    "GridSearch",
+    "History",
+    "RandomSearch",
+    "SearchStrategy",
+    "TrialRecord",
+    "nothing_left",
+    "strategy_from_settings",
+    "strategy_settings",
+]

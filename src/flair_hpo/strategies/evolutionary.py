@@ -1,0 +1,111 @@
+"""Evolutionary search: selection, crossover and mutation over every parameter of the space."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from flair_hpo.checks import probability, whole_number
+from flair_hpo.errors import StrategyError
+from flair_hpo.space import Label, configuration_key
+from flair_hpo.strategies.base import SearchStrategy
+from flair_hpo.strategies.history import History, TrialRecord
+
+_TOURNAMENT_SIZE = 2
+_BREEDING_ATTEMPTS = 50
+
+
+class EvolutionarySearch(SearchStrategy):
+    """A genetic algorithm over configurations.
+
+    * The first ``population_size`` trials are random configurations (generation 0).
+    * Every later trial breeds a child from the finished trials: two different parents are chosen by
+      tournament among the best ``population_size`` configurations found so far, which is elitist (the
+      best ones always stay in the breeding pool); with probability ``cross_rate`` the child takes each parameter
+      from either parent (uniform crossover), else it copies the first parent; then each parameter
+      mutates with probability ``mutation_rate`` (a different option, or a nearby value of a range).
+      A child that was already tried keeps mutating until it is new.
+      Word embeddings and the document-embedding class are parameters like any other; when the class
+      changes, the child takes the new class's parameters from a parent that has them, or draws them.
+    * No configuration is trained twice; when breeding keeps producing tried ones, a random new
+      configuration joins instead.
+    * Trial ``n`` belongs to generation ``n // population_size``; a ``GENERATIONS`` budget of ``g`` trains
+      ``g * population_size`` trials. Children are bred from whatever has finished, so parallel workers
+      never wait for a generation to complete.
+
+    Args:
+        population_size: configurations per generation, and the size of the breeding pool.
+        mutation_rate: probability that a parameter mutates.
+        cross_rate: probability that a child is bred by crossover rather than copied from one parent.
+        seed: makes the search reproducible.
+
+    Example::
+
+        search_strategy = search_strategies.EvolutionarySearch(population_size=8, seed=1)
+        search_strategy.make_configurations(search_space)
+    """
+
+    def __init__(
+        self, population_size: int = 12, mutation_rate: float = 0.1, cross_rate: float = 0.4, seed: int | None = None
+    ) -> None:
+        super().__init__(seed)
+        self.population_size = whole_number(population_size, "population_size", StrategyError, minimum=2)
+        self.mutation_rate = probability(mutation_rate, "mutation_rate", StrategyError)
+        self.cross_rate = probability(cross_rate, "cross_rate", StrategyError)
+
+    @property
+    def generation_size(self) -> int:
+        return self.population_size
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "population_size": self.population_size,
+            "mutation_rate": self.mutation_rate,
+            "cross_rate": self.cross_rate,
+        }
+
+    # ----------------------------------------------------------------------------------- breeding
+    def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
+        taken = history.taken()
+        pool = history.scored()[: self.population_size]
+        if len(history.counted()) < self.population_size or len(pool) < 2:
+            return self.random_unseen(taken, rng)
+        for _ in range(_BREEDING_ATTEMPTS):
+            first = self._tournament(pool, rng)
+            second = self._tournament([r for r in pool if r is not first], rng)
+            child = (
+                self._crossover(first.labels, second.labels, rng) if rng.random() < self.cross_rate else first.labels
+            )
+            child = self._mutate(child, rng, self.mutation_rate)
+            # A repeat of a tried configuration: mutate it further, staying near its parents.
+            for _ in range(len(child)):
+                if configuration_key(child) not in taken:
+                    return child
+                child = self._mutate(child, rng, 1.0 / len(child))
+        return self.random_unseen(taken, rng)
+
+    def _tournament(self, pool: list[TrialRecord], rng: random.Random) -> TrialRecord:
+        """The best of a few records drawn at random (with replacement) from ``pool``, sorted best first."""
+        return pool[min(rng.randrange(len(pool)) for _ in range(_TOURNAMENT_SIZE))]
+
+    def _crossover(self, first: dict[str, Label], second: dict[str, Label], rng: random.Random) -> dict[str, Label]:
+        child: dict[str, Label] = {}
+        for dimension in self.space.dimensions:
+            if dimension.is_active(child):
+                inherited = [parent[dimension.name] for parent in (first, second) if dimension.name in parent]
+                child[dimension.name] = rng.choice(inherited) if inherited else dimension.sample(rng)
+        return child
+
+    def _mutate(self, parent: dict[str, Label], rng: random.Random, rate: float) -> dict[str, Label]:
+        child: dict[str, Label] = {}
+        for dimension in self.space.dimensions:
+            if not dimension.is_active(child):
+                continue
+            if dimension.name not in parent:
+                child[dimension.name] = dimension.sample(rng)
+            elif rng.random() < rate:
+                child[dimension.name] = dimension.mutate(parent[dimension.name], rng)
+            else:
+                child[dimension.name] = parent[dimension.name]
+        return child

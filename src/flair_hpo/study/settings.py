@@ -1,0 +1,108 @@
+"""The settings of a run, checked once: where results go, where the study lives, and how trials are run.
+
+:class:`RunSettings` is what :class:`~flair_hpo.orchestration.orchestrator.Orchestrator` takes besides the
+corpus, the search space and the strategy; ``flair-hpo run`` maps the YAML keys of the same names onto it,
+and the part a worker elsewhere needs is stored with the study (:meth:`RunSettings.stored`), so that
+``flair-hpo worker`` rebuilds the same run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optuna.pruners import BasePruner
+from optuna.storages import BaseStorage
+
+from flair_hpo.checks import flag, whole_number
+from flair_hpo.errors import SettingsError
+from flair_hpo.study.storages import HEARTBEAT_INTERVAL
+from flair_hpo.training.corpus_reference import check_corpus_section
+from flair_hpo.training.pruning import check_pruner
+
+DEFAULT_STUDY_NAME = "flair-hpo"
+#: Seconds a heartbeat interval may be at most (a day): a dead worker's trial waits three intervals.
+_MAX_HEARTBEAT = 86_400
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a search runs.
+
+    Attributes:
+        base_path: folder for the study, the best model, the leaderboard and the log.
+        storage: an Optuna storage URL or object; None keeps the study in ``base_path/study.journal``.
+        study_name: the study's name in the storage.
+        pruner: how hopeless trials are stopped early: ``"auto"``, ``"successive_halving"``, ``"hyperband"``,
+            ``"median"``, ``"none"`` or an Optuna pruner (see :mod:`flair_hpo.training.pruning`).
+        embedding_store: compute frozen embeddings once per study and serve them to every trial.
+        final_model: after the search, train the best configuration on train + dev for all its epochs.
+        heartbeat_interval: seconds between the heartbeats of a running trial; a trial silent for three
+            intervals is taken for dead and its configuration is trained again.
+        corpus: a reference to the corpus that any machine can load (``{"dataset": "TREC_6"}``), or None
+            when the corpus was given as an object.
+    """
+
+    base_path: Path
+    storage: str | BaseStorage | None = None
+    study_name: str = DEFAULT_STUDY_NAME
+    pruner: str | BasePruner | None = "auto"
+    embedding_store: bool = True
+    final_model: bool = False
+    heartbeat_interval: int = HEARTBEAT_INTERVAL
+    corpus: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base_path, str | Path) or not str(self.base_path):
+            raise SettingsError(f"base_path must be a folder path, not {self.base_path!r}")
+        object.__setattr__(self, "base_path", Path(self.base_path))
+        if self.base_path.exists() and not self.base_path.is_dir():
+            raise SettingsError(f"base_path {self.base_path} is a file; give a folder")
+        if self.storage is not None and not isinstance(self.storage, str | BaseStorage):
+            raise SettingsError(f"storage must be an Optuna storage URL or storage object, not {self.storage!r}")
+        if isinstance(self.storage, str) and not self.storage.strip():
+            raise SettingsError("storage must be an Optuna storage URL such as postgresql://user@host/db, not ''")
+        if not isinstance(self.study_name, str) or not self.study_name:
+            raise SettingsError(f"study_name must be a non-empty string, not {self.study_name!r}")
+        check_pruner(self.pruner)
+        flag(self.embedding_store, "embedding_store", SettingsError)
+        flag(self.final_model, "final_model", SettingsError)
+        whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
+        if self.corpus is not None:
+            object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """The settings' names, which are also the YAML keys that set them."""
+        return [field.name for field in dataclasses.fields(cls)]
+
+    def replace(self, **changes: Any) -> RunSettings:
+        """These settings with ``changes``, checked again."""
+        return dataclasses.replace(self, **changes)
+
+    def stored(self) -> dict[str, Any]:
+        """What a worker elsewhere needs (stored with the study): paths made absolute, no storage URL (it may
+        hold a password, and the worker was given it), a pruner object as None (it must be given again)."""
+        corpus = dict(self.corpus) if self.corpus is not None else None
+        if corpus and "folder" in corpus:  # workers elsewhere start in other folders
+            corpus["folder"] = str(Path(corpus["folder"]).resolve())
+        pruner = "none" if self.pruner is None else self.pruner if isinstance(self.pruner, str) else None
+        return {
+            "corpus": corpus,
+            "base_path": str(self.base_path.resolve()),
+            "pruner": pruner,
+            "embedding_store": self.embedding_store,
+            "final_model": self.final_model,
+            "heartbeat_interval": self.heartbeat_interval,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any], **overrides: Any) -> RunSettings:
+        """The settings :meth:`stored` wrote, with ``overrides`` (a worker's own base_path, its storage URL)."""
+        values = {key: stored[key] for key in ("base_path", "pruner", "embedding_store", "final_model")}
+        values.update(heartbeat_interval=stored["heartbeat_interval"], corpus=stored["corpus"])
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)

@@ -1,0 +1,90 @@
+"""Corpora named by a reference that any process can load: a class of ``flair.datasets`` or a folder of files.
+
+A reference is what a YAML file's ``corpus:`` section holds, and what ``Orchestrator(corpus={...})`` takes;
+it is stored with a study, so that workers on other machines load the same corpus.
+
+::
+
+    corpus: {dataset: WNUT_17}                              # any flair.datasets class, with args: {...}
+    corpus: {folder: data/ner, format: column, columns: {0: text, 1: ner}}
+    corpus: {folder: data/topics, format: classification, label_type: topic}   # FastText format
+
+``downsample: 0.1`` keeps a fraction of every split. ``seed`` (default 1) is set before loading, so that
+splits Flair samples at random (TREC_6's dev split) come out the same when a search is resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flair_hpo.errors import CorpusError, did_you_mean
+
+_KEYS = {
+    "dataset",
+    "args",
+    "folder",
+    "format",
+    "columns",
+    "label_type",
+    "downsample",
+    "seed",
+    "train_file",
+    "dev_file",
+    "test_file",
+}
+_FORMATS = ("column", "classification")
+
+
+def check_corpus_section(section: Any) -> dict[str, Any]:
+    """Check a ``corpus:`` section without loading anything."""
+    if not isinstance(section, Mapping):
+        raise CorpusError("corpus: give {dataset: NAME} or {folder: PATH, format: column|classification}")
+    for key in section:
+        if key not in _KEYS:
+            raise CorpusError(f"corpus: unknown key '{key}'{did_you_mean(key, _KEYS)}")
+    if ("dataset" in section) == ("folder" in section):
+        raise CorpusError("corpus: give either dataset: NAME (a flair.datasets class) or folder: PATH")
+    if "dataset" in section:
+        import flair.datasets
+
+        name = str(section["dataset"])
+        if not isinstance(getattr(flair.datasets, name, None), type):
+            known = [n for n in dir(flair.datasets) if n.isupper() or n[:1].isupper()]
+            raise CorpusError(f"corpus: flair.datasets has no dataset '{name}'{did_you_mean(name, known)}")
+        if not isinstance(section.get("args", {}), Mapping):
+            raise CorpusError("corpus: args must be a mapping of keyword arguments")
+    else:
+        folder = Path(section["folder"])
+        if not folder.is_dir():
+            raise CorpusError(f"corpus: the folder {folder} does not exist")
+        corpus_format = section.get("format", "column")
+        if corpus_format not in _FORMATS:
+            raise CorpusError(f"corpus: format must be column or classification, not {corpus_format!r}")
+        if corpus_format == "column" and not isinstance(section.get("columns"), Mapping):
+            raise CorpusError("corpus: a column corpus needs columns: {0: text, 1: ner} (column number: name)")
+    fraction = section.get("downsample", 1.0)
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+        raise CorpusError(f"corpus: downsample must be a fraction in (0, 1], not {fraction!r}")
+    return dict(section)
+
+
+def load_corpus(section: Mapping[str, Any]) -> Any:
+    """Load the corpus a checked ``corpus:`` section names."""
+    import flair
+    import flair.datasets
+
+    flair.set_seed(int(section.get("seed", 1)))
+    files = {key: section[key] for key in ("train_file", "dev_file", "test_file") if key in section}
+    if "dataset" in section:
+        corpus = getattr(flair.datasets, section["dataset"])(**dict(section.get("args", {})))
+    elif section.get("format", "column") == "column":
+        columns = {int(number): name for number, name in section["columns"].items()}
+        corpus = flair.datasets.ColumnCorpus(section["folder"], column_format=columns, **files)
+    else:
+        label_type = section.get("label_type", "class")
+        corpus = flair.datasets.ClassificationCorpus(section["folder"], label_type=label_type, **files)
+    if section.get("downsample", 1.0) < 1.0:
+        corpus = corpus.downsample(section["downsample"])
+    return corpus

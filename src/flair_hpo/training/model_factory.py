@@ -1,0 +1,103 @@
+"""Where every parameter reaches Flair: a configuration becomes a Flair model and trainer arguments.
+
+=================================  =========================================================
+parameter group                    goes to
+=================================  =========================================================
+``ModelTrainer``                   :meth:`flair.trainers.ModelTrainer.train`
+``Optimizer``                      the chosen torch optimizer (through ``train``'s kwargs)
+``SequenceTagger``                 :class:`flair.models.SequenceTagger`
+``TextClassifier``                 :class:`flair.models.TextClassifier`
+``Document*Embeddings``            the document embeddings of a text classifier
+``TransformerWordEmbeddings``      every ``TransformerWordEmbeddings`` of the word embeddings
+=================================  =========================================================
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from flair_hpo.space import Configuration
+from flair_hpo.space import parameters as p
+from flair_hpo.space.argument_checks import resolve
+from flair_hpo.space.embedding_specs import EmbeddingSpec, build_embedding
+
+if TYPE_CHECKING:
+    import flair
+
+# ModelTrainer.train's defaults.
+_FLAIR_DEFAULT_LEARNING_RATE = 0.1
+_FLAIR_DEFAULT_MIN_LEARNING_RATE = 0.0001
+# Arguments whose JSON form (a list) must reach Flair as a tuple.
+_TUPLE_ARGUMENTS = {"betas", "kernels"}
+
+
+def _tuples(arguments: dict[str, Any]) -> dict[str, Any]:
+    def as_tuple(value: Any) -> Any:
+        return tuple(as_tuple(v) for v in value) if isinstance(value, list) else value
+
+    return {k: as_tuple(v) if k in _TUPLE_ARGUMENTS else v for k, v in arguments.items()}
+
+
+def build_word_embeddings(specs: list[EmbeddingSpec], configuration: Configuration) -> list[Any]:
+    """Fresh token embeddings for one word-embedding option."""
+    overrides = configuration.arguments(p.TransformerWordEmbeddings)
+    embeddings = []
+    for spec in specs:
+        if overrides and spec["class"].rpartition(".")[2] == "TransformerWordEmbeddings":
+            spec = {**spec, **overrides}
+        embeddings.append(build_embedding(spec))
+    return embeddings
+
+
+def build_document_embeddings(configuration: Configuration) -> flair.embeddings.DocumentEmbeddings:
+    """The document embeddings of a text-classifier configuration."""
+    import flair.embeddings
+
+    branch = configuration.document_embeddings
+    arguments = _tuples(configuration.arguments(branch))
+    if "embeddings" in arguments:
+        arguments["embeddings"] = build_word_embeddings(arguments["embeddings"], configuration)
+    return getattr(flair.embeddings, branch)(**arguments)
+
+
+def build_model(configuration: Configuration, label_dictionary: flair.data.Dictionary) -> flair.nn.Model:
+    """A fresh Flair model for ``configuration``, predicting the labels in ``label_dictionary``."""
+    from flair.embeddings import StackedEmbeddings
+    from flair.models import SequenceTagger, TextClassifier
+
+    if configuration.document_embeddings is not None:
+        return TextClassifier(
+            build_document_embeddings(configuration),
+            label_type=configuration.label_type,
+            label_dictionary=label_dictionary,
+            multi_label=configuration.multi_label,
+            **configuration.arguments(p.TextClassifier),
+        )
+    arguments = configuration.arguments(p.SequenceTagger)
+    word_embeddings = build_word_embeddings(arguments.pop("embeddings"), configuration)
+    embeddings = word_embeddings[0] if len(word_embeddings) == 1 else StackedEmbeddings(word_embeddings)
+    return SequenceTagger(
+        embeddings=embeddings,
+        tag_dictionary=label_dictionary,
+        tag_type=configuration.label_type,
+        **arguments,
+    )
+
+
+def training_arguments(configuration: Configuration) -> dict[str, Any]:
+    """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train`, optimizer arguments included.
+
+    Optimizer arguments go only to optimizers that accept them (``momentum`` to SGD, not to Adam).
+    Flair stops training once the learning rate is below ``min_learning_rate`` (0.0001 by default), so a
+    configuration with a smaller learning rate (3e-5, say) would stop after its first epoch; unless
+    ``MIN_LEARNING_RATE`` is tuned, it gets a thousandth of its learning rate as ``min_learning_rate``.
+    """
+    arguments = configuration.arguments(p.ModelTrainer)
+    learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
+    if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
+        arguments["min_learning_rate"] = learning_rate / 1000
+    optimizer = resolve(arguments.pop("optimizer", "torch.optim.SGD"))
+    accepted = inspect.signature(optimizer.__init__).parameters
+    optimizer_arguments = {k: v for k, v in configuration.arguments(p.Optimizer).items() if k in accepted}
+    return {**arguments, "optimizer": optimizer, **_tuples(optimizer_arguments)}

@@ -1,0 +1,92 @@
+"""The Flair trainer plugin that scores a trial after every epoch.
+
+:class:`TrialMonitor` hooks Flair's events rather than editing its training loop: it reads each dev
+evaluation, keeps the weights of the best epoch in memory, reports the epoch's value (for progress, the
+per-epoch history and the pruner), and ends training at an epoch boundary when the time budget runs out or
+the pruner judges the trial hopeless. An Optuna user can add it to a plain Flair training to prune it::
+
+    monitor = TrialMonitor(Objective(EvaluationMetric.MICRO_F1_SCORE, OptimizationValue.DEV_SCORE),
+                           on_epoch=lambda epoch, value: trial.report(value, epoch),
+                           should_prune=lambda epoch: trial.should_prune())
+    ModelTrainer(model, corpus).train(base_path, plugins=[monitor], ...)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
+
+from flair_hpo.errors import TrialError
+from flair_hpo.training.scoring import Objective
+
+#: Called after each epoch with (epoch, value of that epoch).
+EpochCallback = Callable[[int, float], None]
+#: Asked after each epoch's report whether to stop the trial now (the pruner's verdict).
+PruneCheck = Callable[[int], bool]
+
+
+class TrialMonitor(TrainerPlugin):
+    """Scores every dev evaluation and keeps the best epoch's weights.
+
+    Args:
+        objective: which of Flair's dev scores counts, and which way is better.
+        on_epoch: called with (epoch, value) after every dev evaluation.
+        deadline: a ``time.time()`` after which training stops at the next epoch boundary.
+        should_prune: asked after every epoch but the last whether to stop the trial now.
+        max_epochs: the epochs the trial trains, so that the last one is not asked about.
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        on_epoch: EpochCallback | None = None,
+        deadline: float | None = None,
+        should_prune: PruneCheck | None = None,
+        max_epochs: int | None = None,
+    ):
+        super().__init__()
+        self.max_epochs = max_epochs
+        self.objective = objective
+        self.on_epoch = on_epoch
+        self.deadline = deadline
+        self.should_prune = should_prune
+        self.pruned = False
+        self.history: list[float] = []
+        self.best_value: float | None = None
+        self.best_epoch = 0
+        self.best_scores: dict[tuple[str, ...], float] = {}
+        self.best_state: dict[str, Any] | None = None
+        self.stopped_by_deadline = False
+        self._dev_scores: dict[tuple[str, ...], float] = {}
+
+    @TrainerPlugin.hook
+    def metric_recorded(self, record: Any) -> None:
+        name = tuple(record.name)
+        if name == ("train", "loss") and not math.isfinite(record.value):
+            raise TrialError(f"the training loss became {record.value} in epoch {record.global_step}")
+        if name[0] == "dev" and isinstance(record.value, int | float):
+            self._dev_scores[name[1:]] = float(record.value)
+
+    @TrainerPlugin.hook
+    def after_evaluation(self, epoch: int, **_: Any) -> None:
+        value = self.objective.value_of(self._dev_scores)
+        if not math.isfinite(value):
+            raise TrialError(f"the {self.objective.name} was {value} after epoch {epoch}")
+        self.history.append(value)
+        if self.objective.is_better(value, self.best_value):
+            self.best_value, self.best_epoch, self.best_scores = value, epoch, dict(self._dev_scores)
+            # A CPU copy: the next epoch changes the weights in place.
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, value)
+        last = self.max_epochs is not None and epoch >= self.max_epochs
+        if self.should_prune is not None and not last and self.should_prune(epoch):  # never after the last epoch
+            self.pruned = True
+            raise TrainingInterrupt(f"flair-hpo: pruned after epoch {epoch}; other trials did better by now")
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.stopped_by_deadline = True
+            raise TrainingInterrupt("flair-hpo: the time budget is spent; stopping after this epoch")

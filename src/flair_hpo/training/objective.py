@@ -1,0 +1,66 @@
+"""flair-hpo's trial training as a plain Optuna objective, for Optuna users who run their own study.
+
+Example::
+
+    import optuna
+    from flair_hpo.training import TrialObjective
+
+    objective = TrialObjective(corpus, search_space, "trials/")
+    study = optuna.create_study(direction=search_space.direction, pruner=optuna.pruners.MedianPruner())
+    study.optimize(objective, n_trials=20)
+
+Each trial suggests a configuration of the search space (define-by-run, so any Optuna sampler works), trains
+it as a flair-hpo trial does (embedding store, seed derived from the configuration), reports the dev value
+of every epoch and stops when the study's pruner says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from flair_hpo.space import Configuration, SearchSpace, configuration_seed
+from flair_hpo.training.corpus import check_corpus, label_dictionary
+from flair_hpo.training.embedding_store import STORE_DIR, EmbeddingStore
+from flair_hpo.training.scoring import Objective
+from flair_hpo.training.trial_runner import train_configuration
+
+
+class TrialObjective:
+    """Trains one configuration per Optuna trial and returns its best epoch's dev value.
+
+    Args:
+        corpus: the Flair corpus (train and dev splits; test is never looked at).
+        search_space: a complete search space; its budget is ignored (the study's ``optimize`` decides).
+        base_path: a folder for the trials' Flair logs and the embedding store.
+        embedding_store: compute frozen embeddings once for all trials.
+    """
+
+    def __init__(self, corpus: Any, search_space: SearchSpace, base_path: str | Path, embedding_store: bool = True):
+        search_space.check()
+        self.corpus = corpus
+        self.space = search_space
+        self.label_type = check_corpus(corpus, search_space)
+        self.dictionary = label_dictionary(corpus, self.label_type)
+        self.objective = Objective.of(search_space)
+        self.base_path = Path(base_path)
+        self.store = EmbeddingStore(self.base_path / STORE_DIR) if embedding_store else None
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        labels = self.space.suggest(trial)
+        configuration = Configuration.from_labels(self.space, labels, self.label_type, configuration_seed(labels))
+        outcome = train_configuration(
+            configuration,
+            self.corpus,
+            self.dictionary,
+            self.base_path / f"trial-{trial.number:04d}",
+            self.objective,
+            on_epoch=lambda epoch, value: trial.report(value, epoch),
+            should_prune=lambda epoch: trial.should_prune(),
+            embedding_store=self.store,
+        )
+        if outcome.pruned:
+            raise optuna.TrialPruned(f"pruned after epoch {outcome.epochs} with {outcome.value}")
+        return outcome.value

@@ -1,0 +1,195 @@
+"""Where a trial is trained: one configuration, built as a Flair model and trained with Flair's ModelTrainer.
+
+The per-epoch work (scoring each dev evaluation, keeping the best epoch's weights, stopping for the time
+budget or the pruner) is done by the :class:`~flair_hpo.training.monitor.TrialMonitor` trainer plugin, which
+hooks Flair's events rather than editing its loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flair_hpo.errors import TrialError
+from flair_hpo.space import Configuration
+from flair_hpo.training.corpus import reset_corpus, without_test
+from flair_hpo.training.embedding_store import EmbeddingStore
+from flair_hpo.training.model_factory import build_model, training_arguments
+from flair_hpo.training.monitor import EpochCallback, PruneCheck, TrialMonitor
+from flair_hpo.training.scoring import Objective
+
+if TYPE_CHECKING:
+    import flair
+
+
+@dataclass
+class TrialOutcome:
+    """What a trained configuration achieved; ``model`` holds the weights of its best epoch."""
+
+    value: float
+    dev_score: float
+    dev_loss: float
+    epochs: int
+    best_epoch: int
+    history: list[float]
+    model: flair.nn.Model
+    stopped_by_deadline: bool = False
+    pruned: bool = False
+
+
+def train_configuration(
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    label_dictionary: flair.data.Dictionary,
+    base_path: Path,
+    objective: Objective,
+    on_epoch: EpochCallback | None = None,
+    deadline: float | None = None,
+    should_prune: PruneCheck | None = None,
+    embedding_store: EmbeddingStore | None = None,
+    train_fraction: float = 1.0,
+    plugins: list[Any] | None = None,
+) -> TrialOutcome:
+    """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
+
+    Training starts from the configuration's seed, when it has one. Frozen embeddings come from
+    ``embedding_store`` when one is given. Flair writes its ``training.log`` and ``loss.tsv`` into
+    ``base_path``; no weights are written there. ``train_fraction`` trains on that fraction of the training
+    split (a cheap, less exact estimate of the configuration's quality).
+    """
+    import flair
+    from flair.trainers import ModelTrainer
+
+    reset_corpus(corpus)
+    if configuration.seed is not None:
+        flair.set_seed(configuration.seed)
+    model = build_model(configuration, label_dictionary)
+    monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs)
+    try:
+        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
+            ModelTrainer(model, without_test(corpus, train_fraction)).train(
+                base_path=base_path,
+                max_epochs=configuration.max_epochs,
+                main_evaluation_metric=objective.flair_main_metric,
+                # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
+                use_final_model_for_eval=True,
+                save_final_model=False,
+                plugins=[monitor, *(plugins or [])],
+                **training_arguments(configuration),
+            )
+    finally:
+        reset_corpus(corpus)
+        (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
+    if monitor.best_state is None:
+        raise TrialError("training ended before the first dev evaluation")
+    model.load_state_dict(monitor.best_state)
+    return TrialOutcome(
+        value=monitor.best_value,
+        dev_score=objective.metric_of(monitor.best_scores),
+        dev_loss=monitor.best_scores.get(("loss",), math.nan),
+        epochs=len(monitor.history),
+        best_epoch=monitor.best_epoch,
+        history=monitor.history,
+        model=model,
+        stopped_by_deadline=monitor.stopped_by_deadline,
+        pruned=monitor.pruned,
+    )
+
+
+def train_final_model(
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    label_dictionary: flair.data.Dictionary,
+    base_path: Path,
+    embedding_store: EmbeddingStore | None = None,
+) -> flair.nn.Model:
+    """Train ``configuration`` on train + dev for all its epochs, as Flair users do for the model they ship.
+
+    There is no dev split left to select an epoch by, so the model is the last epoch's.
+    """
+    import flair
+    from flair.trainers import ModelTrainer
+
+    reset_corpus(corpus)
+    if configuration.seed is not None:
+        flair.set_seed(configuration.seed)
+    model = build_model(configuration, label_dictionary)
+    try:
+        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
+            ModelTrainer(model, without_test(corpus)).train(
+                base_path=base_path,
+                max_epochs=configuration.max_epochs,
+                train_with_dev=True,
+                save_final_model=False,
+                **training_arguments(configuration),
+            )
+    finally:
+        reset_corpus(corpus)
+    return model
+
+
+def served_embeddings(store: EmbeddingStore | None, model: flair.nn.Model, corpus: flair.data.Corpus) -> Any:
+    """While the block runs, ``model``'s frozen embeddings come from ``store`` (when there is one)."""
+    if store is None:
+        return contextlib.nullcontext()
+    return store.serving(model.embeddings, corpus.get_all_sentences())
+
+
+@contextlib.contextmanager
+def _ctrl_c_reaches_caller() -> Iterator[None]:
+    """Re-raise a Ctrl-C that Flair's trainer caught: it ends training early and returns as if done,
+    but a person pressing Ctrl-C during a search means to stop the search, not to finish this trial."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = False
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal pressed
+        pressed = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def train(
+    configuration: Configuration, corpus: flair.data.Corpus, base_path: str | Path, embedding_store: bool = True
+) -> flair.nn.Model:
+    """Train ``configuration`` on ``corpus`` as a trial does and save ``best-model.pt`` in ``base_path``.
+
+    This is how the best configuration of a search (``best-configuration.yaml``) is trained again::
+
+        model = train(Configuration.load("hyperopt/trec6/best-configuration.yaml"), corpus, "retrained/")
+
+    Frozen embeddings are computed once, as in a search with the embedding store (the default), so the
+    model is the trial's; pass ``embedding_store=False`` for a search that ran without it. Returns the model
+    with the weights of its best dev epoch.
+    """
+    import tempfile
+
+    from flair_hpo.training.corpus import label_dictionary
+
+    base_path = Path(base_path)
+    with tempfile.TemporaryDirectory(prefix="flair-hpo-embeddings-") as directory:
+        outcome = train_configuration(
+            configuration,
+            corpus,
+            label_dictionary(corpus, configuration.label_type),
+            base_path,
+            Objective.of(configuration),
+            embedding_store=EmbeddingStore(directory) if embedding_store else None,
+        )
+    outcome.model.save(base_path / "best-model.pt")
+    return outcome.model

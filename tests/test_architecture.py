@@ -1,0 +1,146 @@
+"""The package's layout is its architecture: imports follow the data flow, and no module or class grows
+into a second idea. Drawn from the source with ``ast``, every import counted (inside functions and under
+``TYPE_CHECKING`` too)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "flair_hpo"
+
+#: Lower layers first. A module may import its own layer and the layers before it, never a later one.
+LAYERS = [
+    {"flair_hpo.errors", "flair_hpo.checks", "flair_hpo.files", "flair_hpo.optuna_internals"},
+    {"flair_hpo.space"},
+    {"flair_hpo.strategies"},
+    {"flair_hpo.training"},
+    {"flair_hpo.study"},
+    {"flair_hpo.results"},
+    {"flair_hpo.orchestration"},
+    {"flair_hpo.cli"},
+    # The tutorial's names (re-exports), which nothing inside the package imports.
+    {
+        "flair_hpo",
+        "flair_hpo.parameters",
+        "flair_hpo.search_spaces",
+        "flair_hpo.search_strategies",
+        "flair_hpo.orchestrator",
+    },
+]
+MAX_MODULE_LINES = 300
+MAX_CLASS_LINES = 200
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in SOURCE.rglob("*.py"):
+        parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def layer(module: str) -> int:
+    for index, members in enumerate(LAYERS):
+        if module in members or any(module.startswith(f"{m}.") for m in members if m != "flair_hpo"):
+            return index
+    raise AssertionError(f"{module} is in no layer; add it to LAYERS")
+
+
+def imports(path: Path, module: str) -> set[str]:
+    """Every flair_hpo module ``path`` imports."""
+    found = set()
+    known = modules()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("flair_hpo")}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{module}: write imports absolute (from flair_hpo...)"
+            if node.module.startswith("flair_hpo"):
+                for alias in node.names:  # `from flair_hpo.space import parameters` imports a module
+                    name = f"{node.module}.{alias.name}"
+                    found.add(name if name in known else node.module)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: imports(path, name) for name, path in modules().items()}
+
+
+def test_every_module_is_in_a_layer():
+    for name in modules():
+        layer(name)
+
+
+def test_imports_only_go_down_the_layers():
+    upward = [
+        f"{module} (layer {layer(module)}) imports {target} (layer {layer(target)})"
+        for module, targets in graph().items()
+        for target in targets
+        if layer(target) > layer(module)
+    ]
+    assert upward == []
+
+
+def test_the_tutorial_modules_are_imported_by_nothing_inside():
+    facades = LAYERS[-1]
+    inside = [
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if module not in facades
+        for target in targets
+        if target in facades
+    ]
+    assert inside == []
+
+
+def test_there_is_no_import_circle():
+    edges = {module: {t for t in targets if t != module} for module, targets in graph().items()}
+    # A package's __init__ re-exports its modules: an edge into the package is an edge into what it re-exports.
+    circles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        for target in sorted(edges.get(node, ())):
+            if target in path:
+                circles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif len(path) < 12:
+                visit(target, [*path, target])
+
+    for start in edges:
+        visit(start, [start])
+    # A module importing its own package's __init__ (which imports the module back) is the one allowed loop.
+    real = [c for c in circles if not _package_reexport(c)]
+    assert real == []
+
+
+def _package_reexport(circle: str) -> bool:
+    nodes = circle.split(" -> ")
+    packages = [n for n in nodes if (SOURCE.parent / n.replace(".", "/") / "__init__.py").exists()]
+    return bool(packages) and all(n.startswith(packages[0]) for n in nodes)
+
+
+@pytest.mark.parametrize("name", sorted(modules()))
+def test_modules_and_classes_stay_small(name):
+    path = modules()[name]
+    text = path.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{name} has {len(text.splitlines())} lines"
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ClassDef):
+            size = node.end_lineno - node.lineno + 1
+            assert size <= MAX_CLASS_LINES, f"{name}.{node.name} has {size} lines"
+
+
+def test_importing_the_package_configures_no_logging():
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, flair_hpo, flair_hpo.orchestrator, flair_hpo.search_spaces\n"
+        "log = logging.getLogger('flair_hpo')\n"
+        "print(len(log.handlers), log.propagate)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "True"]
