@@ -72,9 +72,9 @@ def _round(values: list[float], digits: int = 6) -> list[float]:
 
 def tabulate(scenario: Scenario, threads: int = 1) -> Path:
     """Train the scenario's grid into its table; return the table's path."""
-    from flair_hpo.corpus_checks import check_corpus, label_dictionary
-    from flair_hpo.embedding_store import EmbeddingStore
-    from flair_hpo.scoring import Objective
+    from flair_hpo.training.corpus import check_corpus, label_dictionary
+    from flair_hpo.training.embedding_store import EmbeddingStore
+    from flair_hpo.training.scoring import Objective
 
     torch.set_num_threads(threads)
     TABLES.mkdir(parents=True, exist_ok=True)
@@ -131,8 +131,9 @@ def tabulate(scenario: Scenario, threads: int = 1) -> Path:
 
 def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float, replicate: int) -> dict[str, Any]:
     """One row of the table: ``labels`` trained as a search trains its ``replicate``-th seed, on ``fraction``."""
-    from flair_hpo.configuration import Configuration, configuration_seed
-    from flair_hpo.trial_runner import TrialError, train_configuration
+    from flair_hpo.errors import TrialError
+    from flair_hpo.space import Configuration, configuration_seed
+    from flair_hpo.training.trial_runner import train_configuration
 
     seed = configuration_seed(labels, replicate)
     configuration = Configuration.from_labels(context["space"], labels, context["label_type"], seed)
@@ -169,11 +170,12 @@ def _build_store_entries(
     store: Any, grid: list[Any], space: Any, label_type: str, dictionary: Any, corpus: Any
 ) -> None:
     """Compute the embedding store's entries before any training is timed: a study computes them once."""
-    from flair_hpo.configuration import Configuration
+    from flair_hpo.space import Configuration
+    from flair_hpo.training.model_factory import build_model
 
     sentences = list(corpus.get_all_sentences())
     for labels in grid:
-        model = Configuration.from_labels(space, labels, label_type).build_model(dictionary)
+        model = build_model(Configuration.from_labels(space, labels, label_type), dictionary)
         with store.serving(model.embeddings, sentences):
             pass
 

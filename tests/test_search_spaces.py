@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import random
 
 import pytest
@@ -342,3 +343,93 @@ def test_embedding_instances_without_recorded_arguments_are_refused():
 
     with pytest.raises(EmbeddingSpecError, match="pass it as a specification"):
         option_from([Custom()])
+
+
+# ----------------------------------------------------------------------------------- draws and mutations
+def test_a_float_parameter_with_whole_number_bounds_is_a_float_range():
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_parameter(parameter.SequenceTagger.DROPOUT, low=0, high=1)
+    dimension = space.dimension("SequenceTagger.dropout")
+    rng = random.Random(1)
+    values = {dimension.sample(rng) for _ in range(100)}
+    assert not dimension.integer and len(values) == 100 and all(isinstance(v, float) and 0 <= v <= 1 for v in values)
+    space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, low=16, high=32)  # an int argument stays integer
+    assert space.dimension("SequenceTagger.hidden_size").integer
+
+
+def test_integer_ranges_draw_every_value_equally_often():
+    from flair_hpo.space.dimensions import Range
+
+    rng = random.Random(1)
+    counts = collections.Counter(Range(name="x", low=1, high=3, integer=True).sample(rng) for _ in range(6000))
+    assert sorted(counts) == [1, 2, 3] and all(1850 <= n <= 2150 for n in counts.values()), counts
+
+
+def test_mutation_moves_away_and_is_not_stuck_at_the_bounds():
+    from flair_hpo.space.dimensions import Range
+
+    rng = random.Random(2)
+    pair = Range(name="n", low=1, high=2, integer=True)
+    assert {pair.mutate(1, rng) for _ in range(50)} == {2}
+    wide = Range(name="h", low=1, high=100, integer=True)
+    assert all(wide.mutate(v, rng) != v for v in range(1, 101) for _ in range(20))
+    unit = Range(name="d", low=0.0, high=1.0)
+    mutated = [unit.mutate(0.9, rng) for _ in range(5000)]
+    assert sum(v == 1.0 for v in mutated) == 0 and all(0.0 <= v <= 1.0 for v in mutated)
+    assert 0.05 < sum(v > 0.9 for v in mutated) / len(mutated) < 0.45  # reflected, not piled up on the bound
+
+
+def test_random_draws_are_uniform_over_configurations_not_over_classes():
+    space = steered(TextClassifierSearchSpace())
+    space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])  # 1 configuration
+    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[16, 32, 64, 128])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.RNN_LAYERS, options=[1, 2])
+    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[WORDS])  # 8 configurations
+    assert space.size == 9
+    rng = random.Random(3)
+    pool = sum(space.sample(rng)["document_embeddings"] == "DocumentPoolEmbeddings" for _ in range(9000))
+    assert 800 <= pool <= 1200  # 1 in 9, not 1 in 2
+
+
+# --------------------------------------------------------------- parameters that do not apply are inactive
+def test_optimizer_arguments_apply_only_to_optimizers_that_take_them():
+    import torch
+
+    space = steered(TextClassifierSearchSpace())
+    space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
+    space.add_parameter(parameter.ModelTrainer.OPTIMIZER, options=[torch.optim.SGD, torch.optim.Adam])
+    space.add_parameter(parameter.Optimizer.MOMENTUM, options=[0.0, 0.9])
+    grid = list(space.grid())
+    assert space.size == len(grid) == 3  # SGD x 2 momenta, Adam once
+    adam = [labels for labels in grid if labels["ModelTrainer.optimizer"] == "Adam"]
+    assert len(adam) == 1 and "Optimizer.momentum" not in adam[0]
+    assert len({configuration_key(labels) for labels in grid}) == 3
+
+
+def test_transformer_arguments_apply_only_to_options_with_a_transformer():
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_tag_type("ner")
+    transformer = {"class": "TransformerWordEmbeddings", "model": "some-model", "fine_tune": False}
+    space.add_word_embeddings(options=[WORDS, [transformer]])
+    space.add_parameter(parameter.TransformerWordEmbeddings.LAYERS, options=["-1", "-1,-2"])
+    grid = list(space.grid())
+    assert space.size == len(grid) == 3
+    assert [labels for labels in grid if "TransformerWordEmbeddings.layers" not in labels] == [
+        {"SequenceTagger.embeddings": "WordEmbeddings(glove)"}
+    ]
+
+
+def test_rnn_arguments_apply_only_with_an_rnn():
+    space = steered(SequenceTaggerSearchSpace())
+    space.add_tag_type("ner")
+    space.add_word_embeddings(options=[WORDS])
+    space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=[64, 128])
+    space.add_parameter(parameter.SequenceTagger.USE_RNN, options=[True, False])
+    assert space.size == len(list(space.grid())) == 3
+    never = steered(SequenceTaggerSearchSpace())
+    never.add_tag_type("ner")
+    never.add_word_embeddings(options=[WORDS])
+    never.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=[64, 128])
+    never.add_parameter(parameter.SequenceTagger.USE_RNN, options=[False])
+    with pytest.raises(SearchSpaceError, match=r"SequenceTagger.hidden_size never reaches Flair"):
+        never.check()

@@ -11,7 +11,6 @@ import json
 import math
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,15 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 
 Label = str | int | float | bool | None
 
-#: ``(parent dimension name, parent label)``: the dimension is used only when the parent has that label.
-Condition = tuple[str, Label]
+#: When a dimension takes part in a configuration: ``((parent, (label, ...)), ...)``, any parent holding one
+#: of its labels. A text classifier's branch parameters have ``(("document_embeddings", ("DocumentRNNEmbeddings",)),)``;
+#: ``Optimizer.momentum`` has ``(("ModelTrainer.optimizer", ("SGD", "RMSprop")),)`` when Adam is searched too.
+Condition = tuple[tuple[str, tuple[Label, ...]], ...]
+
+
+def when(parent: str, *labels: Label) -> Condition:
+    """The condition "``parent`` holds one of ``labels``"."""
+    return ((parent, tuple(labels)),)
 
 
 def configuration_key(labels: dict[str, Label]) -> str:
@@ -44,8 +50,12 @@ class Dimension(ABC):
         """Whether this dimension takes part in ``configuration`` (whose earlier dimensions are set)."""
         if self.condition is None:
             return True
-        parent, label = self.condition
-        return configuration.get(parent) == label
+        return any(parent in configuration and configuration[parent] in labels for parent, labels in self.condition)
+
+    @property
+    def parents(self) -> list[str]:
+        """The dimensions this one's condition looks at."""
+        return [parent for parent, _ in self.condition or ()]
 
     @property
     @abstractmethod
@@ -119,7 +129,7 @@ class Choice(Dimension):
         return {
             "kind": "choice",
             "name": self.name,
-            "condition": self.condition,
+            "condition": _stored(self.condition),
             "labels": list(self.labels),
             "values": list(self.values),
         }
@@ -148,19 +158,27 @@ class Range(Dimension):
             return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
         return trial.suggest_float(self.name, self.low, self.high, log=self.log)
 
+    # A range is drawn and mutated on the unit interval. An integer range splits it into one equal cell per
+    # integer (in log space for a log range: each integer k gets log(k+1) - log(k)), so every integer of a
+    # linear range is equally likely, the two ends included.
+    def _bounds(self) -> tuple[float, float]:
+        high = self.high + 1 if self.integer else self.high
+        return (math.log(self.low), math.log(high)) if self.log else (self.low, high)
+
     def _to_unit(self, value: float) -> float:
-        if self.log:
-            return (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
-        return (value - self.low) / (self.high - self.low)
+        start, end = self._bounds()
+        if self.integer:  # the middle of the integer's cell
+            middle = (math.log(value) + math.log(value + 1)) / 2 if self.log else value + 0.5
+        else:
+            middle = math.log(value) if self.log else value
+        return (middle - start) / (end - start)
 
     def _from_unit(self, unit: float) -> Label:
-        unit = min(1.0, max(0.0, unit))
-        if self.log:
-            value = math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
-        else:
-            value = self.low + unit * (self.high - self.low)
+        start, end = self._bounds()
+        position = start + min(1.0, max(0.0, unit)) * (end - start)
+        value = math.exp(position) if self.log else position
         if self.integer:
-            return int(min(self.high, max(self.low, round(value))))
+            return int(min(self.high, max(self.low, math.floor(value))))
         return float(min(self.high, max(self.low, value)))
 
     def sample(self, rng: random.Random) -> Label:
@@ -170,10 +188,15 @@ class Range(Dimension):
         if self.low == self.high:
             return label
         for _ in range(20):
-            mutated = self._from_unit(self._to_unit(float(label)) + rng.gauss(0.0, _MUTATION_SCALE))
+            unit = self._to_unit(float(label)) + rng.gauss(0.0, _MUTATION_SCALE)
+            while not 0.0 <= unit <= 1.0:  # reflected at the ends, so that they are not hit more than inside
+                unit = -unit if unit < 0.0 else 2.0 - unit
+            mutated = self._from_unit(unit)
             if mutated != label:
                 return mutated
-        return self.sample(rng)
+        # An integer range with a narrow step: a neighbour, as promised.
+        neighbours = [v for v in (int(label) - 1, int(label) + 1) if self.low <= v <= self.high]
+        return rng.choice(neighbours)
 
     def grid_values(self) -> list[Label]:
         if not self.integer:
@@ -187,7 +210,7 @@ class Range(Dimension):
         return {
             "kind": "range",
             "name": self.name,
-            "condition": self.condition,
+            "condition": _stored(self.condition),
             "low": self.low,
             "high": self.high,
             "log": self.log,
@@ -195,9 +218,22 @@ class Range(Dimension):
         }
 
 
+def _stored(condition: Condition | None) -> list | None:
+    return None if condition is None else [[parent, list(labels)] for parent, labels in condition]
+
+
+def _condition(stored: Any) -> Condition | None:
+    """A condition as stored in JSON; a study of an earlier version stored ``[parent, label]``."""
+    if not stored:
+        return None
+    if isinstance(stored[0], str):
+        return when(stored[0], stored[1])
+    return tuple((parent, tuple(labels)) for parent, labels in stored)
+
+
 def dimension_from_dict(data: dict[str, Any]) -> Dimension:
     """Rebuild a dimension from :meth:`Dimension.to_dict` output."""
-    condition = tuple(data["condition"]) if data.get("condition") else None
+    condition = _condition(data.get("condition"))
     if data["kind"] == "choice":
         return Choice(
             name=data["name"],
@@ -213,39 +249,3 @@ def dimension_from_dict(data: dict[str, Any]) -> Dimension:
         log=data["log"],
         integer=data["integer"],
     )
-
-
-def grid(dimensions: list[Dimension]) -> Iterator[dict[str, Label]]:
-    """Every configuration of all-options ``dimensions`` (parents first), each conditional branch its own
-    product."""
-
-    def expand(index: int, labels: dict[str, Label]) -> Iterator[dict[str, Label]]:
-        if index == len(dimensions):
-            yield dict(labels)
-            return
-        dimension = dimensions[index]
-        if not dimension.is_active(labels):
-            yield from expand(index + 1, labels)
-            return
-        for value in dimension.grid_values():
-            labels[dimension.name] = value
-            yield from expand(index + 1, labels)
-        del labels[dimension.name]
-
-    return expand(0, {})
-
-
-def count_configurations(dimensions: list[Dimension]) -> int | None:
-    """How many configurations ``dimensions`` span; None when a continuous range makes it unbounded."""
-    if any(d.size is None for d in dimensions):
-        return None
-    total = 1
-    for dimension in (d for d in dimensions if d.condition is None):
-        branches = [d for d in dimensions if d.condition and d.condition[0] == dimension.name]
-        if not branches:
-            total *= dimension.size
-            continue
-        total *= sum(
-            math.prod(d.size for d in branches if d.condition[1] == label) for label in dimension.grid_values()
-        )
-    return total

@@ -39,10 +39,11 @@ import optuna
 
 from flair_hpo.errors import SearchSpaceError
 from flair_hpo.space import parameters as p
-from flair_hpo.space.consistency import optimizer_problems
-from flair_hpo.space.dimensions import Dimension, Label, Range, count_configurations, dimension_from_dict, grid
+from flair_hpo.space.consistency import applicability_problems, optimizer_problems, with_applicability
+from flair_hpo.space.dimensions import Dimension, Label, Range, dimension_from_dict, when
 from flair_hpo.space.options import choice_dimension, range_dimension
 from flair_hpo.space.steering import Steering
+from flair_hpo.space.structure import count_configurations, grid, parents_first, sample_configuration
 
 #: Name of the dimension that chooses a text classifier's document-embedding class.
 DOCUMENT_EMBEDDINGS = "document_embeddings"
@@ -85,7 +86,7 @@ class SearchSpace(Steering):
         name = p.parameter_key(parameter)
         if name in self._parameters:
             raise SearchSpaceError(f"{name} is already in the search space; add each parameter once")
-        condition = (DOCUMENT_EMBEDDINGS, group.__name__) if group in p.DOCUMENT_EMBEDDINGS else None
+        condition = when(DOCUMENT_EMBEDDINGS, group.__name__) if group in p.DOCUMENT_EMBEDDINGS else None
         has_range = low is not None or high is not None
         if options is not None and has_range:
             raise SearchSpaceError(f"{name}: give either options=[...] or low/high, not both")
@@ -138,7 +139,13 @@ class SearchSpace(Steering):
     # ------------------------------------------------------------------- structure for strategies
     @property
     def dimensions(self) -> list[Dimension]:
-        """All dimensions, every parent before the dimensions conditional on it."""
+        """All dimensions, every parent before the dimensions conditional on it. A parameter that does not
+        apply to every configuration (``Optimizer.momentum`` when Adam is searched too) is conditional on the
+        parameter that decides (see :mod:`flair_hpo.space.consistency`)."""
+        return parents_first(with_applicability(self._own_dimensions()))
+
+    def _own_dimensions(self) -> list[Dimension]:
+        """The dimensions as added (a text classifier adds its document-embedding chooser)."""
         return list(self._parameters.values())
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Label]:
@@ -150,16 +157,13 @@ class SearchSpace(Steering):
         return labels
 
     def complete(self, partial: dict[str, Label], rng: random.Random) -> dict[str, Label]:
-        """``partial`` with values sampled for missing active dimensions and inactive ones dropped."""
-        labels: dict[str, Label] = {}
-        for dimension in self.dimensions:
-            if dimension.is_active(labels):
-                labels[dimension.name] = partial[dimension.name] if dimension.name in partial else dimension.sample(rng)
-        return labels
+        """``partial`` with values drawn for missing active dimensions and inactive ones dropped."""
+        return sample_configuration(self.dimensions, rng, partial)
 
     def sample(self, rng: random.Random) -> dict[str, Label]:
-        """A configuration drawn at random."""
-        return self.complete({}, rng)
+        """A configuration drawn at random, each configuration equally likely (ranges drawn uniformly, or
+        log-uniformly)."""
+        return sample_configuration(self.dimensions, rng)
 
     def grid(self) -> Iterator[dict[str, Label]]:
         """Every configuration of an all-options space, each conditional branch its own product."""
@@ -182,6 +186,7 @@ class SearchSpace(Steering):
     def check(self) -> None:
         """Raise :class:`SearchSpaceError` naming everything missing, before any training starts."""
         problems = self.steering_problems() + self._task_problems() + optimizer_problems(self._parameters)
+        problems += applicability_problems(self._own_dimensions())
         if problems:
             raise SearchSpaceError("the search space is incomplete:\n  - " + "\n  - ".join(problems))
 

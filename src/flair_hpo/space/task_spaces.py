@@ -61,17 +61,18 @@ class TextClassifierSearchSpace(SearchSpace):
         """Document-embedding classes with parameters, in the order they were first added."""
         branches: list[str] = []
         for dimension in self._parameters.values():
-            if dimension.condition and dimension.condition[1] not in branches:
-                branches.append(dimension.condition[1])
+            if dimension.condition and dimension.parents == [DOCUMENT_EMBEDDINGS]:
+                ((_, (branch,)),) = dimension.condition
+                if branch not in branches:
+                    branches.append(branch)
         return branches
 
-    @property
-    def dimensions(self) -> list[Dimension]:
+    def _own_dimensions(self) -> list[Dimension]:
         branches = self._branches()
         if not branches:
-            return super().dimensions
+            return super()._own_dimensions()
         chooser = Choice(name=DOCUMENT_EMBEDDINGS, labels=tuple(branches), values=tuple(branches))
-        return [chooser, *super().dimensions]
+        return [chooser, *super()._own_dimensions()]
 
     def _task_problems(self) -> list[str]:
         branches = self._branches()

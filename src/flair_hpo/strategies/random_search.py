@@ -10,7 +10,11 @@ from flair_hpo.strategies.history import History
 
 
 class RandomSearch(SearchStrategy):
-    """Draws each configuration uniformly (log-uniformly for log ranges) among those not tried yet.
+    """Draws configurations at random, never one that was tried.
+
+    Every configuration of the space is equally likely: a document-embedding class (or an optimizer) with
+    more configurations under it is drawn more often. Ranges are drawn uniformly, or log-uniformly for log
+    ranges (and count as one value when the classes are weighed).
 
     Example::
 

@@ -61,6 +61,7 @@ class TrialMonitor(TrainerPlugin):
         self.best_scores: dict[tuple[str, ...], float] = {}
         self.best_state: dict[str, Any] | None = None
         self.stopped_by_deadline = False
+        self.last_loss: float | None = None
         self._dev_scores: dict[tuple[str, ...], float] = {}
 
     @TrainerPlugin.hook
@@ -77,6 +78,7 @@ class TrialMonitor(TrainerPlugin):
         if not math.isfinite(value):
             raise TrialError(f"the {self.objective.name} was {value} after epoch {epoch}")
         self.history.append(value)
+        self.last_loss = self._dev_scores.get(("loss",))
         if self.objective.is_better(value, self.best_value):
             self.best_value, self.best_epoch, self.best_scores = value, epoch, dict(self._dev_scores)
             # A CPU copy: the next epoch changes the weights in place.

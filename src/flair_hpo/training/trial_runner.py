@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import TrialError
 from flair_hpo.space import Configuration
+from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
 from flair_hpo.training.corpus import reset_corpus, without_test
 from flair_hpo.training.embedding_store import EmbeddingStore
 from flair_hpo.training.model_factory import build_model, training_arguments
@@ -71,6 +72,8 @@ def train_configuration(
         flair.set_seed(configuration.seed)
     model = build_model(configuration, label_dictionary)
     monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs)
+    arguments = training_arguments(configuration)
+    annealing = ObjectiveAnnealing(monitor, **{k: arguments.pop(k) for k in ANNEALING_ARGUMENTS if k in arguments})
     try:
         with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
             ModelTrainer(model, without_test(corpus, train_fraction)).train(
@@ -80,8 +83,9 @@ def train_configuration(
                 # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
                 use_final_model_for_eval=True,
                 save_final_model=False,
-                plugins=[monitor, *(plugins or [])],
-                **training_arguments(configuration),
+                attach_default_scheduler=False,  # annealing follows the objective, not Flair's main metric
+                plugins=[monitor, annealing, *(plugins or [])],
+                **arguments,
             )
     finally:
         reset_corpus(corpus)
