@@ -340,3 +340,30 @@ def test_the_best_configuration_file_trains_the_same_model_again(trec_corpus, tr
     score = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
     assert score == pytest.approx(result.dev_score, abs=1e-9)  # the seed reproduces the trial's model
     assert (tmp_path / "again" / "best-model.pt").exists()
+
+
+def test_a_lost_best_model_is_rebuilt_from_the_epochs_its_trial_trained(trec_corpus, trec_vectors, tmp_path):
+    """The only trial is pruned after its first epoch; its weights are lost; the search, resumed, trains that
+    configuration again for that one epoch, so the rebuilt model is the trial's, with the recorded score."""
+    import optuna
+    from flair.models import TextClassifier
+
+    from flair_hpo.training.scoring import Objective
+
+    always = optuna.pruners.ThresholdPruner(lower=1.1)  # no dev score reaches 1.1: pruned after epoch 1
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=1)
+    pruned = orchestrator.Orchestrator(
+        trec_corpus, tmp_path, search.search_space, search.search_strategy, pruner=always
+    ).optimize()
+    assert pruned.trials["pruned"] == 1
+    (tmp_path / "best-model.pt").unlink()
+    (tmp_path / "best-configuration.yaml").unlink()
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=1)
+    result = orchestrator.Orchestrator(
+        trec_corpus, tmp_path, search.search_space, search.search_strategy, pruner=always
+    ).optimize()
+    assert "training it again from its seed for the 1 epochs it trained" in (tmp_path / "flair-hpo.log").read_text()
+    model = TextClassifier.load(tmp_path / "best-model.pt")
+    configuration = Configuration.load(tmp_path / "best-configuration.yaml")
+    dev = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
+    assert dev == pytest.approx(result.dev_score, abs=1e-9) == pruned.dev_score

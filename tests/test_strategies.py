@@ -25,7 +25,6 @@ def run(strategy, space, objective, trials, storage=None):
     """The orchestrator's loop with a synthetic objective in place of training."""
     strategy.make_configurations(space)
     study = optuna.create_study(direction=space.direction, sampler=strategy, storage=storage)
-    strategy.start(study)
     for _ in range(trials):
         if space_exhausted(space, History.of(study)):
             break
@@ -230,3 +229,23 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
     study = optuna.load_study(study_name="race", storage=storage)
     finished = keys(study)
     assert len(finished) == 27 == len(set(finished))
+
+
+def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
+    from flair_hpo.strategies.history import SUPERSEDED
+
+    space = conditional_space()
+    strategy = GridSearch()
+    strategy.make_configurations(space)
+    study = optuna.create_study(direction="maximize", sampler=strategy)
+    first = study.ask()
+    labels = space.suggest(first)
+    # What TrialStore.requeue does when a worker died: fail the trial as superseded, queue its configuration.
+    study._storage.set_trial_system_attr(first._trial_id, SUPERSEDED, True)
+    study.tell(first, state=optuna.trial.TrialState.FAIL)
+    study.enqueue_trial(labels)
+    retry = study.ask()
+    assert space.suggest(retry) == labels
+    study.tell(retry, 1.0)
+    following = study.ask()
+    assert space.suggest(following) == list(space.grid())[1]

@@ -6,7 +6,9 @@ dev). With ``final_model=True`` the best configuration is also trained on train 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 
 from flair_hpo.orchestration.search_loop import TRIALS_DIR, free_memory
 from flair_hpo.orchestration.setup import SearchSetup
@@ -87,24 +89,37 @@ class Finisher:
         )
 
     def _restore_best_model(self, best: TrialRecord, configuration: Configuration) -> None:
-        """Retrain the best configuration if a crash lost its weights (its seed reproduces them)."""
+        """Retrain the best trial if its weights are not here (trained on another machine, lost in a crash):
+        its seed and the epochs it trained (a pruned trial or one stopped by the time budget trained fewer)
+        reproduce its model, which is checked against the recorded dev value."""
         saved = saved_best(self.base_path)
         if saved and saved.get("trial") == best.number and (self.base_path / BEST_MODEL).exists():
             return
+        epochs = int(best.user_attrs.get("epochs") or configuration.max_epochs)
         log.warning(
             "the weights of the best trial %d are not in %s (trained on another machine, or lost in a crash); "
-            "training it again from its seed",
+            "training it again from its seed for the %d epochs it trained",
             best.number,
             self.base_path,
+            epochs,
         )
         outcome = train_configuration(
-            configuration,
+            dataclasses.replace(configuration, max_epochs=epochs),
             self.setup.corpus,
             self.setup.label_dictionary,
             self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
             self.setup.objective,
             embedding_store=self.setup.embedding_store,
         )
+        if not math.isclose(outcome.value, best.value, rel_tol=1e-6, abs_tol=1e-9):
+            log.warning(
+                "trial %d trained again scores %s %.6f on dev, not %.6f as recorded (training is not deterministic "
+                "here, e.g. on a GPU); its model is kept, the recorded score stays the trial's",
+                best.number,
+                self.setup.objective.name,
+                outcome.value,
+                best.value,
+            )
         with locked(self.base_path):
             save_model(outcome.model, self.base_path / BEST_MODEL)
 

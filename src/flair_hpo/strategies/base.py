@@ -75,9 +75,6 @@ class SearchStrategy(BaseSampler, ABC):
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         """The next configuration (labels) not in ``history.taken()``, or None when none is left."""
 
-    def start(self, study: optuna.Study) -> None:
-        """Called once, when the study is created."""
-
     def knows(self, history: History) -> None:
         """The history the caller has just read, for the next proposal (so that it is not read again)."""
         self._known_history = history

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import random
 
-import optuna
-
 from flair_hpo.errors import StrategyError
-from flair_hpo.space import Label, SearchSpace
+from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
 from flair_hpo.strategies.history import History
 
@@ -15,8 +13,9 @@ from flair_hpo.strategies.history import History
 class GridSearch(SearchStrategy):
     """Trains every combination of options, in order; each document-embedding branch is its own product.
 
-    The grid is put into the study's queue when the study is created, and Optuna hands each queued
-    configuration to exactly one worker. A budget smaller than the grid trains its first points.
+    Each trial takes the first grid point that no trial holds yet (workers claim it, so each point is
+    trained once). A point whose trial was interrupted is queued again and trained before the next new
+    point; a budget smaller than the grid trains its first points.
 
     Example::
 
@@ -33,9 +32,6 @@ class GridSearch(SearchStrategy):
                 "is a range; give options=[...] or use RandomSearch / EvolutionarySearch"
             )
 
-    def start(self, study: optuna.Study) -> None:
-        for labels in self.space.grid():
-            study.enqueue_trial(labels)
-
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        return None  # every grid point is queued at the start
+        taken = history.taken()
+        return next((labels for labels in self.space.grid() if configuration_key(labels) not in taken), None)

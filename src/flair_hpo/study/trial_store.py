@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from flair_hpo.errors import StudyMismatchError
 from flair_hpo.space import SearchSpace
-from flair_hpo.strategies import SearchStrategy, strategy_settings
+from flair_hpo.strategies import strategy_settings
 from flair_hpo.strategies.history import SUPERSEDED, History, TrialRecord
 from flair_hpo.study.storages import study_exists
 
@@ -88,8 +88,6 @@ class TrialStore:
         store.set(STRATEGY_ATTR, strategy_settings(strategy))
         store.set(_LABEL_TYPE, label_type)
         store.set(_CORPUS, corpus)
-        if isinstance(strategy, SearchStrategy):
-            strategy.start(study)
         store.set(RUN_ATTR, run or {})  # last: workers that wait for the study start once it is there
         return store
 
