@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -367,3 +368,52 @@ def test_a_lost_best_model_is_rebuilt_from_the_epochs_its_trial_trained(trec_cor
     configuration = Configuration.load(tmp_path / "best-configuration.yaml")
     dev = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
     assert dev == pytest.approx(result.dev_score, abs=1e-9) == pruned.dev_score
+
+
+def test_the_same_configuration_trains_to_the_same_score_in_two_studies(trec_corpus, trec_vectors, tmp_path):
+    """The training seed comes from the configuration alone, not from the strategy's seed."""
+    first = small_trec_search(trec_corpus, tmp_path / "a", trec_vectors, runs=4).optimize()
+    search = small_trec_search(trec_corpus, tmp_path / "b", trec_vectors, runs=4)
+    other_seed = search_strategies.RandomSearch(seed=99)
+    other_seed.make_configurations(search.search_space)
+    second = orchestrator.Orchestrator(trec_corpus, tmp_path / "b", search.search_space, other_seed).optimize()
+    scores = [
+        {json.dumps(r.labels, sort_keys=True): r.value for r in open_for_reading(path).history.records}
+        for path in (tmp_path / "a", tmp_path / "b")
+    ]
+    assert set(scores[0]) == set(scores[1]) and len(scores[0]) == 4  # the whole space, in another order
+    assert scores[0] == scores[1]
+    assert first.dev_score == second.dev_score
+
+
+def test_reseeding_trains_the_finalists_again_and_the_best_mean_wins(trec_corpus, trec_vectors, tmp_path):
+    import yaml
+    from flair.models import TextClassifier
+
+    from flair_hpo.strategies import Reseeding
+    from flair_hpo.training.scoring import Objective
+
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=6)
+    result = orchestrator.Orchestrator(
+        trec_corpus, tmp_path, search.search_space, search.search_strategy, reseeding=Reseeding(finalists=2, seeds=2)
+    ).optimize()
+    view = open_for_reading(tmp_path)
+    records = view.history.records
+    assert len(records) == 6 and [r.replicate for r in records].count(1) == 2  # 4 configurations, 2 trained again
+    finalists = [c for c in view.history.configurations() if c.seeds == 2]
+    assert len(finalists) == 2
+    winner = max(finalists, key=lambda c: c.value)
+    assert result.seeds == 2 and result.dev_score == pytest.approx(winner.value)
+    assert result.best_trial == winner.best.number  # the winner's better seed is the model shipped
+    saved = yaml.safe_load((tmp_path / "best-configuration.yaml").read_text())
+    assert saved["result"]["seeds"] == 2 and saved["result"]["trials of the seeds"] == [
+        r.number for r in winner.records
+    ]
+    configuration = Configuration.load(tmp_path / "best-configuration.yaml")
+    model = TextClassifier.load(tmp_path / "best-model.pt")
+    dev = Objective.of(configuration).test_score(model, configuration, trec_corpus.dev)
+    assert dev == pytest.approx(winner.best.value, abs=1e-9)
+    with open(tmp_path / "leaderboard.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["rank"] == "1" and rows[0]["seeds"] == "2"
+    assert float(rows[0]["mean"]) == pytest.approx(winner.value, abs=1e-4)

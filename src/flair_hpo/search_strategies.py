@@ -8,6 +8,6 @@ Example::
 The strategies are defined in :mod:`flair_hpo.strategies`; any Optuna sampler works too.
 """
 
-from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch, SearchStrategy
+from flair_hpo.strategies import BayesianSearch, EvolutionarySearch, GridSearch, RandomSearch, Reseeding, SearchStrategy
 
-__all__ = ["EvolutionarySearch", "GridSearch", "RandomSearch", "SearchStrategy"]
+__all__ = ["BayesianSearch", "EvolutionarySearch", "GridSearch", "RandomSearch", "Reseeding", "SearchStrategy"]

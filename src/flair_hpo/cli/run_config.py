@@ -69,6 +69,7 @@ _TOP_KEYS = {
     "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",
     "report": "true: write report.html after the search (optional, default true)",
+    "reseeding": "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)",
 }
 _REQUIRED = (
     "task",

@@ -45,10 +45,12 @@ class Finisher:
     def finish(self) -> OptimizationResult:
         """Make sure best-model.pt is the best trial's, score it once on test, write the final files."""
         history = self.store.history()
-        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective)
+        reseeding = self.setup.settings.reseeding
+        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective, reseeding)
         with locked(self.base_path):
             write_leaderboard(self.base_path / LEADERBOARD, rows)
-        best = history.best()
+        winner = reseeding.winner(history)
+        best = winner.best if winner else None  # the winning configuration's best seed
         counts = {s: sum(r.status == s for r in history.records) for s in ("complete", "failed", "pruned")}
         storage = self.setup.settings.storage
         common = {
@@ -63,7 +65,7 @@ class Finisher:
             return OptimizationResult(
                 {}, dev_score=None, test_score=None, best_trial=None, model_path=None, configuration_path=None, **common
             )
-        configuration = self.setup.configuration(best.labels)
+        configuration = self.setup.configuration(best.labels, best.replicate)
         self._restore_best_model(best, configuration)
         test_score = self._test_score(best, configuration)
         final_test_score = self._final_model(best, configuration) if self.setup.settings.final_model else None
@@ -75,10 +77,13 @@ class Finisher:
                 self.setup.objective,
                 test_score,
                 final_test_score,
+                winner,
             )
         return OptimizationResult(
             best_configuration=dict(best.labels),
-            dev_score=best.value,
+            dev_score=winner.value,
+            seeds=winner.seeds,
+            dev_sd=winner.sd,
             test_score=test_score,
             best_trial=best.number,
             model_path=self.base_path / BEST_MODEL,

@@ -40,7 +40,7 @@ from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.space import SearchSpace
-from flair_hpo.strategies import SearchStrategy
+from flair_hpo.strategies import Reseeding, SearchStrategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
 from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
@@ -67,8 +67,8 @@ class Orchestrator:
         search_space: a complete search space (``search_spaces.TextClassifierSearchSpace`` or
             ``SequenceTaggerSearchSpace``).
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
-        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval: the run settings,
-            described in :class:`~flair_hpo.study.settings.RunSettings`.
+        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding: the run
+            settings, described in :class:`~flair_hpo.study.settings.RunSettings`.
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -86,6 +86,7 @@ class Orchestrator:
         embedding_store: bool = True,
         final_model: bool = False,
         heartbeat_interval: int = HEARTBEAT_INTERVAL,
+        reseeding: Reseeding | None = None,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -97,6 +98,7 @@ class Orchestrator:
             final_model=final_model,
             heartbeat_interval=heartbeat_interval,
             corpus=reference,
+            reseeding=reseeding,
         )
         self.setup = _setup(corpus, search_space, search_strategy, settings)
 

@@ -25,8 +25,8 @@ from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
 from flair_hpo.strategies import SearchStrategy, nothing_left
-from flair_hpo.strategies.history import SKIPPED, History, TrialRecord
-from flair_hpo.study import BudgetState, TrialStore, space_exhausted
+from flair_hpo.strategies.history import REPLICATE, SKIPPED, History, TrialRecord
+from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
 log = logging.getLogger("flair_hpo")
@@ -58,13 +58,14 @@ class SearchLoop:
                 history = self.store.history()
                 self.write_leaderboard(history)
                 waiting_for_workers = False
-                if not budget.allows_new_trial(history):
+                move = budget.next_move(self.setup.search_space, history, self.setup.settings.reseeding)
+                if move == "spent":
                     done = "the budget is spent"
-                elif space_exhausted(self.setup.search_space, history):
+                elif move == "exhausted":
                     done = "every configuration of the search space has been tried"
                 elif not train:
                     done, waiting_for_workers = "waiting for workers to train the study's trials", True
-                elif self._run_trial(budget, history):
+                elif self._run_trial(budget, history, reseed=move == "reseed"):
                     trained += 1
                     self.store.record_session(session, session_start, time.time())
                     continue
@@ -86,16 +87,17 @@ class SearchLoop:
         shown = tuple((r.number, r.status, r.value) for r in history.records)
         if shown == self._shown:
             return
-        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective)
+        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective, self.setup.settings.reseeding)
         write_leaderboard(self.base_path / LEADERBOARD, rows)
         self._shown = shown
 
     # ------------------------------------------------------------------------------------- a trial
-    def _run_trial(self, budget: BudgetState, history: History) -> bool:
-        """Train one trial; False when the strategy had nothing left to propose."""
+    def _run_trial(self, budget: BudgetState, history: History, reseed: bool) -> bool:
+        """Train one trial (a finalist with a further seed when ``reseed``); False when the strategy had
+        nothing left to propose."""
         strategy = self.setup.search_strategy
         if isinstance(strategy, SearchStrategy):
-            strategy.knows(history)
+            strategy.knows(history, self.setup.settings.reseeding if reseed else None)
         study, storage = self.store.study, self.store.storage
         trial = study.ask()
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.storages).
@@ -129,7 +131,7 @@ class SearchLoop:
 
     def _train_and_record(self, trial: optuna.Trial, budget: BudgetState, history: History) -> None:
         labels = self.setup.search_space.suggest(trial)
-        configuration = self.setup.configuration(labels)
+        configuration = self.setup.configuration(labels, trial.user_attrs.get(REPLICATE, 0))
         self.progress.trial_started(trial.number, labels, history, budget.left(history))
         started = time.time()
 
@@ -186,6 +188,7 @@ class SearchLoop:
             f"{self.setup.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
             f"{stopped}) in {seconds:.1f} s",
         )
+        attributes[REPLICATE] = trial.user_attrs.get(REPLICATE, 0)
         return TrialRecord(trial.number, status, dict(labels), outcome.value, attributes, None, None)
 
 

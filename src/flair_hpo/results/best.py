@@ -16,7 +16,7 @@ import yaml
 
 from flair_hpo.files import atomic_write, atomic_write_text, file_lock
 from flair_hpo.space import Configuration
-from flair_hpo.strategies.history import TrialRecord
+from flair_hpo.strategies.history import ConfigurationScore, TrialRecord
 from flair_hpo.training.scoring import Objective
 
 BEST_MODEL = "best-model.pt"
@@ -39,8 +39,11 @@ def write_best_configuration(
     objective: Objective,
     test_score: float | None,
     final_test_score: float | None = None,
+    score: ConfigurationScore | None = None,
 ) -> None:
-    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`) and its scores."""
+    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`), with the seed of
+    ``record``, its trial, and the scores: of the trial, and over all the seeds it was trained with
+    (``score``, when it was trained with several)."""
     result = {
         "trial": record.number,
         objective.name: record.value,
@@ -49,6 +52,11 @@ def write_best_configuration(
         "epochs": record.user_attrs.get("epochs"),
         "model": BEST_MODEL,
     }
+    if score is not None and score.seeds > 1:
+        result[f"mean {objective.name} over seeds"] = score.value
+        result["sd over seeds"] = score.sd
+        result["seeds"] = score.seeds
+        result["trials of the seeds"] = [r.number for r in score.records]
     if test_score is not None:
         result[f"test {objective.evaluation_metric.value}"] = test_score
     if final_test_score is not None:

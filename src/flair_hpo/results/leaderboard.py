@@ -1,5 +1,7 @@
-"""The leaderboard: every trial of the study, ranked by its dev value, as ``leaderboard.csv``, ``flair-hpo
-show`` and the report show it."""
+"""The leaderboard: every trial of the study, as ``leaderboard.csv``, ``flair-hpo show`` and the report show
+it. Trials are grouped by configuration, configurations ranked as the search chooses (by the mean over
+their seeds, those with the most seeds first: see :mod:`flair_hpo.strategies.reseeding`); complete and
+pruned trials rank together (a pruned trial keeps its best epoch's weights)."""
 
 from __future__ import annotations
 
@@ -9,38 +11,46 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.files import atomic_write_text
-from flair_hpo.space import SearchSpace
+from flair_hpo.space import SearchSpace, configuration_key
+from flair_hpo.strategies import Reseeding
 from flair_hpo.strategies.history import History, TrialRecord
 from flair_hpo.training.scoring import Objective
 
 LEADERBOARD = "leaderboard.csv"
 
-# Complete and pruned trials rank together by dev value (a pruned trial keeps its best epoch's weights).
 _STATUS_ORDER = {"complete": 0, "pruned": 0, "running": 2, "failed": 3, "interrupted": 4}
+#: A search that chooses the best single trial.
+PLAIN = Reseeding(finalists=0)
 
 
-def ranked(history: History) -> list[TrialRecord]:
-    """Trials for the leaderboard: scored ones (complete or pruned) best first, then running, failed."""
-    shown = [r for r in history.records if r.status in _STATUS_ORDER]
-    sign = 1 if history.minimize else -1
-
-    def order(record: TrialRecord) -> tuple:
-        value = record.value if record.value is not None else 0.0
-        return (_STATUS_ORDER[record.status], sign * value, record.number)
-
-    return sorted(shown, key=order)
+def ranked(history: History, reseeding: Reseeding = PLAIN) -> list[tuple[int | str, TrialRecord]]:
+    """Trials for the leaderboard with their configuration's rank: scored ones by configuration in the order
+    the search chooses (each configuration's seeds together, best first), then running, failed, interrupted."""
+    rows: list[tuple[int | str, TrialRecord]] = []
+    for rank, configuration in enumerate(reseeding.ranked(history), start=1):
+        rows += [(rank, record) for record in configuration.records]
+    unscored = [r for r in history.records if r.status in _STATUS_ORDER and (r.value is None or r.status == "running")]
+    return rows + [("", r) for r in sorted(unscored, key=lambda r: (_STATUS_ORDER[r.status], r.number))]
 
 
-def leaderboard_rows(history: History, space: SearchSpace, objective: Objective) -> list[dict[str, Any]]:
+def leaderboard_rows(
+    history: History, space: SearchSpace, objective: Objective, reseeding: Reseeding = PLAIN
+) -> list[dict[str, Any]]:
     """The leaderboard as rows of readable values."""
+    configurations = {configuration_key(c.labels): c for c in history.configurations()}
     rows = []
-    for rank, record in enumerate(ranked(history), start=1):
+    for rank, record in ranked(history, reseeding):
         attrs = record.user_attrs
+        configuration = configurations.get(configuration_key(record.labels))
         row: dict[str, Any] = {
-            "rank": rank if record.status in ("complete", "pruned") else "",
+            "rank": rank,
             "trial": record.number,
             "status": record.status,
+            "seed": record.replicate,
             objective.name: _number(record.value),
+            "mean": _number(configuration.value) if configuration else "",
+            "sd": _number(configuration.sd) if configuration and configuration.seeds > 1 else "",
+            "seeds": configuration.seeds if configuration else "",
             f"dev {objective.evaluation_metric.value}": _number(attrs.get("dev_score")),
             "dev loss": _number(attrs.get("dev_loss")),
             "epochs": attrs.get("epochs", ""),
@@ -50,6 +60,10 @@ def leaderboard_rows(history: History, space: SearchSpace, objective: Objective)
         row.update({d.name: record.labels.get(d.name, "") for d in space.dimensions})
         row["error"] = _first_line(attrs.get("error", ""))
         rows.append(row)
+    if all(c.seeds == 1 for c in configurations.values()):  # one seed each: the columns of seeds say nothing
+        for row in rows:
+            for column in ("seed", "mean", "sd", "seeds"):
+                del row[column]
     return rows
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 @dataclass
 class OptimizationResult:
-    """What :meth:`Orchestrator.optimize` hands back."""
+    """What :meth:`Orchestrator.optimize` hands back.
+
+    ``dev_score`` is the mean dev value of the best configuration over the ``seeds`` it was trained with
+    (``dev_sd`` their standard deviation); ``best_trial`` is the trial of its best seed, whose model is in
+    ``model_path`` and whose test score is ``test_score``.
+    """
 
     best_configuration: dict[str, Any]
     objective: str
@@ -25,6 +30,8 @@ class OptimizationResult:
     base_path: Path | None = None
     storage: str | None = field(default=None, repr=False)  # may hold a password
     study_name: str | None = None
+    seeds: int = 1
+    dev_sd: float = 0.0
 
     def report(self) -> Path:
         """Write the HTML report of the search (``report.html`` in base_path) and return its path."""
@@ -37,6 +44,8 @@ class OptimizationResult:
             return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
         parameters = "\n".join(f"  {name}: {value}" for name, value in self.best_configuration.items())
         test = "" if self.test_score is None else f", test {self.test_score:.4f}"
+        if self.seeds > 1:
+            test = f" mean over {self.seeds} seeds, sd {self.dev_sd:.4f}; best seed's model{test}"
         final_test = "" if self.final_test_score is None else f", test {self.final_test_score:.4f}"
         return (
             f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"

@@ -159,13 +159,16 @@ def _best_section(base_path: Path, view: StudyView) -> str:
     import yaml
 
     path = base_path / BEST_CONFIGURATION
-    best = view.history.best()
-    if best is None:
+    winner = view.reseeding.winner(view.history)
+    if winner is None:
         return "<h2>Best configuration</h2><p>No trial has finished yet.</p>"
+    best = winner.best
     saved = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     scores = saved.get("result", {}) if saved and saved.get("result", {}).get("trial") == best.number else {}
     if not scores:
         scores = {view.objective.name: best.value}
+    if winner.seeds > 1:
+        scores = {f"mean ± sd over {winner.seeds} seeds": f"{winner.value:.4f} ± {winner.sd:.4f}", **scores}
     return (
         f'<h2>Best configuration: trial {best.number}</h2><div id="best">{_key_value_table(scores)}'
         f"{_key_value_table(best.labels)}</div>"
@@ -182,7 +185,7 @@ def _readable(value: Any) -> str:
 
 
 def _leaderboard_section(view: StudyView) -> str:
-    rows = leaderboard_rows(view.history, view.space, view.objective)
+    rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
     if not rows:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
     columns = [c for c in rows[0] if any(str(row[c]) for row in rows)]

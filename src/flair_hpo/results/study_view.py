@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.errors import InputError
-from flair_hpo.results.leaderboard import leaderboard_rows
+from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows
 from flair_hpo.space import SearchSpace, space_from_dict
+from flair_hpo.strategies import Reseeding
 from flair_hpo.strategies.history import History
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
-from flair_hpo.study.trial_store import SPACE_ATTR, STRATEGY_ATTR
+from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR
 from flair_hpo.training.scoring import Objective
 
 
@@ -23,6 +24,7 @@ class StudyView:
     space: SearchSpace
     study: Any = None
     strategy: dict[str, Any] | None = None
+    reseeding: Reseeding = PLAIN
 
     @property
     def objective(self) -> Objective:
@@ -46,7 +48,9 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     stored = attributes.get(SPACE_ATTR)
     if stored is None:
         raise InputError(f"the study '{study_name}' was not created by flair-hpo")
-    return StudyView(History.of(study), space_from_dict(stored), study, attributes.get(STRATEGY_ATTR))
+    stored_reseeding = (attributes.get(RUN_ATTR) or {}).get("reseeding")
+    reseeding = Reseeding(**stored_reseeding) if stored_reseeding else PLAIN
+    return StudyView(History.of(study), space_from_dict(stored), study, attributes.get(STRATEGY_ATTR), reseeding)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -63,4 +67,4 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 def leaderboard_table(view: StudyView) -> str:
     """The leaderboard, ranked, as ``leaderboard.csv`` has it."""
-    return format_table(leaderboard_rows(view.history, view.space, view.objective))
+    return format_table(leaderboard_rows(view.history, view.space, view.objective, view.reseeding))

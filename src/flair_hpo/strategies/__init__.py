@@ -14,16 +14,19 @@ from optuna.samplers import BaseSampler
 
 from flair_hpo.errors import StrategyError
 from flair_hpo.strategies.base import SearchStrategy, nothing_left
+from flair_hpo.strategies.bayesian import BayesianSearch
 from flair_hpo.strategies.evolutionary import EvolutionarySearch
 from flair_hpo.strategies.grid import GridSearch
 from flair_hpo.strategies.history import History, TrialRecord
 from flair_hpo.strategies.random_search import RandomSearch
+from flair_hpo.strategies.reseeding import Reseeding
 
 #: The strategies a YAML file or the command line names.
 STRATEGIES: dict[str, type[SearchStrategy]] = {
     "grid": GridSearch,
     "random": RandomSearch,
     "evolutionary": EvolutionarySearch,
+    "bayesian": BayesianSearch,
 }
 _FOREIGN = "optuna"
 
@@ -58,10 +61,12 @@ def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None
 
 __all__ = [
     "STRATEGIES",
+    "BayesianSearch",
     "EvolutionarySearch",
     "GridSearch",
     "History",
     "RandomSearch",
+    "Reseeding",
     "SearchStrategy",
     "TrialRecord",
     "nothing_left",

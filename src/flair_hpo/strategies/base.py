@@ -28,7 +28,8 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.optuna_internals import storage_of, trial_id
 from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.space.parameters import Budget
-from flair_hpo.strategies.history import PROPOSAL, History
+from flair_hpo.strategies.history import PROPOSAL, REPLICATE, History, trained_key
+from flair_hpo.strategies.reseeding import Reseeding
 
 _MAX_CLAIM_ATTEMPTS = 100
 _EMPTY_HANDED_RETRIES = 5
@@ -51,6 +52,7 @@ class SearchStrategy(BaseSampler, ABC):
         self.search_space: SearchSpace | None = None
         self._known_history: History | None = None
         self._claim_history: History | None = None
+        self._reseeding: Reseeding | None = None
 
     @property
     def generation_size(self) -> int | None:
@@ -75,9 +77,11 @@ class SearchStrategy(BaseSampler, ABC):
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         """The next configuration (labels) not in ``history.taken()``, or None when none is left."""
 
-    def knows(self, history: History) -> None:
-        """The history the caller has just read, for the next proposal (so that it is not read again)."""
+    def knows(self, history: History, reseeding: Reseeding | None = None) -> None:
+        """The history the caller has just read, for the next proposal (so that it is not read again); with
+        ``reseeding``, the next trial trains a finalist with a further seed (while one is left to train)."""
         self._known_history = history
+        self._reseeding = reseeding
 
     def claim_history(self) -> History | None:
         """The history read when the last proposal was claimed (it holds the new trial); None if none was."""
@@ -113,16 +117,21 @@ class SearchStrategy(BaseSampler, ABC):
     # ------------------------------------------------------------------ Optuna sampler plumbing
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         history, self._known_history, self._claim_history = self._known_history, None, None
+        reseeding, self._reseeding = self._reseeding, None
         if "fixed_params" in trial.system_attrs or PROPOSAL in trial.system_attrs:
-            return  # a queued configuration (grid point or retry) or one already proposed
+            return  # a queued configuration (a retry) or one already proposed
         jitter = random.Random()
         empty_handed = 0
+        storage = storage_of(study)
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if history is None:
                 history = History.of(study)
-            proposal = self.propose(history.without(trial.number), self._rng(trial.number, attempt))
+            rest = history.without(trial.number)
+            again = reseeding.next(rest) if reseeding is not None else None
+            proposal, replicate = again or (self.propose(rest, self._rng(trial.number, attempt)), 0)
             # Optuna's own samplers note per-trial state this way (GridSampler's grid_id).
-            storage_of(study).set_trial_system_attr(trial_id(trial), PROPOSAL, proposal)
+            storage.set_trial_system_attr(trial_id(trial), PROPOSAL, proposal)
+            storage.set_trial_user_attr(trial_id(trial), REPLICATE, replicate)
             if proposal is None:
                 # Another worker that is giving up a contested configuration may free it in a moment.
                 empty_handed += 1
@@ -131,7 +140,7 @@ class SearchStrategy(BaseSampler, ABC):
             else:
                 # Read again: another worker may have claimed the same configuration meanwhile.
                 history = History.of(study)
-                if configuration_key(proposal) not in history.taken(except_number=trial.number):
+                if trained_key(proposal, replicate) not in history.taken(except_number=trial.number):
                     self._claim_history = history
                     return
             time.sleep(jitter.uniform(0.0, _BACKOFF_SECONDS))  # so that two claimants do not collide again

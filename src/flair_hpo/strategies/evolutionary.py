@@ -9,7 +9,7 @@ from flair_hpo.checks import probability, whole_number
 from flair_hpo.errors import StrategyError
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.history import History, TrialRecord
+from flair_hpo.strategies.history import ConfigurationScore, History
 
 _TOURNAMENT_SIZE = 2
 _BREEDING_ATTEMPTS = 50
@@ -68,7 +68,7 @@ class EvolutionarySearch(SearchStrategy):
     # ----------------------------------------------------------------------------------- breeding
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         taken = history.taken()
-        pool = history.scored()[: self.population_size]
+        pool = history.configurations()[: self.population_size]
         if len(history.counted()) < self.population_size or len(pool) < 2:
             return self.random_unseen(taken, rng)
         for _ in range(_BREEDING_ATTEMPTS):
@@ -85,8 +85,8 @@ class EvolutionarySearch(SearchStrategy):
                 child = self._mutate(child, rng, 1.0 / len(child))
         return self.random_unseen(taken, rng)
 
-    def _tournament(self, pool: list[TrialRecord], rng: random.Random) -> TrialRecord:
-        """The best of a few records drawn at random (with replacement) from ``pool``, sorted best first."""
+    def _tournament(self, pool: list[ConfigurationScore], rng: random.Random) -> ConfigurationScore:
+        """The best of a few configurations drawn at random (with replacement) from ``pool``, sorted best first."""
         return pool[min(rng.randrange(len(pool)) for _ in range(_TOURNAMENT_SIZE))]
 
     def _crossover(self, first: dict[str, Label], second: dict[str, Label], rng: random.Random) -> dict[str, Label]:

@@ -6,6 +6,9 @@ flair-hpo keeps its own notes on Optuna trials in system attributes:
 * ``flair_hpo:superseded`` -- the trial was interrupted and its configuration queued again, so the
   retry counts instead of it;
 * ``flair_hpo:skipped`` -- the trial was opened when nothing was left to propose and never trained.
+
+and one user attribute, ``replicate``: the seed number of a configuration trained more than once (0 for its
+first training, 1, 2, ... for further seeds; see :mod:`flair_hpo.strategies.reseeding`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 from flair_hpo.space import Label, configuration_key
 
 PROPOSAL = "flair_hpo:proposal"
+REPLICATE = "replicate"
 SUPERSEDED = "flair_hpo:superseded"
 SKIPPED = "flair_hpo:skipped"
 
@@ -44,8 +48,14 @@ class TrialRecord:
     finished: datetime | None
 
     @property
+    def replicate(self) -> int:
+        """Which training of its configuration this trial is: 0 for the first, 1, 2, ... for further seeds."""
+        return int(self.user_attrs.get(REPLICATE, 0))
+
+    @property
     def key(self) -> str:
-        return configuration_key(self.labels)
+        """What a trial trains: its configuration, and the seed when it is a further one."""
+        return trained_key(self.labels, self.replicate)
 
     @property
     def counts(self) -> bool:
@@ -72,6 +82,45 @@ class TrialRecord:
             started=trial.datetime_start,
             finished=trial.datetime_complete,
         )
+
+
+def trained_key(labels: dict[str, Label], replicate: int = 0) -> str:
+    """The key of training ``labels`` with its ``replicate``-th seed (the configuration's key for the first)."""
+    key = configuration_key(labels)
+    return key if replicate == 0 else f"{key}#{replicate}"
+
+
+@dataclass(frozen=True)
+class ConfigurationScore:
+    """A configuration and its scored trials (one per seed it was trained with), best first."""
+
+    labels: dict[str, Label]
+    records: list[TrialRecord]
+
+    @property
+    def values(self) -> list[float]:
+        return [r.value for r in self.records]
+
+    @property
+    def value(self) -> float:
+        """The mean over its seeds."""
+        return sum(self.values) / len(self.values)
+
+    @property
+    def sd(self) -> float:
+        """The standard deviation over its seeds (0 for one seed)."""
+        mean = self.value
+        n = len(self.values)
+        return (sum((v - mean) ** 2 for v in self.values) / (n - 1)) ** 0.5 if n > 1 else 0.0
+
+    @property
+    def seeds(self) -> int:
+        return len(self.records)
+
+    @property
+    def best(self) -> TrialRecord:
+        """Its best seed's trial."""
+        return self.records[0]
 
 
 def _value(trial: FrozenTrial) -> float | None:
@@ -129,6 +178,15 @@ class History:
         """
         scored = self.scored()
         return scored[0] if scored else None
+
+    def configurations(self) -> list[ConfigurationScore]:
+        """Every configuration with a dev value, best mean first (the earlier one among equals)."""
+        groups: dict[str, list[TrialRecord]] = {}
+        for record in self.scored():
+            groups.setdefault(configuration_key(record.labels), []).append(record)
+        scores = [ConfigurationScore(records[0].labels, records) for records in groups.values()]
+        sign = 1 if self.minimize else -1
+        return sorted(scores, key=lambda c: (sign * c.value, min(r.number for r in c.records)))
 
     def taken(self, except_number: int | None = None) -> set[str]:
         """Configurations already trained, being trained or queued; never proposed again."""

@@ -8,6 +8,7 @@ A time budget is the study's total wall time; sessions that overlap (parallel wo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from optuna.samplers import BaseGASampler, BaseSampler
@@ -15,7 +16,7 @@ from optuna.samplers import BaseGASampler, BaseSampler
 from flair_hpo.errors import StrategyError
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
-from flair_hpo.strategies import SearchStrategy
+from flair_hpo.strategies import Reseeding, SearchStrategy
 from flair_hpo.strategies.history import History
 
 
@@ -58,19 +59,34 @@ class BudgetState:
     runs: int | None
     deadline: float | None
     population_size: int | None = None
+    #: The clock a time budget is read from (the search-quality benchmark replays searches on its own).
+    clock: Callable[[], float] = time.time
 
     @classmethod
-    def start(cls, space: SearchSpace, strategy: BaseSampler, used_seconds: float) -> BudgetState:
+    def start(
+        cls, space: SearchSpace, strategy: BaseSampler, used_seconds: float, clock: Callable[[], float] = time.time
+    ) -> BudgetState:
         """The budget of a session starting now, after ``used_seconds`` spent by earlier sessions."""
         kind, amount = space.budget
-        deadline = time.time() + amount * 3600 - used_seconds if kind is p.Budget.TIME_IN_H else None
-        return cls(kind, runs_allowed(space, strategy), deadline, generation_size(strategy))
+        deadline = clock() + amount * 3600 - used_seconds if kind is p.Budget.TIME_IN_H else None
+        return cls(kind, runs_allowed(space, strategy), deadline, generation_size(strategy), clock)
 
     def allows_new_trial(self, history: History) -> bool:
         """Whether another trial may start now."""
         if self.deadline is not None:
-            return time.time() < self.deadline
+            return self.clock() < self.deadline
         return len(history.counted()) < self.runs
+
+    def keeps_for(self, history: History, trials: int) -> bool:
+        """Whether what is left is only what ``trials`` more trials take (the end of the search, kept for
+        training the finalists again): a RUNS budget counts them, a time budget estimates them from the
+        median time of the trials so far."""
+        if trials <= 0:
+            return False
+        if self.deadline is None:
+            return self.runs - len(history.counted()) <= trials
+        seconds = sorted(r.user_attrs["duration_s"] for r in history.scored() if "duration_s" in r.user_attrs)
+        return bool(seconds) and self.deadline - self.clock() <= trials * seconds[len(seconds) // 2]
 
     def admits(self, history: History, number: int) -> bool:
         """Whether trial ``number`` is within the budget: trials are admitted in the order they were opened,
@@ -79,10 +95,20 @@ class BudgetState:
             return True
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
+    def next_move(self, space: SearchSpace, history: History, reseeding: Reseeding) -> str:
+        """What the next trial is for: ``"explore"`` (a new configuration) or ``"reseed"`` (a finalist with a
+        further seed); or why none starts: ``"spent"``, ``"exhausted"`` (every configuration was tried)."""
+        if not self.allows_new_trial(history):
+            return "spent"
+        finalist_left = reseeding.next(history) is not None
+        if space_exhausted(space, history):
+            return "reseed" if finalist_left else "exhausted"
+        return "reseed" if finalist_left and self.keeps_for(history, reseeding.trials) else "explore"
+
     def left(self, history: History) -> str:
         """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""
         if self.deadline is not None:
-            seconds = max(0, int(self.deadline - time.time()))
+            seconds = max(0, int(self.deadline - self.clock()))
             return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d} left"
         done = len(history.counted())
         text = f"{max(0, self.runs - done)} of {self.runs} runs left"

@@ -19,6 +19,7 @@ from optuna.storages import BaseStorage
 
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import SettingsError
+from flair_hpo.strategies import Reseeding
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
@@ -44,6 +45,9 @@ class RunSettings:
             intervals is taken for dead and its configuration is trained again.
         corpus: a reference to the corpus that any machine can load (``{"dataset": "TREC_6"}``), or None
             when the corpus was given as an object.
+        reseeding: how many of the best configurations are trained again with further seeds at the end of
+            the search, before the best mean wins (:class:`~flair_hpo.strategies.reseeding.Reseeding`, or a
+            mapping ``{"finalists": 3, "seeds": 3}``); None chooses the best single trial.
     """
 
     base_path: Path
@@ -54,6 +58,7 @@ class RunSettings:
     final_model: bool = False
     heartbeat_interval: int = HEARTBEAT_INTERVAL
     corpus: Mapping[str, Any] | None = None
+    reseeding: Reseeding | Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -73,6 +78,7 @@ class RunSettings:
         whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
+        object.__setattr__(self, "reseeding", _reseeding(self.reseeding))
 
     @classmethod
     def names(cls) -> list[str]:
@@ -97,6 +103,7 @@ class RunSettings:
             "embedding_store": self.embedding_store,
             "final_model": self.final_model,
             "heartbeat_interval": self.heartbeat_interval,
+            "reseeding": self.reseeding.settings(),
         }
 
     @classmethod
@@ -104,5 +111,18 @@ class RunSettings:
         """The settings :meth:`stored` wrote, with ``overrides`` (a worker's own base_path, its storage URL)."""
         values = {key: stored[key] for key in ("base_path", "pruner", "embedding_store", "final_model")}
         values.update(heartbeat_interval=stored["heartbeat_interval"], corpus=stored["corpus"])
+        values["reseeding"] = stored.get("reseeding")  # absent in studies of earlier versions
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
+
+
+def _reseeding(value: Any) -> Reseeding:
+    if value is None:
+        return Reseeding(finalists=0)
+    if isinstance(value, Reseeding):
+        return value
+    if isinstance(value, Mapping) and set(value) <= {"finalists", "seeds"}:
+        return Reseeding(**value)
+    raise SettingsError(
+        f"reseeding must be Reseeding(finalists=..., seeds=...), a mapping of those or None, not {value!r}"
+    )

@@ -24,7 +24,7 @@ from optuna.trial import TrialState
 from flair_hpo.errors import StudyMismatchError
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import strategy_settings
-from flair_hpo.strategies.history import SUPERSEDED, History, TrialRecord
+from flair_hpo.strategies.history import REPLICATE, SUPERSEDED, History, TrialRecord
 from flair_hpo.study.storages import study_exists
 
 SPACE_ATTR = "flair_hpo:search_space"
@@ -188,7 +188,7 @@ class TrialStore:
         except optuna.exceptions.UpdateFinishedTrialError:
             return False
         if record.labels:
-            self.study.enqueue_trial(record.labels)
+            self.study.enqueue_trial(record.labels, user_attrs={REPLICATE: record.replicate})
         return True
 
 

@@ -1,0 +1,208 @@
+"""Replay searches against a scenario's table: the strategy asks, the table answers; nothing is trained.
+
+A replayed search runs flair-hpo's own strategies, reseeding, budget and Optuna's pruners on an in-memory
+Optuna study; only the trial is simulated: a configuration "trains" by reading its row of the table, epoch
+by epoch (reported to the pruner, stopped at the deadline), and costs the row's seconds plus a fixed
+overhead per trial (what a real search spends outside training). Each configuration's seeds come in an
+order drawn per replayed search, so the seed noise a search sees is the table's.
+
+A search is judged by the configuration it returns: its *true* quality is the mean dev score over all the
+table's seeds, its regret the distance to the best true quality of the grid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from flair_hpo.space import SearchSpace, configuration_key
+from flair_hpo.strategies import History, Reseeding, SearchStrategy, nothing_left
+from flair_hpo.strategies.history import REPLICATE
+from flair_hpo.study import BudgetState
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+#: Seconds a real search spends per trial outside training (study, leaderboard, best model); measured by
+#: ``search_quality.py real`` and kept with the results.
+OVERHEAD_S = 0.3
+
+
+@dataclass
+class Row:
+    dev: list[float]
+    test: list[float]
+    seconds: list[float]
+    error: str | None
+
+    @property
+    def value(self) -> float:
+        """What a trial reports: its best epoch's dev score (0 for a training that diverged)."""
+        return max(self.dev) if self.dev and not self.error else 0.0
+
+    @property
+    def test_at_best(self) -> float:
+        if not self.dev or self.error:
+            return 0.0
+        return self.test[self.dev.index(max(self.dev))]
+
+
+@dataclass
+class Table:
+    """A scenario's grid, every configuration trained with several seeds on several fractions of train."""
+
+    scenario: str
+    title: str
+    max_epochs: int
+    replicates: int
+    fractions: list[float]
+    rows: dict[tuple[str, float, int], Row]
+    keys: list[str]
+    true_dev: dict[str, float] = field(default_factory=dict)
+    true_test: dict[str, float] = field(default_factory=dict)
+    grid_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path) -> Table:
+        data = json.loads(path.read_text())
+        rows = {}
+        for item in data["rows"]:
+            key = configuration_key(item["labels"])
+            rows[(key, round(item["fraction"], 6), item["replicate"])] = Row(
+                item["dev"], item["test"], item["seconds"], item["error"]
+            )
+        keys = sorted({key for key, _, _ in rows})
+        table = cls(
+            data["scenario"], data["title"], data["max_epochs"], data["replicates"], data["fractions"], rows, keys
+        )
+        for key in keys:
+            full = [rows[(key, 1.0, r)] for r in range(table.replicates)]
+            table.true_dev[key] = statistics.mean(row.value for row in full)
+            table.true_test[key] = statistics.mean(row.test_at_best for row in full)
+            table.grid_seconds += statistics.mean(row.seconds[-1] if row.seconds else 0.0 for row in full)
+        return table
+
+    def row(self, key: str, replicate: int, fraction: float = 1.0) -> Row:
+        return self.rows[(key, round(fraction, 6), replicate)]
+
+    @property
+    def best_dev(self) -> float:
+        return max(self.true_dev.values())
+
+    def regret(self, key: str | None) -> float:
+        """Dev points (x 100) below the grid's best true quality; 100 points for no result."""
+        return 100.0 if key is None else 100.0 * (self.best_dev - self.true_dev[key])
+
+
+@dataclass
+class Replayed:
+    """The outcome of one replayed search."""
+
+    key: str | None
+    regret: float
+    test: float | None
+    seconds: float
+    trials: int
+
+
+@dataclass
+class Variant:
+    """A way to search: a strategy (a flair-hpo strategy or an Optuna sampler), a pruner, reseeding."""
+
+    name: str
+    strategy: Callable[[int], Any]
+    pruner: Callable[[], optuna.pruners.BasePruner] | None = None
+    reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
+
+
+def replay(
+    table: Table, space: SearchSpace, variant: Variant, budget: float, seed: int, overhead: float = OVERHEAD_S
+) -> Replayed:
+    """Replay one search of ``variant`` that may spend ``budget`` (a fraction of the grid's time)."""
+    strategy = variant.strategy(seed)
+    if isinstance(strategy, SearchStrategy):
+        strategy.search_space = None
+        strategy.make_configurations(space)
+    pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
+    study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
+    noise = random.Random(f"noise:{seed}")
+    orders: dict[str, list[int]] = {}  # the order in which a configuration's seeds come, per search
+    clock = [0.0]
+    deadline = budget * table.grid_seconds
+    state = BudgetState(space.budget[0], None, deadline, clock=lambda: clock[0])
+    trials = 0
+    while True:
+        history = History.of(study)
+        move = state.next_move(space, history, variant.reseeding)  # as the search loop decides
+        if move in ("spent", "exhausted"):
+            break
+        if isinstance(strategy, SearchStrategy):
+            strategy.knows(history, variant.reseeding if move == "reseed" else None)
+        trial = study.ask()
+        if isinstance(strategy, SearchStrategy) and nothing_left(study, trial):
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            break
+        labels = space.suggest(trial)
+        key = configuration_key(labels)
+        order = orders.setdefault(key, noise.sample(range(table.replicates), table.replicates))
+        replicate = trial.user_attrs.get(REPLICATE) if isinstance(strategy, SearchStrategy) else None
+        if replicate is None:  # a hand-written loop trains a repeat again, with the next seed
+            replicate = sum(1 for r in history.records if r.key == key) % table.replicates
+        _train(trial, study, table.row(key, order[replicate]), table.max_epochs, clock, deadline, overhead)
+        trials += 1
+    winner = variant.reseeding.winner(History.of(study))
+    key = configuration_key(winner.labels) if winner else None
+    return Replayed(key, table.regret(key), table.true_test.get(key), clock[0], trials)
+
+
+def _train(
+    trial: optuna.Trial,
+    study: optuna.Study,
+    row: Row,
+    max_epochs: int,
+    clock: list[float],
+    deadline: float,
+    overhead: float,
+) -> None:
+    """What TrialMonitor does with a real training, on a row of the table."""
+    started = clock[0]
+    best = None
+    state = optuna.trial.TrialState.COMPLETE
+    for epoch, (value, seconds) in enumerate(zip(row.dev, row.seconds, strict=True), start=1):
+        clock[0] = started + seconds
+        best = value if best is None else max(best, value)
+        trial.report(value, epoch)
+        if epoch < max_epochs and trial.should_prune():
+            state = optuna.trial.TrialState.PRUNED
+            break
+        if clock[0] >= deadline:
+            break
+    clock[0] += overhead
+    trial.set_user_attr("duration_s", clock[0] - started)
+    if row.error or best is None:
+        clock[0] = max(clock[0], started + (row.seconds[-1] if row.seconds else 0.0) + overhead)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    elif state == optuna.trial.TrialState.PRUNED:
+        trial.set_user_attr("value", best)
+        study.tell(trial, state=state)
+    else:
+        study.tell(trial, best)
+
+
+def summarize(table: Table, outcomes: list[Replayed]) -> dict[str, Any]:
+    regrets = sorted(o.regret for o in outcomes)
+    return {
+        "searches": len(outcomes),
+        "median_regret": statistics.median(regrets),
+        "p90_regret": regrets[min(len(regrets) - 1, math.ceil(0.9 * len(regrets)) - 1)],
+        "within_half_point": sum(r <= 0.5 for r in regrets) / len(regrets),
+        "mean_test": statistics.mean(o.test for o in outcomes if o.test is not None),
+        "mean_trials": statistics.mean(o.trials for o in outcomes),
+    }

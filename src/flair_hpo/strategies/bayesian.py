@@ -1,0 +1,92 @@
+"""Bayesian search: Optuna's tree-structured Parzen estimator (TPE) proposes whole configurations.
+
+TPE models which values the better trials have and proposes where good trials are dense. Flair's old
+``param_selection`` used TPE (through hyperopt); here it is Optuna's ``TPESampler`` with its handling of
+conditional spaces (``multivariate=True, group=True``), fitted on the study's finished trials each time a
+configuration is proposed, so that it shares flair-hpo's claims (no configuration is trained twice, also
+with many workers) and its history (a configuration trained with several seeds counts with its mean).
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution
+
+from flair_hpo.checks import whole_number
+from flair_hpo.errors import StrategyError
+from flair_hpo.space import Label, configuration_key
+from flair_hpo.strategies.base import SearchStrategy
+from flair_hpo.strategies.history import History
+
+# TPE may propose a configuration that was tried; it is told that trial's value and asked again.
+_PROPOSALS = 20
+
+
+class BayesianSearch(SearchStrategy):
+    """Proposes configurations with Optuna's TPE sampler, fitted on the trials finished so far.
+
+    * The first ``startup_trials`` configurations are random (drawn as by :class:`RandomSearch`).
+    * Then TPE, multivariate and grouped (conditional branches are modelled each on their own), proposes
+      the next configuration from the finished trials; a configuration trained with several seeds counts
+      once, with its mean. When TPE keeps proposing configurations that were tried, a random new one is
+      trained instead.
+
+    Args:
+        startup_trials: random configurations before TPE takes over.
+        seed: makes the search reproducible.
+
+    Example::
+
+        search_strategy = search_strategies.BayesianSearch(seed=1)
+        search_strategy.make_configurations(search_space)
+    """
+
+    def __init__(self, startup_trials: int = 5, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.startup_trials = whole_number(startup_trials, "startup_trials", StrategyError, minimum=1)
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "startup_trials": self.startup_trials}
+
+    def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
+        taken = history.taken()
+        scored = history.configurations()
+        if len(scored) < self.startup_trials:
+            return self.random_unseen(taken, rng)
+        study = self._fitted(scored, history.minimize, rng)
+        known = {configuration_key(c.labels): c.value for c in scored}
+        for _ in range(_PROPOSALS):
+            trial = study.ask()
+            labels = self.space.suggest(trial)
+            key = configuration_key(labels)
+            if key not in taken:
+                return labels
+            # A repeat: TPE learns it is known (or being trained: its value is the liar's, the worst).
+            study.tell(trial, known.get(key, max(known.values()) if history.minimize else min(known.values())))
+        return self.random_unseen(taken, rng)
+
+    def _fitted(self, scored: list[Any], minimize: bool, rng: random.Random) -> optuna.Study:
+        """A throw-away study in memory, holding one finished trial per configuration scored so far."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(
+                n_startup_trials=0, multivariate=True, group=True, seed=rng.randrange(2**31)
+            )
+        study = optuna.create_study(direction="minimize" if minimize else "maximize", sampler=sampler)
+        study.add_trials(
+            [
+                optuna.trial.create_trial(
+                    params=configuration.labels, distributions=self._distributions(configuration.labels), value=value
+                )
+                for configuration in scored
+                for value in [configuration.value]
+            ]
+        )
+        return study
+
+    def _distributions(self, labels: dict[str, Label]) -> dict[str, BaseDistribution]:
+        return {name: self.space.dimension(name).distribution() for name in labels}

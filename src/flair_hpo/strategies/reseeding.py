@@ -1,0 +1,71 @@
+"""Noise-aware selection: the best configurations are trained again with further seeds before one is chosen.
+
+Two trainings of one configuration with different seeds differ by about a dev point (see the search-quality
+benchmark), often more than the configurations a search chooses between. Chosen on one seed, the best
+configuration is often only the luckiest. So a search keeps part of its budget for the end: the
+``finalists`` best configurations (by their mean dev value) are trained again until each has ``seeds``
+seeds, and the configuration with the best mean wins. A configuration that rises into the finalists while
+this goes on is trained again too.
+
+Example::
+
+    Orchestrator(corpus, "hyperopt/trec6", space, strategy, reseeding=Reseeding(finalists=3, seeds=3))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flair_hpo.checks import whole_number
+from flair_hpo.errors import StrategyError
+from flair_hpo.space import Label
+from flair_hpo.strategies.history import ConfigurationScore, History, trained_key
+
+
+@dataclass(frozen=True)
+class Reseeding:
+    """How many of the best configurations are trained again, and with how many seeds in all.
+
+    ``Reseeding(finalists=0)`` (or ``seeds=1``) chooses the best single trial, as plain searches do.
+    """
+
+    finalists: int = 3
+    seeds: int = 3
+
+    def __post_init__(self) -> None:
+        whole_number(self.finalists, "finalists", StrategyError, minimum=0)
+        whole_number(self.seeds, "seeds", StrategyError, minimum=1, maximum=100)
+
+    @property
+    def trials(self) -> int:
+        """The trials reseeding takes at most: kept from the budget for the end of the search."""
+        return self.finalists * (self.seeds - 1)
+
+    def next(self, history: History) -> tuple[dict[str, Label], int] | None:
+        """The finalist to train again next, with its seed number: the one with the fewest seeds (the better
+        among equals); None when every finalist has its seeds (or is being trained with them)."""
+        taken = history.taken()
+        finalists = history.configurations()[: self.finalists]
+        for configuration in sorted(finalists, key=lambda c: c.seeds):  # stable: the better first among equals
+            for replicate in range(1, self.seeds):
+                if trained_key(configuration.labels, replicate) not in taken:
+                    return configuration.labels, replicate
+        return None
+
+    def ranked(self, history: History) -> list[ConfigurationScore]:
+        """Every scored configuration in the order a search chooses: by mean, those trained with the most
+        seeds (up to ``seeds``) first; the first is the winner."""
+        configurations = history.configurations()
+        if not configurations:
+            return []
+        most = min(self.seeds, max(c.seeds for c in configurations))
+        return [c for c in configurations if c.seeds >= most] + [c for c in configurations if c.seeds < most]
+
+    def winner(self, history: History) -> ConfigurationScore | None:
+        """The configuration a search returns: the best mean among those trained with the most seeds."""
+        ranked = self.ranked(history)
+        return ranked[0] if ranked else None
+
+    def settings(self) -> dict[str, Any]:
+        return {"finalists": self.finalists, "seeds": self.seeds}
