@@ -23,9 +23,10 @@ from typing import Any
 
 import optuna
 
+from flair_hpo.optuna_internals import user_attrs
 from flair_hpo.space import SearchSpace, configuration_key
-from flair_hpo.strategies import History, Reseeding, SearchStrategy, nothing_left
-from flair_hpo.strategies.history import REPLICATE
+from flair_hpo.strategies import DataFidelity, History, Reseeding, SearchStrategy, nothing_left
+from flair_hpo.strategies.history import FRACTION, REPLICATE
 from flair_hpo.study import BudgetState
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -120,6 +121,7 @@ class Variant:
     strategy: Callable[[int], Any]
     pruner: Callable[[], optuna.pruners.BasePruner] | None = None
     reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
+    fidelity: DataFidelity | None = None
 
 
 def replay(
@@ -140,11 +142,11 @@ def replay(
     trials = 0
     while True:
         history = History.of(study)
-        move = state.next_move(space, history, variant.reseeding)  # as the search loop decides
+        move = state.next_move(space, history, variant.reseeding, variant.fidelity)  # as the search loop decides
         if move in ("spent", "exhausted"):
             break
         if isinstance(strategy, SearchStrategy):
-            strategy.knows(history, variant.reseeding if move == "reseed" else None)
+            strategy.knows(history, variant.reseeding if move == "reseed" else None, variant.fidelity)
         trial = study.ask()
         if isinstance(strategy, SearchStrategy) and nothing_left(study, trial):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -152,10 +154,12 @@ def replay(
         labels = space.suggest(trial)
         key = configuration_key(labels)
         order = orders.setdefault(key, noise.sample(range(table.replicates), table.replicates))
-        replicate = trial.user_attrs.get(REPLICATE) if isinstance(strategy, SearchStrategy) else None
+        noted = user_attrs(study, trial)
+        replicate = noted.get(REPLICATE) if isinstance(strategy, SearchStrategy) else None
         if replicate is None:  # a hand-written loop trains a repeat again, with the next seed
             replicate = sum(1 for r in history.records if r.key == key) % table.replicates
-        _train(trial, study, table.row(key, order[replicate]), table.max_epochs, clock, deadline, overhead)
+        fraction = noted.get(FRACTION, 1.0)
+        _train(trial, study, table.row(key, order[replicate], fraction), table.max_epochs, clock, deadline, overhead)
         trials += 1
     winner = variant.reseeding.winner(History.of(study))
     key = configuration_key(winner.labels) if winner else None

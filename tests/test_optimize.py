@@ -390,6 +390,7 @@ def test_reseeding_trains_the_finalists_again_and_the_best_mean_wins(trec_corpus
     import yaml
     from flair.models import TextClassifier
 
+    from flair_hpo.space import configuration_seed
     from flair_hpo.strategies import Reseeding
     from flair_hpo.training.scoring import Objective
 
@@ -402,6 +403,10 @@ def test_reseeding_trains_the_finalists_again_and_the_best_mean_wins(trec_corpus
     assert len(records) == 6 and [r.replicate for r in records].count(1) == 2  # 4 configurations, 2 trained again
     finalists = [c for c in view.history.configurations() if c.seeds == 2]
     assert len(finalists) == 2
+    for finalist in finalists:  # trained again with another seed
+        assert sorted(r.user_attrs["seed"] for r in finalist.records) == sorted(
+            configuration_seed(finalist.labels, replicate) for replicate in (0, 1)
+        )
     winner = max(finalists, key=lambda c: c.value)
     assert result.seeds == 2 and result.dev_score == pytest.approx(winner.value)
     assert result.best_trial == winner.best.number  # the winner's better seed is the model shipped

@@ -249,3 +249,35 @@ def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
     study.tell(retry, 1.0)
     following = study.ask()
     assert space.suggest(following) == list(space.grid())[1]
+
+
+def test_data_halving_screens_on_a_ninth_and_promotes_the_best_third():
+    from flair_hpo.optuna_internals import user_attrs
+    from flair_hpo.strategies import DataFidelity
+    from flair_hpo.strategies.history import FRACTION
+
+    space = rich_space()
+    strategy = RandomSearch(seed=4)
+    strategy.make_configurations(space)
+    fidelity = DataFidelity()
+    study = optuna.create_study(direction="maximize", sampler=strategy)
+    for _ in range(40):
+        strategy.knows(History.of(study), fidelity=fidelity)
+        trial = study.ask()
+        labels = space.suggest(trial)
+        fraction = user_attrs(study, trial)[FRACTION]
+        study.tell(trial, synthetic_score(labels) - (1 - fraction))  # less data, lower score, same ranking
+    history = History.of(study)
+    at = {f: history.configurations(f) for f in fidelity.fractions}
+    assert len(at[1 / 9]) > len(at[1 / 3]) > len(at[1.0]) > 0
+    keys = {f: {configuration_key(c.labels) for c in configurations} for f, configurations in at.items()}
+    assert keys[1.0] <= keys[1 / 3] <= keys[1 / 9]  # only promoted configurations climb
+    screened = sorted(at[1 / 9], key=lambda c: -c.value)
+    assert configuration_key(screened[0].labels) in keys[1 / 3]  # the best screening was promoted
+    # Each promotion went to one of the best third of the screenings finished before it (ASHA's rule).
+    for promoted in (r for r in history.records if r.fraction == 1 / 3):
+        earlier = History([r for r in history.records if r.number < promoted.number], minimize=False)
+        screened_then = earlier.configurations(1 / 9)
+        best_third = {configuration_key(c.labels) for c in screened_then[: len(screened_then) // 3]}
+        assert configuration_key(promoted.labels) in best_third
+    assert len(history.taken()) == len(history.records)  # nothing trained twice on the same fraction

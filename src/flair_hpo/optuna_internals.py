@@ -22,3 +22,9 @@ def storage_of(study: optuna.Study) -> BaseStorage:
 def trial_id(trial: Any) -> int:
     """The storage's id of a trial (``optuna.Trial`` or ``FrozenTrial``); numbers are per study, ids per storage."""
     return trial._trial_id
+
+
+def user_attrs(study: optuna.Study, trial: optuna.Trial) -> dict[str, Any]:
+    """A trial's user attributes as stored now: ``trial.user_attrs`` misses those a sampler set when the
+    trial was opened (``before_trial``)."""
+    return storage_of(study).get_trial(trial_id(trial)).user_attrs

@@ -26,12 +26,21 @@ class ProgressDisplay:
         self._best: tuple[int, float] | None = None
         self._left = ""
 
-    def trial_started(self, number: int, labels: dict[str, Label], history: History, budget_left: str) -> None:
+    def trial_started(
+        self,
+        number: int,
+        labels: dict[str, Label],
+        history: History,
+        budget_left: str,
+        seed: int | None = None,
+        fraction: float = 1.0,
+    ) -> None:
         """A trial starts; ``history`` (read just before) has the best trial so far, of any worker."""
         best = history.best()
         self._best = (best.number, best.value) if best else None
         self._left = budget_left
-        log.info("trial %d started: %s", number, ", ".join(f"{k}={v}" for k, v in labels.items()))
+        on = f" on {fraction:.0%} of the training split" if fraction < 1.0 else ""
+        log.info("trial %d started (seed %s%s): %s", number, seed, on, ", ".join(f"{k}={v}" for k, v in labels.items()))
 
     def epoch_finished(self, number: int, epoch: int, value: float) -> None:
         best = "none yet" if self._best is None else f"{self._best[1]:.4f} (trial {self._best[0]})"

@@ -13,19 +13,19 @@ import gc
 import logging
 import time
 import uuid
-from typing import Any
 
 import optuna
 from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
-from flair_hpo.optuna_internals import trial_id
+from flair_hpo.optuna_internals import trial_id, user_attrs
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
+from flair_hpo.space import Configuration
 from flair_hpo.strategies import SearchStrategy, nothing_left
-from flair_hpo.strategies.history import REPLICATE, SKIPPED, History, TrialRecord
+from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
@@ -58,7 +58,9 @@ class SearchLoop:
                 history = self.store.history()
                 self.write_leaderboard(history)
                 waiting_for_workers = False
-                move = budget.next_move(self.setup.search_space, history, self.setup.settings.reseeding)
+                move = budget.next_move(
+                    self.setup.search_space, history, self.setup.settings.reseeding, self.setup.fidelity
+                )
                 if move == "spent":
                     done = "the budget is spent"
                 elif move == "exhausted":
@@ -97,7 +99,7 @@ class SearchLoop:
         nothing left to propose."""
         strategy = self.setup.search_strategy
         if isinstance(strategy, SearchStrategy):
-            strategy.knows(history, self.setup.settings.reseeding if reseed else None)
+            strategy.knows(history, self.setup.settings.reseeding if reseed else None, self.setup.fidelity)
         study, storage = self.store.study, self.store.storage
         trial = study.ask()
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.storages).
@@ -131,8 +133,10 @@ class SearchLoop:
 
     def _train_and_record(self, trial: optuna.Trial, budget: BudgetState, history: History) -> None:
         labels = self.setup.search_space.suggest(trial)
-        configuration = self.setup.configuration(labels, trial.user_attrs.get(REPLICATE, 0))
-        self.progress.trial_started(trial.number, labels, history, budget.left(history))
+        noted = user_attrs(self.store.study, trial)  # the strategy's notes: which seed, how much data
+        replicate, fraction = noted.get(REPLICATE, 0), noted.get(FRACTION, 1.0)
+        configuration = self.setup.configuration(labels, replicate)
+        self.progress.trial_started(trial.number, labels, history, budget.left(history), configuration.seed, fraction)
         started = time.time()
 
         def on_epoch(epoch: int, value: float) -> None:
@@ -150,6 +154,7 @@ class SearchLoop:
                 deadline=budget.deadline,
                 should_prune=lambda epoch: trial.should_prune(),
                 embedding_store=self.setup.embedding_store,
+                train_fraction=fraction,
             )
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
@@ -158,11 +163,16 @@ class SearchLoop:
             self.progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
-        record = self._tell(trial, labels, outcome, time.time() - started)
-        if self.keeper.offer(record, outcome.model, configuration):
+        record = self._tell(
+            trial, configuration, outcome, time.time() - started, {REPLICATE: replicate, FRACTION: fraction}
+        )
+        # Only a training on the whole training split can be the best model (a screening is not comparable).
+        if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):
             log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
 
-    def _tell(self, trial: optuna.Trial, labels: dict[str, Any], outcome: TrialOutcome, seconds: float) -> TrialRecord:
+    def _tell(
+        self, trial: optuna.Trial, configuration: Configuration, outcome: TrialOutcome, seconds: float, noted: dict
+    ) -> TrialRecord:
         """Record the outcome in the study; the trial as the study now holds it."""
         attributes = {
             "value": outcome.value,
@@ -172,6 +182,7 @@ class SearchLoop:
             "best_epoch": outcome.best_epoch,
             "duration_s": seconds,
             "stopped_by_time_budget": outcome.stopped_by_deadline,
+            "seed": configuration.seed,
         }
         for key, value in attributes.items():
             trial.set_user_attr(key, value)
@@ -188,8 +199,8 @@ class SearchLoop:
             f"{self.setup.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
             f"{stopped}) in {seconds:.1f} s",
         )
-        attributes[REPLICATE] = trial.user_attrs.get(REPLICATE, 0)
-        return TrialRecord(trial.number, status, dict(labels), outcome.value, attributes, None, None)
+        attributes.update(noted)
+        return TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
 
 
 def free_memory() -> None:

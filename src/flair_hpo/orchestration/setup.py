@@ -14,6 +14,7 @@ from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
+from flair_hpo.strategies import DataFidelity
 from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus import label_dictionary
 from flair_hpo.training.embedding_store import EmbeddingStore
@@ -31,6 +32,7 @@ class SearchSetup:
     settings: RunSettings
     pruner: BasePruner
     embedding_store: EmbeddingStore | None
+    fidelity: DataFidelity | None = None
     objective: Objective = field(init=False)
 
     def __post_init__(self) -> None:

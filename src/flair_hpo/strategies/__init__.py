@@ -16,6 +16,7 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.strategies.base import SearchStrategy, nothing_left
 from flair_hpo.strategies.bayesian import BayesianSearch
 from flair_hpo.strategies.evolutionary import EvolutionarySearch
+from flair_hpo.strategies.fidelity import DataFidelity
 from flair_hpo.strategies.grid import GridSearch
 from flair_hpo.strategies.history import History, TrialRecord
 from flair_hpo.strategies.random_search import RandomSearch
@@ -62,6 +63,7 @@ def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None
 __all__ = [
     "STRATEGIES",
     "BayesianSearch",
+    "DataFidelity",
     "EvolutionarySearch",
     "GridSearch",
     "History",

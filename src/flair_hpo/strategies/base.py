@@ -28,7 +28,8 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.optuna_internals import storage_of, trial_id
 from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.space.parameters import Budget
-from flair_hpo.strategies.history import PROPOSAL, REPLICATE, History, trained_key
+from flair_hpo.strategies.fidelity import DataFidelity
+from flair_hpo.strategies.history import FRACTION, PROPOSAL, REPLICATE, History, trained_key
 from flair_hpo.strategies.reseeding import Reseeding
 
 _MAX_CLAIM_ATTEMPTS = 100
@@ -53,6 +54,7 @@ class SearchStrategy(BaseSampler, ABC):
         self._known_history: History | None = None
         self._claim_history: History | None = None
         self._reseeding: Reseeding | None = None
+        self._fidelity: DataFidelity | None = None
 
     @property
     def generation_size(self) -> int | None:
@@ -75,13 +77,15 @@ class SearchStrategy(BaseSampler, ABC):
     # --------------------------------------------------------------------------- to implement
     @abstractmethod
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        """The next configuration (labels) not in ``history.taken()``, or None when none is left."""
+        """The next configuration (labels) not in ``history.tried()``, or None when none is left."""
 
-    def knows(self, history: History, reseeding: Reseeding | None = None) -> None:
+    def knows(self, history: History, reseeding: Reseeding | None = None, fidelity: DataFidelity | None = None) -> None:
         """The history the caller has just read, for the next proposal (so that it is not read again); with
-        ``reseeding``, the next trial trains a finalist with a further seed (while one is left to train)."""
+        ``reseeding``, the next trial trains a finalist with a further seed (while one is left to train); with
+        ``fidelity``, a configuration that earned it is trained on more data, and new ones on a small part."""
         self._known_history = history
         self._reseeding = reseeding
+        self._fidelity = fidelity
 
     def claim_history(self) -> History | None:
         """The history read when the last proposal was claimed (it holds the new trial); None if none was."""
@@ -118,6 +122,7 @@ class SearchStrategy(BaseSampler, ABC):
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         history, self._known_history, self._claim_history = self._known_history, None, None
         reseeding, self._reseeding = self._reseeding, None
+        fidelity, self._fidelity = self._fidelity, None
         if "fixed_params" in trial.system_attrs or PROPOSAL in trial.system_attrs:
             return  # a queued configuration (a retry) or one already proposed
         jitter = random.Random()
@@ -126,12 +131,13 @@ class SearchStrategy(BaseSampler, ABC):
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if history is None:
                 history = History.of(study)
-            rest = history.without(trial.number)
-            again = reseeding.next(rest) if reseeding is not None else None
-            proposal, replicate = again or (self.propose(rest, self._rng(trial.number, attempt)), 0)
+            proposal, replicate, fraction = self._next(
+                history.without(trial.number), trial.number, attempt, reseeding, fidelity
+            )
             # Optuna's own samplers note per-trial state this way (GridSampler's grid_id).
             storage.set_trial_system_attr(trial_id(trial), PROPOSAL, proposal)
             storage.set_trial_user_attr(trial_id(trial), REPLICATE, replicate)
+            storage.set_trial_user_attr(trial_id(trial), FRACTION, fraction)
             if proposal is None:
                 # Another worker that is giving up a contested configuration may free it in a moment.
                 empty_handed += 1
@@ -140,12 +146,30 @@ class SearchStrategy(BaseSampler, ABC):
             else:
                 # Read again: another worker may have claimed the same configuration meanwhile.
                 history = History.of(study)
-                if trained_key(proposal, replicate) not in history.taken(except_number=trial.number):
+                if trained_key(proposal, replicate, fraction) not in history.taken(except_number=trial.number):
                     self._claim_history = history
                     return
             time.sleep(jitter.uniform(0.0, _BACKOFF_SECONDS))  # so that two claimants do not collide again
             history = None
         raise RuntimeError("could not claim a configuration that no other worker holds")
+
+    def _next(
+        self,
+        history: History,
+        number: int,
+        attempt: int,
+        reseeding: Reseeding | None,
+        fidelity: DataFidelity | None,
+    ) -> tuple[dict[str, Label] | None, int, float]:
+        """What the trial trains: a finalist with a further seed, a configuration promoted to more data, or a
+        new configuration (on all the data, or on the first fraction); with its seed number and fraction."""
+        again = reseeding.next(history) if reseeding is not None else None
+        if again is not None:
+            return again[0], again[1], 1.0
+        promoted = fidelity.promotion(history) if fidelity is not None else None
+        if promoted is not None:
+            return promoted[0], 0, promoted[1]
+        return self.propose(history, self._rng(number, attempt)), 0, fidelity.first if fidelity else 1.0
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return {}

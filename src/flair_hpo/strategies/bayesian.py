@@ -53,7 +53,7 @@ class BayesianSearch(SearchStrategy):
         return {**super().settings(), "startup_trials": self.startup_trials}
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        taken = history.taken()
+        taken = history.tried()
         scored = history.configurations()
         if len(scored) < self.startup_trials:
             return self.random_unseen(taken, rng)

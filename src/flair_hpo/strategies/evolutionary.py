@@ -67,7 +67,7 @@ class EvolutionarySearch(SearchStrategy):
 
     # ----------------------------------------------------------------------------------- breeding
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        taken = history.taken()
+        taken = history.tried()
         pool = history.configurations()[: self.population_size]
         if len(history.counted()) < self.population_size or len(pool) < 2:
             return self.random_unseen(taken, rng)

@@ -33,5 +33,5 @@ class GridSearch(SearchStrategy):
             )
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        taken = history.taken()
+        taken = history.tried()
         return next((labels for labels in self.space.grid() if configuration_key(labels) not in taken), None)

@@ -7,8 +7,11 @@ flair-hpo keeps its own notes on Optuna trials in system attributes:
   retry counts instead of it;
 * ``flair_hpo:skipped`` -- the trial was opened when nothing was left to propose and never trained.
 
-and one user attribute, ``replicate``: the seed number of a configuration trained more than once (0 for its
-first training, 1, 2, ... for further seeds; see :mod:`flair_hpo.strategies.reseeding`).
+and two user attributes: ``replicate``, the seed number of a configuration trained more than once (0 for its
+first training, 1, 2, ... for further seeds; see :mod:`flair_hpo.strategies.reseeding`), and ``fraction``,
+the fraction of the training split a trial trained on (1 unless data halving screened it on less; see
+:mod:`flair_hpo.strategies.fidelity`). A trial's dev value counts for its configuration only when it
+trained on the whole training split.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from flair_hpo.space import Label, configuration_key
 
 PROPOSAL = "flair_hpo:proposal"
 REPLICATE = "replicate"
+FRACTION = "fraction"
 SUPERSEDED = "flair_hpo:superseded"
 SKIPPED = "flair_hpo:skipped"
 
@@ -53,9 +57,15 @@ class TrialRecord:
         return int(self.user_attrs.get(REPLICATE, 0))
 
     @property
+    def fraction(self) -> float:
+        """The fraction of the training split the trial trained on."""
+        return float(self.user_attrs.get(FRACTION, 1.0))
+
+    @property
     def key(self) -> str:
-        """What a trial trains: its configuration, and the seed when it is a further one."""
-        return trained_key(self.labels, self.replicate)
+        """What a trial trains: its configuration, with the seed and the fraction when they are not the first
+        and the whole."""
+        return trained_key(self.labels, self.replicate, self.fraction)
 
     @property
     def counts(self) -> bool:
@@ -84,10 +94,13 @@ class TrialRecord:
         )
 
 
-def trained_key(labels: dict[str, Label], replicate: int = 0) -> str:
-    """The key of training ``labels`` with its ``replicate``-th seed (the configuration's key for the first)."""
+def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 1.0) -> str:
+    """The key of training ``labels`` with its ``replicate``-th seed on ``fraction`` of the training split (the
+    configuration's key for the first seed on all of it)."""
     key = configuration_key(labels)
-    return key if replicate == 0 else f"{key}#{replicate}"
+    if replicate:
+        key += f"#{replicate}"
+    return key if fraction >= 1.0 else f"{key}@{fraction:.6f}"
 
 
 @dataclass(frozen=True)
@@ -166,9 +179,14 @@ class History:
         """Trials being trained now, by any worker."""
         return [r for r in self.records if r.status == "running"]
 
-    def scored(self) -> list[TrialRecord]:
-        """Trials that have a dev value, best first: complete ones and pruned ones (by their best epoch)."""
-        done = [r for r in self.records if r.status in ("complete", "pruned") and r.value is not None]
+    def scored(self, fraction: float = 1.0) -> list[TrialRecord]:
+        """Trials with a dev value on ``fraction`` of the training split (all of it by default), best first:
+        complete ones and pruned ones (by their best epoch)."""
+        done = [
+            r
+            for r in self.records
+            if r.status in ("complete", "pruned") and r.value is not None and abs(r.fraction - fraction) < 1e-9
+        ]
         return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, r.number))
 
     def best(self) -> TrialRecord | None:
@@ -179,19 +197,29 @@ class History:
         scored = self.scored()
         return scored[0] if scored else None
 
-    def configurations(self) -> list[ConfigurationScore]:
-        """Every configuration with a dev value, best mean first (the earlier one among equals)."""
+    def configurations(self, fraction: float = 1.0) -> list[ConfigurationScore]:
+        """Every configuration with a dev value on ``fraction`` of the training split (all of it by default),
+        best mean first (the earlier one among equals)."""
         groups: dict[str, list[TrialRecord]] = {}
-        for record in self.scored():
+        for record in self.scored(fraction):
             groups.setdefault(configuration_key(record.labels), []).append(record)
         scores = [ConfigurationScore(records[0].labels, records) for records in groups.values()]
         sign = 1 if self.minimize else -1
         return sorted(scores, key=lambda c: (sign * c.value, min(r.number for r in c.records)))
 
     def taken(self, except_number: int | None = None) -> set[str]:
-        """Configurations already trained, being trained or queued; never proposed again."""
-        return {
-            r.key
+        """What is trained, being trained or queued (configurations with their seed and fraction): a worker
+        claims what is not in it."""
+        return {r.key for r in self._holding(except_number)}
+
+    def tried(self) -> set[str]:
+        """Configurations trained, being trained or queued, with any seed on any fraction: never proposed as
+        new ones again."""
+        return {configuration_key(r.labels) for r in self._holding(None)}
+
+    def _holding(self, except_number: int | None) -> list[TrialRecord]:
+        return [
+            r
             for r in self.records
             if r.number != except_number and r.status not in ("interrupted", "skipped") and r.labels
-        }
+        ]

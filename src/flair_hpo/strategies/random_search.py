@@ -23,4 +23,4 @@ class RandomSearch(SearchStrategy):
     """
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        return self.random_unseen(history.taken(), rng)
+        return self.random_unseen(history.tried(), rng)

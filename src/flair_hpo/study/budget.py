@@ -16,7 +16,7 @@ from optuna.samplers import BaseGASampler, BaseSampler
 from flair_hpo.errors import StrategyError
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
-from flair_hpo.strategies import Reseeding, SearchStrategy
+from flair_hpo.strategies import DataFidelity, Reseeding, SearchStrategy
 from flair_hpo.strategies.history import History
 
 
@@ -32,7 +32,7 @@ def generation_size(strategy: BaseSampler) -> int | None:
 def space_exhausted(space: SearchSpace, history: History) -> bool:
     """Whether every configuration of a finite space has been tried (none is queued either)."""
     size = space.size
-    return not history.waiting() and size is not None and len(history.taken()) >= size
+    return not history.waiting() and size is not None and len(history.tried()) >= size
 
 
 def runs_allowed(space: SearchSpace, strategy: BaseSampler) -> int | None:
@@ -95,15 +95,20 @@ class BudgetState:
             return True
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
-    def next_move(self, space: SearchSpace, history: History, reseeding: Reseeding) -> str:
-        """What the next trial is for: ``"explore"`` (a new configuration) or ``"reseed"`` (a finalist with a
-        further seed); or why none starts: ``"spent"``, ``"exhausted"`` (every configuration was tried)."""
+    def next_move(
+        self, space: SearchSpace, history: History, reseeding: Reseeding, fidelity: DataFidelity | None = None
+    ) -> str:
+        """What the next trial is for: ``"explore"`` (a new configuration, or one promoted to more data) or
+        ``"reseed"`` (a finalist with a further seed); or why none starts: ``"spent"``, ``"exhausted"`` (every
+        configuration was tried, and none is left to promote or train again)."""
         if not self.allows_new_trial(history):
             return "spent"
         finalist_left = reseeding.next(history) is not None
-        if space_exhausted(space, history):
-            return "reseed" if finalist_left else "exhausted"
-        return "reseed" if finalist_left and self.keeps_for(history, reseeding.trials) else "explore"
+        if finalist_left and self.keeps_for(history, reseeding.trials):
+            return "reseed"
+        if not space_exhausted(space, history) or (fidelity is not None and fidelity.promotion(history)):
+            return "explore"
+        return "reseed" if finalist_left else "exhausted"
 
     def left(self, history: History) -> str:
         """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""

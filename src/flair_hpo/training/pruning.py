@@ -11,6 +11,8 @@ Settings, in Python, the CLI and YAML:
   fewer epochs the only rung is epoch 1, and one epoch says little: measured with 3-epoch trials
   (``benchmarks/speed.py``), pruning saved no wall time on TREC_6 and pruned WNUT_17's best configuration;
 * ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
+* ``"data_halving"``: configurations are screened on 1/9 of the training split and the best promoted to 1/3,
+  then to all of it (:mod:`flair_hpo.strategies.fidelity`); no trial is stopped between epochs;
 * ``"none"`` (or ``None``/``False``): every trial trains all its epochs;
 * any :class:`optuna.pruners.BasePruner` instance, used as it is.
 
@@ -26,8 +28,9 @@ from typing import Any
 from optuna import pruners
 
 from flair_hpo.errors import SettingsError, did_you_mean
+from flair_hpo.strategies import DataFidelity
 
-PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "none")
+PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "data_halving", "none")
 AUTO_MIN_EPOCHS = 8
 
 
@@ -41,16 +44,27 @@ def check_pruner(setting: Any) -> Any:
     )
 
 
+def _named(setting: Any, max_epochs: int) -> str:
+    """The scheme ``setting`` names, ``"auto"`` resolved for trials of ``max_epochs`` epochs."""
+    if setting is None or setting is False:
+        return "none"
+    if setting is True or setting == "auto":
+        return "successive_halving" if max_epochs >= AUTO_MIN_EPOCHS else "none"
+    return setting
+
+
+def make_fidelity(setting: Any, max_epochs: int) -> DataFidelity | None:
+    """The data halving that ``setting`` asks for, or None."""
+    if isinstance(check_pruner(setting), pruners.BasePruner):
+        return None
+    return DataFidelity() if _named(setting, max_epochs) == "data_halving" else None
+
+
 def make_pruner(setting: Any, max_epochs: int) -> pruners.BasePruner:
     """The Optuna pruner that ``setting`` names, for trials of at most ``max_epochs`` epochs."""
     if isinstance(check_pruner(setting), pruners.BasePruner):
         return setting
-    if setting is None or setting is False:
-        setting = "none"
-    if setting is True:
-        setting = "auto"
-    if setting == "auto":
-        setting = "successive_halving" if max_epochs >= AUTO_MIN_EPOCHS else "none"
+    setting = _named(setting, max_epochs)
     if setting == "successive_halving":
         return pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=4)
     if setting == "hyperband":

@@ -1,0 +1,51 @@
+"""The ways to search that the search-quality benchmark compares, each built from flair-hpo's own classes.
+
+``default`` is what flair-hpo recommends and does when a setting is left out: the strategy the README
+recommends, with the default pruner and the default reseeding of :class:`~flair_hpo.study.RunSettings`.
+The others are the baselines a Flair user has (random search, a grid, Optuna's TPE in a hand-written loop)
+and the variants the defaults were chosen from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import optuna
+from quality_replay import Variant
+
+from flair_hpo.strategies import BayesianSearch, DataFidelity, EvolutionarySearch, GridSearch, RandomSearch, Reseeding
+from flair_hpo.study import RunSettings
+from flair_hpo.training.pruning import make_pruner
+
+PLAIN = Reseeding(finalists=0)
+
+
+def _halving(reduction_factor: int) -> Callable[[], optuna.pruners.BasePruner]:
+    return lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=reduction_factor)
+
+
+def variants(max_epochs: int) -> dict[str, Variant]:
+    """Every variant, by name, for a scenario whose trials train ``max_epochs`` epochs."""
+    default_reseeding = RunSettings(base_path="unused").reseeding
+    found = [
+        Variant(
+            "default",
+            lambda seed: BayesianSearch(seed=seed),
+            lambda: make_pruner("auto", max_epochs),
+            default_reseeding,
+        ),
+        Variant("grid", lambda seed: GridSearch()),
+        Variant("random", lambda seed: RandomSearch(seed=seed)),
+        Variant("optuna-tpe", lambda seed: optuna.samplers.TPESampler(seed=seed)),
+        Variant("evolutionary", lambda seed: EvolutionarySearch(seed=seed)),
+        Variant("evolutionary-4", lambda seed: EvolutionarySearch(population_size=4, seed=seed)),
+        Variant("bayesian", lambda seed: BayesianSearch(seed=seed)),
+        Variant("random+halving3", lambda seed: RandomSearch(seed=seed), _halving(3)),
+        Variant("bayesian+halving3", lambda seed: BayesianSearch(seed=seed), _halving(3)),
+        Variant("bayesian+halving4", lambda seed: BayesianSearch(seed=seed), _halving(4)),
+        Variant("bayesian+reseed3x3", lambda seed: BayesianSearch(seed=seed), reseeding=Reseeding(3, 3)),
+        Variant("bayesian+reseed2x2", lambda seed: BayesianSearch(seed=seed), reseeding=Reseeding(2, 2)),
+        Variant("random+data-halving", lambda seed: RandomSearch(seed=seed), fidelity=DataFidelity()),
+        Variant("bayesian+data-halving", lambda seed: BayesianSearch(seed=seed), fidelity=DataFidelity()),
+    ]
+    return {variant.name: variant for variant in found}
