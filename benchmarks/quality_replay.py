@@ -125,9 +125,21 @@ class Variant:
 
 
 def replay(
-    table: Table, space: SearchSpace, variant: Variant, budget: float, seed: int, overhead: float = OVERHEAD_S
-) -> Replayed:
-    """Replay one search of ``variant`` that may spend ``budget`` (a fraction of the grid's time)."""
+    table: Table,
+    space: SearchSpace,
+    variant: Variant,
+    budget: float,
+    seed: int,
+    overhead: float = OVERHEAD_S,
+    trace: bool = False,
+    seed_order: str = "random",
+) -> Any:
+    """Replay one search of ``variant`` that may spend ``budget`` (a fraction of the grid's time).
+
+    Each configuration's seeds come in a random order per search (``seed_order="random"``), or in the
+    table's order (``"table"``: a configuration's first training uses the seed a real search gives it).
+    With ``trace``, also the trials, in order (what ``quality_real`` compares with a real search).
+    """
     strategy = variant.strategy(seed)
     if isinstance(strategy, SearchStrategy):
         strategy.search_space = None
@@ -140,6 +152,7 @@ def replay(
     deadline = budget * table.grid_seconds
     state = BudgetState(space.budget[0], None, deadline, clock=lambda: clock[0])
     trials = 0
+    steps: list[dict[str, Any]] = []
     while True:
         history = History.of(study)
         move = state.next_move(space, history, variant.reseeding, variant.fidelity)  # as the search loop decides
@@ -153,7 +166,8 @@ def replay(
             break
         labels = space.suggest(trial)
         key = configuration_key(labels)
-        order = orders.setdefault(key, noise.sample(range(table.replicates), table.replicates))
+        shuffled = noise.sample(range(table.replicates), table.replicates)
+        order = orders.setdefault(key, shuffled if seed_order == "random" else list(range(table.replicates)))
         noted = user_attrs(study, trial)
         replicate = noted.get(REPLICATE) if isinstance(strategy, SearchStrategy) else None
         if replicate is None:  # a hand-written loop trains a repeat again, with the next seed
@@ -161,9 +175,18 @@ def replay(
         fraction = noted.get(FRACTION, 1.0)
         _train(trial, study, table.row(key, order[replicate], fraction), table.max_epochs, clock, deadline, overhead)
         trials += 1
+        done = study.trials[-1]
+        steps.append({"key": key, "replicate": replicate, "fraction": fraction, "value": _kept_value(done)})
     winner = variant.reseeding.winner(History.of(study))
     key = configuration_key(winner.labels) if winner else None
-    return Replayed(key, table.regret(key), table.true_test.get(key), clock[0], trials)
+    outcome = Replayed(key, table.regret(key), table.true_test.get(key), clock[0], trials)
+    return (outcome, steps) if trace else outcome
+
+
+def _kept_value(trial: optuna.trial.FrozenTrial) -> float | None:
+    if trial.state == optuna.trial.TrialState.PRUNED:
+        return trial.user_attrs.get("value")
+    return trial.value
 
 
 def _train(
@@ -207,6 +230,7 @@ def summarize(table: Table, outcomes: list[Replayed]) -> dict[str, Any]:
         "median_regret": statistics.median(regrets),
         "p90_regret": regrets[min(len(regrets) - 1, math.ceil(0.9 * len(regrets)) - 1)],
         "within_half_point": sum(r <= 0.5 for r in regrets) / len(regrets),
-        "mean_test": statistics.mean(o.test for o in outcomes if o.test is not None),
+        "mean_test": statistics.mean([o.test for o in outcomes if o.test is not None] or [math.nan]),
+        "no_result": sum(o.key is None for o in outcomes) / len(outcomes),
         "mean_trials": statistics.mean(o.trials for o in outcomes),
     }

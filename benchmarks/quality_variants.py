@@ -15,7 +15,7 @@ from quality_replay import Variant
 
 from flair_hpo.strategies import BayesianSearch, DataFidelity, EvolutionarySearch, GridSearch, RandomSearch, Reseeding
 from flair_hpo.study import RunSettings
-from flair_hpo.training.pruning import make_pruner
+from flair_hpo.training.pruning import make_fidelity, make_pruner
 
 PLAIN = Reseeding(finalists=0)
 
@@ -33,6 +33,7 @@ def variants(max_epochs: int) -> dict[str, Variant]:
             lambda seed: BayesianSearch(seed=seed),
             lambda: make_pruner("auto", max_epochs),
             default_reseeding,
+            make_fidelity("auto", max_epochs),
         ),
         Variant("grid", lambda seed: GridSearch()),
         Variant("random", lambda seed: RandomSearch(seed=seed)),

@@ -166,3 +166,30 @@ def test_report_on_the_command_line(search, tmp_path):
         )
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_time_to_target_compares_with_random_orders_of_the_same_trials():
+    from datetime import datetime, timedelta
+
+    from flair_hpo.results.time_to_target import time_to_target
+    from flair_hpo.strategies.history import History, TrialRecord
+
+    start = datetime(2026, 1, 1)
+
+    def history(values):
+        return History(
+            [
+                TrialRecord(n, "complete", {"x": n}, v, {"duration_s": 1.0}, start + timedelta(seconds=n), None)
+                for n, v in enumerate(values)
+            ],
+            minimize=False,
+        )
+
+    found_first = time_to_target(history([9, 1, 2, 3, 4, 5, 6, 7, 8, 0]))
+    assert found_first.seconds_to_target == 1.0 and found_first.target == 9
+    assert 0.03 <= found_first.random_share_at_target <= 0.2  # random order: the best comes first 1 time in 10
+    found_last = time_to_target(history([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    assert found_last.seconds_to_target == 10.0 and found_last.random_share_at_target == 1.0
+    assert found_last.random_median[-1] == 9 and found_last.best == [float(v) for v in range(10)]
+    assert "random search" in found_first.summary("dev micro_f1_score")
+    assert time_to_target(history([5])) is None

@@ -32,7 +32,7 @@ from flair_hpo.files import atomic_write, atomic_write_text
 from flair_hpo.results.best import BEST_CONFIGURATION
 from flair_hpo.results.leaderboard import leaderboard_rows
 from flair_hpo.results.study_view import StudyView, open_for_reading
-from flair_hpo.strategies.history import TrialRecord
+from flair_hpo.results.time_to_target import time_to_target
 
 log = logging.getLogger("flair_hpo")
 
@@ -41,7 +41,6 @@ HISTORY_PNG = "report-history.png"
 IMPORTANCES_PNG = "report-importances.png"
 # Plot sections of the page, by element id; the browser test checks that each one is drawn.
 PLOT_IDS = ("history-trials", "timeline", "history-time", "epochs", "importances", "slices")
-_SCORED = ("complete", "pruned")
 
 
 def write_report(base_path: str | Path, storage: str | None = None, study_name: str | None = None) -> Path:
@@ -57,7 +56,7 @@ def write_report(base_path: str | Path, storage: str | None = None, study_name: 
     titles = {
         "history-trials": "Dev value over trials (complete trials), and the best so far",
         "timeline": "Trials over wall time",
-        "history-time": "Best dev value over wall time",
+        "history-time": "Best dev value against training time, and random search's (time to target)",
         "epochs": "Dev value after every epoch",
         "importances": "Parameter importances (Optuna's PED-ANOVA, over complete trials)",
         "slices": "Dev value against each parameter",
@@ -69,7 +68,8 @@ def write_report(base_path: str | Path, storage: str | None = None, study_name: 
             sections.append(f'<h2>{titles[plot_id]}</h2><p class="none" id="{plot_id}">Not drawn: {message}.</p>')
         else:
             div = figure.to_html(full_html=False, include_plotlyjs=False, div_id=plot_id)
-            sections.append(f"<h2>{titles[plot_id]}</h2>{div}")
+            note = f"<p>{html.escape(figure.layout.meta)}</p>" if isinstance(figure.layout.meta, str) else ""
+            sections.append(f"<h2>{titles[plot_id]}</h2>{note}{div}")
     atomic_write_text(base_path / REPORT, _page(view, sections, base_path))
     _write_pngs(base_path, view)
     log.info("report written to %s", base_path / REPORT)
@@ -77,37 +77,15 @@ def write_report(base_path: str | Path, storage: str | None = None, study_name: 
 
 
 # ------------------------------------------------------------------------------------------- figures
-def _scored(view: StudyView) -> list[TrialRecord]:
-    return [r for r in view.history.records if r.status in _SCORED and r.value is not None]
-
-
-def _best_so_far(view: StudyView, records: list[TrialRecord]) -> list[float]:
-    best: list[float] = []
-    for record in records:
-        better = min if view.history.minimize else max
-        best.append(record.value if not best else better(best[-1], record.value))
-    return best
-
-
 def _figures(view: StudyView) -> dict[str, Any]:
     import optuna.visualization as ov
     import plotly.graph_objects as go
 
     objective = view.objective.name
-    records = _scored(view)
-    by_time = sorted((r for r in records if r.finished), key=lambda r: r.finished)
-    start = min((r.started for r in view.history.records if r.started), default=datetime.now())
-
-    # Optuna has no plot of the best value against wall time: drawn here.
-    over_time = go.Figure()
-    minutes = [(r.finished - start).total_seconds() / 60 for r in by_time]
-    over_time.add_scatter(x=minutes, y=_best_so_far(view, by_time), mode="lines+markers", line_shape="hv")
-    over_time.update_layout(xaxis_title="minutes since the study started", yaxis_title=f"best {objective}")
-
     figures: dict[str, Any] = {
         "history-trials": _optuna_plot(ov.plot_optimization_history, view, target_name=objective),
         "timeline": _optuna_plot(ov.plot_timeline, view, minimum=1),
-        "history-time": over_time,
+        "history-time": _time_to_target(view),
         "epochs": _optuna_plot(ov.plot_intermediate_values, view, minimum=1),
         "importances": _optuna_plot(ov.plot_param_importances, view, target_name=objective),
         "slices": _optuna_plot(ov.plot_slice, view, target_name=objective),
@@ -152,6 +130,34 @@ def _optuna_plot(plot: Any, view: StudyView, minimum: int = 2, **arguments: Any)
     except (ValueError, RuntimeError) as error:  # e.g. every parameter had a single value
         log.info("the %s plot is left out: %s", plot.__name__, error)
         return None
+
+
+def _time_to_target(view: StudyView) -> Any:
+    """The best dev value against training time, beside random search's (bootstrap over the study's trials)."""
+    import plotly.graph_objects as go
+
+    comparison = time_to_target(view.history)
+    if comparison is None:
+        return None
+    figure = go.Figure()
+    known = [i for i, value in enumerate(comparison.random_median) if value is not None]
+    x = [comparison.seconds[i] for i in known]
+    figure.add_scatter(x=x, y=[comparison.random_high[i] for i in known], line={"width": 0}, showlegend=False)
+    figure.add_scatter(
+        x=x,
+        y=[comparison.random_low[i] or comparison.random_median[i] for i in known],
+        fill="tonexty",
+        line={"width": 0},
+        name="random search, 10th-90th percentile",
+    )
+    figure.add_scatter(x=x, y=[comparison.random_median[i] for i in known], name="random search, median")
+    figure.add_scatter(x=comparison.seconds, y=comparison.best, line_shape="hv", name="this search")
+    figure.update_layout(
+        xaxis_title="training time (seconds, summed over trials)",
+        yaxis_title=f"best {view.objective.name}",
+        meta=comparison.summary(view.objective.name),
+    )
+    return figure
 
 
 # ------------------------------------------------------------------------------------------ sections
