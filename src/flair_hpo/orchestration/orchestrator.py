@@ -46,6 +46,7 @@ from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
 from flair_hpo.training.corpus_reference import load_corpus
+from flair_hpo.training.device import check_device
 from flair_hpo.training.embedding_store import STORE_DIR, EmbeddingStore
 from flair_hpo.training.pruning import make_fidelity, make_pruner
 
@@ -232,6 +233,7 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
     else:
         space.check()
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
+    check_device(space)
     if settings.corpus is not None:
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)

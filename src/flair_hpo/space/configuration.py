@@ -22,6 +22,7 @@ import yaml
 from flair_hpo.space import parameters as p
 from flair_hpo.space.dimensions import Choice, Label, configuration_key
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SearchSpace
+from flair_hpo.space.training_modes import training_mode_of
 
 
 def configuration_seed(labels: dict[str, Label], replicate: int = 0) -> int:
@@ -45,6 +46,7 @@ class Configuration:
         multi_label: whether a text classifier predicts several labels per sentence.
         seed: the random seed training starts from; a search derives it from the configuration, so
             training the same configuration again reproduces its model.
+        training_mode: ``"fine_tune"`` (Flair's ``ModelTrainer.fine_tune``) or ``"train"``.
     """
 
     task: str
@@ -56,6 +58,7 @@ class Configuration:
     multi_label: bool = False
     seed: int | None = None
     labels: dict[str, Label] = field(default_factory=dict)
+    training_mode: str = p.TrainingMode.TRAIN.value
 
     @classmethod
     def from_labels(
@@ -76,6 +79,7 @@ class Configuration:
             multi_label=getattr(space, "multi_label", False),
             seed=seed,
             labels=dict(labels),
+            training_mode=(space.training_mode or training_mode_of(values)).value,
         )
 
     def arguments(self, group: type | str) -> dict[str, Any]:
@@ -99,6 +103,7 @@ class Configuration:
             "optimization_value": self.optimization_value.value,
             "max_epochs": self.max_epochs,
             "seed": self.seed,
+            "training_mode": self.training_mode,
             "parameters": self.parameters,
         }
 
@@ -114,6 +119,7 @@ class Configuration:
             optimization_value=p.OptimizationValue(data.get("optimization_value", "dev_score")),
             multi_label=bool(data.get("multi_label", False)),
             seed=data.get("seed"),
+            training_mode=p.TrainingMode(data.get("training_mode", "train")).value,
         )
 
     @classmethod

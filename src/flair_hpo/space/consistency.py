@@ -13,21 +13,6 @@ from flair_hpo.space.argument_checks import resolve
 from flair_hpo.space.dimensions import Choice, Condition, Dimension, when
 
 
-def optimizer_problems(parameters: dict[str, Dimension]) -> list[str]:
-    """``Optimizer`` parameters that no optimizer of the space takes (SGD, unless ``OPTIMIZER`` is tuned)."""
-    optimizers = parameters.get(p.parameter_key(p.ModelTrainer.OPTIMIZER))
-    classes = (
-        [resolve(v) for v in optimizers.values] if isinstance(optimizers, Choice) else [resolve("torch.optim.SGD")]
-    )
-    names = ", ".join(cls.__name__ for cls in classes)
-    return [
-        f"{p.parameter_key(member)} is not an argument of any optimizer searched ({names})"
-        for member in p.Optimizer
-        if p.parameter_key(member) in parameters
-        and not any(member.value in inspect.signature(cls.__init__).parameters for cls in classes)
-    ]
-
-
 def transformer_word_problems(dimensions: list[Dimension]) -> list[str]:
     """``TransformerWordEmbeddings`` parameters in a space whose word embeddings hold no such embedding."""
     tuned = [d.name for d in dimensions if d.name.startswith(f"{p.TransformerWordEmbeddings.__name__}.")]

@@ -52,7 +52,13 @@ class OptimizationValue(Enum):
 
 
 class ModelTrainer(Enum):
-    """Arguments of :meth:`flair.trainers.ModelTrainer.train`."""
+    """Arguments of :meth:`flair.trainers.ModelTrainer.train` and :meth:`~flair.trainers.ModelTrainer.fine_tune`.
+
+    A trial trains with ``fine_tune`` (AdamW, a linear schedule with warm-up) or with ``train`` (SGD by
+    default, annealing on plateau): see :class:`TrainingMode`. ``WARMUP_FRACTION`` applies only to
+    ``fine_tune``; ``ANNEAL_FACTOR``, ``PATIENCE``, ``INITIAL_EXTRA_PATIENCE``, ``MIN_LEARNING_RATE`` and
+    ``ANNEAL_WITH_RESTARTS`` only to ``train``. ``USE_AMP`` (mixed precision) needs a GPU.
+    """
 
     OPTIMIZER = "optimizer"
     LEARNING_RATE = "learning_rate"
@@ -64,6 +70,21 @@ class ModelTrainer(Enum):
     INITIAL_EXTRA_PATIENCE = "initial_extra_patience"
     MIN_LEARNING_RATE = "min_learning_rate"
     ANNEAL_WITH_RESTARTS = "anneal_with_restarts"
+    WARMUP_FRACTION = "warmup_fraction"
+    USE_AMP = "use_amp"
+
+
+class TrainingMode(Enum):
+    """How a trial is trained: ``search_space.add_training_mode(parameter.TrainingMode.FINE_TUNE)``.
+
+    Unless a space says, each configuration is fine-tuned when one of its embeddings is (a transformer
+    with ``fine_tune=True``, Flair's default) and trained with ``train`` otherwise.
+    """
+
+    #: ``ModelTrainer.fine_tune``: AdamW, a linear learning-rate schedule with warm-up, no annealing.
+    FINE_TUNE = "fine_tune"
+    #: ``ModelTrainer.train``: SGD unless ``OPTIMIZER`` says otherwise, learning rate annealed on plateau.
+    TRAIN = "train"
 
 
 class Optimizer(Enum):
@@ -159,7 +180,8 @@ class TransformerDocumentEmbeddings(Enum):
 
 class TransformerWordEmbeddings(Enum):
     """Arguments applied to every :class:`flair.embeddings.TransformerWordEmbeddings` in the chosen
-    word-embedding option (the model itself is the option)."""
+    word-embedding option (the model itself is the option). ``USE_CONTEXT`` is FLERT's document context:
+    ``True`` or a number of context tokens (64 in the FLERT paper)."""
 
     FINE_TUNE = "fine_tune"
     LAYERS = "layers"
@@ -167,13 +189,31 @@ class TransformerWordEmbeddings(Enum):
     SUBTOKEN_POOLING = "subtoken_pooling"
     ALLOW_LONG_SENTENCES = "allow_long_sentences"
     USE_CONTEXT = "use_context"
+    CONTEXT_DROPOUT = "context_dropout"
+    RESPECT_DOCUMENT_BOUNDARIES = "respect_document_boundaries"
 
+
+#: The optimizer each training mode uses unless ``ModelTrainer.OPTIMIZER`` chooses (Flair's defaults).
+DEFAULT_OPTIMIZERS: dict[TrainingMode, str] = {
+    TrainingMode.TRAIN: "torch.optim.SGD",
+    TrainingMode.FINE_TUNE: "torch.optim.AdamW",
+}
+
+#: ``ModelTrainer`` arguments that only one training mode takes.
+MODE_ONLY: dict[ModelTrainer, TrainingMode] = {
+    ModelTrainer.ANNEAL_FACTOR: TrainingMode.TRAIN,
+    ModelTrainer.PATIENCE: TrainingMode.TRAIN,
+    ModelTrainer.INITIAL_EXTRA_PATIENCE: TrainingMode.TRAIN,
+    ModelTrainer.MIN_LEARNING_RATE: TrainingMode.TRAIN,
+    ModelTrainer.ANNEAL_WITH_RESTARTS: TrainingMode.TRAIN,
+    ModelTrainer.WARMUP_FRACTION: TrainingMode.FINE_TUNE,
+}
 
 #: Where each parameter enum's values go: dotted names of the callables whose keyword arguments the
 #: members are. A member must be an argument of at least one of them (``Optimizer`` members of at
 #: least one optimizer; Transformer embeddings take most arguments through their base class).
 FLAIR_TARGETS: dict[type[Enum], tuple[str, ...]] = {
-    ModelTrainer: ("flair.trainers.ModelTrainer.train",),
+    ModelTrainer: ("flair.trainers.ModelTrainer.train", "flair.trainers.ModelTrainer.fine_tune"),
     Optimizer: ("torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW", "torch.optim.RMSprop"),
     SequenceTagger: ("flair.models.SequenceTagger",),
     TextClassifier: ("flair.models.TextClassifier", "flair.nn.DefaultClassifier"),

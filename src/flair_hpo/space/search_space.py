@@ -39,11 +39,12 @@ import optuna
 
 from flair_hpo.errors import SearchSpaceError
 from flair_hpo.space import parameters as p
-from flair_hpo.space.consistency import applicability_problems, optimizer_problems, with_applicability
+from flair_hpo.space.consistency import applicability_problems, with_applicability
 from flair_hpo.space.dimensions import Dimension, Label, Range, dimension_from_dict, when
 from flair_hpo.space.options import choice_dimension, range_dimension
 from flair_hpo.space.steering import Steering
 from flair_hpo.space.structure import count_configurations, grid, parents_first, sample_configuration
+from flair_hpo.space.training_modes import mode_problems, training_modes
 
 #: Name of the dimension that chooses a text classifier's document-embedding class.
 DOCUMENT_EMBEDDINGS = "document_embeddings"
@@ -185,8 +186,9 @@ class SearchSpace(Steering):
     # --------------------------------------------------------------------------------- checking
     def check(self) -> None:
         """Raise :class:`SearchSpaceError` naming everything missing, before any training starts."""
-        problems = self.steering_problems() + self._task_problems() + optimizer_problems(self._parameters)
-        problems += applicability_problems(self._own_dimensions())
+        problems = self.steering_problems() + self._task_problems() + applicability_problems(self._own_dimensions())
+        if not problems:  # the training modes are known once the space is complete
+            problems = mode_problems(self._parameters, training_modes(self.dimensions, self.training_mode))
         if problems:
             raise SearchSpaceError("the search space is incomplete:\n  - " + "\n  - ".join(problems))
 

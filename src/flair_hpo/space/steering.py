@@ -1,7 +1,8 @@
-"""The steering parameters every search space must have: how long to search and what "better" means.
+"""The steering parameters of a search space: how long to search and what "better" means.
 
-They are the tutorial's mandatory ``add_budget``, ``add_evaluation_metric``, ``add_optimization_value`` and
-``add_max_epochs_per_training_run``; :class:`~flair_hpo.space.search_space.SearchSpace` inherits them.
+The tutorial's mandatory ``add_budget``, ``add_evaluation_metric``, ``add_optimization_value`` and
+``add_max_epochs_per_training_run``, and the optional ``add_training_mode``;
+:class:`~flair_hpo.space.search_space.SearchSpace` inherits them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Steering:
         self.evaluation_metric: p.EvaluationMetric | None = None
         self.optimization_value: p.OptimizationValue | None = None
         self.max_epochs: int | None = None
+        self.training_mode: p.TrainingMode | None = None
 
     def add_budget(self, budget: p.Budget, amount: float) -> None:
         """How much to search: hours (``TIME_IN_H``), trials (``RUNS``) or ``GENERATIONS``."""
@@ -57,6 +59,17 @@ class Steering:
             raise SearchSpaceError(f"max epochs per training run must be a positive integer, not {max_epochs!r}")
         self.max_epochs = max_epochs
 
+    def add_training_mode(self, training_mode: p.TrainingMode | str) -> None:
+        """Train every configuration with ``fine_tune`` or with ``train`` (see :class:`parameter.TrainingMode`);
+        without it, a configuration is fine-tuned when one of its embeddings is."""
+        try:
+            self.training_mode = p.TrainingMode(training_mode)
+        except ValueError:
+            raise SearchSpaceError(
+                f"add_training_mode takes parameter.TrainingMode.FINE_TUNE or .TRAIN ('fine_tune' or 'train'), "
+                f"not {training_mode!r}"
+            ) from None
+
     @property
     def direction(self) -> str:
         """``"maximize"`` for dev scores, ``"minimize"`` for the dev loss."""
@@ -81,6 +94,7 @@ class Steering:
             "evaluation_metric": self.evaluation_metric and self.evaluation_metric.value,
             "optimization_value": self.optimization_value and self.optimization_value.value,
             "max_epochs": self.max_epochs,
+            "training_mode": self.training_mode and self.training_mode.value,
         }
 
     def steering_from_dict(self, data: dict[str, Any]) -> None:
@@ -91,3 +105,5 @@ class Steering:
         if data.get("optimization_value"):
             self.optimization_value = p.OptimizationValue(data["optimization_value"])
         self.max_epochs = data.get("max_epochs")
+        if data.get("training_mode"):
+            self.training_mode = p.TrainingMode(data["training_mode"])

@@ -92,16 +92,21 @@ class StoreEntry:
     vectors: torch.Tensor
 
     def serve(self, sentences: list[Sentence], compute: Callable[[list[Sentence]], Any]) -> None:
-        """Attach stored vectors to ``sentences``; ``compute`` the ones the entry does not hold."""
+        """Attach stored vectors to ``sentences`` on Flair's device; ``compute`` the ones the entry does not hold."""
+        import flair
+
         missing = []
         for sentence in sentences:
             span = self.rows.get(sentence_key(sentence))
             if span is None:
                 missing.append(sentence)
-            elif self.document_level:
-                sentence.set_embedding(self.name, self.vectors[span[0]])
+                continue
+            # One copy per sentence to a GPU (none on the CPU, where the rows stay memory-mapped).
+            rows = self.vectors[span[0] : span[1]].to(flair.device)
+            if self.document_level:
+                sentence.set_embedding(self.name, rows[0])
             else:
-                for token, vector in zip(sentence, self.vectors[span[0] : span[1]], strict=True):
+                for token, vector in zip(sentence, rows, strict=True):
                     token.set_embedding(self.name, vector)
         if missing:
             compute(missing)

@@ -85,19 +85,42 @@ def build_model(configuration: Configuration, label_dictionary: flair.data.Dicti
     )
 
 
+#: The optimizer each training mode uses unless ``ModelTrainer.OPTIMIZER`` chooses (Flair's defaults).
+DEFAULT_OPTIMIZERS = {
+    p.TrainingMode.TRAIN.value: "torch.optim.SGD",
+    p.TrainingMode.FINE_TUNE.value: "torch.optim.AdamW",
+}
+#: Arguments of one training mode only (the search space refuses them for the other).
+MODE_ARGUMENTS = {
+    p.TrainingMode.TRAIN.value: {
+        "anneal_factor",
+        "patience",
+        "initial_extra_patience",
+        "min_learning_rate",
+        "anneal_with_restarts",
+    },
+    p.TrainingMode.FINE_TUNE.value: {"warmup_fraction"},
+}
+
+
 def training_arguments(configuration: Configuration) -> dict[str, Any]:
-    """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train`, optimizer arguments included.
+    """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train` or ``fine_tune`` (the configuration's
+    training mode), optimizer arguments included.
 
     Optimizer arguments go only to optimizers that accept them (``momentum`` to SGD, not to Adam).
-    Flair stops training once the learning rate is below ``min_learning_rate`` (0.0001 by default), so a
+    ``train`` stops once the learning rate is below ``min_learning_rate`` (0.0001 by default), so a
     configuration with a smaller learning rate (3e-5, say) would stop after its first epoch; unless
     ``MIN_LEARNING_RATE`` is tuned, it gets a thousandth of its learning rate as ``min_learning_rate``.
     """
-    arguments = configuration.arguments(p.ModelTrainer)
-    learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
-    if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
-        arguments["min_learning_rate"] = learning_rate / 1000
-    optimizer = resolve(arguments.pop("optimizer", "torch.optim.SGD"))
+    mode = p.TrainingMode(configuration.training_mode)
+    # The search space refuses an argument of the other mode; a hand-written configuration may have one.
+    others = {member.value for member, only in p.MODE_ONLY.items() if only is not mode}
+    arguments = {k: v for k, v in configuration.arguments(p.ModelTrainer).items() if k not in others}
+    if mode is p.TrainingMode.TRAIN:
+        learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
+        if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
+            arguments["min_learning_rate"] = learning_rate / 1000
+    optimizer = resolve(arguments.pop("optimizer", p.DEFAULT_OPTIMIZERS[mode]))
     accepted = inspect.signature(optimizer.__init__).parameters
     optimizer_arguments = {k: v for k, v in configuration.arguments(p.Optimizer).items() if k in accepted}
     return {**arguments, "optimizer": optimizer, **_tuples(optimizer_arguments)}

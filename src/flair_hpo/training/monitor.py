@@ -13,6 +13,7 @@ the pruner judges the trial hopeless. An Optuna user can add it to a plain Flair
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 
 from flair_hpo.errors import TrialError
 from flair_hpo.training.scoring import Objective
+
+flair_log = logging.getLogger("flair")
 
 #: Called after each epoch with (epoch, value of that epoch).
 EpochCallback = Callable[[int, float], None]
@@ -63,6 +66,13 @@ class TrialMonitor(TrainerPlugin):
         self.stopped_by_deadline = False
         self.last_loss: float | None = None
         self._dev_scores: dict[tuple[str, ...], float] = {}
+
+    @TrainerPlugin.hook
+    def after_setup(self, **_: Any) -> None:
+        # In the trial's training.log (Flair's own lines do not name the optimizer).
+        optimizer = self.trainer.optimizer
+        rates = sorted({group["lr"] for group in optimizer.param_groups})
+        flair_log.info(f"flair-hpo: optimizer {type(optimizer).__name__}, learning rate(s) {rates}")
 
     @TrainerPlugin.hook
     def metric_recorded(self, record: Any) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import TrialError
 from flair_hpo.space import Configuration
+from flair_hpo.space.parameters import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
 from flair_hpo.training.corpus import reset_corpus, without_test
 from flair_hpo.training.embedding_store import EmbeddingStore
@@ -72,21 +73,30 @@ def train_configuration(
         flair.set_seed(configuration.seed)
     model = build_model(configuration, label_dictionary)
     monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs)
+    trainer = ModelTrainer(model, without_test(corpus, train_fraction))
     arguments = training_arguments(configuration)
-    annealing = ObjectiveAnnealing(monitor, **{k: arguments.pop(k) for k in ANNEALING_ARGUMENTS if k in arguments})
+    common = {
+        "base_path": base_path,
+        "max_epochs": configuration.max_epochs,
+        "main_evaluation_metric": objective.flair_main_metric,
+        # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
+        "use_final_model_for_eval": True,
+        "save_final_model": False,
+    }
     try:
         with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
-            ModelTrainer(model, without_test(corpus, train_fraction)).train(
-                base_path=base_path,
-                max_epochs=configuration.max_epochs,
-                main_evaluation_metric=objective.flair_main_metric,
-                # flair-hpo keeps the best epoch itself (by the objective, which may be the loss).
-                use_final_model_for_eval=True,
-                save_final_model=False,
-                attach_default_scheduler=False,  # annealing follows the objective, not Flair's main metric
-                plugins=[monitor, annealing, *(plugins or [])],
-                **arguments,
-            )
+            if configuration.training_mode == TrainingMode.FINE_TUNE.value:
+                # Flair's fine-tuning: AdamW by default, a linear schedule with warm-up (its default plugin).
+                trainer.fine_tune(**common, plugins=[monitor, *(plugins or [])], **arguments)
+            else:
+                annealing_arguments = {k: arguments.pop(k) for k in ANNEALING_ARGUMENTS if k in arguments}
+                annealing = ObjectiveAnnealing(monitor, **annealing_arguments)
+                trainer.train(
+                    **common,
+                    attach_default_scheduler=False,  # annealing follows the objective, not Flair's main metric
+                    plugins=[monitor, annealing, *(plugins or [])],
+                    **arguments,
+                )
     finally:
         reset_corpus(corpus)
         (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
@@ -124,9 +134,11 @@ def train_final_model(
     if configuration.seed is not None:
         flair.set_seed(configuration.seed)
     model = build_model(configuration, label_dictionary)
+    fine_tune = configuration.training_mode == TrainingMode.FINE_TUNE.value
     try:
         with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
-            ModelTrainer(model, without_test(corpus)).train(
+            trainer = ModelTrainer(model, without_test(corpus))
+            (trainer.fine_tune if fine_tune else trainer.train)(
                 base_path=base_path,
                 max_epochs=configuration.max_epochs,
                 train_with_dev=True,
