@@ -6,11 +6,18 @@ Example::
     search_space.add_budget(parameter.Budget.RUNS, 20)
     ...
 
+Ready spaces for what Flair users train are in ``search_spaces.recipes`` (:mod:`flair_hpo.space.recipes`).
 The spaces are defined in :mod:`flair_hpo.space`.
 """
 
 from flair_hpo.errors import SearchSpaceError
-from flair_hpo.space import SearchSpace, SequenceTaggerSearchSpace, TextClassifierSearchSpace, configuration_key
+from flair_hpo.space import (
+    SearchSpace,
+    SequenceTaggerSearchSpace,
+    TextClassifierSearchSpace,
+    configuration_key,
+    recipes,
+)
 
 __all__ = [
     "SearchSpace",
@@ -18,4 +25,5 @@ __all__ = [
     "SequenceTaggerSearchSpace",
     "TextClassifierSearchSpace",
     "configuration_key",
+    "recipes",
 ]

@@ -16,18 +16,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flair_hpo.errors import ConfigError, InputError
 
 EXIT_USAGE = 2
+#: The strategy of a search started from a recipe on the command line (the search-quality benchmark's pick).
+RECOMMENDED_STRATEGY = "bayesian"
 EXIT_INTERRUPTED = 130
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flair_hpo.cli.run_config import load_run_config
     from flair_hpo.orchestration import Orchestrator
 
-    config = load_run_config(args.config)
+    config = _run_config(args)
     settings = config.settings
     if args.base_path:
         settings = settings.replace(base_path=Path(args.base_path))
@@ -43,6 +45,35 @@ def _run(args: argparse.Namespace) -> int:
         except InputError as error:  # the search is done; only the report's plotting packages are missing
             print(f"flair-hpo: the report was not written: {error}", file=sys.stderr)
     return 0
+
+
+def _run_config(args: argparse.Namespace) -> Any:
+    """The run a YAML file describes, or the one ``--dataset`` and ``--recipe`` do."""
+    from flair_hpo.cli.run_config import load_run_config, parse_run_config
+
+    given = [name for name in ("dataset", "recipe", "model", "downsample", "runs", "hours") if getattr(args, name)]
+    if args.config is not None:
+        if given:
+            raise ConfigError(f"give a YAML file or --dataset and --recipe, not both (--{given[0]})")
+        return load_run_config(args.config)
+    if not (args.dataset and args.recipe):
+        raise ConfigError(
+            "give a YAML file, or --dataset NAME --recipe NAME (e.g. --dataset WNUT_17 --recipe ner-fine-tune)"
+        )
+    if args.runs and args.hours:
+        raise ConfigError("give --runs or --hours, not both")
+    corpus: dict[str, Any] = {"dataset": args.dataset}
+    if args.downsample:
+        corpus["downsample"] = args.downsample
+    data: dict[str, Any] = {
+        "corpus": corpus,
+        "recipe": {"name": args.recipe, **({"model": args.model} if args.model else {})},
+        "base_path": f"hyperopt/{args.dataset.lower()}-{args.recipe}",
+        "strategy": RECOMMENDED_STRATEGY,
+    }
+    if args.runs or args.hours:
+        data["budget"] = {"runs": args.runs} if args.runs else {"time_in_h": args.hours}
+    return parse_run_config(data, "the command line")
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -106,9 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run or resume the search described by a YAML file")
-    run.add_argument("config", help="the search's YAML file")
-    run.add_argument("--base-path", help="overrides base_path of the YAML file")
+    run = commands.add_parser(
+        "run", help="run or resume the search a YAML file describes, or a recipe on a dataset (--dataset, --recipe)"
+    )
+    run.add_argument("config", nargs="?", help="the search's YAML file")
+    run.add_argument("--dataset", help="without a YAML file: a flair.datasets class, e.g. WNUT_17")
+    run.add_argument("--recipe", help="without a YAML file: ner-fine-tune, tagger-frozen, classifier-fine-tune, ...")
+    run.add_argument("--model", help="the recipe's transformer: a model name or folder")
+    run.add_argument("--downsample", type=float, help="keep this fraction of every split of the dataset")
+    run.add_argument("--runs", type=_count, help="the recipe's budget in trials (default 20)")
+    run.add_argument("--hours", type=float, help="the recipe's budget in hours")
+    run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/DATASET-RECIPE)")
     run.add_argument(
         "--workers",
         type=_count,

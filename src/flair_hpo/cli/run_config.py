@@ -25,25 +25,17 @@ Every mistake is reported with the key it concerns before anything is loaded or 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from flair_hpo.checks import flag
+from flair_hpo.cli.yaml_space import build_space
 from flair_hpo.errors import ConfigError, InputError, did_you_mean
 from flair_hpo.orchestration.workers import check_workers
-from flair_hpo.space import (
-    SEQUENCE_LABELING,
-    TEXT_CLASSIFICATION,
-    SearchSpace,
-    SequenceTaggerSearchSpace,
-    TextClassifierSearchSpace,
-)
-from flair_hpo.space import parameters as p
+from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import STRATEGIES, SearchStrategy
 from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus_reference import load_corpus
@@ -57,7 +49,7 @@ _TOP_KEYS = {
     "label_type": "the label type to predict (text classification, optional)",
     "tag_type": "the tag type (sequence labeling)",
     "multi_label": "whether sentences may carry several labels",
-    "strategy": "grid, random or evolutionary",
+    "strategy": "grid, random, evolutionary or bayesian",
     "budget": "{runs: N}, {generations: N} or {time_in_h: H}",
     "evaluation_metric": "micro_f1_score, macro_f1_score, micro_accuracy or macro_accuracy",
     "optimization_value": "dev_score or dev_loss",
@@ -69,87 +61,23 @@ _TOP_KEYS = {
     "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",
     "report": "true: write report.html after the search (optional, default true)",
+    "recipe": "a ready search space: ner-fine-tune, tagger-frozen, classifier-fine-tune, classifier-frozen "
+    "(or {name: ..., model: ...}); the keys above override it (optional)",
+    "training_mode": "fine_tune or train (optional; by default fine_tune when an embedding is fine-tuned)",
     "reseeding": "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)",
 }
-_REQUIRED = (
-    "task",
-    "corpus",
-    "base_path",
-    "strategy",
-    "budget",
-    "evaluation_metric",
-    "optimization_value",
-    "max_epochs_per_training_run",
-    "parameters",
-)
-
-
-def _enum(kind: type[Enum], value: Any, key: str) -> Enum:
-    for member in kind:
-        if str(value).lower() in (member.value.lower(), member.name.lower()):
-            return member
-    options = ", ".join(m.value for m in kind)
-    raise ConfigError(
-        f"{key}: {value!r} is not one of {options}{did_you_mean(str(value).lower(), [m.value for m in kind])}"
-    )
-
-
-def parameter_member(key: str) -> Enum:
-    """The parameter a YAML key names: ``Group.member``, the member by name or argument, any case."""
-    group_name, _, member_name = key.partition(".")
-    group = p.PARAMETER_GROUPS.get(group_name)
-    if group is None or not member_name:
-        raise ConfigError(
-            f"parameters: '{key}' is not a parameter; write Group.member, e.g. ModelTrainer.learning_rate "
-            f"(groups: {', '.join(p.PARAMETER_GROUPS)}){did_you_mean(group_name, p.PARAMETER_GROUPS)}"
-        )
-    wanted = member_name.lower()
-    if wanted == "word_embeddings":
-        wanted = "embeddings"
-    for member in group:
-        if wanted in (member.name.lower(), member.value.lower()):
-            return member
-    names = [m.value for m in group]
-    raise ConfigError(
-        f"parameters: {group_name} has no parameter '{member_name}' (it has {', '.join(names)})"
-        f"{did_you_mean(wanted, names)}"
-    )
-
-
-def _add_parameter(space: SearchSpace, key: str, value: Any) -> None:
-    member = parameter_member(key)
-    if isinstance(value, Mapping):
-        unknown = set(value) - {"low", "high", "log"}
-        if unknown or not {"low", "high"} <= set(value):
-            raise ConfigError(f"parameters: {key}: a range is {{low: ..., high: ..., log: true/false}}, got {value}")
-        space.add_parameter(member, low=value["low"], high=value["high"], log=bool(value.get("log", False)))
-        return
-    if p.is_word_embeddings(member):
-        if not isinstance(value, list):
-            raise ConfigError(f"parameters: {key}: give a list of options, each a list of embedding specifications")
-        space.add_word_embeddings(member, options=value)
-        return
-    space.add_parameter(member, options=value if isinstance(value, list) else [value])
+_REQUIRED = ("corpus", "base_path", "strategy")
 
 
 def _strategy(value: Any) -> SearchStrategy:
     settings = {"name": value} if isinstance(value, str) else dict(value or {})
     name = str(settings.pop("name", "")).lower().removesuffix("search").removesuffix("_")
     if name not in STRATEGIES:
-        raise ConfigError(f"strategy: {value!r} is not grid, random or evolutionary{did_you_mean(name, STRATEGIES)}")
+        raise ConfigError(f"strategy: {value!r} is not {', '.join(STRATEGIES)}{did_you_mean(name, STRATEGIES)}")
     try:
         return STRATEGIES[name](**settings)
     except TypeError as error:
         raise ConfigError(f"strategy: {error}") from None
-
-
-def _budget(space: SearchSpace, value: Any) -> None:
-    if not isinstance(value, Mapping) or len(value) != 1:
-        raise ConfigError(
-            f"budget: give exactly one of {{runs: N}}, {{generations: N}}, {{time_in_h: H}}, not {value!r}"
-        )
-    (kind, amount) = next(iter(value.items()))
-    space.add_budget(_enum(p.Budget, kind, "budget"), amount)
 
 
 @dataclass
@@ -186,11 +114,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 def load_run_config(path: str | Path) -> RunConfig:
     """Read and check a run configuration; every error names the key at fault."""
     path = Path(path)
-    data = read_yaml(path)
+    return parse_run_config(read_yaml(path), path)
+
+
+def parse_run_config(data: dict[str, Any], source: Path | str) -> RunConfig:
+    """Check a run configuration given as a mapping (a YAML file's, or the command line's); errors start
+    with ``source``."""
     try:
-        return _parse(data, path)
+        return _parse(data, Path(source))
     except InputError as error:  # the file's own mistakes, and those the Python API finds in its values
-        raise ConfigError(f"{path}: {error}") from None
+        raise ConfigError(f"{source}: {error}") from None
 
 
 def _parse(data: dict[str, Any], path: Path) -> RunConfig:
@@ -200,27 +133,7 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
     for key in _REQUIRED:
         if key not in data:
             raise ConfigError(f"missing key '{key}': {_TOP_KEYS[key]}")
-    task = str(data["task"]).lower()
-    space: SearchSpace
-    if task == TEXT_CLASSIFICATION:
-        space = TextClassifierSearchSpace(multi_label=data.get("multi_label", False))
-        if data.get("label_type"):
-            space.add_label_type(data["label_type"])
-    elif task == SEQUENCE_LABELING:
-        space = SequenceTaggerSearchSpace()
-        if "tag_type" not in data:
-            raise ConfigError("missing key 'tag_type': the label type to tag, e.g. ner")
-        space.add_tag_type(data["tag_type"])
-    else:
-        raise ConfigError(f"task: {data['task']!r} is not {TEXT_CLASSIFICATION} or {SEQUENCE_LABELING}")
-    _budget(space, data["budget"])
-    space.add_evaluation_metric(_enum(p.EvaluationMetric, data["evaluation_metric"], "evaluation_metric"))
-    space.add_optimization_value(_enum(p.OptimizationValue, data["optimization_value"], "optimization_value"))
-    space.add_max_epochs_per_training_run(data["max_epochs_per_training_run"])
-    if not isinstance(data["parameters"], Mapping) or not data["parameters"]:
-        raise ConfigError("parameters: give a mapping of parameter names to options or ranges")
-    for key, value in data["parameters"].items():
-        _add_parameter(space, str(key), value)
+    space = build_space(data)
     strategy = _strategy(data["strategy"])
     strategy.make_configurations(space)
     # The run settings have the YAML keys' names; RunSettings checks them (its messages name the key).

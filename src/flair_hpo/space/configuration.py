@@ -73,7 +73,7 @@ class Configuration:
             task=space.task,
             label_type=label_type,
             parameters=values,
-            max_epochs=space.max_epochs,
+            max_epochs=values.get(p.parameter_key(p.ModelTrainer.MAX_EPOCHS), space.max_epochs),
             evaluation_metric=space.evaluation_metric,
             optimization_value=space.optimization_value,
             multi_label=getattr(space, "multi_label", False),

@@ -72,6 +72,9 @@ class ModelTrainer(Enum):
     ANNEAL_WITH_RESTARTS = "anneal_with_restarts"
     WARMUP_FRACTION = "warmup_fraction"
     USE_AMP = "use_amp"
+    #: Epochs to train, up to the space's ``max_epochs_per_training_run`` (with ``fine_tune``, the linear
+    #: schedule spans them, so fewer epochs is a different schedule, not an early stop).
+    MAX_EPOCHS = "max_epochs"
 
 
 class TrainingMode(Enum):

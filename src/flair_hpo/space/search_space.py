@@ -40,7 +40,7 @@ import optuna
 from flair_hpo.errors import SearchSpaceError
 from flair_hpo.space import parameters as p
 from flair_hpo.space.consistency import applicability_problems, with_applicability
-from flair_hpo.space.dimensions import Dimension, Label, Range, dimension_from_dict, when
+from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, dimension_from_dict, when
 from flair_hpo.space.options import choice_dimension, range_dimension
 from flair_hpo.space.steering import Steering
 from flair_hpo.space.structure import count_configurations, grid, parents_first, sample_configuration
@@ -97,6 +97,14 @@ class SearchSpace(Steering):
             self._parameters[name] = range_dimension(parameter, name, condition, low, high, log)
         else:
             self._parameters[name] = choice_dimension(parameter, name, condition, options)
+
+    def remove_parameter(self, parameter: Enum) -> None:
+        """Stop tuning ``parameter`` (to give a recipe's parameter other options, say)."""
+        self._check_group(parameter)
+        name = p.parameter_key(parameter)
+        if name not in self._parameters:
+            raise SearchSpaceError(f"{name} is not in the search space")
+        del self._parameters[name]
 
     def add_word_embeddings(self, parameter: Any = None, options: Sequence[Any] | None = None) -> None:
         """Word-embedding options: each option is one Flair embedding or a list of them (stacked).
@@ -187,12 +195,22 @@ class SearchSpace(Steering):
     def check(self) -> None:
         """Raise :class:`SearchSpaceError` naming everything missing, before any training starts."""
         problems = self.steering_problems() + self._task_problems() + applicability_problems(self._own_dimensions())
+        problems += self._epoch_problems()
         if not problems:  # the training modes are known once the space is complete
             problems = mode_problems(self._parameters, training_modes(self.dimensions, self.training_mode))
         if problems:
             raise SearchSpaceError("the search space is incomplete:\n  - " + "\n  - ".join(problems))
 
     def _task_problems(self) -> list[str]:
+        return []
+
+    def _epoch_problems(self) -> list[str]:
+        tuned = self._parameters.get(p.parameter_key(p.ModelTrainer.MAX_EPOCHS))
+        if tuned is None or self.max_epochs is None:
+            return []
+        most = max(tuned.grid_values()) if isinstance(tuned, Choice) else tuned.high
+        if most > self.max_epochs:
+            return [f"{tuned.name} goes up to {most}, above max_epochs_per_training_run ({self.max_epochs})"]
         return []
 
     # ----------------------------------------------------------------------------- serialization

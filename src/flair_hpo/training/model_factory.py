@@ -115,6 +115,7 @@ def training_arguments(configuration: Configuration) -> dict[str, Any]:
     mode = p.TrainingMode(configuration.training_mode)
     # The search space refuses an argument of the other mode; a hand-written configuration may have one.
     others = {member.value for member, only in p.MODE_ONLY.items() if only is not mode}
+    others.add(p.ModelTrainer.MAX_EPOCHS.value)  # the configuration's max_epochs, given by the caller
     arguments = {k: v for k, v in configuration.arguments(p.ModelTrainer).items() if k not in others}
     if mode is p.TrainingMode.TRAIN:
         learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
