@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FLAIR_CACHE = REPO.parent / "shared" / "flair_cache"
+
+# The embedding cache of the whole machine: the tests keep theirs apart (child processes inherit it).
+os.environ["FLAIR_HPO_CACHE"] = tempfile.mkdtemp(prefix="flair-hpo-test-cache-")
 
 # Flair reads its cache folder when it is imported; point it at the corpora beside the repository.
 if "FLAIR_CACHE_ROOT" not in os.environ:

@@ -154,8 +154,8 @@ def test_workers_with_folders_of_their_own_and_the_creator_gets_the_best_model(p
     codes = finish([creator(config, tmp_path / "creator.log"), *workers])
     assert codes == [0, 0, 0], (tmp_path / "creator.log").read_text()[-3000:]
 
-    for folder in folders:  # each machine kept its own trial logs and embedding store
-        assert list((folder / "trials").iterdir()) and (folder / "embeddings").is_dir()
+    for folder in folders:  # each machine kept its own trial logs
+        assert list((folder / "trials").iterdir())
     best = place.study().best_trial
     log = (place.base_path / "flair-hpo.log").read_text()
     assert f"the weights of the best trial {best.number} are not in" in log

@@ -126,6 +126,45 @@ def test_stale_vectors_are_never_served(trec_corpus, tmp_path):
         assert torch.allclose(vectors_of(fresh, sentences[0]), expected)
 
 
+@pytest.mark.parametrize("damage", ["truncated vectors", "garbled index"])
+def test_a_damaged_entry_is_computed_again(damage, trec_corpus, trec_vectors, tmp_path, caplog):
+    """A vectors file cut short or an index that cannot be read is removed and computed again, once, with a
+    warning: no trial fails on it."""
+    from flair.embeddings import WordEmbeddings
+
+    sentences = list(trec_corpus.get_all_sentences())
+    EmbeddingStore(tmp_path).entry(WordEmbeddings(str(trec_vectors)), sentences)
+    (index,) = tmp_path.glob("*.index")
+    if damage == "truncated vectors":
+        vectors = index.with_suffix(".vectors")
+        vectors.write_bytes(vectors.read_bytes()[:1000])
+    else:
+        index.write_bytes(b"not an index")
+    fresh = WordEmbeddings(str(trec_vectors))
+    expected = vectors_of(fresh, sentences[3])
+    with caplog.at_level("WARNING", logger="flair_hpo"), EmbeddingStore(tmp_path).serving(fresh, sentences) as served:
+        assert served == [fresh.name] and torch.allclose(vectors_of(fresh, sentences[3]), expected)
+    assert sum("damaged" in record.getMessage() for record in caplog.records) == 1
+    assert index.exists() and index.with_suffix(".vectors").stat().st_size > 1000
+
+
+def test_the_cache_removes_the_entries_used_longest_ago(trec_corpus, trec_vectors, minilm_path, tmp_path):
+    from flair.embeddings import WordEmbeddings
+
+    sentences = list(trec_corpus.get_all_sentences())
+    words = WordEmbeddings(str(trec_vectors))
+    one = EmbeddingStore(tmp_path)
+    one.entry(words, sentences)
+    one.entry(words, sentences[:50])
+    sizes = sorted(p.stat().st_size for p in tmp_path.glob("*.vectors"))
+    # Room for the larger entry and not much more: a third entry pushes out the one used longest ago.
+    small = EmbeddingStore(tmp_path, total_gb=(sizes[1] + sizes[0] // 2) / 1024**3)
+    small.entry(words, sentences[:50])  # used now: the full-corpus entry is the older one
+    small.entry(words, sentences[:60])
+    assert len(list(tmp_path.glob("*.index"))) == 2
+    assert sorted(p.stat().st_size for p in tmp_path.glob("*.vectors"))[-1] < sizes[1]  # the big one went
+
+
 def test_an_entry_over_the_limit_is_not_stored(trec_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
@@ -178,6 +217,26 @@ def test_a_search_computes_each_frozen_embedding_once(trec_corpus, minilm_path, 
         assert abs(with_store[rate] - score) <= 0.1
 
 
+def test_a_second_study_on_the_same_corpus_computes_nothing(trec_corpus, minilm_path, tmp_path, monkeypatch):
+    """The machine's embedding cache serves every study: another study (another space, another strategy) on
+    the same corpus and embedding starts training at once."""
+    from flair.embeddings import TransformerDocumentEmbeddings
+
+    monkeypatch.setenv("FLAIR_HPO_CACHE", str(tmp_path / "machine-cache"))
+    counts = count_embedded_sentences(monkeypatch, TransformerDocumentEmbeddings)
+    first = tutorial_space(minilm_path, 1, 1, [0.1])
+    orchestrator.Orchestrator(trec_corpus, tmp_path / "first", first, search_strategies.GridSearch()).optimize()
+    assert counts.pop("sentences") >= len(trec_corpus.train) + len(trec_corpus.dev)
+    second = tutorial_space(minilm_path, 2, 2, [0.2, 0.05])
+    orchestrator.Orchestrator(
+        trec_corpus, tmp_path / "second", second, search_strategies.RandomSearch(seed=3)
+    ).optimize()
+    # Only the probe sentence (checking the entry) and the final model's test evaluation are computed.
+    assert counts.pop("sentences", 0) <= 1 + len(trec_corpus.test)
+    assert list((tmp_path / "machine-cache" / "embeddings").glob("*.index"))
+    assert not (tmp_path / "first" / "embeddings").exists()
+
+
 # ---------------------------------------------------------------------------------------------- pruning
 def test_pruning_stops_hopeless_trials(trec_corpus, minilm_path, tmp_path):
     space = tutorial_space(minilm_path, 6, 3, [0.2, 0.1, 0.05, 1e-5, 2e-5, 5e-6])
@@ -211,9 +270,10 @@ def test_pruner_settings():
 def test_two_workers_train_every_grid_point_once(trec_corpus, minilm_path, tmp_path):
     space = tutorial_space(minilm_path, 10, 2, [0.2, 0.1, 0.05, 0.02])
     base_path = tmp_path / "workers"
-    result = orchestrator.Orchestrator(trec_corpus, base_path, space, search_strategies.GridSearch()).optimize(
-        workers=2
+    runner = orchestrator.Orchestrator(
+        trec_corpus, base_path, space, search_strategies.GridSearch(), embedding_store=tmp_path / "cache"
     )
+    result = runner.optimize(workers=2)
     rows = leaderboard(base_path)
     assert sorted(row["ModelTrainer.learning_rate"] for row in rows) == ["0.02", "0.05", "0.1", "0.2"]
     assert {row["status"] for row in rows} == {"complete"} and result.trials["complete"] == 4

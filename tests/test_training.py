@@ -107,6 +107,7 @@ def test_a_trial_anneals_with_restarts_on_its_objective(trec_corpus, trec_vector
 @pytest.mark.integration
 def test_an_optuna_study_trains_flair_hpo_trials_with_its_own_sampler_and_pruner(trec_corpus, trec_vectors, tmp_path):
     from flair_hpo.training import TrialObjective
+    from flair_hpo.training.embedding_store import cache_directory
 
     space = pool_space(trec_vectors)
     space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, low=0.01, high=0.5, log=True)
@@ -123,4 +124,5 @@ def test_an_optuna_study_trains_flair_hpo_trials_with_its_own_sampler_and_pruner
             assert min(trial.intermediate_values.values()) < 0.5
         else:
             assert len(trial.intermediate_values) == 4 and trial.value == max(trial.intermediate_values.values())
-    assert (tmp_path / "embeddings").is_dir() and (tmp_path / "trial-0000" / "training.log").exists()
+    assert (tmp_path / "trial-0000" / "training.log").exists()
+    assert list(cache_directory().glob("*.index"))  # the frozen vectors, in the machine's cache

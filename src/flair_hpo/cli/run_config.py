@@ -56,7 +56,7 @@ _TOP_KEYS = {
     "max_epochs_per_training_run": "the most epochs per trial",
     "parameters": "the parameters to tune",
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
-    "embedding_store": "true or false: compute frozen embeddings once per study (optional)",
+    "embedding_store": "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)",
     "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",
     "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",

@@ -47,7 +47,7 @@ from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
 from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
-from flair_hpo.training.embedding_store import STORE_DIR, EmbeddingStore
+from flair_hpo.training.embedding_store import store_for
 from flair_hpo.training.pruning import make_fidelity, make_pruner
 
 log = logging.getLogger("flair_hpo")
@@ -237,7 +237,7 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
     if settings.corpus is not None:
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
-    store = EmbeddingStore(settings.base_path / STORE_DIR) if settings.embedding_store else None
+    store = store_for(settings.embedding_store)
     pruner = make_pruner(settings.pruner, space.max_epochs)
     fidelity = make_fidelity(settings.pruner, space.max_epochs) if isinstance(strategy, SearchStrategy) else None
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, fidelity)

@@ -39,7 +39,8 @@ class RunSettings:
         study_name: the study's name in the storage.
         pruner: how hopeless trials are stopped early: ``"auto"``, ``"successive_halving"``, ``"hyperband"``,
             ``"median"``, ``"none"`` or an Optuna pruner (see :mod:`flair_hpo.training.pruning`).
-        embedding_store: compute frozen embeddings once per study and serve them to every trial.
+        embedding_store: compute frozen embeddings once and serve them to every trial: True keeps them in the
+            machine's cache (shared by every study; ``$FLAIR_HPO_CACHE``), a path in that folder, False nowhere.
         final_model: after the search, train the best configuration on train + dev for all its epochs.
         heartbeat_interval: seconds between the heartbeats of a running trial; a trial silent for three
             intervals is taken for dead and its configuration is trained again.
@@ -54,7 +55,7 @@ class RunSettings:
     storage: str | BaseStorage | None = None
     study_name: str = DEFAULT_STUDY_NAME
     pruner: str | BasePruner | None = "auto"
-    embedding_store: bool = True
+    embedding_store: bool | str | Path = True
     final_model: bool = False
     heartbeat_interval: int = HEARTBEAT_INTERVAL
     corpus: Mapping[str, Any] | None = None
@@ -73,7 +74,8 @@ class RunSettings:
         if not isinstance(self.study_name, str) or not self.study_name:
             raise SettingsError(f"study_name must be a non-empty string, not {self.study_name!r}")
         check_pruner(self.pruner)
-        flag(self.embedding_store, "embedding_store", SettingsError)
+        if not isinstance(self.embedding_store, bool):
+            _folder(self.embedding_store, "embedding_store")
         flag(self.final_model, "final_model", SettingsError)
         whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
         if self.corpus is not None:
@@ -100,7 +102,9 @@ class RunSettings:
             "corpus": corpus,
             "base_path": str(self.base_path.resolve()),
             "pruner": pruner,
-            "embedding_store": self.embedding_store,
+            "embedding_store": self.embedding_store
+            if isinstance(self.embedding_store, bool)
+            else str(self.embedding_store),
             "final_model": self.final_model,
             "heartbeat_interval": self.heartbeat_interval,
             "reseeding": self.reseeding.settings(),
@@ -126,3 +130,11 @@ def _reseeding(value: Any) -> Reseeding:
     raise SettingsError(
         f"reseeding must be Reseeding(finalists=..., seeds=...), a mapping of those or None, not {value!r}"
     )
+
+
+def _folder(value: Any, name: str) -> None:
+    """Refuse a setting that should name a folder (one that may not exist yet)."""
+    if not isinstance(value, str | Path) or not str(value):
+        raise SettingsError(f"{name} must be True, False or a folder, not {value!r}")
+    if Path(value).exists() and not Path(value).is_dir():
+        raise SettingsError(f"{name}: {value} is a file; give a folder")

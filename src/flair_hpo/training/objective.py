@@ -23,7 +23,7 @@ import optuna
 
 from flair_hpo.space import Configuration, SearchSpace, configuration_seed
 from flair_hpo.training.corpus import check_corpus, label_dictionary
-from flair_hpo.training.embedding_store import STORE_DIR, EmbeddingStore
+from flair_hpo.training.embedding_store import store_for
 from flair_hpo.training.scoring import Objective
 from flair_hpo.training.trial_runner import train_configuration
 
@@ -34,11 +34,13 @@ class TrialObjective:
     Args:
         corpus: the Flair corpus (train and dev splits; test is never looked at).
         search_space: a complete search space; its budget is ignored (the study's ``optimize`` decides).
-        base_path: a folder for the trials' Flair logs and the embedding store.
-        embedding_store: compute frozen embeddings once for all trials.
+        base_path: a folder for the trials' Flair logs.
+        embedding_store: compute frozen embeddings once, in the machine's cache (True), a folder, or not at all.
     """
 
-    def __init__(self, corpus: Any, search_space: SearchSpace, base_path: str | Path, embedding_store: bool = True):
+    def __init__(
+        self, corpus: Any, search_space: SearchSpace, base_path: str | Path, embedding_store: bool | str | Path = True
+    ):
         search_space.check()
         self.corpus = corpus
         self.space = search_space
@@ -46,7 +48,7 @@ class TrialObjective:
         self.dictionary = label_dictionary(corpus, self.label_type)
         self.objective = Objective.of(search_space)
         self.base_path = Path(base_path)
-        self.store = EmbeddingStore(self.base_path / STORE_DIR) if embedding_store else None
+        self.store = store_for(embedding_store)
 
     def __call__(self, trial: optuna.Trial) -> float:
         labels = self.space.suggest(trial)

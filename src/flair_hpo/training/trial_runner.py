@@ -21,7 +21,7 @@ from flair_hpo.space import Configuration
 from flair_hpo.space.parameters import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
 from flair_hpo.training.corpus import reset_corpus, without_test
-from flair_hpo.training.embedding_store import EmbeddingStore
+from flair_hpo.training.embedding_store import EmbeddingStore, store_for
 from flair_hpo.training.model_factory import build_model, training_arguments
 from flair_hpo.training.monitor import EpochCallback, PruneCheck, TrialMonitor
 from flair_hpo.training.scoring import Objective
@@ -181,7 +181,10 @@ def _ctrl_c_reaches_caller() -> Iterator[None]:
 
 
 def train(
-    configuration: Configuration, corpus: flair.data.Corpus, base_path: str | Path, embedding_store: bool = True
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    base_path: str | Path,
+    embedding_store: bool | str | Path = True,
 ) -> flair.nn.Model:
     """Train ``configuration`` on ``corpus`` as a trial does and save ``best-model.pt`` in ``base_path``.
 
@@ -189,23 +192,20 @@ def train(
 
         model = train(Configuration.load("hyperopt/trec6/best-configuration.yaml"), corpus, "retrained/")
 
-    Frozen embeddings are computed once, as in a search with the embedding store (the default), so the
-    model is the trial's; pass ``embedding_store=False`` for a search that ran without it. Returns the model
-    with the weights of its best dev epoch.
+    Frozen embeddings come from the embedding store (the machine's cache by default, where the search left
+    them), so the model is the trial's; pass ``embedding_store=False`` for a search that ran without it.
+    Returns the model with the weights of its best dev epoch.
     """
-    import tempfile
-
     from flair_hpo.training.corpus import label_dictionary
 
     base_path = Path(base_path)
-    with tempfile.TemporaryDirectory(prefix="flair-hpo-embeddings-") as directory:
-        outcome = train_configuration(
-            configuration,
-            corpus,
-            label_dictionary(corpus, configuration.label_type),
-            base_path,
-            Objective.of(configuration),
-            embedding_store=EmbeddingStore(directory) if embedding_store else None,
-        )
+    outcome = train_configuration(
+        configuration,
+        corpus,
+        label_dictionary(corpus, configuration.label_type),
+        base_path,
+        Objective.of(configuration),
+        embedding_store=store_for(embedding_store),
+    )
     outcome.model.save(base_path / "best-model.pt")
     return outcome.model
