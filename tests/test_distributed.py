@@ -18,12 +18,12 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
-from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
 from flair_hpo.strategies.history import SKIPPED, SUPERSEDED
+from flair_hpo.study.heartbeat import OWNER
 from flair_hpo.study.storages import open_storage
-from flair_hpo.study.trial_store import OWNER, TrialStore
+from flair_hpo.study.trial_store import TrialStore
 
 pytestmark = pytest.mark.integration
 
@@ -242,24 +242,27 @@ def test_killed_and_frozen_workers_lose_nothing(place, tmp_path, trec_vectors):
     assert (place.base_path / "leaderboard.csv").read_text().count(",complete,") == runs
 
 
-@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")  # ask() outside optimize()
 def test_a_trial_of_a_silent_machine_is_queued_again(place):
     """A trial owned by a process on another machine (its pid means nothing here) is given up when its
     heartbeat stops, and only then; its configuration is queued for another worker."""
+    from flair_hpo.strategies.history import History
+    from flair_hpo.study.heartbeat import Heartbeat, Watch
+
     place.base_path.mkdir(parents=True)
     storage = open_storage(place.storage, place.base_path, heartbeat_interval=1)
     study = optuna.create_study(storage=storage, study_name=place.study_name)
-    store = TrialStore(study, storage, study._study_id, created=True)
+    store = TrialStore(study, storage, study._study_id, created=True, heartbeat_interval=1)
     silent, beating = study.ask(), study.ask()
+    elsewhere = {"boot": "another-machine", "pidns": "pid:[1]", "pid": 1, "started": 0, "token": "x", "interval": 1}
     for trial in (silent, beating):
         trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
-        trial.set_user_attr(OWNER, {"host": "another-machine", "pid": 1, "started": 0})
-    storage.record_heartbeat(silent._trial_id)
-    with get_heartbeat_thread(beating._trial_id, storage):
-        assert store.requeue_dead() == []
+        trial.set_user_attr(OWNER, elsewhere)
+    watch = Watch()
+    with Heartbeat(storage, beating._trial_id, 1):
+        assert store.requeue_dead(History.of(study), watch) == []
         time.sleep(4.5)  # more than three heartbeat intervals
-        assert store.requeue_dead() == [silent.number]
-        assert store.requeue_dead() == []  # a second look re-queues nothing more
+        assert store.requeue_dead(History.of(study), watch) == [silent.number]
+        assert store.requeue_dead(History.of(study), watch) == []  # a second look re-queues nothing more
     trials = {t.number: t for t in study.get_trials()}
     assert trials[silent.number].state == TrialState.FAIL and trials[silent.number].system_attrs[SUPERSEDED]
     assert trials[beating.number].state == TrialState.RUNNING
@@ -267,7 +270,6 @@ def test_a_trial_of_a_silent_machine_is_queued_again(place):
     assert [t.system_attrs["fixed_params"] for t in waiting] == [silent.params]
 
 
-@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
 def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path):
     """The race between a worker that wakes up and finishes its trial and another that is re-queuing it."""
     from flair_hpo.strategies.history import History
@@ -277,9 +279,10 @@ def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path
     store = TrialStore(study, storage, study._study_id, created=True)
     trial = study.ask()
     trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
+    record = History.of(study).records[0]
     storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)  # the other worker's first step ...
     study.tell(trial, 0.5)  # ... and the owner finishes before the other worker fails the trial
-    assert store.requeue(trial.number, "interrupted") is False  # nothing queued again
+    assert store.requeue(record, "interrupted") is False  # nothing queued again
     assert [r.status for r in History.of(study).records] == ["complete"]
     assert study.get_trials(states=(TrialState.WAITING,)) == []
 

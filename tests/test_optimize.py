@@ -422,3 +422,17 @@ def test_reseeding_trains_the_finalists_again_and_the_best_mean_wins(trec_corpus
         rows = list(csv.DictReader(handle))
     assert rows[0]["rank"] == "1" and rows[0]["seeds"] == "2"
     assert float(rows[0]["mean"]) == pytest.approx(winner.value, abs=1e-4)
+
+
+def test_any_optuna_sampler_can_be_the_strategy(trec_corpus, trec_vectors, tmp_path):
+    """An Optuna sampler samples the space value by value; a configuration it repeats is not trained twice."""
+    import optuna
+
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=3)
+    sampler = optuna.samplers.RandomSampler(seed=1)
+    result = orchestrator.Orchestrator(trec_corpus, tmp_path, search.search_space, sampler).optimize()
+    view = open_for_reading(tmp_path)
+    trained = [r for r in view.history.records if r.status == "complete"]
+    assert result.trials["complete"] == 3 == len(trained) == len({r.key for r in trained})
+    assert view.strategy == {"strategy": "optuna", "sampler": "optuna.samplers._random.RandomSampler"}
+    assert all(r.status in ("complete", "skipped") for r in view.history.records)

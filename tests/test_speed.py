@@ -13,8 +13,8 @@ import torch
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.errors import InputError
+from flair_hpo.study.heartbeat import OWNER
 from flair_hpo.study.storages import open_storage
-from flair_hpo.study.trial_store import OWNER
 from flair_hpo.training.embedding_store import EmbeddingStore, frozen_embeddings
 from flair_hpo.training.pruning import make_pruner
 

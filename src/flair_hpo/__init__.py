@@ -32,6 +32,7 @@ _LAZY = {
     "Configuration": "flair_hpo.space.configuration",
     "OptimizationResult": "flair_hpo.results.outcome",
     "train": "flair_hpo.training.trial_runner",
+    "register": "flair_hpo.space.registry",
 }
 __all__ = sorted(_LAZY)
 

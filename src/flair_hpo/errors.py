@@ -52,6 +52,11 @@ class TrialError(RuntimeError):
     """A configuration that could not be trained to a score (NaN loss, no finished epoch, ...)."""
 
 
+class TrialAbandoned(RuntimeError):
+    """A trial stopped by its own worker because its heartbeat could not be written: other workers may take
+    it for dead and train it again, so its result must not count."""
+
+
 def did_you_mean(word: str, choices: Iterable[object]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

@@ -17,8 +17,8 @@ from flair_hpo.results.best import (
     BEST_MODEL,
     FINAL_MODEL,
     locked,
+    model_trial,
     save_model,
-    saved_best,
     write_best_configuration,
 )
 from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
@@ -97,9 +97,8 @@ class Finisher:
         """Retrain the best trial if its weights are not here (trained on another machine, lost in a crash):
         its seed and the epochs it trained (a pruned trial or one stopped by the time budget trained fewer)
         reproduce its model, which is checked against the recorded dev value."""
-        saved = saved_best(self.base_path)
-        if saved and saved.get("trial") == best.number and (self.base_path / BEST_MODEL).exists():
-            return
+        if model_trial(self.base_path / BEST_MODEL) == best.number:
+            return  # best-configuration.yaml is written for it just after
         epochs = int(best.user_attrs.get("epochs") or configuration.max_epochs)
         log.warning(
             "the weights of the best trial %d are not in %s (trained on another machine, or lost in a crash); "
@@ -126,7 +125,7 @@ class Finisher:
                 best.value,
             )
         with locked(self.base_path):
-            save_model(outcome.model, self.base_path / BEST_MODEL)
+            save_model(outcome.model, self.base_path / BEST_MODEL, best.number)
 
     def _test_score(self, best: TrialRecord, configuration: Configuration) -> float | None:
         """The best model's score on the test split, computed once per best trial."""

@@ -155,7 +155,6 @@ class Orchestrator:
                 log.info(
                     "%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where
                 )
-                store.requeue_dead()
                 if workers == 1:
                     SearchLoop(self.setup, store).run()
                 elif workers > 1:
@@ -208,7 +207,7 @@ class Orchestrator:
         """This orchestrator with another storage URL (a worker process is given it in its environment)."""
         orchestrator = Orchestrator.__new__(Orchestrator)
         orchestrator.setup = SearchSetup.__new__(SearchSetup)
-        orchestrator.setup.__dict__.update(self.setup.__getstate__())
+        orchestrator.setup.__setstate__(self.setup.__getstate__())
         orchestrator.setup.settings = self.settings.replace(storage=storage)
         return orchestrator
 

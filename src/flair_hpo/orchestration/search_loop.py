@@ -13,26 +13,30 @@ import gc
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import optuna
-from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import TrialState
 
-from flair_hpo.optuna_internals import trial_id, user_attrs
+from flair_hpo.errors import TrialAbandoned
+from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
 from flair_hpo.space import Configuration
-from flair_hpo.strategies import SearchStrategy, nothing_left
+from flair_hpo.strategies import SearchStrategy
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
 from flair_hpo.study import BudgetState, TrialStore
+from flair_hpo.study.heartbeat import Heartbeat, Watch
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
 log = logging.getLogger("flair_hpo")
 
 TRIALS_DIR = "trials"
 _POLL_SECONDS = 5
+# Trials in a row that another trial already held (an Optuna sampler that repeats itself): the search stops.
+_SKIPS = 20
 
 
 class SearchLoop:
@@ -49,27 +53,33 @@ class SearchLoop:
     def run(self, train: bool = True) -> int:
         """Train trials until the budget is spent (``train=False``: only wait), then wait until no trial of
         the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained."""
-        session, session_start = uuid.uuid4().hex, time.time()
-        budget = BudgetState.start(self.setup.search_space, self.setup.search_strategy, self.store.time_used())
-        trained, said = 0, ""
+        self._session, self._session_start = uuid.uuid4().hex, time.time()
+        self.note_session()
+        space, strategy = self.setup.search_space, self.setup.search_strategy
+        budget = BudgetState.start(space, strategy, self.store.time_used(time.time()))
+        watch = Watch()
+        trained, said, skipped = 0, "", 0
         try:
             while True:
-                self.store.requeue_dead()
                 history = self.store.history()
+                if self.store.requeue_dead(history, watch) or self.store.repair(history):
+                    history = self.store.history()
                 self.write_leaderboard(history)
+                budget.refresh(self.store.time_used(time.time()))  # other workers' sessions count as they run
                 waiting_for_workers = False
-                move = budget.next_move(
-                    self.setup.search_space, history, self.setup.settings.reseeding, self.setup.fidelity
-                )
+                move = budget.next_move(space, history, self.setup.settings.reseeding, self.setup.fidelity)
                 if move == "spent":
                     done = "the budget is spent"
                 elif move == "exhausted":
                     done = "every configuration of the search space has been tried"
                 elif not train:
                     done, waiting_for_workers = "waiting for workers to train the study's trials", True
-                elif self._run_trial(budget, history, reseed=move == "reseed"):
-                    trained += 1
-                    self.store.record_session(session, session_start, time.time())
+                elif skipped >= _SKIPS:
+                    done = "the strategy proposes only configurations that were tried"
+                elif (outcome := self._run_trial(budget, history, reseed=move == "reseed")) is not None:
+                    trained += outcome
+                    skipped = 0 if outcome else skipped + 1
+                    self.note_session()
                     continue
                 else:
                     done = "no configuration is free now"
@@ -79,10 +89,15 @@ class SearchLoop:
                 if not waiting_for_workers and not history.running():
                     break
                 # Other workers' trials still run; if one of them dies, its configuration comes back.
-                time.sleep(min(self.setup.settings.heartbeat_interval, _POLL_SECONDS))
+                self.note_session()
+                time.sleep(min(self.store.heartbeat_interval, _POLL_SECONDS))
         finally:
-            self.store.record_session(session, session_start, time.time())
+            self.note_session()
         return trained
+
+    def note_session(self) -> None:
+        """Note in the study that this session runs until now (for the time budget of every worker)."""
+        self.store.record_session(self._session, self._session_start, time.time())
 
     def write_leaderboard(self, history: History) -> None:
         """Write ``leaderboard.csv`` from ``history`` when it changed since the last write."""
@@ -94,47 +109,72 @@ class SearchLoop:
         self._shown = shown
 
     # ------------------------------------------------------------------------------------- a trial
-    def _run_trial(self, budget: BudgetState, history: History, reseed: bool) -> bool:
-        """Train one trial (a finalist with a further seed when ``reseed``); False when the strategy had
-        nothing left to propose."""
+    def _run_trial(self, budget: BudgetState, history: History, reseed: bool) -> int | None:
+        """Train one trial (a finalist with a further seed when ``reseed``): 1 when it trained, 0 when it was
+        skipped (another trial holds what it was given, or the budget filled up meanwhile), None when the
+        strategy had nothing left to propose."""
         strategy = self.setup.search_strategy
         if isinstance(strategy, SearchStrategy):
             strategy.knows(history, self.setup.settings.reseeding if reseed else None, self.setup.fidelity)
         study, storage = self.store.study, self.store.storage
         trial = study.ask()
-        # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.storages).
-        with get_heartbeat_thread(trial_id(trial), storage):
+        if not isinstance(strategy, SearchStrategy):
+            self.setup.search_space.suggest(trial)  # an Optuna sampler chooses value by value, now
+        # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
+        with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.note_session) as heart:
             try:
                 self.store.claim(trial)
-                # Another worker may have taken the last run between the budget check and ask().
-                if nothing_left(study, trial) or not budget.admits(self._history_after_ask(budget), trial.number):
-                    storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
-                    study.tell(trial, state=TrialState.FAIL)
-                    return False
-                self._train_and_record(trial, budget, history)
+                opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
+                if not opened.labels:  # the strategy had nothing left to propose
+                    self._skip(trial)
+                    return None
+                now = self._history_after_ask(budget, held_before=opened.key in history.taken())
+                # Another worker may have taken the last run, or the same retry, between the check and ask().
+                if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
+                    self._skip(trial)
+                    return 0
+                self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
-                if storage.get_trial(trial_id(trial)).state == TrialState.RUNNING:
-                    self.store.requeue(trial.number, "interrupted by the user")
+                current = TrialRecord.of(storage.get_trial(trial_id(trial)))
+                if current.status == "running":
+                    self.store.requeue(current, "interrupted by the user")
                 raise
+            except TrialAbandoned:  # its heartbeat could not be written: it is queued again, not counted
+                log.warning(
+                    "trial %d was abandoned: its heartbeat could not be written; it is queued again", trial.number
+                )
+                self.store.requeue(TrialRecord.of(storage.get_trial(trial_id(trial))), "abandoned: heartbeat lost")
             except optuna.exceptions.UpdateFinishedTrialError:
                 # This worker was silent for too long (a frozen machine, a lost network): another worker
                 # declared the trial dead and queued its configuration again; that retry counts instead.
                 log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
         free_memory()
-        return True
+        return 1
 
-    def _history_after_ask(self, budget: BudgetState) -> History | None:
-        """The study as it is now, for a RUNS budget's admission (the strategy's claim read, if it made one)."""
-        if budget.deadline is not None:
+    def _skip(self, trial: optuna.Trial) -> None:
+        """Close a trial that trains nothing; it uses no budget, and what it was given stays free."""
+        self.store.storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
+        self.store.study.tell(trial, state=TrialState.FAIL)
+
+    def _history_after_ask(self, budget: BudgetState, held_before: bool) -> History | None:
+        """The study as it is now, when needed: for a RUNS budget's admission, or to tell whether another trial
+        holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
+        if budget.deadline is not None and not held_before:
             return None
         strategy = self.setup.search_strategy
         claimed = strategy.claim_history() if isinstance(strategy, SearchStrategy) else None
         return claimed or self.store.history()
 
-    def _train_and_record(self, trial: optuna.Trial, budget: BudgetState, history: History) -> None:
+    def _train_and_record(
+        self,
+        trial: optuna.Trial,
+        opened: TrialRecord,
+        budget: BudgetState,
+        history: History,
+        keep_going: Callable[[], bool],
+    ) -> None:
         labels = self.setup.search_space.suggest(trial)
-        noted = user_attrs(self.store.study, trial)  # the strategy's notes: which seed, how much data
-        replicate, fraction = noted.get(REPLICATE, 0), noted.get(FRACTION, 1.0)
+        replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
         configuration = self.setup.configuration(labels, replicate)
         self.progress.trial_started(trial.number, labels, history, budget.left(history), configuration.seed, fraction)
         started = time.time()
@@ -155,7 +195,10 @@ class SearchLoop:
                 should_prune=lambda epoch: trial.should_prune(),
                 embedding_store=self.setup.embedding_store,
                 train_fraction=fraction,
+                keep_going=keep_going,
             )
+        except TrialAbandoned:
+            raise
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
             trial.set_user_attr("duration_s", time.time() - started)

@@ -14,6 +14,7 @@ from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
+from flair_hpo.space.registry import register, registered
 from flair_hpo.strategies import DataFidelity
 from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus import label_dictionary
@@ -53,4 +54,10 @@ class SearchSetup:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("label_dictionary", None)  # rebuilt in the worker process
+        state["registered"] = registered()  # classes of the user's code the space names
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for cls in state.pop("registered", []):
+            register(cls)
+        self.__dict__.update(state)

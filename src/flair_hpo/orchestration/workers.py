@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from flair_hpo.checks import is_whole_number
 from flair_hpo.errors import SettingsError
-from flair_hpo.files import atomic_write
+from flair_hpo.files import atomic_write, writer_tag
 from flair_hpo.orchestration.console import LOG_FILE
 
 log = logging.getLogger("flair_hpo")
@@ -86,9 +86,10 @@ def worker_environments(workers: int) -> list[dict[str, str]]:
 
 def run_workers(work: Work, workers: int, base_path: Path, storage: str | None) -> None:
     """Run ``workers`` processes of ``work`` (which pickles without its storage URL) and wait for them all."""
-    payload = base_path / f".workers-{uuid.uuid4().hex[:8]}.pickle"
-    # The storage URL may hold a password: it goes to the workers in their environment, not into a file.
-    atomic_write(payload, lambda tmp: tmp.write_bytes(pickle.dumps(work)))
+    payload = base_path / f".workers.{writer_tag()}-{uuid.uuid4().hex[:8]}.pickle"
+    # The storage URL may hold a password: it goes to the workers in their environment, not into a file. The
+    # payload holds the corpus: readable by its owner only, and removed by the next search if this one is killed.
+    atomic_write(payload, lambda tmp: tmp.write_bytes(pickle.dumps(work)), private=True)
     log.info("starting %d workers", workers)
     processes = []
     try:

@@ -2,7 +2,9 @@
 
 Both are written atomically (a temporary file, then a rename), so a crash leaves the previous complete
 version. ``best-model.pt`` holds the weights of the best trial only (a better trial replaces them);
-``best-configuration.yaml`` its configuration and scores, loadable with :meth:`Configuration.load`.
+``best-configuration.yaml`` its configuration and scores, loadable with :meth:`Configuration.load`. Both
+carry the trial's number (the model in its card), so a pair that a crash between the two writes left
+mismatched is found and repaired when the search resumes or ends.
 """
 
 from __future__ import annotations
@@ -71,8 +73,22 @@ def write_best_configuration(
     atomic_write_text(path, text)
 
 
-def save_model(model: Any, path: Path) -> None:
+def save_model(model: Any, path: Path, trial: int | None = None) -> None:
+    """Save a Flair model atomically; with ``trial``, its number goes into the model's card, so that the model
+    and ``best-configuration.yaml`` can be checked against each other (:func:`model_trial`)."""
+    if trial is not None:
+        model.model_card = {**(model.model_card or {}), "flair_hpo": {"trial": trial}}
     atomic_write(path, lambda tmp: model.save(tmp))
+
+
+def model_trial(path: Path) -> int | None:
+    """The trial a saved model is from, as its card says (None for a model saved without one)."""
+    import torch
+
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)  # a file this search wrote
+    return ((state.get("model_card") or {}).get("flair_hpo") or {}).get("trial")
 
 
 def saved_best(base_path: Path) -> dict[str, Any] | None:
@@ -102,7 +118,7 @@ class BestModelKeeper:
             holder = saved_best(self.base_path)
             if holder is not None and not self._beats(record, holder):
                 return False
-            save_model(model, self.base_path / BEST_MODEL)
+            save_model(model, self.base_path / BEST_MODEL, record.number)
             write_best_configuration(self.base_path / BEST_CONFIGURATION, configuration, record, self.objective, None)
             return True
 

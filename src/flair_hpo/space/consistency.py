@@ -9,8 +9,8 @@ from enum import Enum
 from typing import Any
 
 from flair_hpo.space import parameters as p
-from flair_hpo.space.argument_checks import resolve
 from flair_hpo.space.dimensions import Choice, Condition, Dimension, when
+from flair_hpo.space.registry import optimizer_class
 
 
 def transformer_word_problems(dimensions: list[Dimension]) -> list[str]:
@@ -67,7 +67,7 @@ def _applies_when(dimension: Dimension, by_name: dict[str, Dimension]) -> Condit
         labels = tuple(
             label
             for label, value in zip(chooser.labels, chooser.values, strict=True)
-            if member.value in inspect.signature(resolve(value).__init__).parameters
+            if member.value in inspect.signature(optimizer_class(value).__init__).parameters
         )
         return True if len(labels) == len(chooser.labels) else (when(chooser.name, *labels) if labels else False)
     if isinstance(member, p.TransformerWordEmbeddings):

@@ -15,7 +15,6 @@ An optional ``label`` key names the option in leaderboards instead of the genera
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import os
@@ -23,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flair_hpo.errors import EmbeddingSpecError
+from flair_hpo.space.registry import class_name, embedding_class, register
 
 EmbeddingSpec = dict[str, Any]
 
@@ -30,29 +30,6 @@ EmbeddingSpec = dict[str, Any]
 _STATE_ARGUMENTS = {"saved_config", "tokenizer_data", "feature_extractor_data", "self", "__class__"}
 # Path components too generic to name a model on their own.
 _GENERIC_PATH_PARTS = {"model", "models", "embeddings", "vectors", "checkpoint"}
-
-
-def resolve_embedding_class(name: str) -> type:
-    """The class a specification names: a class of ``flair.embeddings`` or a dotted path."""
-    module_name, _, class_name = name.rpartition(".")
-    module = importlib.import_module(module_name or "flair.embeddings")
-    try:
-        return getattr(module, class_name)
-    except AttributeError:
-        import difflib
-
-        known = [n for n in dir(module) if n.endswith("Embeddings")]
-        close = difflib.get_close_matches(class_name, known, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise EmbeddingSpecError(f"unknown embedding class {name!r}.{hint}") from None
-
-
-def _class_name(cls: type) -> str:
-    import flair.embeddings
-
-    if getattr(flair.embeddings, cls.__name__, None) is cls:
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _defaults(*classes: type) -> dict[str, Any]:
@@ -95,7 +72,8 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
             args.update(value)
         elif name not in defaults or defaults[name] != value:
             args[name] = value
-    spec = {"class": _class_name(cls), **args}
+    register(cls)  # an object built in code: its class may be named (by this search's processes)
+    spec = {"class": class_name(cls), **args}
     _check_json(spec, cls.__name__)
     return spec
 
@@ -107,7 +85,7 @@ def validate_spec(spec: Mapping[str, Any]) -> EmbeddingSpec:
             f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "
             "e.g. {'class': 'WordEmbeddings', 'embeddings': 'glove'}"
         )
-    cls = resolve_embedding_class(spec["class"])
+    cls = embedding_class(spec["class"])
     args = {k: v for k, v in spec.items() if k not in ("class", "label")}
     signature = inspect.signature(cls.__init__)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
@@ -164,5 +142,5 @@ def option_label(specs: list[EmbeddingSpec]) -> str:
 
 def build_embedding(spec: EmbeddingSpec) -> Any:
     """A fresh Flair embedding object built from its specification."""
-    cls = resolve_embedding_class(spec["class"])
+    cls = embedding_class(spec["class"])
     return cls(**{k: v for k, v in spec.items() if k not in ("class", "label")})

@@ -20,6 +20,7 @@ from flair_hpo.space import parameters as p
 from flair_hpo.space.argument_checks import check_option, check_range, is_integer_argument
 from flair_hpo.space.dimensions import Choice, Condition, Label, Range
 from flair_hpo.space.embedding_specs import option_from, option_label, short_name
+from flair_hpo.space.registry import class_name, optimizer_class, register
 
 
 def _plain_option(member: Enum, option: Any) -> tuple[Label, Any]:
@@ -45,19 +46,21 @@ def _plain_option(member: Enum, option: Any) -> tuple[Label, Any]:
 
 
 def _optimizer_option(option: Any) -> tuple[Label, str]:
+    """An optimizer (a class or a name) as its label and the name it is stored by."""
     import torch
 
-    if isinstance(option, str):
-        name = option.rpartition(".")[2]
-        cls = getattr(torch.optim, name, None)
-    else:
-        cls, name = option, getattr(option, "__name__", repr(option))
-    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+    if isinstance(option, type) and issubclass(option, torch.optim.Optimizer):
+        if getattr(torch.optim, option.__name__, None) is not option:
+            register(option)  # an optimizer class of the user's code may be named (by this search's processes)
+        option = class_name(option)
+    if not isinstance(option, str):
         raise SearchSpaceError(
-            f"ModelTrainer.optimizer: {option!r} is not a torch optimizer; give a class such as "
-            "torch.optim.SGD or its name, e.g. 'AdamW'"
+            f"ModelTrainer.optimizer: {option!r} is not a torch optimizer; give a class such as torch.optim.SGD "
+            "or its name, e.g. 'AdamW'"
         )
-    return name, f"{cls.__module__}.{cls.__qualname__}"
+    cls = optimizer_class(option)
+    torch_name = getattr(torch.optim, cls.__name__, None) is cls
+    return cls.__name__, f"torch.optim.{cls.__name__}" if torch_name else class_name(cls)
 
 
 def choice_dimension(member: Enum, name: str, condition: Condition | None, options: Any) -> Choice:

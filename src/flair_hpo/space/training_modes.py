@@ -8,8 +8,8 @@ import random
 from typing import Any
 
 from flair_hpo.space import parameters as p
-from flair_hpo.space.argument_checks import resolve
 from flair_hpo.space.dimensions import Choice, Dimension, Label
+from flair_hpo.space.registry import optimizer_class
 from flair_hpo.space.structure import count_configurations, grid, sample_configuration
 
 # A space larger than this is judged on a sample of its configurations.
@@ -75,7 +75,7 @@ def mode_problems(parameters: dict[str, Dimension], modes: set[p.TrainingMode]) 
             )
     optimizers = parameters.get(p.parameter_key(p.ModelTrainer.OPTIMIZER))
     chosen = optimizers.values if isinstance(optimizers, Choice) else [p.DEFAULT_OPTIMIZERS[m] for m in modes]
-    classes = [resolve(name) for name in chosen]
+    classes = [optimizer_class(name) for name in chosen]
     names = ", ".join(cls.__name__ for cls in classes)
     for member in p.Optimizer:
         accepted = [member.value in inspect.signature(cls.__init__).parameters for cls in classes]

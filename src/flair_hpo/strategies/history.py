@@ -5,7 +5,8 @@ flair-hpo keeps its own notes on Optuna trials in system attributes:
 * ``flair_hpo:proposal`` -- the configuration a strategy proposed for a trial (labels);
 * ``flair_hpo:superseded`` -- the trial was interrupted and its configuration queued again, so the
   retry counts instead of it;
-* ``flair_hpo:skipped`` -- the trial was opened when nothing was left to propose and never trained.
+* ``flair_hpo:skipped`` -- the trial was opened when nothing was left to propose and never trained;
+* ``flair_hpo:heartbeat`` -- a counter its worker raises while it trains (see :mod:`flair_hpo.study.heartbeat`);
 
 and two user attributes: ``replicate``, the seed number of a configuration trained more than once (0 for its
 first training, 1, 2, ... for further seeds; see :mod:`flair_hpo.strategies.reseeding`), and ``fraction``,
@@ -22,9 +23,11 @@ from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
 
+from flair_hpo.optuna_internals import trial_id
 from flair_hpo.space import Label, configuration_key
 
 PROPOSAL = "flair_hpo:proposal"
+HEARTBEAT = "flair_hpo:heartbeat"
 REPLICATE = "replicate"
 FRACTION = "fraction"
 SUPERSEDED = "flair_hpo:superseded"
@@ -50,6 +53,8 @@ class TrialRecord:
     user_attrs: dict[str, Any]
     started: datetime | None
     finished: datetime | None
+    heartbeat: Any = None
+    trial_id: int | None = None
 
     @property
     def replicate(self) -> int:
@@ -91,6 +96,8 @@ class TrialRecord:
             user_attrs=dict(trial.user_attrs),
             started=trial.datetime_start,
             finished=trial.datetime_complete,
+            heartbeat=system.get(HEARTBEAT),
+            trial_id=trial_id(trial),
         )
 
 
@@ -206,6 +213,17 @@ class History:
         scores = [ConfigurationScore(records[0].labels, records) for records in groups.values()]
         sign = 1 if self.minimize else -1
         return sorted(scores, key=lambda c: (sign * c.value, min(r.number for r in c.records)))
+
+    def holder(self, record: TrialRecord) -> TrialRecord | None:
+        """Another trial that trains what ``record`` trains (an earlier one, or one that finished), if any."""
+        return next(
+            (
+                r
+                for r in self._holding(record.number)
+                if r.key == record.key and (r.number < record.number or r.status != "waiting")
+            ),
+            None,
+        )
 
     def taken(self, except_number: int | None = None) -> set[str]:
         """What is trained, being trained or queued (configurations with their seed and fraction): a worker

@@ -61,6 +61,7 @@ class BudgetState:
     population_size: int | None = None
     #: The clock a time budget is read from (the search-quality benchmark replays searches on its own).
     clock: Callable[[], float] = time.time
+    amount_seconds: float = 0.0
 
     @classmethod
     def start(
@@ -69,7 +70,12 @@ class BudgetState:
         """The budget of a session starting now, after ``used_seconds`` spent by earlier sessions."""
         kind, amount = space.budget
         deadline = clock() + amount * 3600 - used_seconds if kind is p.Budget.TIME_IN_H else None
-        return cls(kind, runs_allowed(space, strategy), deadline, generation_size(strategy), clock)
+        return cls(kind, runs_allowed(space, strategy), deadline, generation_size(strategy), clock, amount * 3600)
+
+    def refresh(self, used_seconds: float) -> None:
+        """A time budget's deadline from the wall time the study has used by now (every worker's sessions)."""
+        if self.deadline is not None:
+            self.deadline = self.clock() + self.amount_seconds - used_seconds
 
     def allows_new_trial(self, history: History) -> bool:
         """Whether another trial may start now."""

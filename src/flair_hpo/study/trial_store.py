@@ -3,28 +3,33 @@
 By default the study lives in a journal file, ``base_path/study.journal``; any Optuna storage URL (for
 example ``postgresql://...``) can be given instead (see :mod:`flair_hpo.study.storages`). When the study is
 created, the search space, the strategy's settings, the label type, a fingerprint of the corpus and the
-run settings a worker needs (:data:`RUN_ATTR`: the corpus reference, pruner, ...) are stored with it;
-reopening the study with anything different is refused, so a study never mixes two searches.
+run settings a worker needs (:data:`RUN_ATTR`: the corpus reference, pruner, heartbeat interval, ...) are
+stored with it; reopening the study with anything different is refused, so a study never mixes two
+searches. The run settings are stored last: a study without them was created halfway (its creator died),
+and the next process that opens it for the same search completes it.
+
+Nothing is lost when a worker dies, whenever it dies: a trial whose worker is gone is failed as
+*interrupted* and its configuration queued again; and since a process can die between those two steps
+too, every process that opens the study queues again any trained configuration whose every trial ended
+interrupted and that nothing holds (:meth:`TrialStore.repair`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
 from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage
-from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import TrialState
 
 from flair_hpo.errors import StudyMismatchError
-from flair_hpo.space import SearchSpace
+from flair_hpo.space import SearchSpace, space_from_dict
 from flair_hpo.strategies import strategy_settings
-from flair_hpo.strategies.history import REPLICATE, SUPERSEDED, History, TrialRecord
+from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
+from flair_hpo.study.heartbeat import OWNER, Watch, this_process
 from flair_hpo.study.storages import study_exists
 
 SPACE_ATTR = "flair_hpo:search_space"
@@ -33,7 +38,6 @@ RUN_ATTR = "flair_hpo:run"
 _CORPUS = "flair_hpo:corpus"
 _LABEL_TYPE = "flair_hpo:label_type"
 _SESSION_PREFIX = "flair_hpo:session:"
-OWNER = "flair_hpo:owner"
 
 log = logging.getLogger("flair_hpo")
 
@@ -61,6 +65,7 @@ class TrialStore:
     storage: BaseStorage
     study_id: int
     created: bool
+    heartbeat_interval: int = 30
 
     @classmethod
     def open(
@@ -74,42 +79,51 @@ class TrialStore:
         pruner: optuna.pruners.BasePruner | None = None,
         run: dict[str, Any] | None = None,
     ) -> TrialStore:
-        """Create the study, or reopen it after checking it was made for this very search."""
-        if study_exists(storage, study_name):
-            study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
-            store = cls(study, storage, storage.get_study_id_from_name(study_name), created=False)
+        """Create the study, or reopen it after checking it was made for this very search (and complete it if
+        its creator died before it was complete)."""
+        run = run or {}
+        exists = study_exists(storage, study_name)
+        if not exists:
+            optuna.create_study(storage=storage, study_name=study_name, direction=space.direction)
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
+        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=not exists)
+        stored = storage.get_study_system_attrs(store.study_id)
+        if exists and SPACE_ATTR in stored:
             store.check_same_search(space, strategy, label_type, corpus)
-            return store
-        study = optuna.create_study(
-            storage=storage, study_name=study_name, direction=space.direction, sampler=strategy, pruner=pruner
-        )
-        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=True)
-        store.set(SPACE_ATTR, space.to_dict())
-        store.set(STRATEGY_ATTR, strategy_settings(strategy))
-        store.set(_LABEL_TYPE, label_type)
-        store.set(_CORPUS, corpus)
-        store.set(RUN_ATTR, run or {})  # last: workers that wait for the study start once it is there
+        elif exists and stored:
+            raise StudyMismatchError(f"the study '{study_name}' was not created by flair-hpo; use another study name")
+        for key, value in (
+            (SPACE_ATTR, space.to_dict()),
+            (STRATEGY_ATTR, strategy_settings(strategy)),
+            (_LABEL_TYPE, label_type),
+            (_CORPUS, corpus),
+            (RUN_ATTR, run),  # last: workers that wait for the study start once it is there
+        ):
+            if key not in stored:
+                store.set(key, value)
+        # The heartbeat interval is the study's, set once: every process judges others by the same.
+        store.heartbeat_interval = int((stored.get(RUN_ATTR) or run).get("heartbeat_interval", 30))
         return store
 
     def check_same_search(
         self, space: SearchSpace, strategy: BaseSampler, label_type: str, corpus: dict[str, Any]
     ) -> None:
         """Refuse to continue a study made for a different space, strategy, label type or corpus."""
-        stored_space = self.get(SPACE_ATTR)
-        if stored_space is None:
-            raise StudyMismatchError(
-                f"the study '{self.study.study_name}' was not created by flair-hpo; use another study name"
-            )
-        problems = _describe_difference(dict(stored_space), space.to_dict())
-        if self.get(STRATEGY_ATTR) != strategy_settings(strategy):
-            problems.append(f"strategy: {self.get(STRATEGY_ATTR)} in the study, {strategy_settings(strategy)} now")
-        if self.get(_LABEL_TYPE) != label_type:
-            problems.append(f"label type: {self.get(_LABEL_TYPE)!r} in the study, {label_type!r} now")
-        if self.get(_CORPUS) != corpus:
+        stored = self.storage.get_study_system_attrs(self.study_id)
+        # Compared in the form this version writes, so that a study of an earlier version is continued.
+        problems = _describe_difference(space_from_dict(stored[SPACE_ATTR]).to_dict(), space.to_dict())
+        checks = (
+            ("strategy", STRATEGY_ATTR, strategy_settings(strategy)),
+            ("label type", _LABEL_TYPE, label_type),
+            ("corpus", _CORPUS, corpus),
+        )
+        for what, key, now in checks:
+            if key in stored and stored[key] != now:
+                problems.append(f"{what}: {stored[key]!r} in the study, {now!r} now")
+        if any(p.startswith("corpus:") for p in problems):
             problems.append(
-                f"corpus: {self.get(_CORPUS)} in the study, {corpus} now (a corpus whose dev split is "
-                "sampled at random, like TREC_6(), needs flair.set_seed(...) before it is loaded to come "
-                "out the same)"
+                "(a corpus whose dev split is sampled at random, like TREC_6(), needs flair.set_seed(...) before it "
+                "is loaded to come out the same)"
             )
         if problems:
             raise StudyMismatchError(
@@ -133,13 +147,16 @@ class TrialStore:
         """Note that a worker session ran from ``start`` until ``now`` (for the time budget)."""
         self.set(_SESSION_PREFIX + session, [start, now])
 
-    def time_used(self, except_session: str | None = None) -> float:
-        """Seconds of wall time the study has run, overlapping sessions counted once."""
-        intervals = sorted(
-            tuple(value)
+    def time_used(self, now: float, except_session: str | None = None) -> float:
+        """Seconds of wall time the study has run, overlapping sessions counted once. A session that noted
+        itself within three heartbeat intervals is taken to run until ``now`` (a worker in a long trial)."""
+        recent = now - 3 * self.heartbeat_interval
+        sessions = [
+            value
             for key, value in self.storage.get_study_system_attrs(self.study_id).items()
             if key.startswith(_SESSION_PREFIX) and key != _SESSION_PREFIX + str(except_session)
-        )
+        ]
+        intervals = sorted((start, now if stop >= recent else stop) for start, stop in sessions)
         used, end = 0.0, -float("inf")
         for start, stop in intervals:
             if stop > end:
@@ -147,65 +164,48 @@ class TrialStore:
                 end = stop
         return used
 
-    # ------------------------------------------------------------------------ ownership
+    # ------------------------------------------------------------------------ liveness
     def claim(self, trial: optuna.Trial) -> None:
-        """Mark ``trial`` as run by this process, so a restart here can tell it was interrupted."""
-        trial.set_user_attr(OWNER, _this_process())
+        """Mark ``trial`` as run by this process (see :mod:`flair_hpo.study.heartbeat`)."""
+        trial.set_user_attr(OWNER, this_process(self.heartbeat_interval))
 
-    def requeue_dead(self) -> list[int]:
-        """Queue again the configurations of running trials whose worker has died.
-
-        A worker is dead when its heartbeat stopped (any machine; see :mod:`flair_hpo.study.storages`) or, on this
-        machine, when its process has ended. The dead trial is marked failed and superseded; its retry
-        counts against the budget instead. Several workers may look at once: only one re-queues a trial.
-        """
-        dead = set()
-        if isinstance(self.storage, BaseHeartbeat) and is_heartbeat_enabled(self.storage):
-            dead |= set(self.storage._get_stale_trial_ids(self.study_id))
-        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        for trial in running:
-            owner = trial.user_attrs.get(OWNER)
-            if owner is not None and owner.get("host") == socket.gethostname() and not _alive(owner):
-                dead.add(trial._trial_id)
+    def requeue_dead(self, history: History, watch: Watch) -> list[int]:
+        """Queue again the configurations of running trials whose worker has died: gone from this machine, or
+        silent for three of its heartbeat intervals. Several workers may look at once: one re-queues a trial."""
         requeued = []
-        for trial in running:
-            if trial._trial_id in dead and self.requeue(
-                trial.number, "interrupted: its worker stopped during training"
-            ):
-                log.info("trial %d was interrupted; its configuration is queued again", trial.number)
-                requeued.append(trial.number)
+        for record in watch.dead(history.running(), self.heartbeat_interval):
+            if self.requeue(record, "interrupted: its worker stopped during training"):
+                log.info("trial %d was interrupted; its configuration is queued again", record.number)
+                requeued.append(record.number)
         return requeued
 
-    def requeue(self, number: int, reason: str) -> bool:
-        """Fail trial ``number`` as superseded and queue its configuration again; False if another process
+    def requeue(self, record: TrialRecord, reason: str) -> bool:
+        """Fail ``record``'s trial as interrupted and queue what it trained again; False if another process
         finished it first."""
-        trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
-        record = TrialRecord.of(trial)
         try:
-            self.storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
-            self.storage.set_trial_user_attr(trial._trial_id, "error", reason)
-            self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            self.storage.set_trial_system_attr(record.trial_id, SUPERSEDED, True)
+            self.storage.set_trial_user_attr(record.trial_id, "error", reason)
+            self.storage.set_trial_state_values(record.trial_id, TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             return False
-        if record.labels:
-            self.study.enqueue_trial(record.labels, user_attrs={REPLICATE: record.replicate})
+        self._enqueue(record)
         return True
 
+    def repair(self, history: History) -> list[TrialRecord]:
+        """Queue again what was lost between failing a dead trial and queueing its retry (or whose retry was
+        refused): every configuration trained (with a seed, on a fraction) whose trials all ended interrupted
+        and that no waiting or running trial holds."""
+        groups: dict[str, list[TrialRecord]] = {}
+        for record in history.records:
+            if record.labels and record.status != "skipped":
+                groups.setdefault(record.key, []).append(record)
+        lost = [records[-1] for records in groups.values() if all(r.status == "interrupted" for r in records)]
+        for record in lost:
+            log.info("trial %d's configuration was never trained again; it is queued again", record.number)
+            self._enqueue(record)
+        return lost
 
-def _this_process() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid())}
-
-
-def _process_start(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
-
-
-def _alive(owner: dict[str, Any]) -> bool:
-    """Whether the owning process still runs (the same process, not a new one with its pid)."""
-    started = _process_start(owner["pid"])
-    return started is not None and abs(started - (owner.get("started") or started)) < 1.0
+    def _enqueue(self, record: TrialRecord) -> None:
+        if record.labels:
+            notes = {REPLICATE: record.replicate, FRACTION: record.fraction}
+            self.study.enqueue_trial(record.labels, user_attrs=notes)

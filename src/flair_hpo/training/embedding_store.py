@@ -165,7 +165,7 @@ class EmbeddingStore:
             return None
         key = self._entry_key(spec, embedding, unique)
         if key not in self._entries:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self._cleaned:  # what killed writers left behind
                 remove_stale_temporaries(self.directory)
                 self._cleaned = True

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from flair_hpo.space import Configuration
 from flair_hpo.space import parameters as p
-from flair_hpo.space.argument_checks import resolve
 from flair_hpo.space.embedding_specs import EmbeddingSpec, build_embedding
+from flair_hpo.space.registry import optimizer_class
 
 if TYPE_CHECKING:
     import flair
@@ -121,7 +121,7 @@ def training_arguments(configuration: Configuration) -> dict[str, Any]:
         learning_rate = arguments.get("learning_rate", _FLAIR_DEFAULT_LEARNING_RATE)
         if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
             arguments["min_learning_rate"] = learning_rate / 1000
-    optimizer = resolve(arguments.pop("optimizer", p.DEFAULT_OPTIMIZERS[mode]))
+    optimizer = optimizer_class(arguments.pop("optimizer", p.DEFAULT_OPTIMIZERS[mode]))
     accepted = inspect.signature(optimizer.__init__).parameters
     optimizer_arguments = {k: v for k, v in configuration.arguments(p.Optimizer).items() if k in accepted}
     return {**arguments, "optimizer": optimizer, **_tuples(optimizer_arguments)}

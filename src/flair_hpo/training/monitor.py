@@ -41,6 +41,7 @@ class TrialMonitor(TrainerPlugin):
         deadline: a ``time.time()`` after which training stops at the next epoch boundary.
         should_prune: asked after every epoch but the last whether to stop the trial now.
         max_epochs: the epochs the trial trains, so that the last one is not asked about.
+        keep_going: asked after every batch; False abandons the trial there (its heartbeat was lost).
     """
 
     def __init__(
@@ -50,9 +51,12 @@ class TrialMonitor(TrainerPlugin):
         deadline: float | None = None,
         should_prune: PruneCheck | None = None,
         max_epochs: int | None = None,
+        keep_going: Callable[[], bool] | None = None,
     ):
         super().__init__()
         self.max_epochs = max_epochs
+        self.keep_going = keep_going
+        self.abandoned = False
         self.objective = objective
         self.on_epoch = on_epoch
         self.deadline = deadline
@@ -73,6 +77,12 @@ class TrialMonitor(TrainerPlugin):
         optimizer = self.trainer.optimizer
         rates = sorted({group["lr"] for group in optimizer.param_groups})
         flair_log.info(f"flair-hpo: optimizer {type(optimizer).__name__}, learning rate(s) {rates}")
+
+    @TrainerPlugin.hook
+    def after_training_batch(self, **_: Any) -> None:
+        if self.keep_going is not None and not self.keep_going():
+            self.abandoned = True
+            raise TrainingInterrupt("flair-hpo: the trial's heartbeat could not be written; abandoning it")
 
     @TrainerPlugin.hook
     def metric_recorded(self, record: Any) -> None:

@@ -137,7 +137,7 @@ def write_entry(
                 vectors[offsets[i] : offsets[i + 1]] = matrix
         del vectors
 
-    atomic_write(directory / f"{key}.vectors", write_vectors)
+    atomic_write(directory / f"{key}.vectors", write_vectors, private=True)
     index = {
         "format": FORMAT,
         "name": embedding.name,
@@ -149,7 +149,7 @@ def write_entry(
         "probe_tokens": [token.text for token in unique[keys[0]]],
     }
     index["probe"] = probe(embedding, index["probe_tokens"])
-    atomic_write(directory / f"{key}.index", lambda tmp: torch.save(index, tmp))
+    atomic_write(directory / f"{key}.index", lambda tmp: torch.save(index, tmp), private=True)
     return index
 
 

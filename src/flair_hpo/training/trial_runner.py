@@ -11,12 +11,12 @@ import contextlib
 import math
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flair_hpo.errors import TrialError
+from flair_hpo.errors import TrialAbandoned, TrialError
 from flair_hpo.space import Configuration
 from flair_hpo.space.parameters import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
@@ -57,13 +57,15 @@ def train_configuration(
     embedding_store: EmbeddingStore | None = None,
     train_fraction: float = 1.0,
     plugins: list[Any] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
 
     Training starts from the configuration's seed, when it has one. Frozen embeddings come from
     ``embedding_store`` when one is given. Flair writes its ``training.log`` and ``loss.tsv`` into
     ``base_path``; no weights are written there. ``train_fraction`` trains on that fraction of the training
-    split (a cheap, less exact estimate of the configuration's quality).
+    split (a cheap, less exact estimate of the configuration's quality). When ``keep_going`` turns False, the
+    trial is abandoned at the next batch (:class:`TrialAbandoned`).
     """
     import flair
     from flair.trainers import ModelTrainer
@@ -72,7 +74,7 @@ def train_configuration(
     if configuration.seed is not None:
         flair.set_seed(configuration.seed)
     model = build_model(configuration, label_dictionary)
-    monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs)
+    monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs, keep_going)
     trainer = ModelTrainer(model, without_test(corpus, train_fraction))
     arguments = training_arguments(configuration)
     common = {
@@ -100,6 +102,8 @@ def train_configuration(
     finally:
         reset_corpus(corpus)
         (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
+    if monitor.abandoned:
+        raise TrialAbandoned("the trial's heartbeat could not be written; it was abandoned")
     if monitor.best_state is None:
         raise TrialError("training ended before the first dev evaluation")
     model.load_state_dict(monitor.best_state)

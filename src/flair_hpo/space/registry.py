@@ -1,0 +1,85 @@
+"""Which classes a YAML file or a stored study may name: nothing else is ever imported from them.
+
+A study's search space is rebuilt by every worker from what the study stores; were any dotted path allowed,
+whoever can write the study could make every worker run code of their choosing. So names resolve only to
+the embedding classes of ``flair.embeddings``, the optimizers of ``torch.optim``, and classes registered in
+code, in the process that uses them::
+
+    import flair_hpo
+
+    flair_hpo.register(MyEmbeddings)      # a TokenEmbeddings / DocumentEmbeddings subclass, or an optimizer
+
+An embedding or optimizer object given to a search space in Python registers its class by itself; a search
+passes its registrations on to its worker processes on this machine. A worker on another machine
+(``join_study`` in Python) registers the classes the study names before joining.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError
+
+_REGISTERED: dict[str, type] = {}
+
+
+def class_name(cls: type) -> str:
+    """The name a class is stored by: its bare name for Flair's embeddings, a dotted path otherwise."""
+    import flair.embeddings
+
+    if getattr(flair.embeddings, cls.__name__, None) is cls:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register(cls: type) -> type:
+    """Let stored studies and YAML files name ``cls``, an embedding class or a torch optimizer of your own."""
+    import flair.embeddings
+    import torch
+
+    if not isinstance(cls, type) or not issubclass(cls, flair.embeddings.Embeddings | torch.optim.Optimizer):
+        raise SearchSpaceError(f"only embedding classes and torch optimizers can be registered, not {cls!r}")
+    _REGISTERED[class_name(cls)] = cls
+    return cls
+
+
+def registered() -> list[type]:
+    """The classes registered in this process (passed on to worker processes)."""
+    return list(_REGISTERED.values())
+
+
+def embedding_class(name: str) -> type:
+    """The embedding class ``name`` stands for: one of ``flair.embeddings`` or a registered one."""
+    import flair.embeddings
+
+    cls = _REGISTERED.get(name)
+    if cls is None and "." not in name:
+        found = getattr(flair.embeddings, name, None)
+        cls = found if isinstance(found, type) and issubclass(found, flair.embeddings.Embeddings) else None
+    if cls is None:
+        known = [n for n in dir(flair.embeddings) if n.endswith("Embeddings")]
+        close = difflib.get_close_matches(name.rpartition(".")[2], known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise EmbeddingSpecError(
+            f"{name!r} is not an embedding class of flair.embeddings{hint} (a class of your own is used once it is "
+            "registered in code: flair_hpo.register(MyEmbeddings); files and studies cannot name others)"
+        )
+    return cls
+
+
+def optimizer_class(name: str) -> Any:
+    """The optimizer ``name`` stands for: one of ``torch.optim`` (``torch.optim.AdamW`` or ``AdamW``) or a
+    registered one."""
+    import torch
+
+    cls = _REGISTERED.get(name)
+    if cls is None and (name.startswith("torch.optim.") or "." not in name):
+        found = getattr(torch.optim, name.rpartition(".")[2], None)  # torch.optim.adamw.AdamW is AdamW too
+        cls = found if isinstance(found, type) and issubclass(found, torch.optim.Optimizer) else None
+    if cls is None:
+        raise SearchSpaceError(
+            f"ModelTrainer.optimizer: {name!r} is not an optimizer of torch.optim (a class of your own is used once "
+            "it is registered in code: flair_hpo.register(MyOptimizer)); give e.g. 'AdamW' or 'SGD'"
+        )
+    return cls

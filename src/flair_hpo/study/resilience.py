@@ -1,0 +1,100 @@
+"""Riding out a storage outage: every call a search makes to its study's storage is retried while the storage
+does not answer (a database restarting, a network blip, a shared disk that stalls), with backoff, for up to a
+few heartbeat grace periods. A trial that is training meanwhile goes on; its report at the end of the epoch
+waits until the storage answers again. What is not an outage (a finished trial written to, a study that does
+not exist) fails at once, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from optuna.storages import BaseStorage
+
+log = logging.getLogger("flair_hpo")
+
+# The storage methods a search calls (Optuna's BaseStorage interface).
+_METHODS = (
+    "create_new_study",
+    "get_study_id_from_name",
+    "get_study_name_from_id",
+    "get_study_directions",
+    "get_study_user_attrs",
+    "get_study_system_attrs",
+    "get_all_studies",
+    "set_study_user_attr",
+    "set_study_system_attr",
+    "create_new_trial",
+    "set_trial_param",
+    "set_trial_state_values",
+    "set_trial_intermediate_value",
+    "set_trial_user_attr",
+    "set_trial_system_attr",
+    "get_trial",
+    "get_all_trials",
+    "get_n_trials",
+    "get_trial_id_from_study_id_trial_number",
+)
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` says the storage did not answer (so that a later call may succeed)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    for cause in (error, error.__cause__, error.__context__):
+        if isinstance(cause, OperationalError | InterfaceError):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError | PermissionError):
+            return True  # a journal file on a disk or share that stalled
+    return False
+
+
+def _retrying(method: Callable[..., Any], patience: float) -> Callable[..., Any]:
+    @wraps(method)
+    def call(self: BaseStorage, *args: Any, **kwargs: Any) -> Any:
+        deadline, wait, said = time.monotonic() + patience, 0.5, False
+        while True:
+            try:
+                result = method(self, *args, **kwargs)
+                if said:
+                    log.info("the storage answers again")
+                return result
+            except Exception as error:
+                if not transient(error) or time.monotonic() + wait > deadline:
+                    raise
+                if not said:
+                    log.warning(
+                        "the storage does not answer (%s); trying again for %.0f s", type(error).__name__, patience
+                    )
+                    said = True
+                time.sleep(wait * (0.5 + random.random()))
+                wait = min(wait * 2, 15.0)
+
+    return call
+
+
+def with_retries(storage: BaseStorage, patience: float) -> BaseStorage:
+    """``storage``, whose calls are retried for ``patience`` seconds while it does not answer; its
+    ``without_retries`` attribute is the same storage without (for a heartbeat, which must notice)."""
+    base = type(storage)
+    methods = {name: _retrying(getattr(base, name), patience) for name in _METHODS if hasattr(base, name)}
+    storage.__class__ = type(f"Retrying{base.__name__}", (base,), methods)
+    storage.without_retries = _Plain(storage, base)
+    return storage
+
+
+class _Plain:
+    """The storage's own methods, not retried."""
+
+    def __init__(self, storage: BaseStorage, base: type) -> None:
+        self._storage, self._base = storage, base
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name).__get__(self._storage, self._base)
