@@ -3,11 +3,14 @@
 #   source scripts/postgres.sh start   # installs the package when missing (as root), starts a server in a
 #                                      # temporary folder, exports FLAIR_HPO_TEST_POSTGRES (a storage URL)
 #   bash scripts/postgres.sh stop      # stops it and removes its folder
+#   bash scripts/postgres.sh halt      # an outage: stops it at once, as a crash would (the data stays)
+#   bash scripts/postgres.sh resume    # starts it again after a halt
 # The server accepts passwords only over TCP (scram-sha-256), so the tests also see a URL with a password.
+# FLAIR_HPO_TEST_POSTGRES_PORT (default 55432) picks the port; each port is a server of its own.
 set -euo pipefail
 
-_pg_state=/tmp/flair-hpo-postgres.dir
 _pg_port=${FLAIR_HPO_TEST_POSTGRES_PORT:-55432}
+_pg_state=/tmp/flair-hpo-postgres-$_pg_port.dir
 
 _pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
@@ -47,8 +50,21 @@ _pg_stop() {
   rm -rf "$data" "$_pg_state"
 }
 
+_pg_halt() {
+  _pg_as_owner "$(_pg_bin)/pg_ctl" -D "$(cat "$_pg_state")/db" -w -s -m immediate stop
+}
+
+_pg_resume() {
+  local data
+  data=$(cat "$_pg_state")
+  _pg_as_owner "$(_pg_bin)/pg_ctl" -D "$data/db" -l "$data/server.log" -w -s \
+    -o "-p $_pg_port -k $data -c listen_addresses=127.0.0.1 -c max_connections=200" start
+}
+
 case "${1:-}" in
   start) _pg_start ;;
   stop) _pg_stop ;;
-  *) echo "usage: source scripts/postgres.sh start | bash scripts/postgres.sh stop" >&2; return 2 2>/dev/null || exit 2 ;;
+  halt) _pg_halt ;;
+  resume) _pg_resume ;;
+  *) echo "usage: source scripts/postgres.sh start | bash scripts/postgres.sh stop|halt|resume" >&2; return 2 2>/dev/null || exit 2 ;;
 esac

@@ -55,7 +55,35 @@ def die_at(trial_number: int, epoch: int) -> None:
     ProgressDisplay.epoch_finished = epoch_finished
 
 
+def die_while(step: str) -> None:
+    """Make this process kill itself in the middle of ``step``: "creating" the study (before its run settings
+    are stored), or "requeueing" a trial (failed as interrupted, its configuration not yet queued again: the
+    requeue that follows a Ctrl-C in trial 1)."""
+    from flair_hpo.study.trial_store import RUN_ATTR, TrialStore
+
+    def kill(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if step == "creating":
+        original_set = TrialStore.set
+        TrialStore.set = lambda self, key, value: kill() if key == RUN_ATTR else original_set(self, key, value)
+    else:
+        original = ProgressDisplay.epoch_finished
+
+        def interrupt(self, number, reached, value):
+            original(self, number, reached, value)
+            if number == 1:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the trial is failed as interrupted, then queued
+
+        ProgressDisplay.epoch_finished = interrupt
+        TrialStore._enqueue = kill
+
+
 if __name__ == "__main__":
-    base_path, vectors, trial, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    die_at(trial, epoch)
-    small_trec_search(trec_corpus(), Path(base_path), Path(vectors)).optimize()
+    base_path, vectors = Path(sys.argv[1]), Path(sys.argv[2])
+    if sys.argv[3].isdigit():  # die when trial T reaches epoch E
+        die_at(int(sys.argv[3]), int(sys.argv[4]))
+        small_trec_search(trec_corpus(), base_path, vectors).optimize()
+    else:
+        die_while(sys.argv[3])
+        small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4])).optimize()

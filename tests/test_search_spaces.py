@@ -254,7 +254,7 @@ BAD_CALLS = {
     "not an optimizer": (
         TextClassifierSearchSpace,
         lambda s: s.add_parameter(parameter.ModelTrainer.OPTIMIZER, options=["Adamm"]),
-        "is not a torch optimizer",
+        "'Adamm' is not an optimizer of torch.optim",
     ),
     "word embeddings without a class": (
         TextClassifierSearchSpace,
@@ -266,7 +266,7 @@ BAD_CALLS = {
         lambda s: s.add_word_embeddings(
             parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[{"class": "WordEmbedding"}]]
         ),
-        "Did you mean WordEmbeddings",
+        "did you mean WordEmbeddings",
     ),
     "unknown embedding argument": (
         TextClassifierSearchSpace,

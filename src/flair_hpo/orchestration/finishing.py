@@ -21,7 +21,7 @@ from flair_hpo.results.best import (
     save_model,
     write_best_configuration,
 )
-from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
+from flair_hpo.results.leaderboard import LEADERBOARD, LeaderboardFile
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.space import Configuration
 from flair_hpo.strategies.history import TrialRecord
@@ -46,9 +46,8 @@ class Finisher:
         """Make sure best-model.pt is the best trial's, score it once on test, write the final files."""
         history = self.store.history()
         reseeding = self.setup.settings.reseeding
-        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective, reseeding)
         with locked(self.base_path):
-            write_leaderboard(self.base_path / LEADERBOARD, rows)
+            LeaderboardFile(self.base_path, self.setup.search_space, self.setup.objective, reseeding).write(history)
         winner = reseeding.winner(history)
         best = winner.best if winner else None  # the winning configuration's best seed
         counts = {s: sum(r.status == s for r in history.records) for s in ("complete", "failed", "pruned")}

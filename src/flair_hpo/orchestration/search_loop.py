@@ -23,7 +23,7 @@ from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.results.best import BestModelKeeper
-from flair_hpo.results.leaderboard import LEADERBOARD, leaderboard_rows, write_leaderboard
+from flair_hpo.results.leaderboard import LeaderboardFile
 from flair_hpo.space import Configuration
 from flair_hpo.strategies import SearchStrategy
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
@@ -48,7 +48,9 @@ class SearchLoop:
         self.base_path = setup.settings.base_path
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
         self.progress = ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)
-        self._shown: tuple | None = None  # what the leaderboard file shows
+        self.leaderboard = LeaderboardFile(
+            self.base_path, setup.search_space, setup.objective, setup.settings.reseeding
+        )
 
     def run(self, train: bool = True) -> int:
         """Train trials until the budget is spent (``train=False``: only wait), then wait until no trial of
@@ -64,7 +66,7 @@ class SearchLoop:
                 history = self.store.history()
                 if self.store.requeue_dead(history, watch) or self.store.repair(history):
                     history = self.store.history()
-                self.write_leaderboard(history)
+                self.leaderboard.write(history)
                 budget.refresh(self.store.time_used(time.time()))  # other workers' sessions count as they run
                 waiting_for_workers = False
                 move = budget.next_move(space, history, self.setup.settings.reseeding, self.setup.fidelity)
@@ -99,15 +101,6 @@ class SearchLoop:
         """Note in the study that this session runs until now (for the time budget of every worker)."""
         self.store.record_session(self._session, self._session_start, time.time())
 
-    def write_leaderboard(self, history: History) -> None:
-        """Write ``leaderboard.csv`` from ``history`` when it changed since the last write."""
-        shown = tuple((r.number, r.status, r.value) for r in history.records)
-        if shown == self._shown:
-            return
-        rows = leaderboard_rows(history, self.setup.search_space, self.setup.objective, self.setup.settings.reseeding)
-        write_leaderboard(self.base_path / LEADERBOARD, rows)
-        self._shown = shown
-
     # ------------------------------------------------------------------------------------- a trial
     def _run_trial(self, budget: BudgetState, history: History, reseed: bool) -> int | None:
         """Train one trial (a finalist with a further seed when ``reseed``): 1 when it trained, 0 when it was
@@ -139,11 +132,14 @@ class SearchLoop:
                 if current.status == "running":
                     self.store.requeue(current, "interrupted by the user")
                 raise
-            except TrialAbandoned:  # its heartbeat could not be written: it is queued again, not counted
-                log.warning(
-                    "trial %d was abandoned: its heartbeat could not be written; it is queued again", trial.number
-                )
-                self.store.requeue(TrialRecord.of(storage.get_trial(trial_id(trial))), "abandoned: heartbeat lost")
+            except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
+                current = TrialRecord.of(storage.get_trial(trial_id(trial)))
+                if heart.taken_over or not self.store.requeue(current, "abandoned: its heartbeat was lost"):
+                    log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
+                else:
+                    log.warning(
+                        "trial %d was abandoned (its heartbeat could not be written); queued again", trial.number
+                    )
             except optuna.exceptions.UpdateFinishedTrialError:
                 # This worker was silent for too long (a frozen machine, a lost network): another worker
                 # declared the trial dead and queued its configuration again; that retry counts instead.
@@ -197,8 +193,8 @@ class SearchLoop:
                 train_fraction=fraction,
                 keep_going=keep_going,
             )
-        except TrialAbandoned:
-            raise
+        except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
+            raise  # not the configuration's failure: the trial was given up, or taken over
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
             trial.set_user_attr("duration_s", time.time() - started)

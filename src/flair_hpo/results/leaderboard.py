@@ -84,3 +84,18 @@ def write_leaderboard(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writeheader()
         writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())
+
+
+class LeaderboardFile:
+    """``leaderboard.csv`` of a search, written from the study's history whenever that changed."""
+
+    def __init__(self, base_path: Path, space: SearchSpace, objective: Objective, reseeding: Reseeding) -> None:
+        self.path = base_path / LEADERBOARD
+        self.space, self.objective, self.reseeding = space, objective, reseeding
+        self._shown: tuple | None = None  # what the file shows
+
+    def write(self, history: History) -> None:
+        shown = tuple((r.number, r.status, r.value) for r in history.records)
+        if shown != self._shown:
+            write_leaderboard(self.path, leaderboard_rows(history, self.space, self.objective, self.reseeding))
+            self._shown = shown

@@ -215,12 +215,14 @@ class History:
         return sorted(scores, key=lambda c: (sign * c.value, min(r.number for r in c.records)))
 
     def holder(self, record: TrialRecord) -> TrialRecord | None:
-        """Another trial that trains what ``record`` trains (an earlier one, or one that finished), if any."""
+        """Another trial that trains what ``record`` trains and comes first: one that finished, or an earlier
+        one (of two copies of a retry, the earlier trains and the later gives way)."""
+        finished = ("complete", "pruned", "failed")
         return next(
             (
                 r
                 for r in self._holding(record.number)
-                if r.key == record.key and (r.number < record.number or r.status != "waiting")
+                if r.key == record.key and (r.number < record.number or r.status in finished)
             ),
             None,
         )
