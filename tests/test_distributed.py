@@ -27,6 +27,7 @@ from flair_hpo.study.trial_store import TrialStore
 
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "flair-hpo-test-secret"  # scripts/postgres.sh's; must never show in any output
 
 
@@ -324,3 +325,84 @@ def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, t
     first, last = [t.value for t in trials[:4]], [t.value for t in trials[-4:]]
     assert sum(last) / 4 > sum(first) / 4, (first, last)  # the population got better as a whole
     assert max(t.value for t in trials) >= max(first)
+
+
+# ---------------------------------------------------------------------------------- outages and soak
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of this test's own (another port), which the test may stop and start again."""
+    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": "55433"}
+
+    def script(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", f"source scripts/postgres.sh {command} >&2 && echo ${{FLAIR_HPO_TEST_POSTGRES:-}}"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    url = script("start").stdout.strip().splitlines()[-1]
+    try:
+        yield url, script
+    finally:
+        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, env=env, check=False)
+
+
+def test_a_storage_outage_during_a_trial_loses_nothing_and_trains_nothing_twice(own_postgres, tmp_path, trec_vectors):
+    url, script = own_postgres
+    place = Place(url, f"outage-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 3}, parameters, epochs=6, fraction=0.2)
+    text = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**text, "heartbeat_interval": 5}))
+    run = start([sys.executable, "-m", "flair_hpo.cli", "run", str(config)], tmp_path / "run.log")
+    number, _ = wait_for_running_trial(place, {run.pid}, set())
+    script("halt")  # the database is gone for a few seconds, in the middle of trial `number`
+    time.sleep(4)
+    script("resume")
+    assert finish([run]) == [0], (tmp_path / "run.log").read_text()[-3000:]
+    log_text = (tmp_path / "run.log").read_text()
+    assert "the storage does not answer" in log_text and "the storage answers again" in log_text
+    assert "was interrupted" not in log_text and "abandoned" not in log_text
+    trials = trained(place.study())
+    keys = Counter(tuple(sorted(t.params.items())) for t in trials)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3 and len(keys) == 3 and max(keys.values()) == 1
+    assert len(next(t for t in trials if t.number == number).intermediate_values) == 6  # it trained to the end
+
+
+@pytest.mark.soak
+def test_soak_workers_killed_again_and_again_train_a_24_point_grid_exactly_once(postgres_url, tmp_path, trec_vectors):
+    """Three workers on PostgreSQL; one of them, in the middle of a trial, is killed with -9 every ~15 s and
+    started again, until the grid is done: exactly 24 distinct configurations complete, none twice."""
+    place = Place(postgres_url, f"soak-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {
+        "ModelTrainer.learning_rate": [0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
+        "ModelTrainer.mini_batch_size": [8, 16],
+        "DocumentRNNEmbeddings.hidden_size": [8, 16],
+    }
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=3, fraction=0.2)
+    run = creator(config, tmp_path / "creator.log")
+    workers = [start(place.worker_command(), tmp_path / f"worker-{i}.log") for i in range(3)]
+    kills, started = 0, len(workers)
+    while run.poll() is None:
+        time.sleep(15)
+        alive = {w.pid: w for w in workers if w.poll() is None}
+        try:
+            _, pid = wait_for_running_trial(place, set(alive), set(), timeout=20)
+        except AssertionError:  # no worker is in the middle of a trial: the grid is nearly done
+            continue
+        os.kill(pid, signal.SIGKILL)
+        alive[pid].wait()
+        kills += 1
+        workers.append(start(place.worker_command(), tmp_path / f"worker-{started}.log"))
+        started += 1
+    assert run.returncode == 0, (tmp_path / "creator.log").read_text()[-3000:]
+    finish([w for w in workers if w.poll() is None])
+    trials = trained(place.study())
+    complete = Counter(tuple(sorted(t.params.items())) for t in trials if t.state == TrialState.COMPLETE)
+    assert kills >= 2, "the soak test killed too few workers to mean anything"
+    assert len(complete) == 24 and max(complete.values()) == 1
+    interrupted = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(interrupted) == kills and all(t.system_attrs.get(SUPERSEDED) for t in interrupted)
