@@ -16,6 +16,7 @@ from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
 from flair_hpo.errors import InputError
 from flair_hpo.orchestration.joining import join_study
+from flair_hpo.search_spaces import recipes
 
 from .searches import small_trec_search
 from .test_cli import trec_config, write
@@ -75,7 +76,7 @@ def cli_run(case: Case, **changes: Any) -> list[str]:
         if value is None:
             config.pop(key)
         else:
-            config[key] = value
+            config[key] = None if value == "~null~" else value  # ~null~: the key, with YAML's null
     return ["run", str(write(case.tmp / "bad.yaml", config))]
 
 
@@ -94,6 +95,17 @@ def tagger_on_wnut(case: Case) -> None:
 
 def a_file(case: Case) -> Path:
     return case.tmp / "a-file"  # made by the fixture
+
+
+def _empty_corpus(case: Case) -> dict:
+    folder = case.tmp / "empty-corpus"  # made by the fixture: train, dev and test files with nothing in them
+    return {"folder": str(folder), "columns": {0: "text", 1: "ner"}}
+
+
+def _fine_tune_with_patience(case: Case) -> None:
+    tagger = recipes.ner_fine_tune(model="some-transformer")
+    tagger.add_parameter(parameter.ModelTrainer.PATIENCE, options=[1, 2])
+    search_strategies.RandomSearch().make_configurations(tagger)
 
 
 # id: (how, what to do, what the message says). Python cases raise InputError; CLI cases exit 2.
@@ -168,6 +180,100 @@ PYTHON_CASES = {
         "was created in Python from a corpus object",
     ),
     "joining without storage or base_path": (lambda c: join_study(), "give the study's storage URL"),
+    # numbers outside their domain, and of the wrong type
+    "negative learning rate": (lambda c: space(c.vectors, learning_rate=[-0.1]), "must lie in (0, 100], not -0.1"),
+    "absurd learning rate": (lambda c: space(c.vectors, learning_rate=[1e9]), "must lie in (0, 100]"),
+    "zero batch size": (
+        lambda c: space(c.vectors).add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[0]),
+        "ModelTrainer.mini_batch_size must lie in [1, 100000], not 0",
+    ),
+    "absurd batch size range": (
+        lambda c: space(c.vectors).add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, low=8, high=10**9),
+        "must lie in [1, 100000]",
+    ),
+    "negative hidden size": (
+        lambda c: space(c.vectors).add_parameter(parameter.DocumentRNNEmbeddings.RNN_LAYERS, options=[-2]),
+        "DocumentRNNEmbeddings.rnn_layers must lie in [1, 100]",
+    ),
+    "dropout above one": (
+        lambda c: space(c.vectors).add_parameter(parameter.DocumentRNNEmbeddings.DROPOUT, low=0.0, high=1.5),
+        "must lie in [0, 1], not 1.5",
+    ),
+    "no epochs": (lambda c: space(c.vectors).add_max_epochs_per_training_run(0), "must be a positive integer"),
+    "absurd epochs": (lambda c: space(c.vectors).add_max_epochs_per_training_run(10**9), "up to 100000"),
+    "absurd budget": (lambda c: space(c.vectors).add_budget(parameter.Budget.RUNS, 10**12), "beyond any search"),
+    "hours as text": (
+        lambda c: space(c.vectors).add_budget(parameter.Budget.TIME_IN_H, "2"),
+        "must be a number of hours",
+    ),
+    "mutation rate above one": (
+        lambda c: search_strategies.EvolutionarySearch(mutation_rate=2),
+        "mutation_rate must be a probability",
+    ),
+    "negative cross rate": (
+        lambda c: search_strategies.EvolutionarySearch(cross_rate=-0.5),
+        "cross_rate must be a probability",
+    ),
+    "population of one": (
+        lambda c: search_strategies.EvolutionarySearch(population_size=1),
+        "population_size must be a whole number from 2",
+    ),
+    "seed that is not a number": (lambda c: search_strategies.RandomSearch(seed="7"), "seed must be an integer"),
+    "absurd worker count": (lambda c: search(c).optimize(workers=10**6), "workers must be a whole number up to 1024"),
+    "absurd heartbeat interval": (
+        lambda c: search(c, heartbeat_interval=10**7),
+        "heartbeat_interval (seconds) must be a whole number from 1 to 86400",
+    ),
+    "heartbeat interval as a flag": (lambda c: search(c, heartbeat_interval=True), "must be a whole number"),
+    "no seeds for the finalists": (lambda c: search(c, reseeding={"finalists": 2, "seeds": 0}), "seeds must be"),
+    "reseeding of the wrong type": (lambda c: search(c, reseeding="yes"), "reseeding must be Reseeding"),
+    "embedding store of the wrong type": (
+        lambda c: search(c, embedding_store=5),
+        "embedding_store must be True, False or a folder",
+    ),
+    "study name of the wrong type": (lambda c: search(c, study_name=5), "study_name must be a non-empty string"),
+    # corpora that Flair would fail on deep inside
+    "dataset argument that does not exist": (
+        lambda c: search(c, corpus={"dataset": "TREC_6", "args": {"bogus": 1}}),
+        "TypeError: ClassificationCorpus.__init__() got an unexpected keyword argument 'bogus'",
+    ),
+    "corpus seed that is not a number": (
+        lambda c: search(c, corpus={"dataset": "TREC_6", "seed": "one"}),
+        "corpus: seed must be a whole number",
+    ),
+    "columns that are not numbered": (
+        lambda c: search(c, corpus={"folder": str(c.tmp), "columns": {"a": "text"}}),
+        "a column corpus needs columns",
+    ),
+    "corpus folder with empty files": (lambda c: search(c, corpus=_empty_corpus(c)), "No data provided"),
+    # base_path and storage
+    "base_path that cannot be made": (
+        lambda c: search(c, base_path=a_file(c) / "inside").optimize(),
+        "cannot be made",
+    ),
+    "new base_path for a storage that does not answer": (
+        lambda c: search(c, base_path=c.tmp / "new", storage=DEAD_SERVER).optimize(),
+        "cannot open the storage",
+    ),
+    "malformed storage URL with a password": (
+        lambda c: search(
+            c, base_path=c.tmp / "new", storage=f"postgresql://flair:{SECRET}@127.0.0.1:port/x"
+        ).optimize(),
+        "flair:***@",
+    ),
+    # what a space may name
+    "optimizer outside torch.optim": (
+        lambda c: space(c.vectors).add_parameter(parameter.ModelTrainer.OPTIMIZER, options=["os.system"]),
+        "is not an optimizer of torch.optim",
+    ),
+    "embedding class outside flair.embeddings": (
+        lambda c: space(c.vectors).add_word_embeddings(
+            parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[[{"class": "subprocess.Popen", "args": "ls"}]]
+        ),
+        "is not an embedding class of flair.embeddings",
+    ),
+    "argument of the other training mode": (_fine_tune_with_patience, "ModelTrainer.patience never reaches Flair"),
+    "recipe that does not exist": (lambda c: recipes.recipe("ner-finetune"), "did you mean 'ner-fine-tune'?"),
 }
 
 CLI_CASES = {
@@ -207,7 +313,107 @@ CLI_CASES = {
     ),
     "worker without storage or base_path": (lambda c: ["worker"], "give the study's storage URL"),
     "show of a folder without a search": (lambda c: ["show", str(c.tmp)], "holds no flair-hpo search"),
+    # null or the wrong type for a YAML key
+    "YAML base_path null": (lambda c: cli_run(c, base_path="~null~"), "base_path must be a folder path, not None"),
+    "YAML study_name a number": (lambda c: cli_run(c, study_name=5), "study_name must be a non-empty string"),
+    "YAML heartbeat null": (lambda c: cli_run(c, heartbeat_interval="~null~"), "must be a whole number"),
+    "YAML storage a list": (lambda c: cli_run(c, storage=["x"]), "storage must be an Optuna storage URL"),
+    "YAML workers too many": (lambda c: cli_run(c, workers=100000), "workers must be a whole number up to 1024"),
+    "YAML pruner a number": (lambda c: cli_run(c, pruner=5), "pruner must be one of"),
+    "YAML embedding store a number": (lambda c: cli_run(c, embedding_store=5), "embedding_store must be True"),
+    "YAML report null": (lambda c: cli_run(c, report="~null~"), "report must be True or False"),
+    "YAML budget null": (lambda c: cli_run(c, budget="~null~"), "budget: give exactly one of"),
+    "YAML strategy a number": (lambda c: cli_run(c, strategy=5), "is not grid, random"),
+    "YAML parameters null": (lambda c: cli_run(c, parameters="~null~"), "parameters: give a mapping"),
+    "YAML corpus null": (lambda c: cli_run(c, corpus="~null~"), "corpus: give {dataset: NAME}"),
+    "YAML reseeding text": (lambda c: cli_run(c, reseeding="yes"), "reseeding must be Reseeding"),
+    "YAML recipe a number": (lambda c: cli_run(c, recipe=5), "recipe: give a name"),
+    "YAML dataset argument unknown": (
+        lambda c: cli_run(c, corpus={"dataset": "TREC_6", "args": {"downsampel": 0.1}}),
+        "unexpected keyword argument 'downsampel'",
+    ),
+    "YAML negative learning rate": (
+        lambda c: cli_run(c, parameters={"ModelTrainer.learning_rate": [-1.0]}),
+        "must lie in (0, 100]",
+    ),
+    "YAML empty file": (lambda c: ["run", str(_text(c, "empty.yaml", ""))], "expected a mapping of settings"),
+    "YAML not YAML": (lambda c: ["run", str(_text(c, "bad.yaml", "task: [unclosed\n"))], "not readable YAML"),
+    "YAML file that does not exist": (lambda c: ["run", str(c.tmp / "nowhere.yaml")], "no such file"),
+    # every subcommand
+    "run without a file or a recipe": (lambda c: ["run"], "give a YAML file, or --dataset NAME --recipe NAME"),
+    "run a dataset without a recipe": (lambda c: ["run", "--dataset", "TREC_6"], "give a YAML file, or --dataset"),
+    "run an unknown recipe": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "ner-finetune"],
+        "did you mean 'ner-fine-tune'?",
+    ),
+    "train a file that does not exist": (
+        lambda c: [
+            "train",
+            str(c.tmp / "nowhere.yaml"),
+            "--corpus-from",
+            str(c.tmp / "x.yaml"),
+            "--base-path",
+            str(c.tmp / "out"),
+        ],
+        "cannot be read as YAML",
+    ),
+    "train a file that is not a configuration": (
+        lambda c: [
+            "train",
+            str(_text(c, "conf.yaml", "a: 1\n")),
+            "--corpus-from",
+            str(c.tmp / "x.yaml"),
+            "--base-path",
+            str(c.tmp / "out"),
+        ],
+        "not a configuration",
+    ),
+    "train onto a file": (
+        lambda c: [
+            "train",
+            str(c.study / "best-configuration.yaml"),
+            "--corpus-from",
+            "x",
+            "--base-path",
+            str(a_file(c)),
+        ],
+        "is not an empty folder",
+    ),
+    "train with a missing corpus file": (
+        lambda c: [
+            "train",
+            str(c.study / "best-configuration.yaml"),
+            "--corpus-from",
+            str(c.tmp / "no.yaml"),
+            "--base-path",
+            str(c.tmp / "out"),
+        ],
+        "no such file",
+    ),
+    "show a study journal that is not one": (
+        lambda c: ["show", str(_journal(c, b"\x00garbage\n"))],
+        "cannot be read",
+    ),
+    "report of a folder that does not exist": (
+        lambda c: ["report", str(c.tmp / "nowhere")],
+        "nowhere does not exist",
+    ),
+    "worker waiting a negative time": (lambda c: ["worker", "--base-path", str(c.study), "--wait", "-5"], "--wait"),
+    "unknown subcommand": (lambda c: ["serve"], "invalid choice: 'serve'"),
 }
+
+
+def _text(case: Case, name: str, text: str) -> Path:
+    path = case.tmp / name
+    path.write_text(text)
+    return path
+
+
+def _journal(case: Case, content: bytes) -> Path:
+    folder = case.tmp / "garbled"
+    folder.mkdir()
+    (folder / "study.journal").write_bytes(content)
+    return folder
 
 
 def _with_range(result: search_spaces.SearchSpace) -> search_spaces.SearchSpace:
@@ -220,11 +426,11 @@ def _foreign_folder(case: Case) -> Path:
 
 
 def tree(*folders: Path) -> dict[str, str]:
+    """Every file (with its content's hash) and every folder below ``folders``: what appeared, went or changed."""
     return {
-        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
         for folder in folders
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
     }
 
 
@@ -243,11 +449,14 @@ def case(trec_corpus, wnut_corpus, trec_vectors, finished_study, tmp_path) -> Ca
     (work / "someone-elses").mkdir(parents=True)
     (work / "someone-elses" / "notes.txt").write_text("not a search")
     (work / "a-file").write_text("keep me")
+    (work / "empty-corpus").mkdir()
+    for split in ("train.txt", "dev.txt", "test.txt"):
+        (work / "empty-corpus" / split).write_text("")
     return Case(trec_corpus, wnut_corpus, trec_vectors, study, work)
 
 
-def test_the_matrix_has_at_least_25_cases():
-    assert len(PYTHON_CASES) + len(CLI_CASES) >= 25
+def test_the_matrix_has_at_least_60_cases():
+    assert len(PYTHON_CASES) + len(CLI_CASES) >= 60
 
 
 @pytest.mark.parametrize("name", PYTHON_CASES, ids=list(PYTHON_CASES))
@@ -269,5 +478,6 @@ def test_command_line_refuses_bad_input(name, case, capsys):
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert err.startswith("flair-hpo: error: ") and message in err, err
+    assert err.count("\n") == 1, err  # one line
     assert "Traceback" not in err and SECRET not in out + err
     assert tree(case.study, case.tmp) == before

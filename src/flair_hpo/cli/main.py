@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flair_hpo.errors import ConfigError, InputError
 
@@ -111,11 +111,11 @@ def _train(args: argparse.Namespace) -> int:
     from flair_hpo.space import Configuration
     from flair_hpo.training import train
 
+    base_path = Path(args.base_path)
+    if base_path.exists() and (not base_path.is_dir() or any(base_path.iterdir())):
+        raise ConfigError(f"--base-path {base_path} is not an empty folder; give a new folder")
     configuration = Configuration.load(args.configuration)
     corpus = load_run_config(args.corpus_from).load_corpus()
-    base_path = Path(args.base_path)
-    if base_path.exists() and any(base_path.iterdir()):
-        raise ConfigError(f"--base-path {base_path} is not empty; give a new folder")
     train(configuration, corpus, base_path)
     print(f"Model saved to {base_path / 'best-model.pt'}")
     return 0
@@ -134,8 +134,8 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser(
         "run", help="run or resume the search a YAML file describes, or a recipe on a dataset (--dataset, --recipe)"
@@ -188,8 +188,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """Mistakes on the command line in one line, like every other mistake: exit code 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"flair-hpo: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def one_line(error: BaseException) -> str:
+    """An error message on one line (a list of problems joined with semicolons)."""
+    return " ".join(str(error).replace("\n  - ", "; ").split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a mistake already reported in one line
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -199,5 +215,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except InputError as error:
-        print(f"flair-hpo: error: {error}", file=sys.stderr)
+        print(f"flair-hpo: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE

@@ -25,6 +25,7 @@ Every mistake is reported with the key it concerns before anything is loaded or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from flair_hpo.orchestration.workers import check_workers
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import STRATEGIES, SearchStrategy
 from flair_hpo.study import RunSettings
-from flair_hpo.training.corpus_reference import load_corpus
+from flair_hpo.training.corpus_reference import check_corpus_section, load_corpus
 
 _TOP_KEYS = {
     "task": "text_classification or sequence_labeling",
@@ -70,7 +71,9 @@ _REQUIRED = ("corpus", "base_path", "strategy")
 
 
 def _strategy(value: Any) -> SearchStrategy:
-    settings = {"name": value} if isinstance(value, str) else dict(value or {})
+    if not isinstance(value, str | Mapping):
+        raise ConfigError(f"strategy: {value!r} is not {', '.join(STRATEGIES)}, or a mapping with name: and settings")
+    settings = {"name": value} if isinstance(value, str) else dict(value)
     name = str(settings.pop("name", "")).lower().removesuffix("search").removesuffix("_")
     if name not in STRATEGIES:
         raise ConfigError(f"strategy: {value!r} is not {', '.join(STRATEGIES)}{did_you_mean(name, STRATEGIES)}")
@@ -133,6 +136,7 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
     for key in _REQUIRED:
         if key not in data:
             raise ConfigError(f"missing key '{key}': {_TOP_KEYS[key]}")
+    check_corpus_section(data["corpus"])  # a mapping here: None would mean a corpus object in Python
     space = build_space(data)
     strategy = _strategy(data["strategy"])
     strategy.make_configurations(space)

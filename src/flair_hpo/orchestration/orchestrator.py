@@ -22,8 +22,10 @@ Workers on other machines join the study with :func:`flair_hpo.orchestration.joi
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,37 +148,29 @@ class Orchestrator:
         machines included) and the budget is spent.
         """
         check_workers(workers, self.settings.storage)
-        self._prepare_base_path()
-        with search_console():
-            store = self._open_store()
-            with log_file(self.base_path):
-                storage = self.settings.storage
-                where = redact(storage) if isinstance(storage, str) else self.base_path
-                log.info(
-                    "%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where
-                )
-                if workers == 1:
-                    SearchLoop(self.setup, store).run()
-                elif workers > 1:
-                    reset_corpus(self.setup.corpus)
-                    run_workers(self, workers, self.base_path, storage if isinstance(storage, str) else None)
-                if workers != 1:
-                    log.info("waiting until the study's budget is spent and no trial runs")
-                    SearchLoop(self.setup, store).run(train=False)
-                result = Finisher(self.setup, store).finish()
-                log.info("%s", result)
-                return result
+        with search_console(), self._opened() as store, log_file(self.base_path):
+            storage = self.settings.storage
+            where = redact(storage) if isinstance(storage, str) else self.base_path
+            log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
+            if workers == 1:
+                SearchLoop(self.setup, store).run()
+            elif workers > 1:
+                reset_corpus(self.setup.corpus)
+                run_workers(self, workers, self.base_path, storage if isinstance(storage, str) else None)
+            if workers != 1:
+                log.info("waiting until the study's budget is spent and no trial runs")
+                SearchLoop(self.setup, store).run(train=False)
+            result = Finisher(self.setup, store).finish()
+            log.info("%s", result)
+            return result
 
     def work(self) -> int:
         """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
 
         Returns how many trials this worker trained.
         """
-        self.base_path.mkdir(parents=True, exist_ok=True)
-        with search_console():
-            store = self._open_store()
-            with log_file(self.base_path):
-                return SearchLoop(self.setup, store).run()
+        with search_console(), self._opened() as store, log_file(self.base_path):
+            return SearchLoop(self.setup, store).run()
 
     # ------------------------------------------------------------------------------ plumbing
     def _open_store(self) -> TrialStore:
@@ -192,15 +186,35 @@ class Orchestrator:
             self.settings.stored(),
         )
 
+    @contextlib.contextmanager
+    def _opened(self) -> Iterator[TrialStore]:
+        """The study, opened after base_path is made ready; if opening fails, a base_path made for it (still
+        empty) is removed again, so that a refused search leaves nothing behind."""
+        made = not self.base_path.exists()
+        try:
+            self._prepare_base_path()
+            store = self._open_store()
+        except BaseException:
+            if made and self.base_path.is_dir() and not any(self.base_path.iterdir()):
+                self.base_path.rmdir()
+            raise
+        yield store
+
     def _prepare_base_path(self) -> None:
-        """Create base_path; refuse a folder that holds something other than a flair-hpo search."""
+        """Create base_path; refuse a folder that holds something other than a flair-hpo search, or one that
+        cannot be made."""
         foreign = not any((self.base_path / marker).exists() for marker in _MARKERS)
         if self.base_path.is_dir() and any(self.base_path.iterdir()) and foreign:
             raise SettingsError(
                 f"base_path {self.base_path} is a folder with other files in it; give a new or empty "
                 "folder (or one of an earlier flair-hpo search to resume it)"
             )
-        self.base_path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.base_path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError(f"base_path {self.base_path} cannot be made: {error.strerror or error}") from None
+        if not os.access(self.base_path, os.W_OK):
+            raise SettingsError(f"base_path {self.base_path} cannot be written to")
         remove_stale_temporaries(self.base_path)
 
     def with_storage(self, storage: str | None) -> Orchestrator:

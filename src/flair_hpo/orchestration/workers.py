@@ -41,14 +41,16 @@ class Work(Protocol):
 
 
 _STORAGE_VARIABLE = "FLAIR_HPO_WORKER_STORAGE"
+#: Worker processes on one machine, at most (one per GPU, or per core).
+MAX_WORKERS = 1024
 
 
 def check_workers(workers: Any, storage: Any) -> None:
     """Refuse a worker count or storage that parallel workers cannot use."""
-    if not is_whole_number(workers) or workers < 0:
+    if not is_whole_number(workers) or not 0 <= workers <= MAX_WORKERS:
         raise SettingsError(
-            f"workers must be a whole number: 1 or more trains that many trials at once, 0 only waits for workers "
-            f"elsewhere; not {workers!r}"
+            f"workers must be a whole number up to {MAX_WORKERS}: 1 or more trains that many trials at once, 0 only "
+            f"waits for workers elsewhere; not {workers!r}"
         )
     if workers > 1 and storage is not None and not isinstance(storage, str):
         raise SettingsError(

@@ -38,12 +38,16 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     study_name = study_name or DEFAULT_STUDY_NAME
     if storage is None and not (base_path / JOURNAL_FILE).is_file():
         raise InputError(f"{base_path} holds no flair-hpo search (no {JOURNAL_FILE}); give --storage for other stores")
-    backend = open_storage(storage, base_path, heartbeat_interval=None)
-    if not study_exists(backend, study_name):
-        raise InputError(
-            f"there is no study '{study_name}' in {redact(storage) if storage else base_path / JOURNAL_FILE}"
-        )
-    study = optuna.load_study(study_name=study_name, storage=backend)
+    where = redact(storage) if storage else base_path / JOURNAL_FILE
+    try:
+        backend = open_storage(storage, base_path, heartbeat_interval=None)
+        if not study_exists(backend, study_name):
+            raise InputError(f"there is no study '{study_name}' in {where}")
+        study = optuna.load_study(study_name=study_name, storage=backend)
+    except InputError:
+        raise
+    except Exception as error:  # a journal that is not one (cut short, another program's file)
+        raise InputError(f"the study in {where} cannot be read ({type(error).__name__}: {error})") from None
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
     stored = attributes.get(SPACE_ATTR)
     if stored is None:

@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from flair_hpo.checks import flag, whole_number
+from flair_hpo.errors import ConfigError
 from flair_hpo.space import parameters as p
 from flair_hpo.space.dimensions import Choice, Label, configuration_key
-from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SearchSpace
+from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace
 from flair_hpo.space.training_modes import training_mode_of
 
 
@@ -109,22 +111,37 @@ class Configuration:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Configuration:
-        """The inverse of :meth:`to_dict`."""
-        return cls(
-            task=data["task"],
-            label_type=data["label_type"],
-            parameters=dict(data["parameters"]),
-            max_epochs=int(data["max_epochs"]),
-            evaluation_metric=p.EvaluationMetric(data.get("evaluation_metric", "micro_f1_score")),
-            optimization_value=p.OptimizationValue(data.get("optimization_value", "dev_score")),
-            multi_label=bool(data.get("multi_label", False)),
-            seed=data.get("seed"),
-            training_mode=p.TrainingMode(data.get("training_mode", "train")).value,
-        )
+        """The inverse of :meth:`to_dict`; a mapping that is not a configuration is a :class:`ConfigError`."""
+        if not isinstance(data, dict) or not {"task", "label_type", "parameters", "max_epochs"} <= set(data):
+            raise ConfigError("not a configuration: it needs task, label_type, parameters and max_epochs")
+        if data["task"] not in (TEXT_CLASSIFICATION, SEQUENCE_LABELING) or not isinstance(data["parameters"], dict):
+            raise ConfigError(f"not a configuration: task {data['task']!r} or parameters {data['parameters']!r}")
+        try:
+            return cls(
+                task=data["task"],
+                label_type=str(data["label_type"]),
+                parameters=dict(data["parameters"]),
+                max_epochs=whole_number(data["max_epochs"], "max_epochs", ConfigError),
+                evaluation_metric=p.EvaluationMetric(data.get("evaluation_metric", "micro_f1_score")),
+                optimization_value=p.OptimizationValue(data.get("optimization_value", "dev_score")),
+                multi_label=flag(data.get("multi_label", False), "multi_label", ConfigError),
+                seed=data.get("seed")
+                if data.get("seed") is None
+                else whole_number(data["seed"], "seed", ConfigError, 0),
+                training_mode=p.TrainingMode(data.get("training_mode", "train")).value,
+            )
+        except ValueError as error:  # an unknown metric, optimization value or training mode
+            raise ConfigError(f"not a configuration: {error}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> Configuration:
         """Read a configuration from a YAML file such as ``best-configuration.yaml``."""
-        with open(path, encoding="utf-8") as file:
-            data = yaml.safe_load(file)
-        return cls.from_dict(data.get("configuration", data))
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            raise ConfigError(f"{path}: cannot be read as YAML ({type(error).__name__})") from None
+        try:
+            return cls.from_dict(data.get("configuration", data) if isinstance(data, dict) else data)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None

@@ -19,6 +19,7 @@ from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError
 from flair_hpo.space import parameters as p
 from flair_hpo.space.argument_checks import check_option, check_range, is_integer_argument
 from flair_hpo.space.dimensions import Choice, Condition, Label, Range
+from flair_hpo.space.domains import outside
 from flair_hpo.space.embedding_specs import option_from, option_label, short_name
 from flair_hpo.space.registry import class_name, optimizer_class, register
 
@@ -77,7 +78,7 @@ def choice_dimension(member: Enum, name: str, condition: Condition | None, optio
         except EmbeddingSpecError as error:
             raise SearchSpaceError(f"{name}: {error}") from None
         if not p.is_word_embeddings(member) and member is not p.ModelTrainer.OPTIMIZER:
-            problem = check_option(member, option)
+            problem = check_option(member, option) or outside(member, option)
             if problem:
                 raise SearchSpaceError(f"{name} {problem}")
         if value in values:
@@ -100,7 +101,7 @@ def range_dimension(member: Enum, name: str, condition: Condition | None, low: A
         raise SearchSpaceError(f"{name}: low ({low}) must be below high ({high})")
     if log and low <= 0:
         raise SearchSpaceError(f"{name}: a log range needs low > 0, not {low}")
-    problem = check_range(member, low, high)
+    problem = check_range(member, low, high) or outside(member, low) or outside(member, high)
     if problem:
         raise SearchSpaceError(f"{name} {problem}")
     return Range(

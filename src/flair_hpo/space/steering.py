@@ -14,6 +14,10 @@ from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import SearchSpaceError
 from flair_hpo.space import parameters as p
 
+# Beyond these, a number can only be a slip: a million trials, a century, a hundred thousand epochs.
+_MOST = {p.Budget.RUNS: 1_000_000, p.Budget.GENERATIONS: 100_000, p.Budget.TIME_IN_H: 24 * 365 * 10}
+_MOST_EPOCHS = 100_000
+
 
 class Steering:
     """Budget, evaluation metric, optimization value and epoch limit of a search."""
@@ -35,6 +39,10 @@ class Steering:
             raise SearchSpaceError(f"the {budget.name} budget must be {kind}, not {amount!r}")
         if not amount > 0 or not math.isfinite(amount):
             raise SearchSpaceError(f"the {budget.name} budget must be positive, not {amount!r}")
+        if amount > _MOST[budget]:
+            raise SearchSpaceError(
+                f"the {budget.name} budget of {amount!r} is beyond any search; at most {_MOST[budget]}"
+            )
         self.budget = (budget, amount)
 
     def add_evaluation_metric(self, evaluation_metric: p.EvaluationMetric) -> None:
@@ -55,8 +63,10 @@ class Steering:
 
     def add_max_epochs_per_training_run(self, max_epochs: int) -> None:
         """The most epochs one configuration is trained for."""
-        if not is_whole_number(max_epochs) or max_epochs < 1:
-            raise SearchSpaceError(f"max epochs per training run must be a positive integer, not {max_epochs!r}")
+        if not is_whole_number(max_epochs) or not 1 <= max_epochs <= _MOST_EPOCHS:
+            raise SearchSpaceError(
+                f"max epochs per training run must be a positive integer up to {_MOST_EPOCHS}, not {max_epochs!r}"
+            )
         self.max_epochs = max_epochs
 
     def add_training_mode(self, training_mode: p.TrainingMode | str) -> None:

@@ -47,7 +47,7 @@ class BayesianSearch(SearchStrategy):
 
     def __init__(self, startup_trials: int = 5, seed: int | None = None) -> None:
         super().__init__(seed)
-        self.startup_trials = whole_number(startup_trials, "startup_trials", StrategyError, minimum=1)
+        self.startup_trials = whole_number(startup_trials, "startup_trials", StrategyError, 1, 100_000)
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "startup_trials": self.startup_trials}

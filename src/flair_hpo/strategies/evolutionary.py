@@ -49,7 +49,7 @@ class EvolutionarySearch(SearchStrategy):
         self, population_size: int = 12, mutation_rate: float = 0.1, cross_rate: float = 0.4, seed: int | None = None
     ) -> None:
         super().__init__(seed)
-        self.population_size = whole_number(population_size, "population_size", StrategyError, minimum=2)
+        self.population_size = whole_number(population_size, "population_size", StrategyError, 2, 100_000)
         self.mutation_rate = probability(mutation_rate, "mutation_rate", StrategyError)
         self.cross_rate = probability(cross_rate, "cross_rate", StrategyError)
 

@@ -34,7 +34,7 @@ class Reseeding:
     seeds: int = 3
 
     def __post_init__(self) -> None:
-        whole_number(self.finalists, "finalists", StrategyError, minimum=0)
+        whole_number(self.finalists, "finalists", StrategyError, 0, 1000)
         whole_number(self.seeds, "seeds", StrategyError, minimum=1, maximum=100)
 
     @property

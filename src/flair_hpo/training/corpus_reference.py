@@ -15,10 +15,12 @@ splits Flair samples at random (TREC_6's dev split) come out the same when a sea
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flair_hpo.checks import is_whole_number
 from flair_hpo.errors import CorpusError, did_you_mean
 
 _KEYS = {
@@ -50,11 +52,11 @@ def check_corpus_section(section: Any) -> dict[str, Any]:
         import flair.datasets
 
         name = str(section["dataset"])
-        if not isinstance(getattr(flair.datasets, name, None), type):
+        dataset = getattr(flair.datasets, name, None)
+        if not isinstance(dataset, type):
             known = [n for n in dir(flair.datasets) if n.isupper() or n[:1].isupper()]
             raise CorpusError(f"corpus: flair.datasets has no dataset '{name}'{did_you_mean(name, known)}")
-        if not isinstance(section.get("args", {}), Mapping):
-            raise CorpusError("corpus: args must be a mapping of keyword arguments")
+        _check_arguments(dataset, section.get("args", {}))
     else:
         folder = Path(section["folder"])
         if not folder.is_dir():
@@ -62,16 +64,55 @@ def check_corpus_section(section: Any) -> dict[str, Any]:
         corpus_format = section.get("format", "column")
         if corpus_format not in _FORMATS:
             raise CorpusError(f"corpus: format must be column or classification, not {corpus_format!r}")
-        if corpus_format == "column" and not isinstance(section.get("columns"), Mapping):
-            raise CorpusError("corpus: a column corpus needs columns: {0: text, 1: ner} (column number: name)")
+        if corpus_format == "column":
+            _check_columns(section.get("columns"))
+    if not is_whole_number(section.get("seed", 1)):
+        raise CorpusError(f"corpus: seed must be a whole number, not {section.get('seed')!r}")
+    for key in ("train_file", "dev_file", "test_file", "label_type"):
+        if key in section and (not isinstance(section[key], str) or not section[key]):
+            raise CorpusError(f"corpus: {key} must be a file name, not {section[key]!r}")
     fraction = section.get("downsample", 1.0)
     if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
         raise CorpusError(f"corpus: downsample must be a fraction in (0, 1], not {fraction!r}")
     return dict(section)
 
 
+def _check_arguments(dataset: type, arguments: Any) -> None:
+    if not isinstance(arguments, Mapping):
+        raise CorpusError(f"corpus: args must be a mapping of keyword arguments, not {arguments!r}")
+    accepted = inspect.signature(dataset.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    for key in arguments:
+        if key not in accepted or key == "self":
+            known = [name for name in accepted if name != "self"]
+            raise CorpusError(
+                f"corpus: {dataset.__name__} takes no argument '{key}' (it takes {', '.join(known)})"
+                f"{did_you_mean(str(key), known)}"
+            )
+
+
+def _check_columns(columns: Any) -> None:
+    usage = "corpus: a column corpus needs columns: {0: text, 1: ner} (column number: name)"
+    if not isinstance(columns, Mapping) or not columns:
+        raise CorpusError(usage)
+    for number, name in columns.items():
+        if not (is_whole_number(number) or (isinstance(number, str) and number.isdigit())) or not isinstance(name, str):
+            raise CorpusError(f"{usage}, not {number!r}: {name!r}")
+
+
 def load_corpus(section: Mapping[str, Any]) -> Any:
-    """Load the corpus a checked ``corpus:`` section names."""
+    """Load the corpus a checked ``corpus:`` section names; what Flair cannot read is a :class:`CorpusError`."""
+    try:
+        return _load(section)
+    except CorpusError:
+        raise
+    except (OSError, ValueError, RuntimeError, IndexError, KeyError, TypeError) as error:
+        where = section.get("dataset") or section.get("folder")
+        raise CorpusError(f"corpus: Flair cannot load {where}: {type(error).__name__}: {error}") from None
+
+
+def _load(section: Mapping[str, Any]) -> Any:
     import flair
     import flair.datasets
 
