@@ -12,6 +12,7 @@ table's seeds, its regret the distance to the best true quality of the grid.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -159,7 +160,10 @@ def replay(
         if move in ("spent", "exhausted"):
             break
         if isinstance(strategy, SearchStrategy):
-            strategy.knows(history, variant.reseeding if move == "reseed" else None, variant.fidelity)
+            fidelity = variant.fidelity
+            if fidelity is not None and move == "last call":
+                fidelity = dataclasses.replace(fidelity, last_call=True)
+            strategy.knows(history, variant.reseeding if move == "reseed" else None, fidelity)
         trial = study.ask()
         if isinstance(strategy, SearchStrategy) and nothing_left(study, trial):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)

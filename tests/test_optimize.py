@@ -175,15 +175,19 @@ def test_a_failing_configuration_is_recorded_and_the_search_goes_on(trec_corpus,
         parameter.EvaluationMetric.MICRO_ACCURACY,
         epochs=1,
     )
-    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[0, 16])  # 0 breaks torch
+    missing = {
+        "class": "WordEmbeddings",
+        "embeddings": str(tmp_path / "moved-away.kv"),
+    }  # gone since the space was made
+    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[16])
     search_space.add_word_embeddings(
-        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(trec_vectors))]]
+        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[missing], [WordEmbeddings(str(trec_vectors))]]
     )
     result = orchestrator.Orchestrator(
         trec_corpus, tmp_path / "failing", search_space, search_strategies.GridSearch()
     ).optimize()
     rows = {row["trial"]: row for row in leaderboard(tmp_path / "failing")}
-    assert rows["0"]["status"] == "failed" and "hidden_size must be greater than zero" in rows["0"]["error"]
+    assert rows["0"]["status"] == "failed" and "is not available or is not a valid path" in rows["0"]["error"]
     assert rows["1"]["status"] == "complete" and result.best_trial == 1
     assert result.trials == {"complete": 1, "failed": 1, "pruned": 0}
     assert "trial 0 failed: ValueError" in (tmp_path / "failing" / "flair-hpo.log").read_text()

@@ -237,11 +237,14 @@ def test_a_stored_study_cannot_name_code_to_run(spec):
         build_embedding(spec)
 
 
-def test_optimizers_come_from_torch_or_are_registered_in_code():
+def test_optimizers_come_from_torch_or_are_registered_in_code(monkeypatch):
     import torch
 
     from flair_hpo.errors import SearchSpaceError
+    from flair_hpo.space import registry
     from flair_hpo.space.registry import optimizer_class, register
+
+    monkeypatch.setattr(registry, "_REGISTERED", {})  # this test's class is gone afterwards
 
     assert optimizer_class("AdamW") is torch.optim.AdamW is optimizer_class("torch.optim.adamw.AdamW")
     with pytest.raises(SearchSpaceError, match=r"not an optimizer of torch\.optim"):

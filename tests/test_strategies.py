@@ -281,3 +281,20 @@ def test_data_halving_screens_on_a_ninth_and_promotes_the_best_third():
         best_third = {configuration_key(c.labels) for c in screened_then[: len(screened_then) // 3]}
         assert configuration_key(promoted.labels) in best_third
     assert len(history.taken()) == len(history.records)  # nothing trained twice on the same fraction
+
+
+def test_data_halving_ends_with_a_configuration_on_the_whole_split():
+    """Out of time before any promotion reached the whole split: the best screening is trained on all of it."""
+    import dataclasses
+
+    from flair_hpo.strategies import DataFidelity
+    from flair_hpo.strategies.history import FRACTION, TrialRecord
+
+    records = [
+        TrialRecord(n, "complete", {"x": n}, value, {FRACTION: 1 / 9}, None, None)
+        for n, value in enumerate([0.3, 0.7, 0.5])
+    ]
+    history = History(records, minimize=False)
+    assert DataFidelity().promotion(history) is None  # one in three: not yet
+    last = dataclasses.replace(DataFidelity(), last_call=True)
+    assert last.promotion(history) == ({"x": 1}, 1.0)

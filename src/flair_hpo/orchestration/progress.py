@@ -13,6 +13,7 @@ import logging
 
 from flair_hpo.space import Label
 from flair_hpo.strategies.history import History
+from flair_hpo.training.trial_runner import TrialOutcome
 
 log = logging.getLogger("flair_hpo")
 
@@ -57,3 +58,13 @@ class ProgressDisplay:
 
     def trial_finished(self, number: int, status: str, detail: str) -> None:
         log.info("trial %d %s: %s", number, status, detail)
+
+    def trial_trained(self, number: int, outcome: TrialOutcome, seconds: float) -> None:
+        """A trial finished training: its best epoch's value, and whether it was stopped early."""
+        stopped = f", stopped after epoch {outcome.epochs} of {self.max_epochs}" if outcome.pruned else ""
+        self.trial_finished(
+            number,
+            "pruned" if outcome.pruned else "complete",
+            f"{self.objective_name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
+            f"{stopped}) in {seconds:.1f} s",
+        )

@@ -9,6 +9,7 @@ within a RUNS budget.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -78,7 +79,7 @@ class SearchLoop:
                     done, waiting_for_workers = "waiting for workers to train the study's trials", True
                 elif skipped >= _SKIPS:
                     done = "the strategy proposes only configurations that were tried"
-                elif (outcome := self._run_trial(budget, history, reseed=move == "reseed")) is not None:
+                elif (outcome := self._run_trial(budget, history, move)) is not None:
                     trained += outcome
                     skipped = 0 if outcome else skipped + 1
                     self.note_session()
@@ -102,13 +103,16 @@ class SearchLoop:
         self.store.record_session(self._session, self._session_start, time.time())
 
     # ------------------------------------------------------------------------------------- a trial
-    def _run_trial(self, budget: BudgetState, history: History, reseed: bool) -> int | None:
-        """Train one trial (a finalist with a further seed when ``reseed``): 1 when it trained, 0 when it was
+    def _run_trial(self, budget: BudgetState, history: History, move: str) -> int | None:
+        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`): 1 when it trained, 0 when it was
         skipped (another trial holds what it was given, or the budget filled up meanwhile), None when the
         strategy had nothing left to propose."""
         strategy = self.setup.search_strategy
         if isinstance(strategy, SearchStrategy):
-            strategy.knows(history, self.setup.settings.reseeding if reseed else None, self.setup.fidelity)
+            fidelity = self.setup.fidelity
+            if fidelity is not None and move == "last call":
+                fidelity = dataclasses.replace(fidelity, last_call=True)
+            strategy.knows(history, self.setup.settings.reseeding if move == "reseed" else None, fidelity)
         study, storage = self.store.study, self.store.storage
         trial = study.ask()
         if not isinstance(strategy, SearchStrategy):
@@ -230,14 +234,7 @@ class SearchLoop:
             self.store.study.tell(trial, state=TrialState.PRUNED)
         else:
             self.store.study.tell(trial, outcome.value)
-        max_epochs = self.setup.search_space.max_epochs
-        stopped = f", stopped after epoch {outcome.epochs} of {max_epochs}" if outcome.pruned else ""
-        self.progress.trial_finished(
-            trial.number,
-            status,
-            f"{self.setup.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
-            f"{stopped}) in {seconds:.1f} s",
-        )
+        self.progress.trial_trained(trial.number, outcome, seconds)
         attributes.update(noted)
         return TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
 

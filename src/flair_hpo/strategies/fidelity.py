@@ -29,6 +29,9 @@ class DataFidelity:
 
     fractions: tuple[float, ...] = (1 / 9, 1 / 3, 1.0)
     reduction_factor: int = 3
+    #: At the end of the budget: the best configuration screened so far goes straight to the whole split, so
+    #: that a search always ends with a configuration trained on it.
+    last_call: bool = False
 
     def __post_init__(self) -> None:
         whole_number(self.reduction_factor, "reduction_factor", StrategyError, minimum=2)
@@ -45,6 +48,11 @@ class DataFidelity:
         """A configuration to train on the next fraction, with that fraction (the highest rung first), or None
         when no configuration has earned one."""
         taken = history.taken()
+        if self.last_call and not history.configurations(1.0):
+            for rung in reversed(range(len(self.fractions) - 1)):
+                for configuration in history.configurations(self.fractions[rung]):
+                    if trained_key(configuration.labels, 0, 1.0) not in taken:
+                        return configuration.labels, 1.0
         for rung in reversed(range(len(self.fractions) - 1)):
             done = history.configurations(self.fractions[rung])
             for configuration in done[: len(done) // self.reduction_factor]:

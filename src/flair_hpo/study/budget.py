@@ -51,6 +51,16 @@ def runs_allowed(space: SearchSpace, strategy: BaseSampler) -> int | None:
     return int(amount) * size
 
 
+def full_trial_seconds(history: History) -> float | None:
+    """The median seconds of a trial on the whole training split; from trials on a part of it, scaled by the
+    part, when none trained on the whole yet."""
+    timed = [r for r in history.records if r.status in ("complete", "pruned") and "duration_s" in r.user_attrs]
+    full = sorted(r.user_attrs["duration_s"] for r in timed if r.fraction >= 1.0)
+    scaled = sorted(r.user_attrs["duration_s"] / r.fraction for r in timed)
+    seconds = full or scaled
+    return seconds[len(seconds) // 2] if seconds else None
+
+
 @dataclass
 class BudgetState:
     """The budget of one session of a search."""
@@ -86,13 +96,13 @@ class BudgetState:
     def keeps_for(self, history: History, trials: int) -> bool:
         """Whether what is left is only what ``trials`` more trials take (the end of the search, kept for
         training the finalists again): a RUNS budget counts them, a time budget estimates them from the
-        median time of the trials so far."""
+        median time of the trials on the whole training split so far (or of the others, scaled up)."""
         if trials <= 0:
             return False
         if self.deadline is None:
             return self.runs - len(history.counted()) <= trials
-        seconds = sorted(r.user_attrs["duration_s"] for r in history.scored() if "duration_s" in r.user_attrs)
-        return bool(seconds) and self.deadline - self.clock() <= trials * seconds[len(seconds) // 2]
+        typical = full_trial_seconds(history)
+        return typical is not None and self.deadline - self.clock() <= trials * typical
 
     def admits(self, history: History, number: int) -> bool:
         """Whether trial ``number`` is within the budget: trials are admitted in the order they were opened,
@@ -104,14 +114,17 @@ class BudgetState:
     def next_move(
         self, space: SearchSpace, history: History, reseeding: Reseeding, fidelity: DataFidelity | None = None
     ) -> str:
-        """What the next trial is for: ``"explore"`` (a new configuration, or one promoted to more data) or
-        ``"reseed"`` (a finalist with a further seed); or why none starts: ``"spent"``, ``"exhausted"`` (every
-        configuration was tried, and none is left to promote or train again)."""
+        """What the next trial is for: ``"explore"`` (a new configuration, or one promoted to more data),
+        ``"reseed"`` (a finalist with a further seed) or ``"last call"`` (data halving about to run out of time
+        with no configuration trained on the whole split: the best screened one is); or why none starts:
+        ``"spent"``, ``"exhausted"`` (every configuration was tried, none is left to promote or train again)."""
         if not self.allows_new_trial(history):
             return "spent"
         finalist_left = reseeding.next(history) is not None
         if finalist_left and self.keeps_for(history, reseeding.trials):
             return "reseed"
+        if fidelity is not None and not history.configurations(1.0) and self.keeps_for(history, 1):
+            return "last call"  # no configuration trained on the whole split yet, and time for one
         if not space_exhausted(space, history) or (fidelity is not None and fidelity.promotion(history)):
             return "explore"
         return "reseed" if finalist_left else "exhausted"
