@@ -7,7 +7,12 @@ configurations:
   model and trains them with ModelTrainer; the embeddings are computed again in every trial;
 * ``store``  -- (b) flair-hpo with its embedding store, no pruning;
 * ``pruned`` -- (c) flair-hpo with the store and successive-halving pruning;
-* ``workers2`` -- (b) with two worker processes (``optimize(workers=2)``).
+* ``workers2`` -- (b) with two worker processes (``optimize(workers=2)``);
+* ``second`` -- (d) a second study on the same corpus: (b) run twice in new base_paths, sharing the
+  machine's embedding cache; the second study finds every embedding there and computes none.
+
+Every variant gets an empty embedding cache of its own (``FLAIR_HPO_CACHE`` in a temporary folder), so
+what one variant computed never speeds up the next.
 
 flair-hpo's variants use RandomSearch(seed=1); the plain loop trains the configurations that (b) trained,
 in the same order (enqueued into its Optuna study), so per-configuration dev scores can be compared.
@@ -100,19 +105,23 @@ def run_flair_hpo(
     strategy = search_strategies.RandomSearch(seed=1)
     runner = orchestrator.Orchestrator(corpus, base_path, space, strategy, pruner=pruner)
 
+    from flair_hpo.orchestration.progress import ProgressDisplay
+    from flair_hpo.results.study_view import open_for_reading
+
     memory: list[float] = []
-    write_leaderboard = runner._write_leaderboard  # called once after every trial: sample memory there
+    trial_finished = ProgressDisplay.trial_finished  # called once after every trial: sample memory there
 
-    def after_trial(store):
+    def after_trial(self, *args):
         memory.append(rss_mb())
-        write_leaderboard(store)
+        trial_finished(self, *args)
 
-    if workers == 1:  # worker processes unpickle the orchestrator: they sample nothing
-        runner._write_leaderboard = after_trial
+    ProgressDisplay.trial_finished = after_trial  # worker processes are children: they sample nothing
     started = time.time()
-    result = runner.optimize(workers=workers)
+    try:
+        result = runner.optimize(workers=workers)
+    finally:
+        ProgressDisplay.trial_finished = trial_finished
     wall = time.time() - started
-    from flair_hpo.study_view import open_for_reading
 
     records = [r for r in open_for_reading(base_path, None, None).history.records if r.status != "skipped"]
     return {
@@ -218,17 +227,24 @@ def run_variant(args: argparse.Namespace) -> None:
 
     logging.getLogger("flair").setLevel(logging.WARNING)
     corpus = load_corpus(args.scenario, args.fraction)
-    base_path = Path(tempfile.mkdtemp(prefix=f"bench-{args.variant}-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"bench-{args.variant}-"))
+    os.environ["FLAIR_HPO_CACHE"] = str(scratch / "cache")  # an empty cache for this variant alone
     try:
         if args.variant == "plain":
             configurations = json.loads(Path(args.configurations).read_text())
-            figures = run_plain_loop(args.scenario, corpus, base_path, configurations, args.epochs)
+            figures = run_plain_loop(args.scenario, corpus, scratch / "study", configurations, args.epochs)
+        elif args.variant == "second":
+            study = (args.scenario, corpus)
+            first = run_flair_hpo(*study, scratch / "first", args.trials, args.epochs, "none")
+            figures = run_flair_hpo(*study, scratch / "second", args.trials, args.epochs, "none")
+            figures["first_wall_s"] = first["wall_s"]
+            figures["same_dev_scores"] = first["dev_scores"] == figures["dev_scores"]
         else:
             pruner = "successive_halving" if args.variant == "pruned" else "none"
             workers = 2 if args.variant == "workers2" else 1
-            figures = run_flair_hpo(args.scenario, corpus, base_path, args.trials, args.epochs, pruner, workers)
+            figures = run_flair_hpo(args.scenario, corpus, scratch / "study", args.trials, args.epochs, pruner, workers)
     finally:
-        shutil.rmtree(base_path, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     # Worker processes are children: the larger of this process and the largest child.
     peaks = [resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     figures["peak_rss_mb"] = max(peaks)
@@ -243,6 +259,7 @@ def table(scenario: str, figures: dict[str, dict], trials: int, epochs: int, fra
         "store": "(b) flair-hpo, store",
         "pruned": "(c) store + pruning",
         "workers2": "(b) with 2 workers",
+        "second": "(d) second study, shared cache",
     }
     lines = [
         f"{scenario.upper()} ({'full corpus' if fraction == 1 else f'{fraction:.0%} of the corpus'}), "
@@ -287,6 +304,14 @@ def table(scenario: str, figures: dict[str, dict], trials: int, epochs: int, fra
                 f"same configurations, dev F1 (a) vs (b): mean |difference| {sum(gaps) / len(gaps):.4f}, "
                 f"max {max(gaps):.4f} over {len(gaps)}"
             )
+    second = figures.get("second")
+    if second:
+        saved = second["first_wall_s"] - second["wall_s"]
+        lines.append(
+            f"(d): the first study took {second['first_wall_s']:.0f} s, the second on the same corpus "
+            f"{second['wall_s']:.0f} s: {saved:.0f} s ({saved / second['first_wall_s']:.0%}) saved by the shared "
+            f"cache; same dev scores in both: {'yes' if second['same_dev_scores'] else 'no'}"
+        )
     pruned = figures.get("pruned")
     if pruned and store:
         lines.append(
@@ -302,7 +327,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--fraction", type=float, default=1.0, help="downsample the corpus (default: all of it)")
-    parser.add_argument("--variants", default="store,plain,pruned")
+    parser.add_argument("--variants", default="store,plain,pruned,second")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--configurations", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -326,7 +351,7 @@ def main() -> None:
         print(f"running {variant} ...", flush=True)
         subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
         figures[variant] = json.loads(output.read_text())
-    order = {"plain": 0, "store": 1, "pruned": 2, "workers2": 3}
+    order = {"plain": 0, "store": 1, "pruned": 2, "workers2": 3, "second": 4}
     text = table(
         args.scenario,
         dict(sorted(figures.items(), key=lambda kv: order[kv[0]])),

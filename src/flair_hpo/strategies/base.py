@@ -65,8 +65,12 @@ class SearchStrategy(BaseSampler, ABC):
     def make_configurations(self, search_space: SearchSpace) -> None:
         """Bind this strategy to ``search_space`` after checking that it can be searched this way."""
         search_space.check()
-        self._check(search_space)
-        self.search_space = search_space
+        bound, self.search_space = self.search_space, search_space  # a strategy may size itself to the space
+        try:
+            self._check(search_space)
+        except StrategyError:
+            self.search_space = bound
+            raise
 
     def _check(self, search_space: SearchSpace) -> None:
         if search_space.budget[0] is Budget.GENERATIONS and self.generation_size is None:
