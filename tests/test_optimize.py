@@ -440,3 +440,22 @@ def test_any_optuna_sampler_can_be_the_strategy(trec_corpus, trec_vectors, tmp_p
     assert result.trials["complete"] == 3 == len(trained) == len({r.key for r in trained})
     assert view.strategy == {"strategy": "optuna", "sampler": "optuna.samplers._random.RandomSampler"}
     assert all(r.status in ("complete", "skipped") for r in view.history.records)
+
+
+def test_the_study_history_is_read_twice_per_trial(trec_corpus, trec_vectors, tmp_path, monkeypatch):
+    """Once by the search loop (budget, progress, leaderboard and the strategy's proposal all use that read),
+    once by the strategy to confirm that no other worker claimed the same configuration meanwhile."""
+    from flair_hpo.strategies.history import History
+
+    reads = []
+    original = History.of.__func__
+
+    def counted(cls, study):
+        reads.append(1)
+        return original(cls, study)
+
+    monkeypatch.setattr(History, "of", classmethod(counted))
+    runs = 4
+    small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=runs).optimize()
+    # Besides: the loop's last read (the budget is spent) and the winner's, when the search ends.
+    assert len(reads) <= 2 * runs + 2
