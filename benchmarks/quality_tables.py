@@ -96,7 +96,7 @@ def tabulate(scenario: Scenario, threads: int = 1) -> Path:
     grid = list(space.grid())
     store_dir = Path(tempfile.gettempdir()) / f"flair-hpo-quality-store-{scenario.name}"
     store = EmbeddingStore(store_dir)
-    _build_store_entries(store, grid, space, label_type, dictionary, corpus)
+    build_store_entries(store, grid, space, label_type, dictionary, corpus)
     total = len(grid) * len(FRACTIONS) * scenario.replicates
     print(
         f"{scenario.name}: {len(grid)} configurations x {len(FRACTIONS)} fractions x {scenario.replicates} seeds"
@@ -166,9 +166,7 @@ def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float,
     return row
 
 
-def _build_store_entries(
-    store: Any, grid: list[Any], space: Any, label_type: str, dictionary: Any, corpus: Any
-) -> None:
+def build_store_entries(store: Any, grid: list[Any], space: Any, label_type: str, dictionary: Any, corpus: Any) -> None:
     """Compute the embedding store's entries before any training is timed: a study computes them once."""
     from flair_hpo.space import Configuration
     from flair_hpo.training.model_factory import build_model
