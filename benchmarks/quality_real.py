@@ -71,7 +71,8 @@ def _real_search(name: str, seed: int, budget: float, grid_seconds: float, base_
         if r.status in ("complete", "pruned", "failed")
     ]
     # The time budget's clock starts with the worker's session; before the first trial it opens the study.
-    sessions = [v[0] for k, v in view.study._storage.get_study_system_attrs(view.study._study_id).items() if k.startswith(_SESSION_PREFIX)]
+    noted = view.study._storage.get_study_system_attrs(view.study._study_id)
+    sessions = [value[0] for key, value in noted.items() if key.startswith(_SESSION_PREFIX)]
     first = started[0][0].timestamp() - min(sessions) if started else 0.0
     return {
         "winner": configuration_key(result.best_configuration),
