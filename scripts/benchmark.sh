@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The speed benchmark (benchmarks/speed.py): plain Optuna + Flair loop vs flair-hpo, side by side.
-#   bash scripts/benchmark.sh trec --trials 12 --epochs 3     (about 15 minutes on 2 CPU cores)
-#   bash scripts/benchmark.sh wnut --trials 6 --epochs 3
+# The benchmarks, after setting everything up:
+#   bash scripts/benchmark.sh trec --trials 12 --epochs 3     speed: plain Optuna + Flair loop vs flair-hpo
+#   bash scripts/benchmark.sh wnut --trials 6 --epochs 3       (benchmarks/speed.py; about 15 minutes each)
+#   bash scripts/benchmark.sh quality replay trec wnut pos     search quality, replayed on the tables in
+#   bash scripts/benchmark.sh quality real trec                benchmarks/tables (benchmarks/search_quality.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/flair-cache.sh
+if [ "${1:-}" = quality ]; then
+    shift
+    cd benchmarks && exec ../.venv/bin/python search_quality.py "$@"
+fi
 .venv/bin/python benchmarks/speed.py "$@"
