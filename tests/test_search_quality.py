@@ -46,7 +46,7 @@ def test_a_replayed_search_is_reproducible(trec, name):
     assert first == second
     assert first.trials == len(first_steps) > 1
     assert first.seconds <= 0.1 * table.grid_seconds + max(r.seconds[-1] for r in table.rows.values() if r.seconds)
-    other, other_steps = replay(table, space, found[name], 0.1, seed=8, trace=True)
+    _, other_steps = replay(table, space, found[name], 0.1, seed=8, trace=True)
     if name != "grid":  # the grid's order does not depend on the seed; its seed noise does
         assert [s["key"] for s in other_steps] != [s["key"] for s in first_steps]
 

@@ -291,8 +291,7 @@ def test_data_halving_ends_with_a_configuration_on_the_whole_split():
     from flair_hpo.strategies.history import FRACTION, TrialRecord
 
     records = [
-        TrialRecord(n, "complete", {"x": n}, value, {FRACTION: 1 / 9}, None, None)
-        for n, value in enumerate([0.3, 0.7])
+        TrialRecord(n, "complete", {"x": n}, value, {FRACTION: 1 / 9}, None, None) for n, value in enumerate([0.3, 0.7])
     ]
     history = History(records, minimize=False)
     assert DataFidelity().promotion(history) is None  # the best third of two is none yet
