@@ -133,7 +133,7 @@ SCENARIOS: dict[str, Scenario] = {
         _wnut_corpus,
         _wnut_space,
         max_epochs=5,
-        replicates=4,
+        replicates=3,
     ),
     "pos": Scenario(
         "pos",

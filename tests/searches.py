@@ -23,7 +23,8 @@ def trec_corpus():
 def small_trec_search(
     corpus, base_path: Path, vectors: Path, runs: int = 4, storage: str | None = None
 ) -> orchestrator.Orchestrator:
-    """Random search over two learning rates and two hidden sizes of an RNN over small word vectors."""
+    """Random search over two learning rates and two hidden sizes of an RNN over small word vectors, without
+    pruning: the tests that use it count the trials that train all their epochs."""
     from flair.embeddings import WordEmbeddings
 
     search_space = search_spaces.TextClassifierSearchSpace()
@@ -39,7 +40,12 @@ def small_trec_search(
     search_strategy = search_strategies.RandomSearch(seed=5)
     search_strategy.make_configurations(search_space)
     return orchestrator.Orchestrator(
-        corpus=corpus, base_path=base_path, search_space=search_space, search_strategy=search_strategy, storage=storage
+        corpus=corpus,
+        base_path=base_path,
+        search_space=search_space,
+        search_strategy=search_strategy,
+        storage=storage,
+        pruner="none",
     )
 
 

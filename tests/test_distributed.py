@@ -69,6 +69,7 @@ def search_yaml(
         "optimization_value": "dev_score",
         "max_epochs_per_training_run": epochs,
         "heartbeat_interval": 1,
+        "pruner": "none",  # every trial trains all its epochs: the kills below aim at the middle of one
         "report": True,
         "parameters": dict(parameters),
     }

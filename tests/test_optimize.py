@@ -82,7 +82,9 @@ def test_tutorial_on_trec6_with_three_document_embedding_classes(
     result = runner.optimize()
 
     rows = leaderboard(tmp_path / "trec6")
-    assert len(rows) == 8 and all(row["status"] == "complete" for row in rows)
+    # The default pruner (successive halving from epoch 1) may stop the weaker ones after their first epoch.
+    statuses = [row["status"] for row in rows]
+    assert len(rows) == 8 and set(statuses) <= {"complete", "pruned"} and "complete" in statuses
     assert len({row["document_embeddings"] for row in rows}) >= 2
     scores = [float(row["dev micro_f1_score"]) for row in rows]
     assert rows[0]["rank"] == "1" and int(rows[0]["trial"]) == result.best_trial
@@ -380,7 +382,13 @@ def test_the_same_configuration_trains_to_the_same_score_in_two_studies(trec_cor
     search = small_trec_search(trec_corpus, tmp_path / "b", trec_vectors, runs=4)
     other_seed = search_strategies.RandomSearch(seed=99)
     other_seed.make_configurations(search.search_space)
-    second = orchestrator.Orchestrator(trec_corpus, tmp_path / "b", search.search_space, other_seed).optimize()
+    second = orchestrator.Orchestrator(
+        trec_corpus,
+        tmp_path / "b",
+        search.search_space,
+        other_seed,
+        pruner="none",  # as in small_trec_search
+    ).optimize()
     scores = [
         {json.dumps(r.labels, sort_keys=True): r.value for r in open_for_reading(path).history.records}
         for path in (tmp_path / "a", tmp_path / "b")

@@ -256,8 +256,8 @@ def test_pruning_stops_hopeless_trials(trec_corpus, minilm_path, tmp_path):
 def test_pruner_settings():
     from optuna import pruners
 
-    assert isinstance(make_pruner("auto", 8), pruners.SuccessiveHalvingPruner)
-    assert isinstance(make_pruner("auto", 7), pruners.NopPruner)
+    assert isinstance(make_pruner("auto", 2), pruners.SuccessiveHalvingPruner)
+    assert isinstance(make_pruner("auto", 1), pruners.NopPruner)
     assert isinstance(make_pruner(None, 10), pruners.NopPruner)
     assert isinstance(make_pruner("hyperband", 10), pruners.HyperbandPruner)
     custom = pruners.MedianPruner()
@@ -271,7 +271,7 @@ def test_two_workers_train_every_grid_point_once(trec_corpus, minilm_path, tmp_p
     space = tutorial_space(minilm_path, 10, 2, [0.2, 0.1, 0.05, 0.02])
     base_path = tmp_path / "workers"
     runner = orchestrator.Orchestrator(
-        trec_corpus, base_path, space, search_strategies.GridSearch(), embedding_store=tmp_path / "cache"
+        trec_corpus, base_path, space, search_strategies.GridSearch(), embedding_store=tmp_path / "cache", pruner="none"
     )
     result = runner.optimize(workers=2)
     rows = leaderboard(base_path)

@@ -7,9 +7,10 @@ epoch; workers never wait for each other. A trial is never pruned after its last
 
 Settings, in Python, the CLI and YAML:
 
-* ``"auto"`` (default): successive halving when trials train at least 8 epochs, else no pruning. With
-  fewer epochs the only rung is epoch 1, and one epoch says little: measured with 3-epoch trials
-  (``benchmarks/speed.py``), pruning saved no wall time on TREC_6 and pruned WNUT_17's best configuration;
+* ``"auto"`` (default): successive halving when trials train at least 2 epochs, else no pruning. Replayed
+  against grids trained with several seeds (``benchmarks/search_quality.py``, README "Search quality"),
+  pruning from epoch 1 brought searches closer to the grid's best model on TREC_6, WNUT_17 and
+  UD English-LinES at every budget up to a quarter of the grid's time, even with 3- and 5-epoch trials;
 * ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
 * ``"data_halving"``: configurations are screened on 1/9 of the training split and the best promoted to 1/3,
   then to all of it (:mod:`flair_hpo.strategies.fidelity`); no trial is stopped between epochs;
@@ -31,7 +32,7 @@ from flair_hpo.errors import SettingsError, did_you_mean
 from flair_hpo.strategies import DataFidelity
 
 PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "data_halving", "none")
-AUTO_MIN_EPOCHS = 8
+AUTO_MIN_EPOCHS = 2
 
 
 def check_pruner(setting: Any) -> Any:
