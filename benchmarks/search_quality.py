@@ -23,6 +23,8 @@ from quality_scenarios import REPO, SCENARIOS
 RESULTS = REPO / "benchmarks" / "results"
 CURVE_BUDGETS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.35, 0.5)
 TABLE_BUDGETS = (0.05, 0.1, 0.25)
+#: The variants drawn in the plot: the default and the baselines (the table lists every variant).
+PLOTTED = ("default", "random", "bayesian", "evolutionary", "optuna-tpe", "grid")
 
 
 def replay_all(names: list[str], seeds: int, only: list[str] | None) -> dict:
@@ -69,8 +71,8 @@ def markdown(results: dict, seeds: int) -> str:
             "",
             f"{scenario['configurations']} configurations, each trained with {scenario['seeds_per_configuration']} "
             f"seeds; grid time {scenario['grid_seconds']:.0f} s (1 CPU thread); best true dev "
-            f"{scenario['best_true_dev']:.4f}; {scenario['within_half_point_of_best']} configurations within 0.5 "
-            f"point of it. {seeds} searches per cell. Regret in dev points (x100).",
+            f"{scenario['best_true_dev']:.4f}; {scenario['within_half_point_of_best']} within 0.5 point of "
+            f"it. {seeds} searches per cell. Regret in dev points (x100).",
             "",
             "| variant | "
             + " | ".join(f"{int(b * 100)}%: median / p90 regret, within 0.5" for b in TABLE_BUDGETS)
@@ -97,10 +99,15 @@ def plot(results: dict, path: Path) -> None:
     figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
     for axis, (name, scenario) in zip(axes[0], results.items(), strict=True):
         for variant, curve in scenario["variants"].items():
+            if variant not in PLOTTED:
+                continue
             budgets = sorted(float(b) for b in curve)
             medians = [curve[str(b)]["median_regret"] for b in budgets]
             quartiles = [statistics.quantiles(curve[str(b)]["regrets"], n=4) for b in budgets]
-            (line,) = axis.plot([100 * b for b in budgets], medians, marker="o", markersize=3, label=variant)
+            width = 2.5 if variant == "default" else 1.2
+            (line,) = axis.plot(
+                [100 * b for b in budgets], medians, marker="o", markersize=3, linewidth=width, label=variant
+            )
             axis.fill_between(
                 [100 * b for b in budgets],
                 [q[0] for q in quartiles],
@@ -111,8 +118,9 @@ def plot(results: dict, path: Path) -> None:
         axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
         axis.set_title(name)
         axis.set_xlabel("% of the grid's training time")
-        axis.set_ylabel("regret of the returned configuration (dev points)")
+        axis.set_ylabel("median regret, quartiles shaded (dev points)")
         axis.set_yscale("symlog", linthresh=1.0)
+        axis.set_ylim(bottom=0)
     axes[0][-1].legend(fontsize=7, loc="upper right")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
