@@ -12,6 +12,19 @@ from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.orchestration.progress import ProgressDisplay
 
 
+def journal_study(base_path: Path, name: str, **store_settings):
+    """An empty study in a journal file under ``base_path``, with the TrialStore that flair-hpo keeps beside it:
+    ``(storage, study, store)``."""
+    import optuna
+
+    from flair_hpo.study import open_storage
+    from flair_hpo.study.trial_store import TrialStore
+
+    storage = open_storage(None, base_path, heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name=name)
+    return storage, study, TrialStore(study, storage, study._study_id, created=True, **store_settings)
+
+
 def trec_corpus():
     import flair
     from flair.datasets import TREC_6

@@ -25,6 +25,8 @@ from flair_hpo.study.heartbeat import OWNER
 from flair_hpo.study.storages import open_storage
 from flair_hpo.study.trial_store import TrialStore
 
+from .searches import journal_study
+
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[1]
@@ -276,9 +278,7 @@ def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path
     """The race between a worker that wakes up and finishes its trial and another that is re-queuing it."""
     from flair_hpo.strategies.history import History
 
-    storage = open_storage(None, tmp_path, heartbeat_interval=1)
-    study = optuna.create_study(storage=storage, study_name="race")
-    store = TrialStore(study, storage, study._study_id, created=True)
+    storage, study, store = journal_study(tmp_path, "race")
     trial = study.ask()
     trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
     record = History.of(study).records[0]

@@ -20,7 +20,7 @@ from flair_hpo.study import open_storage
 from flair_hpo.study.heartbeat import OWNER, Heartbeat, Watch, surely_dead, this_process
 from flair_hpo.study.trial_store import RUN_ATTR, TrialStore
 
-from .searches import small_trec_search
+from .searches import journal_study, small_trec_search
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,9 +90,7 @@ def test_an_interrupted_retry_queued_twice_is_trained_once(tmp_path):
     """Two processes repairing at once queue the same configuration twice: the second copy is skipped."""
     from flair_hpo.strategies.history import SUPERSEDED
 
-    storage = open_storage(None, tmp_path, heartbeat_interval=1)
-    study = optuna.create_study(storage=storage, study_name="s")
-    store = TrialStore(study, storage, study._study_id, created=True)
+    storage, study, store = journal_study(tmp_path, "s")
     trial = study.ask()
     trial.suggest_categorical("x", [1, 2])
     storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
@@ -165,9 +163,7 @@ def test_a_dead_worker_is_told_by_its_identity_here_and_only_by_its_heartbeat_el
 
 
 def test_a_trial_killed_before_its_first_heartbeat_is_taken_for_dead(tmp_path):
-    storage = open_storage(None, tmp_path, heartbeat_interval=1)
-    study = optuna.create_study(storage=storage, study_name="s")
-    store = TrialStore(study, storage, study._study_id, created=True, heartbeat_interval=1)
+    _storage, study, store = journal_study(tmp_path, "s", heartbeat_interval=1)
     trial = study.ask()  # no owner, no heartbeat: its worker died right after ask()
     trial.suggest_categorical("x", [1, 2])
     watch = Watch()
