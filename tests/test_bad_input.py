@@ -347,47 +347,19 @@ CLI_CASES = {
         "did you mean 'ner-fine-tune'?",
     ),
     "train a file that does not exist": (
-        lambda c: [
-            "train",
-            str(c.tmp / "nowhere.yaml"),
-            "--corpus-from",
-            str(c.tmp / "x.yaml"),
-            "--base-path",
-            str(c.tmp / "out"),
-        ],
+        lambda c: _train(str(c.tmp / "nowhere.yaml"), str(c.tmp / "x.yaml"), str(c.tmp / "out")),
         "cannot be read as YAML",
     ),
     "train a file that is not a configuration": (
-        lambda c: [
-            "train",
-            str(_text(c, "conf.yaml", "a: 1\n")),
-            "--corpus-from",
-            str(c.tmp / "x.yaml"),
-            "--base-path",
-            str(c.tmp / "out"),
-        ],
+        lambda c: _train(str(_text(c, "conf.yaml", "a: 1\n")), str(c.tmp / "x.yaml"), str(c.tmp / "out")),
         "not a configuration",
     ),
     "train onto a file": (
-        lambda c: [
-            "train",
-            str(c.study / "best-configuration.yaml"),
-            "--corpus-from",
-            "x",
-            "--base-path",
-            str(a_file(c)),
-        ],
+        lambda c: _train(str(c.study / "best-configuration.yaml"), "x", str(a_file(c))),
         "is not an empty folder",
     ),
     "train with a missing corpus file": (
-        lambda c: [
-            "train",
-            str(c.study / "best-configuration.yaml"),
-            "--corpus-from",
-            str(c.tmp / "no.yaml"),
-            "--base-path",
-            str(c.tmp / "out"),
-        ],
+        lambda c: _train(str(c.study / "best-configuration.yaml"), str(c.tmp / "no.yaml"), str(c.tmp / "out")),
         "no such file",
     ),
     "show a study journal that is not one": (
@@ -401,6 +373,10 @@ CLI_CASES = {
     "worker waiting a negative time": (lambda c: ["worker", "--base-path", str(c.study), "--wait", "-5"], "--wait"),
     "unknown subcommand": (lambda c: ["serve"], "invalid choice: 'serve'"),
 }
+
+
+def _train(configuration: str, corpus_from: str, base_path: str) -> list[str]:
+    return ["train", configuration, "--corpus-from", corpus_from, "--base-path", base_path]
 
 
 def _text(case: Case, name: str, text: str) -> Path:
