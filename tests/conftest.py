@@ -91,3 +91,25 @@ def postgres_url():
         yield started.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """Real, small file systems to fill up: ``small_disk(megabytes)`` mounts a tmpfs of that size and returns
+    its folder; each is unmounted after the test. Mounting needs root, as CI runs."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def mount(megabytes: int) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root (CI runs the tests as root)")
+        folder = tmp_path / f"disk-{len(mounted)}"
+        folder.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0755", "tmpfs", str(folder)], check=True)
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -3,7 +3,9 @@
 Mistakes in the input derive from :class:`InputError`: they are reported before anything is trained or
 written, with a message that says what is wrong and what to do, and the command line prints them in one
 line without a traceback (exit code 2). :class:`TrialError` is not a mistake of the user's: a configuration
-that could not be trained to a score; the search records it as failed and goes on.
+that could not be trained to a score; the search records it as failed and goes on. :class:`MachineError` is
+neither: a fault of the machine a process runs on (a full disk, a missing file, a dead GPU, workers that keep
+dying); the command line prints it in one line and exits with 1, and what the study holds stays consistent.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ class StudyMismatchError(InputError):
     """The study at this place was created for a different search."""
 
 
+class UntrustedInputError(InputError):
+    """A stored study or file asks this machine for something its user did not allow: a file outside the
+    allowed folders, remote code, an argument a class may not be given from a study."""
+
+
 class TrialError(RuntimeError):
     """A configuration that could not be trained to a score (NaN loss, no finished epoch, ...)."""
 
@@ -55,6 +62,15 @@ class TrialError(RuntimeError):
 class TrialAbandoned(RuntimeError):
     """A trial stopped by its own worker because its heartbeat could not be written: other workers may take
     it for dead and train it again, so its result must not count."""
+
+
+class MachineError(RuntimeError):
+    """A fault of this machine, not of the input or of a configuration: the process stops with a message that
+    says what to fix; trials it held are queued again, nothing finished is lost."""
+
+
+class DiskFullError(MachineError):
+    """No space is left where the study or the results are written."""
 
 
 def did_you_mean(word: str, choices: Iterable[object]) -> str:

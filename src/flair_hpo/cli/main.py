@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flair_hpo.errors import ConfigError, InputError
+from flair_hpo.errors import ConfigError, InputError, MachineError
 
 EXIT_USAGE = 2
+#: A fault of the machine (a full disk, workers that keep dying) or a search in which no trial finished.
+EXIT_FAILURE = 1
 #: The strategy of a search started from a recipe on the command line (the search-quality benchmark's pick).
 RECOMMENDED_STRATEGY = "bayesian"
 EXIT_INTERRUPTED = 130
@@ -217,3 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"flair-hpo: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
+    except MachineError as error:
+        print(f"flair-hpo: error: {one_line(error)}", file=sys.stderr)
+        return EXIT_FAILURE
