@@ -1,4 +1,5 @@
-"""Real faults for the tests to inject: a file system filled up to its last bytes (on a ``small_disk``)."""
+"""Real faults for the tests to inject: a file system filled up to its last bytes (on a ``small_disk``), a
+process whose clock is off (libfaketime, Debian's ``faketime`` package, which the test command installs)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,14 @@ def fill_disk(folder: Path, leave: int = 0) -> Path:
             except OSError:
                 break
     return filler
+
+
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+
+
+def faketime_env(offset: str) -> dict[str, str]:
+    """The environment of a process whose wall clock is ``offset`` off (e.g. ``"+10m"``), as on a machine with a
+    wrong clock: file time stamps stay the file system's (``NO_FAKE_STAT``)."""
+    if not LIBFAKETIME.exists():
+        raise RuntimeError(f"{LIBFAKETIME} is missing: apt-get install faketime (scripts/test.sh does)")
+    return {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME": offset, "NO_FAKE_STAT": "1"}

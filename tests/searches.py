@@ -98,7 +98,48 @@ def die_while(step: str) -> None:
         TrialStore._enqueue = kill
 
 
+def race_at_creation(barrier: Path, me: str, racers: int = 2) -> None:
+    """Hold this process just before it opens (creates) the study until every racer has reached that point,
+    so that all create the study at the same moment."""
+    import time
+
+    from flair_hpo.study.trial_store import TrialStore
+
+    original = TrialStore.open.__func__
+
+    def open_when_all_are_there(cls, *args, **kwargs):
+        (barrier / me).touch()
+        while len(list(barrier.iterdir())) < racers:
+            time.sleep(0.005)
+        return original(cls, *args, **kwargs)
+
+    TrialStore.open = classmethod(open_when_all_are_there)
+
+
+def fill_disk_at_first_best_model() -> None:
+    """Fill the disk of base_path just before the first best model is written (a real full file system)."""
+    from flair_hpo.results.best import BestModelKeeper
+
+    from .faults import fill_disk
+
+    original = BestModelKeeper.offer
+
+    def offer(self, *args, **kwargs):
+        fill_disk(self.base_path)
+        return original(self, *args, **kwargs)
+
+    BestModelKeeper.offer = offer
+
+
 if __name__ == "__main__":
+    if sys.argv[1] in ("race", "fill-at-best"):  # flair-hpo run CONFIG, with a fault prepared
+        from flair_hpo.cli import main
+
+        if sys.argv[1] == "race":
+            race_at_creation(Path(sys.argv[2]), sys.argv[3])
+        else:
+            fill_disk_at_first_best_model()
+        sys.exit(main(["run", sys.argv[-1]]))
     base_path, vectors = Path(sys.argv[1]), Path(sys.argv[2])
     if sys.argv[3].isdigit():  # die when trial T reaches epoch E
         die_at(int(sys.argv[3]), int(sys.argv[4]))

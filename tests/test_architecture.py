@@ -13,7 +13,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "flair_hpo"
 
 #: Lower layers first. A module may import its own layer and the layers before it, never a later one.
 LAYERS = [
-    {"flair_hpo.errors", "flair_hpo.checks", "flair_hpo.files", "flair_hpo.optuna_internals"},
+    {"flair_hpo.errors", "flair_hpo.checks", "flair_hpo.files", "flair_hpo.signals", "flair_hpo.optuna_internals"},
     {"flair_hpo.space"},
     {"flair_hpo.strategies"},
     {"flair_hpo.training"},

@@ -85,9 +85,9 @@ def search_yaml(
     return path
 
 
-def start(command: list[str], log: Path) -> subprocess.Popen:
+def start(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     # One thread each: several workers share this machine's cores.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "FLAIR_HPO_THREADS": "1"}
+    env = {**(env or os.environ), "OMP_NUM_THREADS": "1", "FLAIR_HPO_THREADS": "1"}
     with open(log, "w") as out:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
 

@@ -168,31 +168,25 @@ def test_dev_loss_is_minimized(trec_corpus, trec_vectors, tmp_path):
     assert int(rows[0]["trial"]) == result.best_trial
 
 
-def test_a_failing_configuration_is_recorded_and_the_search_goes_on(trec_corpus, trec_vectors, tmp_path):
-    from flair.embeddings import WordEmbeddings
-
+def test_a_failing_configuration_is_recorded_and_the_search_goes_on(trec_corpus, minilm_path, tmp_path):
     search_space = steered(
         search_spaces.TextClassifierSearchSpace(),
         (parameter.Budget.RUNS, 10),
         parameter.EvaluationMetric.MICRO_ACCURACY,
         epochs=1,
     )
-    missing = {
-        "class": "WordEmbeddings",
-        "embeddings": str(tmp_path / "moved-away.kv"),
-    }  # gone since the space was made
-    search_space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[16])
-    search_space.add_word_embeddings(
-        parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[missing], [WordEmbeddings(str(trec_vectors))]]
-    )
+    search_space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=[minilm_path])
+    search_space.add_parameter(parameter.TransformerDocumentEmbeddings.FINE_TUNE, options=[False])
+    # MiniLM has 6 layers: asking for layer 12 fails in training, the configuration's own failure.
+    search_space.add_parameter(parameter.TransformerDocumentEmbeddings.LAYERS, options=["12", "-1"])
     result = orchestrator.Orchestrator(
-        trec_corpus, tmp_path / "failing", search_space, search_strategies.GridSearch()
+        trec_corpus, tmp_path / "failing", search_space, search_strategies.GridSearch(), pruner="none"
     ).optimize()
     rows = {row["trial"]: row for row in leaderboard(tmp_path / "failing")}
-    assert rows["0"]["status"] == "failed" and "is not available or is not a valid path" in rows["0"]["error"]
+    assert rows["0"]["status"] == "failed" and "IndexError: index 12 is out of bounds" in rows["0"]["error"]
     assert rows["1"]["status"] == "complete" and result.best_trial == 1
     assert result.trials == {"complete": 1, "failed": 1, "pruned": 0}
-    assert "trial 0 failed: ValueError" in (tmp_path / "failing" / "flair-hpo.log").read_text()
+    assert "trial 0 failed: IndexError" in (tmp_path / "failing" / "flair-hpo.log").read_text()
 
 
 def test_nan_loss_fails_the_trial():

@@ -267,17 +267,23 @@ def test_files_that_may_hold_data_are_the_owners_only(tmp_path):
 
 
 def test_only_this_machines_dead_writers_temporaries_are_removed(tmp_path):
-    from flair_hpo.files import remove_stale_temporaries, writer_tag
+    from flair_hpo.files import pid_namespace, remove_stale_temporaries, writer_tag
 
     boot = writer_tag().split("-")[0]
-    dead = tmp_path / f".vectors.{boot}-{2**22 - 3}.tmp"
-    elsewhere = tmp_path / ".vectors.0badc0de-12345.tmp"  # a process of another machine writing here
+    here = f"{boot}-p{pid_namespace()}"
+    dead = tmp_path / f".vectors.{here}-{2**22 - 3}.tmp"
+    elsewhere = tmp_path / ".vectors.0badc0de-p4026531836-12345.tmp"  # a process of another machine writing here
+    other_container = tmp_path / f".vectors.{boot}-p1234567-{2**22 - 3}.tmp"  # same host, another PID namespace
     alive = tmp_path / f".vectors.{writer_tag()}.tmp"
-    payload = tmp_path / f".workers.{boot}-{2**22 - 3}-abcd1234.pickle"
-    for path in (dead, elsewhere, alive, payload):
+    payload = tmp_path / f".workers.{here}-{2**22 - 3}-abcd1234.pickle"
+    unnamespaced_fresh = tmp_path / f".leaderboard.csv.{boot}-{2**22 - 3}.tmp"  # an earlier version's name
+    unnamespaced_old = tmp_path / f".best-model.pt.{boot}-{2**22 - 3}.tmp"
+    for path in (dead, elsewhere, other_container, alive, payload, unnamespaced_fresh, unnamespaced_old):
         path.write_bytes(b"half")
-    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([dead, payload])
-    assert elsewhere.exists() and alive.exists()
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(unnamespaced_old, (two_days_ago, two_days_ago))
+    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([dead, payload, unnamespaced_old])
+    assert elsewhere.exists() and other_container.exists() and alive.exists() and unnamespaced_fresh.exists()
 
 
 def search_spaces_module():

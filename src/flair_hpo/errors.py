@@ -34,6 +34,11 @@ class StrategyError(InputError):
     """A search strategy with impossible settings, or one that does not fit the search space."""
 
 
+class EmbeddingLoadError(InputError):
+    """An embedding or model of the search space that cannot be loaded on this machine (found before the search
+    starts, so that it does not fail every trial that uses it)."""
+
+
 class CorpusError(InputError):
     """A corpus a search cannot run on: no dev split, a label type it lacks, a missing folder."""
 
@@ -71,6 +76,16 @@ class MachineError(RuntimeError):
 
 class DiskFullError(MachineError):
     """No space is left where the study or the results are written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, as schedulers and ``docker stop`` send): treated like Ctrl-C,
+    its trial is queued again, and the command line exits with 143."""
+
+
+def one_line(error: BaseException) -> str:
+    """An error message on one line (a list of problems joined with semicolons), as the command line prints it."""
+    return " ".join(str(error).replace("\n  - ", "; ").split())
 
 
 def did_you_mean(word: str, choices: Iterable[object]) -> str:

@@ -1,37 +1,80 @@
 """Writing files so that a crash or a second worker never leaves a half-written one, and cleaning up after
 writers that were killed.
 
-A temporary file is named after its writer: ``.NAME.BOOT-PID.tmp``, the machine's boot id (its first eight
-characters) and the writing process. A later search removes the temporaries of *this* machine's dead
-processes only, never those of another machine writing to a shared folder. Files that may hold data of the
-corpus or of the study are created readable by their owner only.
+A temporary file is named after its writer: ``.NAME.BOOT-pNS-PID.tmp``, the machine's boot id (its first
+eight characters), the writer's PID namespace and its pid. A later search removes the temporaries of dead
+processes of *this* machine and PID namespace only: never those of another machine writing to a shared
+folder, nor those of another container on the same host (where the same pid is another process). A
+temporary named the way earlier versions did (no namespace) is removed only once it is a day old. Files
+that may hold data of the corpus or of the study are created readable by their owner only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 from filelock import FileLock
 
-_WRITER = re.compile(r"\.(?P<boot>[0-9a-f]{8})-(?P<pid>\d+)(?:-[0-9a-f]+)?\.(?:tmp|pickle)$")
+from flair_hpo.errors import DiskFullError, MachineError
+
+_WRITER = re.compile(r"\.(?P<boot>[0-9a-f]{8})-(?:p(?P<ns>\d+)-)?(?P<pid>\d+)(?:-[0-9a-f]+)?\.(?:tmp|pickle)$")
+#: A temporary of an earlier version's naming (no PID namespace) is removed once it is this old.
+_UNNAMESPACED_AGE_S = 86_400
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+#: Free bytes under which a failed write is put down to a full disk (torch's zip writer hides the errno).
+_NEARLY_FULL_BYTES = 1 << 20
 
 
 @cache
-def _boot() -> str:
+def boot_id() -> str:
+    """This machine's boot id ("" where the system does not say): the same for every process until a reboot."""
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "")[:8]
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
-        return "00000000"
+        return ""
+
+
+@cache
+def pid_namespace() -> str:
+    """The inode of this process's PID namespace ("" where the system does not say): a container's own."""
+    try:
+        return os.readlink("/proc/self/ns/pid").partition("[")[2].rstrip("]")
+    except OSError:
+        return ""
+
+
+def _boot() -> str:
+    return boot_id().replace("-", "")[:8] or "00000000"
 
 
 def writer_tag() -> str:
-    """``BOOT-PID``: this machine's boot and this process, as temporary files are named."""
-    return f"{_boot()}-{os.getpid()}"
+    """``BOOT-pNS-PID``: this machine's boot, PID namespace and process, as temporary files are named."""
+    return f"{_boot()}-p{pid_namespace() or 0}-{os.getpid()}"
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL_BYTES
+
+
+def disk_error(error: OSError, path: Path) -> MachineError:
+    """The error to raise for a write to ``path`` that failed: a full disk, or another fault of the machine."""
+    if error.errno in _FULL:
+        return DiskFullError(
+            f"no space left on the device of {path}; free space and run the same command again (nothing finished "
+            "is lost: the search resumes)"
+        )
+    return MachineError(f"{path} cannot be written: {error.strerror or error}")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], private: bool = False) -> None:
@@ -45,6 +88,12 @@ def atomic_write(path: Path, write: Callable[[Path], None], private: bool = Fals
         with open(tmp, "rb") as written:  # on disk before it replaces the previous version
             os.fsync(written.fileno())
         os.replace(tmp, path)
+    except Exception as error:  # the previous version stays; say what the machine lacks, in one line
+        if isinstance(error, OSError):
+            raise disk_error(error, path) from error
+        if _nearly_full(path):
+            raise disk_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), path) from error
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -68,7 +117,14 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     removed = []
     for leftover in [*folder.glob(".*.tmp"), *folder.glob(".*.pickle")]:
         found = _WRITER.search(leftover.name)
-        if found and found["boot"] == _boot() and not psutil.pid_exists(int(found["pid"])):
+        if not found or found["boot"] != _boot() or psutil.pid_exists(int(found["pid"])):
+            continue
+        if found["ns"] is None:  # an earlier version's name: the writer's container is unknown
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > _UNNAMESPACED_AGE_S:
+                    leftover.unlink(missing_ok=True)
+                    removed.append(leftover)
+        elif found["ns"] == (pid_namespace() or "0"):
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
     return removed

@@ -3,11 +3,13 @@ version they were tested with (5.0).
 
 A sampler that proposes whole configurations has to note its proposal on the trial it is asked about, as
 Optuna's own ``GridSampler`` notes its grid point: through the study's storage and the trial's id, which
-Optuna keeps private.
+Optuna keeps private. The study's clock reads the file a journal storage writes, which Optuna keeps
+private too.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -28,3 +30,9 @@ def user_attrs(study: optuna.Study, trial: optuna.Trial) -> dict[str, Any]:
     """A trial's user attributes as stored now: ``trial.user_attrs`` misses those a sampler set when the
     trial was opened (``before_trial``)."""
     return storage_of(study).get_trial(trial_id(trial)).user_attrs
+
+
+def journal_path(storage: Any) -> Path | None:
+    """The file a ``JournalStorage`` writes, when its backend is a journal file."""
+    path = getattr(getattr(storage, "_backend", None), "_file_path", None)
+    return Path(path) if path else None

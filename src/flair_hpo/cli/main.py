@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flair_hpo.errors import ConfigError, InputError, MachineError
+from flair_hpo.errors import ConfigError, InputError, MachineError, Terminated, one_line
 
 EXIT_USAGE = 2
 #: A fault of the machine (a full disk, workers that keep dying) or a search in which no trial finished.
@@ -26,6 +26,8 @@ EXIT_FAILURE = 1
 #: The strategy of a search started from a recipe on the command line (the search-quality benchmark's pick).
 RECOMMENDED_STRATEGY = "bayesian"
 EXIT_INTERRUPTED = 130
+#: 128 + SIGTERM, as a shell reports a process that SIGTERM ended.
+EXIT_TERMINATED = 143
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -46,6 +48,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"Report: {result.report()}")
         except InputError as error:  # the search is done; only the report's plotting packages are missing
             print(f"flair-hpo: the report was not written: {error}", file=sys.stderr)
+    if result.best_trial is None:  # nothing to hand back: a script or scheduler must see that
+        print(f"flair-hpo: error: no trial finished; see {result.leaderboard_path} for errors", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 
@@ -198,11 +203,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def one_line(error: BaseException) -> str:
-    """An error message on one line (a list of problems joined with semicolons)."""
-    return " ".join(str(error).replace("\n  - ", "; ").split())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -210,9 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         return args.handler(args)
-    except KeyboardInterrupt:
-        print("\nflair-hpo: interrupted; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        how = "stopped (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+        print(f"\nflair-hpo: {how}; its trial is queued again: run the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a program that stopped reading, e.g. head
         sys.stderr.close()
         return 0

@@ -10,8 +10,8 @@ import dataclasses
 import logging
 import math
 
-from flair_hpo.orchestration.search_loop import TRIALS_DIR, free_memory
 from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.orchestration.trial_turn import TRIALS_DIR, free_memory
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,
     BEST_MODEL,

@@ -41,6 +41,7 @@ from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import Reseeding, SearchStrategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
@@ -50,6 +51,7 @@ from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_co
 from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
 from flair_hpo.training.embedding_store import store_for
+from flair_hpo.training.preflight import check_models_load
 from flair_hpo.training.pruning import make_fidelity, make_pruner
 
 log = logging.getLogger("flair_hpo")
@@ -148,7 +150,9 @@ class Orchestrator:
         machines included) and the budget is spent.
         """
         check_workers(workers, self.settings.storage)
-        with search_console(), self._opened() as store, log_file(self.base_path):
+        if workers:
+            check_models_load(self.search_space)  # before anything is written: one line for a model not here
+        with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
             storage = self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
@@ -159,7 +163,8 @@ class Orchestrator:
                 run_workers(self, workers, self.base_path, storage if isinstance(storage, str) else None)
             if workers != 1:
                 log.info("waiting until the study's budget is spent and no trial runs")
-                SearchLoop(self.setup, store).run(train=False)
+                # After this machine's workers, train here what is left (a dead worker's trial queued again).
+                SearchLoop(self.setup, store).run(train=workers > 1)
             result = Finisher(self.setup, store).finish()
             log.info("%s", result)
             return result
@@ -169,7 +174,8 @@ class Orchestrator:
 
         Returns how many trials this worker trained.
         """
-        with search_console(), self._opened() as store, log_file(self.base_path):
+        check_models_load(self.search_space)
+        with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
             return SearchLoop(self.setup, store).run()
 
     # ------------------------------------------------------------------------------ plumbing

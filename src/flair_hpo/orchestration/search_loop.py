@@ -4,40 +4,30 @@ Each turn reads the study's history once: it decides whether the budget allows a
 the space has configurations left, gives the strategy what it proposes from, and is what the progress
 line and the leaderboard show. The strategy reads the study once more when it claims a configuration
 (another worker may have claimed the same one since), and that read also decides whether the new trial is
-within a RUNS budget.
+within a RUNS budget. One trial's turn is :class:`~flair_hpo.orchestration.trial_turn.TrialTurn`'s.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import gc
 import logging
 import time
 import uuid
-from collections.abc import Callable
 
-import optuna
-from optuna.trial import TrialState
-
-from flair_hpo.errors import TrialAbandoned
-from flair_hpo.optuna_internals import trial_id
+from flair_hpo.errors import MachineError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.results.best import BestModelKeeper
+from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
 from flair_hpo.results.leaderboard import LeaderboardFile
-from flair_hpo.space import Configuration
-from flair_hpo.strategies import SearchStrategy
-from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
 from flair_hpo.study import BudgetState, TrialStore
-from flair_hpo.study.heartbeat import Heartbeat, Watch
-from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
+from flair_hpo.study.heartbeat import Watch
 
 log = logging.getLogger("flair_hpo")
 
-TRIALS_DIR = "trials"
 _POLL_SECONDS = 5
 # Trials in a row that another trial already held (an Optuna sampler that repeats itself): the search stops.
 _SKIPS = 20
+#: Trials in a row this worker's machine may fail before the worker stops (its trials go to other workers).
+MACHINE_FAULTS_IN_A_ROW = 3
 
 
 class SearchLoop:
@@ -47,28 +37,33 @@ class SearchLoop:
         self.setup = setup
         self.store = store
         self.base_path = setup.settings.base_path
-        self.keeper = BestModelKeeper(self.base_path, setup.objective)
         self.progress = ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)
+        self.trials = TrialTurn(setup, store, self.progress, beat=self.note_session)
         self.leaderboard = LeaderboardFile(
             self.base_path, setup.search_space, setup.objective, setup.settings.reseeding
         )
 
     def run(self, train: bool = True) -> int:
         """Train trials until the budget is spent (``train=False``: only wait), then wait until no trial of
-        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained."""
-        self._session, self._session_start = uuid.uuid4().hex, time.time()
+        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained.
+
+        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
+        self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
         self.note_session()
         space, strategy = self.setup.search_space, self.setup.search_strategy
-        budget = BudgetState.start(space, strategy, self.store.time_used(time.time()))
+        budget = BudgetState.start(space, strategy, self.store.time_used(self.store.clock()))
         watch = Watch()
-        trained, said, skipped = 0, "", 0
+        trained, said, skipped, faults = 0, "", 0, 0
         try:
             while True:
+                reading = time.monotonic()
                 history = self.store.history()
+                if time.monotonic() - reading > self.store.heartbeat_interval:
+                    watch.forget()  # the read waited out an outage, which may have silenced the owners too
                 if self.store.requeue_dead(history, watch) or self.store.repair(history):
                     history = self.store.history()
                 self.leaderboard.write(history)
-                budget.refresh(self.store.time_used(time.time()))  # other workers' sessions count as they run
+                budget.refresh(self.store.time_used(self.store.clock()))  # other workers' sessions count as they run
                 waiting_for_workers = False
                 move = budget.next_move(space, history, self.setup.settings.reseeding, self.setup.fidelity)
                 if move == "spent":
@@ -79,9 +74,12 @@ class SearchLoop:
                     done, waiting_for_workers = "waiting for workers to train the study's trials", True
                 elif skipped >= _SKIPS:
                     done = "the strategy proposes only configurations that were tried"
-                elif (outcome := self._run_trial(budget, history, move)) is not None:
-                    trained += outcome
-                    skipped = 0 if outcome else skipped + 1
+                elif (turn := self.trials.run(budget, history, move)) is not Turn.NOTHING_LEFT:
+                    trained += turn is Turn.TRAINED
+                    skipped = skipped + 1 if turn is Turn.SKIPPED else 0
+                    faults = faults + 1 if turn is Turn.MACHINE_FAULT else 0
+                    if faults >= MACHINE_FAULTS_IN_A_ROW:
+                        raise self._failing_machine(faults)
                     self.note_session()
                     continue
                 else:
@@ -100,149 +98,13 @@ class SearchLoop:
 
     def note_session(self) -> None:
         """Note in the study that this session runs until now (for the time budget of every worker)."""
-        self.store.record_session(self._session, self._session_start, time.time())
+        self.store.record_session(self._session, self._session_start, self.store.clock())
 
-    # ------------------------------------------------------------------------------------- a trial
-    def _run_trial(self, budget: BudgetState, history: History, move: str) -> int | None:
-        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`): 1 when it trained, 0 when it was
-        skipped (another trial holds what it was given, or the budget filled up meanwhile), None when the
-        strategy had nothing left to propose."""
-        strategy = self.setup.search_strategy
-        if isinstance(strategy, SearchStrategy):
-            fidelity = self.setup.fidelity
-            if fidelity is not None and move == "last call":
-                fidelity = dataclasses.replace(fidelity, last_call=True)
-            strategy.knows(history, self.setup.settings.reseeding if move == "reseed" else None, fidelity)
-        study, storage = self.store.study, self.store.storage
-        trial = study.ask()
-        if not isinstance(strategy, SearchStrategy):
-            self.setup.search_space.suggest(trial)  # an Optuna sampler chooses value by value, now
-        # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
-        with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.note_session) as heart:
-            try:
-                self.store.claim(trial)
-                opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if not opened.labels:  # the strategy had nothing left to propose
-                    self._skip(trial)
-                    return None
-                now = self._history_after_ask(budget, held_before=opened.key in history.taken())
-                # Another worker may have taken the last run, or the same retry, between the check and ask().
-                if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
-                    self._skip(trial)
-                    return 0
-                self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
-            except KeyboardInterrupt:  # the search stops; the next optimize() trains this configuration again
-                current = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if current.status == "running":
-                    self.store.requeue(current, "interrupted by the user")
-                raise
-            except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
-                current = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if heart.taken_over or not self.store.requeue(current, "abandoned: its heartbeat was lost"):
-                    log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
-                else:
-                    log.warning(
-                        "trial %d was abandoned (its heartbeat could not be written); queued again", trial.number
-                    )
-            except optuna.exceptions.UpdateFinishedTrialError:
-                # This worker was silent for too long (a frozen machine, a lost network): another worker
-                # declared the trial dead and queued its configuration again; that retry counts instead.
-                log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
-        free_memory()
-        return 1
-
-    def _skip(self, trial: optuna.Trial) -> None:
-        """Close a trial that trains nothing; it uses no budget, and what it was given stays free."""
-        self.store.storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
-        self.store.study.tell(trial, state=TrialState.FAIL)
-
-    def _history_after_ask(self, budget: BudgetState, held_before: bool) -> History | None:
-        """The study as it is now, when needed: for a RUNS budget's admission, or to tell whether another trial
-        holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
-        if budget.deadline is not None and not held_before:
-            return None
-        strategy = self.setup.search_strategy
-        claimed = strategy.claim_history() if isinstance(strategy, SearchStrategy) else None
-        return claimed or self.store.history()
-
-    def _train_and_record(
-        self,
-        trial: optuna.Trial,
-        opened: TrialRecord,
-        budget: BudgetState,
-        history: History,
-        keep_going: Callable[[], bool],
-    ) -> None:
-        labels = self.setup.search_space.suggest(trial)
-        replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
-        configuration = self.setup.configuration(labels, replicate)
-        self.progress.trial_started(trial.number, labels, history, budget.left(history), configuration.seed, fraction)
-        started = time.time()
-
-        def on_epoch(epoch: int, value: float) -> None:
-            trial.report(value, epoch)
-            self.progress.epoch_finished(trial.number, epoch, value)
-
-        try:
-            outcome = train_configuration(
-                configuration,
-                self.setup.corpus,
-                self.setup.label_dictionary,
-                self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
-                self.setup.objective,
-                on_epoch=on_epoch,
-                deadline=budget.deadline,
-                should_prune=lambda epoch: trial.should_prune(),
-                embedding_store=self.setup.embedding_store,
-                train_fraction=fraction,
-                keep_going=keep_going,
-            )
-        except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
-            raise  # not the configuration's failure: the trial was given up, or taken over
-        except Exception as error:  # a failed configuration is recorded; the search goes on
-            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            trial.set_user_attr("duration_s", time.time() - started)
-            self.store.study.tell(trial, state=TrialState.FAIL)
-            self.progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
-            log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
-            return
-        record = self._tell(
-            trial, configuration, outcome, time.time() - started, {REPLICATE: replicate, FRACTION: fraction}
+    def _failing_machine(self, faults: int) -> MachineError:
+        fault = self.trials.last_fault
+        last = " ".join(f"{type(fault).__name__}: {fault}".split())[:300]
+        return MachineError(
+            f"this machine failed {faults} trials in a row, whatever their configuration (last: {last}); they are "
+            "queued again for other workers. Fix the machine (its disk, files, models or GPU) and run the same "
+            "command again"
         )
-        # Only a training on the whole training split can be the best model (a screening is not comparable).
-        if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):
-            log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
-
-    def _tell(
-        self, trial: optuna.Trial, configuration: Configuration, outcome: TrialOutcome, seconds: float, noted: dict
-    ) -> TrialRecord:
-        """Record the outcome in the study; the trial as the study now holds it."""
-        attributes = {
-            "value": outcome.value,
-            "dev_score": outcome.dev_score,
-            "dev_loss": outcome.dev_loss,
-            "epochs": outcome.epochs,
-            "best_epoch": outcome.best_epoch,
-            "duration_s": seconds,
-            "stopped_by_time_budget": outcome.stopped_by_deadline,
-            "seed": configuration.seed,
-        }
-        for key, value in attributes.items():
-            trial.set_user_attr(key, value)
-        status = "pruned" if outcome.pruned else "complete"
-        if outcome.pruned:
-            self.store.study.tell(trial, state=TrialState.PRUNED)
-        else:
-            self.store.study.tell(trial, outcome.value)
-        self.progress.trial_trained(trial.number, outcome, seconds)
-        attributes.update(noted)
-        return TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
-
-
-def free_memory() -> None:
-    """Give back what the last trial's model held (GPU memory included)."""
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()

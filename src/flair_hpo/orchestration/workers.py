@@ -14,17 +14,20 @@ Hardware: with GPUs, worker i sees only GPU ``i mod #GPUs`` (``CUDA_VISIBLE_DEVI
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
 from flair_hpo.checks import is_whole_number
-from flair_hpo.errors import SettingsError
+from flair_hpo.errors import InputError, MachineError, SettingsError, Terminated, one_line
 from flair_hpo.files import atomic_write, writer_tag
 from flair_hpo.orchestration.console import LOG_FILE
 
@@ -41,6 +44,11 @@ class Work(Protocol):
 
 
 _STORAGE_VARIABLE = "FLAIR_HPO_WORKER_STORAGE"
+#: A worker's exit codes: it refused the study (bad input), or it was stopped by Ctrl-C or SIGTERM.
+EXIT_REFUSED, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
+_POLL_SECONDS = 0.5
+#: Seconds stopped workers get to queue their trials again before they are killed.
+_GRACE_SECONDS = 10
 #: Worker processes on one machine, at most (one per GPU, or per core).
 MAX_WORKERS = 1024
 
@@ -86,34 +94,85 @@ def worker_environments(workers: int) -> list[dict[str, str]]:
     return environments
 
 
-def run_workers(work: Work, workers: int, base_path: Path, storage: str | None) -> None:
-    """Run ``workers`` processes of ``work`` (which pickles without its storage URL) and wait for them all."""
+def run_workers(work: Work, workers: int, base_path: Path, storage: str | None, restarts: int | None = None) -> None:
+    """Run ``workers`` processes of ``work`` (which pickles without its storage URL) and wait for them all.
+
+    A worker that dies (killed, out of memory, a fault of its own) is replaced, ``restarts`` times in all
+    (default: twice the number of workers): its trial is queued again by the next worker that looks. Past
+    that, or when a worker refuses the study (exit code 2: nothing a new worker would do differently), the
+    others are stopped and :class:`MachineError` says so: the search never waits for workers that are gone.
+    """
+    limit = 2 * workers if restarts is None else restarts
     payload = base_path / f".workers.{writer_tag()}-{uuid.uuid4().hex[:8]}.pickle"
     # The storage URL may hold a password: it goes to the workers in their environment, not into a file. The
     # payload holds the corpus: readable by its owner only, and removed by the next search if this one is killed.
     atomic_write(payload, lambda tmp: tmp.write_bytes(pickle.dumps(work)), private=True)
+    environments = worker_environments(workers)
+    if storage is not None:
+        for env in environments:
+            env[_STORAGE_VARIABLE] = storage
+
+    def start(i: int) -> subprocess.Popen:
+        command = [sys.executable, "-m", "flair_hpo.orchestration.workers", str(payload), str(i)]
+        return subprocess.Popen(command, env=environments[i])
+
     log.info("starting %d workers", workers)
-    processes = []
+    running: dict[int, subprocess.Popen] = {}
     try:
-        for i, env in enumerate(worker_environments(workers)):
-            if storage is not None:
-                env[_STORAGE_VARIABLE] = storage
-            command = [sys.executable, "-m", "flair_hpo.orchestration.workers", str(payload), str(i)]
-            processes.append(subprocess.Popen(command, env=env))
-        try:
-            codes = [process.wait() for process in processes]
-        except KeyboardInterrupt:  # the workers got the Ctrl-C too; they re-queue their trials and stop
-            for process in processes:
-                process.wait()
-            raise
+        running = {i: start(i) for i in range(workers)}
+        replaced = 0
+        while running:
+            for i, process in list(running.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del running[i]
+                if code == 0:
+                    continue
+                if code == EXIT_REFUSED or replaced >= limit:
+                    raise MachineError(_workers_failed(i, code, replaced, base_path))
+                replaced += 1
+                log.warning(
+                    "worker %d ended with exit code %s; starting another in its place (%d of %d)",
+                    i,
+                    code,
+                    replaced,
+                    limit,
+                )
+                running[i] = start(i)
+            time.sleep(_POLL_SECONDS)
+    except KeyboardInterrupt as stop:
+        # A Ctrl-C in the terminal reached the workers too; a SIGTERM (or a Ctrl-C they missed) is passed on.
+        if not isinstance(stop, Terminated):
+            _wait_all(running.values(), _GRACE_SECONDS)
+        for process in running.values():
+            if process.poll() is None:
+                with contextlib.suppress(OSError):
+                    process.send_signal(signal.SIGTERM)
+        _wait_all(running.values(), _GRACE_SECONDS * 6)
+        raise
     finally:
-        for process in processes:
+        for process in running.values():
             if process.poll() is None:
                 process.kill()
+                process.wait()
         payload.unlink(missing_ok=True)
-    failed = [f"worker {i} (exit code {code})" for i, code in enumerate(codes) if code != 0]
-    if failed:
-        log.warning("%s ended with an error; see %s", ", ".join(failed), base_path / LOG_FILE)
+
+
+def _wait_all(processes: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _workers_failed(index: int, code: int, replaced: int, base_path: Path) -> str:
+    if code == EXIT_REFUSED:
+        return f"worker {index} refused the study (exit code 2, its message is above); the search stops"
+    return (
+        f"the workers keep dying (worker {index}: exit code {code}, after {replaced} replaced); the search stops. "
+        f"See {base_path / LOG_FILE}; run the same command again to resume"
+    )
 
 
 def _main(payload: str, index: str) -> int:
@@ -128,8 +187,11 @@ def _main(payload: str, index: str) -> int:
     log.debug("worker %s started (pid %d)", index, os.getpid())
     try:
         work.work()
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stop:
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+    except (InputError, MachineError) as error:  # one line, as the command line prints it
+        print(f"flair-hpo worker {index}: error: {one_line(error)}", file=sys.stderr)
+        return EXIT_REFUSED if isinstance(error, InputError) else 1
     return 0
 
 

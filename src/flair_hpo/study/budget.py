@@ -2,7 +2,8 @@
 
 Budgets count what the study has done, in every session and every worker: a resumed search continues
 where it stopped. Failed trials count; interrupted trials that were queued again count once, as their retry.
-A time budget is the study's total wall time; sessions that overlap (parallel workers) count once.
+A time budget is the study's total wall time, by the study's clock (:mod:`flair_hpo.study.clock`); sessions
+that overlap (parallel workers) count once. A session's own deadline runs on its monotonic clock.
 """
 
 from __future__ import annotations
@@ -69,13 +70,14 @@ class BudgetState:
     runs: int | None
     deadline: float | None
     population_size: int | None = None
-    #: The clock a time budget is read from (the search-quality benchmark replays searches on its own).
-    clock: Callable[[], float] = time.time
+    #: The clock the deadline is read from: this process's monotonic clock (the search-quality benchmark
+    #: replays searches on its own).
+    clock: Callable[[], float] = time.monotonic
     amount_seconds: float = 0.0
 
     @classmethod
     def start(
-        cls, space: SearchSpace, strategy: BaseSampler, used_seconds: float, clock: Callable[[], float] = time.time
+        cls, space: SearchSpace, strategy: BaseSampler, used_seconds: float, clock: Callable[[], float] = time.monotonic
     ) -> BudgetState:
         """The budget of a session starting now, after ``used_seconds`` spent by earlier sessions."""
         kind, amount = space.budget

@@ -9,28 +9,33 @@ not read the study itself (a storage outage) starts watching afresh, so an outag
 passes for a death.
 
 On the machine that runs it, a dead worker is recognised at once: a process identity (boot id, PID
-namespace, pid, start time) that no other machine or container shares; where the identity is not this
-machine's (cloned hosts, containers with the same host name), only the heartbeat decides.
+namespace, pid, and its start time in clock ticks since boot) that no other machine or container shares.
+The start time is counted from boot, not read off the wall clock, so a clock step (NTP, a VM resumed)
+changes nothing; a process this one cannot see into (another user's, under ``hidepid``) is *not known* to
+be dead. Where the identity is not this machine's (cloned hosts, containers with the same host name),
+only the heartbeat decides.
 
-A heartbeat that cannot be written (the storage is down) is retried with backoff and reported once; after
-two intervals without one, :attr:`Heartbeat.lost` is set, and the trial stops itself at its next batch
-rather than be trained again by a worker that took it for dead.
+A heartbeat that cannot be written (the storage is down, or a write hangs) is retried and reported once;
+:attr:`Heartbeat.lost` turns True once no beat has been written for two intervals, measured by the trial's
+own thread outside any storage call (a write that hangs cannot hide it), and the trial stops itself at its
+next batch rather than be trained again by a worker that took it for dead.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from optuna.storages import BaseStorage
 
+from flair_hpo.files import boot_id, pid_namespace
 from flair_hpo.strategies.history import HEARTBEAT, TrialRecord
 
 log = logging.getLogger("flair_hpo")
@@ -42,50 +47,53 @@ LOST_INTERVALS = 2
 _TOKEN = uuid.uuid4().hex
 
 
-@cache
-def _machine() -> dict[str, str]:
-    """This machine's boot id and this process's PID namespace ("" where the system does not say)."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        boot = ""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = ""
-    return {"boot": boot, "pidns": namespace}
-
-
 def this_process(interval: int) -> dict[str, Any]:
     """Who runs a trial: an identity no other process shares, and the interval its heartbeat keeps."""
     return {
-        **_machine(),
+        "boot": boot_id(),
+        "pidns": pid_namespace(),
         "pid": os.getpid(),
-        "started": _start_time(os.getpid()),
+        "start_ticks": _start_ticks(os.getpid()),
         "token": _TOKEN,
         "interval": interval,
     }
 
 
-def _start_time(pid: int) -> float | None:
-    import psutil
+#: What :func:`_start_ticks` says of a process that does not exist.
+_GONE = -1
 
+
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (immune to clock steps); ``_GONE`` if there is
+    no such process; None if this process cannot tell (no /proc, or a process it may not look into)."""
     try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
+        os.kill(pid, 0)  # exists? (EPERM: it does, but belongs to someone else)
+    except ProcessLookupError:
+        return _GONE
+    except OSError as error:
+        if error.errno != errno.EPERM:
+            return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return None
+    # Field 22, counted after the command name in parentheses (which may itself hold spaces or parentheses).
+    return int(stat.rpartition(")")[2].split()[19])
 
 
 def surely_dead(owner: dict[str, Any]) -> bool:
     """Whether the owner is known to be gone: on this very machine and PID namespace, its process ended (or
-    its pid now belongs to a later process). Anywhere else: not known."""
-    here = _machine()
-    if not here["boot"] or owner.get("boot") != here["boot"] or owner.get("pidns") != here["pidns"]:
+    its pid now belongs to a later process). Anywhere else, or when unsure: not known."""
+    here = boot_id()
+    if not here or owner.get("boot") != here or owner.get("pidns") != pid_namespace():
         return False
     if owner.get("token") == _TOKEN:
         return False  # this process
-    started = _start_time(owner["pid"])
-    return started is None or abs(started - (owner.get("started") or started)) >= 1.0
+    ticks = _start_ticks(owner["pid"])
+    if ticks == _GONE:
+        return True
+    recorded = owner.get("start_ticks")  # absent in identities written by earlier versions: unsure
+    return ticks is not None and recorded is not None and ticks != recorded
 
 
 class Heartbeat:
@@ -98,36 +106,43 @@ class Heartbeat:
         self.trial_id = trial_id
         self.interval = interval
         self.also = also  # done at every beat (the search notes that its session still runs)
-        self.lost = False
         self.taken_over = False
+        self._last_beat = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"flair-hpo-heartbeat-{trial_id}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
+        self._last_beat = time.monotonic()
         self._thread.start()
         return self
+
+    @property
+    def lost(self) -> bool:
+        """Whether the trial should stop: another worker took it over, or no beat was written for
+        ``LOST_INTERVALS`` intervals (judged here, by the caller's thread, even while a write hangs)."""
+        return self.taken_over or time.monotonic() - self._last_beat > LOST_INTERVALS * self.interval
 
     def __exit__(self, *_: Any) -> None:
         self._stop.set()
         self._thread.join()
 
     def _run(self) -> None:
-        counter, last_beat, failing = 0, time.monotonic(), False
+        counter, failing = 0, False
         while not self._stop.is_set():
             try:
                 counter += 1
                 write = getattr(self.storage, "without_retries", self.storage).set_trial_system_attr
                 write(self.trial_id, HEARTBEAT, counter)
+                self._last_beat = time.monotonic()
                 if self.also is not None:
                     self.also()
-                last_beat = time.monotonic()
                 if failing:
                     log.info("trial heartbeat written again")
                     failing = False
                 wait = self.interval
             except Exception as error:  # a storage hiccup: try again soon, say so once
                 if type(error).__name__ == "UpdateFinishedTrialError":
-                    self.taken_over = self.lost = True  # another worker took it for dead and failed it
+                    self.taken_over = True  # another worker took it for dead and failed it
                     return
                 if not failing:
                     log.warning(
@@ -135,8 +150,6 @@ class Heartbeat:
                     )
                     failing = True
                 wait = max(0.5, self.interval / 4)
-            if time.monotonic() - last_beat > LOST_INTERVALS * self.interval:
-                self.lost = True
             self._stop.wait(wait)
 
 
@@ -147,7 +160,8 @@ class Watch:
         self._seen: dict[int, tuple[Any, float]] = {}
 
     def forget(self) -> None:
-        """Start watching afresh (after this process could not read the study for a while)."""
+        """Start watching afresh: after this process could not read the study for a while (an outage that may
+        have kept the owners from writing their heartbeats too), a counter that stood still says nothing."""
         self._seen.clear()
 
     def dead(self, running: list[TrialRecord], default_interval: int) -> list[TrialRecord]:

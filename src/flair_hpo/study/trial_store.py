@@ -5,8 +5,11 @@ example ``postgresql://...``) can be given instead (see :mod:`flair_hpo.study.st
 created, the search space, the strategy's settings, the label type, a fingerprint of the corpus and the
 run settings a worker needs (:data:`RUN_ATTR`: the corpus reference, pruner, heartbeat interval, ...) are
 stored with it; reopening the study with anything different is refused, so a study never mixes two
-searches. The run settings are stored last: a study without them was created halfway (its creator died),
-and the next process that opens it for the same search completes it.
+searches. The run settings are stored last: a study without them is being created, or was created halfway
+(its creator died). Creation is decided by Optuna's storage (one process's ``create_study`` succeeds);
+another process that finds the study incomplete waits for its creator, and completes it only once the
+creator is gone, then reads back what was stored: of two processes that completed it at once with
+different searches, at most one goes on.
 
 Nothing is lost when a worker dies, whenever it dies: a trial whose worker is gone is failed as
 *interrupted* and its configuration queued again; and since a process can die between those two steps
@@ -17,7 +20,9 @@ interrupted and that nothing holds (:meth:`TrialStore.repair`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -29,15 +34,18 @@ from flair_hpo.errors import StudyMismatchError
 from flair_hpo.space import SearchSpace, space_from_dict
 from flair_hpo.strategies import strategy_settings
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
-from flair_hpo.study.heartbeat import OWNER, Watch, this_process
-from flair_hpo.study.storages import study_exists
+from flair_hpo.study.clock import storage_clock
+from flair_hpo.study.heartbeat import OWNER, Watch, surely_dead, this_process
 
 SPACE_ATTR = "flair_hpo:search_space"
 STRATEGY_ATTR = "flair_hpo:strategy"
 RUN_ATTR = "flair_hpo:run"
 _CORPUS = "flair_hpo:corpus"
 _LABEL_TYPE = "flair_hpo:label_type"
+_CREATOR = "flair_hpo:creator"
 _SESSION_PREFIX = "flair_hpo:session:"
+#: Seconds a process waits for another to finish creating a study before it completes the study itself.
+_CREATION_WAIT_S = 30.0
 
 log = logging.getLogger("flair_hpo")
 
@@ -66,6 +74,8 @@ class TrialStore:
     study_id: int
     created: bool
     heartbeat_interval: int = 30
+    #: The study's clock (its storage's: see :mod:`flair_hpo.study.clock`), for the time budget.
+    clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @classmethod
     def open(
@@ -82,28 +92,53 @@ class TrialStore:
         """Create the study, or reopen it after checking it was made for this very search (and complete it if
         its creator died before it was complete)."""
         run = run or {}
-        exists = study_exists(storage, study_name)
-        if not exists:
+        try:  # the storage decides which process creates the study (a unique name in both storages)
             optuna.create_study(storage=storage, study_name=study_name, direction=space.direction)
+            created = True
+        except optuna.exceptions.DuplicatedStudyError:
+            created = False
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
-        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=not exists)
-        stored = storage.get_study_system_attrs(store.study_id)
-        if exists and SPACE_ATTR in stored:
+        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=created)
+        store.clock = storage_clock(storage)
+        if created:
+            store.set(_CREATOR, this_process(int(run.get("heartbeat_interval", 30))))
+        stored = store._attributes() if created else store._wait_for_creator()
+        if SPACE_ATTR in stored:
             store.check_same_search(space, strategy, label_type, corpus)
-        elif exists and stored:
+        elif stored.keys() - {_CREATOR}:
             raise StudyMismatchError(f"the study '{study_name}' was not created by flair-hpo; use another study name")
-        for key, value in (
+        mine = (
             (SPACE_ATTR, space.to_dict()),
             (STRATEGY_ATTR, strategy_settings(strategy)),
             (_LABEL_TYPE, label_type),
             (_CORPUS, corpus),
             (RUN_ATTR, run),  # last: workers that wait for the study start once it is there
-        ):
-            if key not in stored:
-                store.set(key, value)
+        )
+        missing = [(key, value) for key, value in mine if key not in stored]
+        for key, value in missing:
+            store.set(key, value)
+        if missing:  # another process may have completed it at once: go on only with what is stored now
+            store.check_same_search(space, strategy, label_type, corpus)
         # The heartbeat interval is the study's, set once: every process judges others by the same.
-        store.heartbeat_interval = int((stored.get(RUN_ATTR) or run).get("heartbeat_interval", 30))
+        store.heartbeat_interval = int(store.get(RUN_ATTR).get("heartbeat_interval", 30))
         return store
+
+    def _attributes(self) -> dict[str, Any]:
+        return self.storage.get_study_system_attrs(self.study_id)
+
+    def _wait_for_creator(self) -> dict[str, Any]:
+        """The study's attributes once its creator has stored them all; while they are incomplete, wait as long
+        as the creator may still be storing them (it is not known to be dead) for up to half a minute."""
+        deadline = time.monotonic() + _CREATION_WAIT_S
+        while True:
+            stored = self._attributes()
+            creator = stored.get(_CREATOR)
+            if RUN_ATTR in stored or (stored and _CREATOR not in stored):  # complete, or not flair-hpo's
+                return stored
+            if (creator and surely_dead(creator)) or time.monotonic() > deadline:
+                log.info("the study '%s' was created halfway; completing it", self.study.study_name)
+                return stored
+            time.sleep(0.2)
 
     def check_same_search(
         self, space: SearchSpace, strategy: BaseSampler, label_type: str, corpus: dict[str, Any]

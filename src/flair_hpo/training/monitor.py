@@ -38,7 +38,7 @@ class TrialMonitor(TrainerPlugin):
     Args:
         objective: which of Flair's dev scores counts, and which way is better.
         on_epoch: called with (epoch, value) after every dev evaluation.
-        deadline: a ``time.time()`` after which training stops at the next epoch boundary.
+        deadline: a ``time.monotonic()`` after which training stops at the next epoch boundary.
         should_prune: asked after every epoch but the last whether to stop the trial now.
         max_epochs: the epochs the trial trains, so that the last one is not asked about.
         keep_going: asked after every batch; False abandons the trial there (its heartbeat was lost).
@@ -109,6 +109,6 @@ class TrialMonitor(TrainerPlugin):
         if self.should_prune is not None and not last and self.should_prune(epoch):  # never after the last epoch
             self.pruned = True
             raise TrainingInterrupt(f"flair-hpo: pruned after epoch {epoch}; other trials did better by now")
-        if self.deadline is not None and time.time() >= self.deadline:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
             self.stopped_by_deadline = True
             raise TrainingInterrupt("flair-hpo: the time budget is spent; stopping after this epoch")

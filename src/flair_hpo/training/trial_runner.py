@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import TrialAbandoned, TrialError
+from flair_hpo.signals import stops_reach_caller
 from flair_hpo.space import Configuration
 from flair_hpo.space.parameters import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
@@ -86,7 +85,7 @@ def train_configuration(
         "save_final_model": False,
     }
     try:
-        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
+        with stops_reach_caller(), served_embeddings(embedding_store, model, corpus):
             if configuration.training_mode == TrainingMode.FINE_TUNE.value:
                 # Flair's fine-tuning: AdamW by default, a linear schedule with warm-up (its default plugin).
                 trainer.fine_tune(**common, plugins=[monitor, *(plugins or [])], **arguments)
@@ -140,7 +139,7 @@ def train_final_model(
     model = build_model(configuration, label_dictionary)
     fine_tune = configuration.training_mode == TrainingMode.FINE_TUNE.value
     try:
-        with _ctrl_c_reaches_caller(), served_embeddings(embedding_store, model, corpus):
+        with stops_reach_caller(), served_embeddings(embedding_store, model, corpus):
             trainer = ModelTrainer(model, without_test(corpus))
             (trainer.fine_tune if fine_tune else trainer.train)(
                 base_path=base_path,
@@ -159,29 +158,6 @@ def served_embeddings(store: EmbeddingStore | None, model: flair.nn.Model, corpu
     if store is None:
         return contextlib.nullcontext()
     return store.serving(model.embeddings, corpus.get_all_sentences())
-
-
-@contextlib.contextmanager
-def _ctrl_c_reaches_caller() -> Iterator[None]:
-    """Re-raise a Ctrl-C that Flair's trainer caught: it ends training early and returns as if done,
-    but a person pressing Ctrl-C during a search means to stop the search, not to finish this trial."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed = False
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        nonlocal pressed
-        pressed = True
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
 
 
 def train(

@@ -1,0 +1,238 @@
+"""One trial of a worker: ask the study for a configuration, claim it, train it, tell the study the outcome.
+
+What can happen to a trial, and what the study then holds:
+
+* it trains and is told complete or pruned (its model offered as the best so far);
+* the configuration fails (a NaN loss, arguments Flair refuses): told failed; it uses a run of the budget;
+* the machine fails (a full disk, a file missing on this worker, a dead GPU: see
+  :mod:`flair_hpo.training.faults`): the trial is failed as *interrupted* and its configuration queued again
+  for any worker, so it uses no budget; a configuration that the machines of three processes failed is
+  recorded as failed after all (its own fault, most likely);
+* the process is stopped (Ctrl-C, SIGTERM) or loses its heartbeat: interrupted and queued again;
+* another worker took it for dead meanwhile: its result is dropped, that worker's retry counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import gc
+import logging
+import time
+from collections.abc import Callable
+
+import optuna
+from optuna.trial import TrialState
+
+from flair_hpo.errors import Terminated, TrialAbandoned
+from flair_hpo.optuna_internals import trial_id
+from flair_hpo.orchestration.progress import ProgressDisplay
+from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.results.best import BestModelKeeper
+from flair_hpo.space import Configuration
+from flair_hpo.strategies import SearchStrategy
+from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
+from flair_hpo.study import BudgetState, TrialStore
+from flair_hpo.study.heartbeat import OWNER, Heartbeat
+from flair_hpo.training.faults import machine_fault
+from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
+
+log = logging.getLogger("flair_hpo")
+
+TRIALS_DIR = "trials"
+#: Errors of an interrupted trial that say its machine failed (the leaderboard shows them).
+MACHINE_FAULT = "machine fault"
+#: Processes whose machine may fail a configuration's training before it is recorded as failed.
+_FAULTS_PER_CONFIGURATION = 3
+
+
+class Turn(enum.Enum):
+    """How a trial's turn ended."""
+
+    TRAINED = "trained"  # trained, or failed as a configuration, or taken over: a trial of the search
+    SKIPPED = "skipped"  # another trial holds what it was given, or the budget filled up meanwhile
+    NOTHING_LEFT = "nothing left"  # the strategy had nothing left to propose
+    MACHINE_FAULT = "machine fault"  # the machine failed it; queued again
+
+
+class MachineFault(Exception):
+    """A trial stopped by a fault of its machine (``__cause__`` is the fault)."""
+
+
+class TrialTurn:
+    """Runs the trials of one worker, one at a time (see the module's docstring)."""
+
+    def __init__(self, setup: SearchSetup, store: TrialStore, progress: ProgressDisplay, beat: Callable[[], None]):
+        self.setup, self.store, self.progress, self.beat = setup, store, progress, beat
+        self.base_path = setup.settings.base_path
+        self.keeper = BestModelKeeper(self.base_path, setup.objective)
+        self.last_fault: BaseException | None = None
+
+    def run(self, budget: BudgetState, history: History, move: str) -> Turn:
+        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`)."""
+        strategy = self.setup.search_strategy
+        if isinstance(strategy, SearchStrategy):
+            fidelity = self.setup.fidelity
+            if fidelity is not None and move == "last call":
+                fidelity = dataclasses.replace(fidelity, last_call=True)
+            strategy.knows(history, self.setup.settings.reseeding if move == "reseed" else None, fidelity)
+        study, storage = self.store.study, self.store.storage
+        trial = study.ask()
+        if not isinstance(strategy, SearchStrategy):
+            self.setup.search_space.suggest(trial)  # an Optuna sampler chooses value by value, now
+        # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
+        with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
+            try:
+                self.store.claim(trial)
+                opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
+                if not opened.labels:  # the strategy had nothing left to propose
+                    self._skip(trial)
+                    return Turn.NOTHING_LEFT
+                now = self._history_after_ask(budget, held_before=opened.key in history.taken())
+                # Another worker may have taken the last run, or the same retry, between the check and ask().
+                if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
+                    self._skip(trial)
+                    return Turn.SKIPPED
+                self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
+            except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
+                reason = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted by the user"
+                self._requeue_if_running(trial, reason)
+                raise
+            except MachineFault as fault:
+                self._after_machine_fault(trial, fault.__cause__)
+                return Turn.MACHINE_FAULT
+            except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
+                if heart.taken_over or not self._requeue_if_running(trial, "abandoned: its heartbeat was lost"):
+                    log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
+                else:
+                    log.warning(
+                        "trial %d was abandoned (its heartbeat could not be written); queued again", trial.number
+                    )
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # This worker was silent for too long (a frozen machine, a lost network): another worker
+                # declared the trial dead and queued its configuration again; that retry counts instead.
+                log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
+        free_memory()
+        return Turn.TRAINED
+
+    def _requeue_if_running(self, trial: optuna.Trial, reason: str) -> bool:
+        current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
+        return current.status == "running" and self.store.requeue(current, reason)
+
+    def _after_machine_fault(self, trial: optuna.Trial, fault: BaseException | None) -> None:
+        """Queue the trial's configuration again for any worker; or, once the machines of three processes failed
+        it, record it as failed (then it is most likely the configuration's fault)."""
+        self.last_fault = fault
+        error = " ".join(f"{type(fault).__name__}: {fault}".split())
+        current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
+        processes = {
+            (r.user_attrs.get(OWNER) or {}).get("token")
+            for r in [*self.store.history().records, current]
+            if r.key == current.key and str(r.user_attrs.get("error", "")).startswith(MACHINE_FAULT)
+        } | {(current.user_attrs.get(OWNER) or {}).get("token")}
+        if len(processes) >= _FAULTS_PER_CONFIGURATION:
+            trial.set_user_attr("error", error)
+            self.store.study.tell(trial, state=TrialState.FAIL)
+            self.progress.trial_finished(trial.number, "failed", f"{error} (as in {len(processes)} processes)")
+            return
+        self._requeue_if_running(trial, f"{MACHINE_FAULT}: {error}")
+        log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
+        log.debug("trial %d's machine fault", trial.number, exc_info=fault)
+
+    def _skip(self, trial: optuna.Trial) -> None:
+        """Close a trial that trains nothing; it uses no budget, and what it was given stays free."""
+        self.store.storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
+        self.store.study.tell(trial, state=TrialState.FAIL)
+
+    def _history_after_ask(self, budget: BudgetState, held_before: bool) -> History | None:
+        """The study as it is now, when needed: for a RUNS budget's admission, or to tell whether another trial
+        holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
+        if budget.deadline is not None and not held_before:
+            return None
+        strategy = self.setup.search_strategy
+        claimed = strategy.claim_history() if isinstance(strategy, SearchStrategy) else None
+        return claimed or self.store.history()
+
+    def _train_and_record(
+        self,
+        trial: optuna.Trial,
+        opened: TrialRecord,
+        budget: BudgetState,
+        history: History,
+        keep_going: Callable[[], bool],
+    ) -> None:
+        labels = self.setup.search_space.suggest(trial)
+        replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
+        configuration = self.setup.configuration(labels, replicate)
+        self.progress.trial_started(trial.number, labels, history, budget.left(history), configuration.seed, fraction)
+        started = time.monotonic()
+
+        def on_epoch(epoch: int, value: float) -> None:
+            trial.report(value, epoch)
+            self.progress.epoch_finished(trial.number, epoch, value)
+
+        try:
+            outcome = train_configuration(
+                configuration,
+                self.setup.corpus,
+                self.setup.label_dictionary,
+                self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
+                self.setup.objective,
+                on_epoch=on_epoch,
+                deadline=budget.deadline,
+                should_prune=lambda epoch: trial.should_prune(),
+                embedding_store=self.setup.embedding_store,
+                train_fraction=fraction,
+                keep_going=keep_going,
+            )
+        except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
+            raise  # not the configuration's failure: the trial was given up, or taken over
+        except Exception as error:
+            if machine_fault(error):
+                raise MachineFault() from error
+            # A failed configuration is recorded; the search goes on.
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            trial.set_user_attr("duration_s", time.monotonic() - started)
+            self.store.study.tell(trial, state=TrialState.FAIL)
+            self.progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
+            log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
+            return
+        noted = {REPLICATE: replicate, FRACTION: fraction}
+        record = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
+        # Only a training on the whole training split can be the best model (a screening is not comparable).
+        if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):
+            log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
+
+    def _tell(
+        self, trial: optuna.Trial, configuration: Configuration, outcome: TrialOutcome, seconds: float, noted: dict
+    ) -> TrialRecord:
+        """Record the outcome in the study; the trial as the study now holds it."""
+        attributes = {
+            "value": outcome.value,
+            "dev_score": outcome.dev_score,
+            "dev_loss": outcome.dev_loss,
+            "epochs": outcome.epochs,
+            "best_epoch": outcome.best_epoch,
+            "duration_s": seconds,
+            "stopped_by_time_budget": outcome.stopped_by_deadline,
+            "seed": configuration.seed,
+        }
+        for key, value in attributes.items():
+            trial.set_user_attr(key, value)
+        status = "pruned" if outcome.pruned else "complete"
+        if outcome.pruned:
+            self.store.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.store.study.tell(trial, outcome.value)
+        self.progress.trial_trained(trial.number, outcome, seconds)
+        attributes.update(noted)
+        return TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
+
+
+def free_memory() -> None:
+    """Give back what the last trial's model held (GPU memory included)."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

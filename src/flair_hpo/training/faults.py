@@ -1,0 +1,24 @@
+"""Whose fault is a failed trial: the configuration's, or the machine's?
+
+A configuration fails on its own (a NaN loss, a model too large for the GPU, arguments Flair refuses): the
+trial is recorded as failed and counts against the budget. The machine fails whatever it trains (a disk that
+filled up, a file or model missing on this worker, a GPU whose driver died): the trial is queued again for
+another worker, uses no budget, and a worker that fails several trials in a row stops with a message.
+"""
+
+from __future__ import annotations
+
+from flair_hpo.errors import MachineError
+
+# Messages of torch's RuntimeErrors that say the GPU or its driver failed, not the configuration.
+_DEVICE_FAULTS = ("CUDA error", "CUDA driver", "cuDNN error", "CUBLAS_STATUS", "NCCL error", "no CUDA GPUs")
+
+
+def machine_fault(error: BaseException) -> bool:
+    """Whether ``error`` is a fault of the machine rather than of the configuration being trained."""
+    if isinstance(error, MachineError | OSError):
+        return True  # full disks, missing files, unreachable model hubs (transformers raises OSError)
+    message = str(error)
+    if "out of memory" in message:
+        return False  # the configuration is too large for this device
+    return isinstance(error, RuntimeError) and any(fault in message for fault in _DEVICE_FAULTS)
