@@ -24,8 +24,9 @@ sentence the corpus does not hold is computed as usual). The replacement is remo
 so the model that is saved is plain Flair.
 
 Never stale, never broken: before an entry is used by a process, a probe sentence is embedded by the live
-embedding and compared with the stored vectors; a different model behind the same name or path rebuilds
-the entry, and so does a damaged one (see :mod:`flair_hpo.training.store_files`).
+embedding and compared with the vectors the index and the vectors file hold for it; a different model behind
+the same name or path rebuilds the entry, and so does a damaged one: cut short, unreadable, or with contents
+that fail the probe or the checksum of sampled rows (see :mod:`flair_hpo.training.store_files`).
 
 Bounded: an entry takes ``rows x dimension x 4`` bytes on disk (a row per token for word embeddings, per
 sentence for document embeddings; WNUT_17 with MiniLM: 0.16 GB). An entry larger than ``max_gb``
@@ -61,6 +62,7 @@ from flair_hpo.training.store_files import (
     probe,
     read_index,
     remove_entry,
+    same_vectors,
     sentence_key,
     write_entry,
 )
@@ -192,9 +194,11 @@ class EmbeddingStore:
         if (self.directory / f"{key}.index").exists():
             try:
                 index = read_index(self.directory, key)
-                if torch.allclose(probe(embedding, index["probe_tokens"]), index["probe"], rtol=1e-4, atol=1e-5):
+                live = probe(embedding, index["probe_tokens"])
+                if same_vectors(index["probe"], live):
+                    entry = open_entry(self.directory, key, index, live)  # its contents checked against `live`
                     os.utime(self.directory / f"{key}.index")  # used now: the last the cache removes
-                    return open_entry(self.directory, key, index)
+                    return entry
                 log.warning("the stored vectors of %s no longer match the embedding; computing them again", label)
             except DamagedEntry as damage:
                 log.warning("the stored vectors of %s are damaged (%s); computing them again", label, damage)
@@ -203,4 +207,5 @@ class EmbeddingStore:
         if not unique or not fits(self.directory, size, self.max_bytes, label):
             return None
         make_room(self.directory, size, self.total_bytes, keep=key)
-        return open_entry(self.directory, key, write_entry(self.directory, key, embedding, unique, label))
+        index = write_entry(self.directory, key, embedding, unique, label)
+        return open_entry(self.directory, key, index, index["probe"])
