@@ -48,9 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from flair_hpo.errors import InputError
+from flair_hpo.checks import is_real_number
+from flair_hpo.errors import InputError, SettingsError
 from flair_hpo.files import file_lock, remove_stale_temporaries
 from flair_hpo.space.embedding_specs import spec_from_instance, spec_label
+from flair_hpo.training.environment import cache_directory, cache_gb
 from flair_hpo.training.store_files import (
     FORMAT,
     DamagedEntry,
@@ -73,19 +75,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flair_hpo")
 
-_TOTAL_GB = 64.0
-
-
-def cache_directory() -> Path:
-    """The machine's embedding cache: ``$FLAIR_HPO_CACHE/embeddings``, else under the user's cache folder."""
-    root = os.environ.get("FLAIR_HPO_CACHE")
-    if not root:
-        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flair-hpo")
-    return Path(root) / "embeddings"
-
 
 def store_for(setting: bool | str | Path) -> EmbeddingStore | None:
-    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False)."""
+    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False). Made
+    where a search starts, so the environment variables it reads are checked there, once."""
     if setting is False:
         return None
     return EmbeddingStore(cache_directory() if setting is True else setting)
@@ -124,9 +117,12 @@ class EmbeddingStore:
     """
 
     def __init__(self, directory: str | Path, max_gb: float = 16.0, total_gb: float | None = None) -> None:
+        total = cache_gb() if total_gb is None else total_gb
+        for name, value in (("max_gb", max_gb), ("total_gb", total)):
+            if not is_real_number(value) or value <= 0:
+                raise SettingsError(f"{name} must be a number of gigabytes above 0, not {value!r}")
         self.directory = Path(directory)
         self.max_bytes = int(max_gb * 1024**3)
-        total = total_gb if total_gb is not None else float(os.environ.get("FLAIR_HPO_CACHE_GB", _TOTAL_GB))
         self.total_bytes = int(total * 1024**3)
         self._entries: dict[str, StoreEntry | None] = {}
         self._cleaned = False
