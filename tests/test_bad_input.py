@@ -618,3 +618,48 @@ def test_command_line_refuses_bad_input(name, case, capsys):
     assert err.count("\n") == 1, err  # one line
     assert "Traceback" not in err and SECRET not in out + err
     assert tree(case.study, case.tmp) == before
+
+
+# ------------------------------------------------------------------------------------- stored spaces
+def test_every_space_this_version_stores_is_read_back():
+    """The checks of a stored space never refuse one that flair-hpo wrote (a recipe of each task, ranges,
+    conditions, and an earlier version's ``[parent, label]`` condition)."""
+    from flair_hpo.search_spaces import recipes
+    from flair_hpo.space.stored_space import read_stored_space
+
+    for make in recipes.RECIPES.values():
+        stored = make().to_dict()
+        assert read_stored_space(stored).to_dict() == stored
+    older = recipes.recipe("classifier-frozen").to_dict()
+    for dimension in older["dimensions"]:
+        if dimension["condition"]:
+            dimension["condition"] = [dimension["condition"][0][0], dimension["condition"][0][1][0]]
+    assert read_stored_space(older).to_dict() == recipes.recipe("classifier-frozen").to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update(task="translation"), "task is 'translation'"),
+        (lambda s: s.update(budget={"kind": "runs", "amount": "many"}), "budget is"),
+        (lambda s: s.update(max_epochs=0), "max_epochs is 0"),
+        (lambda s: s.update(dimensions={}), "dimensions is {}, not a list"),
+        (lambda s: s["dimensions"][0].update(name="ModelTrainer.learnng_rate"), "no parameter of this version"),
+        (lambda s: s["dimensions"][0].update(kind="set"), "kind is 'set'"),
+        (lambda s: s["dimensions"][0].update(labels=[[0.1]], values=[0.1]), "labels must be strings, numbers"),
+        (lambda s: s["dimensions"][0].update(condition=[5]), "condition is [5]"),
+        (lambda s: s["dimensions"].append("a dimension"), "dimension 2: 'a dimension' is not a mapping"),
+    ],
+)
+def test_each_part_of_a_stored_space_is_checked(change, message):
+    from flair_hpo.errors import SearchSpaceError
+    from flair_hpo.space.stored_space import read_stored_space
+
+    stored = search_spaces.TextClassifierSearchSpace()
+    stored.add_budget(parameter.Budget.RUNS, 2)
+    stored.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
+    stored = stored.to_dict()
+    change(stored)
+    with pytest.raises(SearchSpaceError) as raised:
+        read_stored_space(stored)
+    assert message in str(raised.value), str(raised.value)
