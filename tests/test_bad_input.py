@@ -16,6 +16,7 @@ from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
 from flair_hpo.errors import InputError
 from flair_hpo.orchestration.joining import join_study
+from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.search_spaces import recipes
 
 from .searches import small_trec_search
@@ -34,6 +35,7 @@ class Case:
     vectors: Path
     study: Path  # a folder holding a finished search
     tmp: Path
+    env: pytest.MonkeyPatch  # environment variables set for this case only
 
 
 def space(vectors: Path, **changes: Any) -> search_spaces.TextClassifierSearchSpace:
@@ -106,6 +108,32 @@ def _fine_tune_with_patience(case: Case) -> None:
     tagger = recipes.ner_fine_tune(model="some-transformer")
     tagger.add_parameter(parameter.ModelTrainer.PATIENCE, options=[1, 2])
     search_strategies.RandomSearch().make_configurations(tagger)
+
+
+def _with_env(case: Case, name: str, value: str | None) -> Case:
+    """``case`` with the environment variable ``name`` set to ``value`` (None: unset) for this case only."""
+    if value is None:
+        case.env.delenv(name, raising=False)
+    else:
+        case.env.setenv(name, value)
+    return case
+
+
+#: Studies whose stored search space was changed behind flair-hpo's back (made by the fixture from the
+#: finished search): a dimension that lost a key, one whose labels are text instead of a list.
+EDITS = {
+    "missing key": ("ModelTrainer.learning_rate", lambda dimension: dimension.pop("labels")),
+    "wrong type": ("DocumentRNNEmbeddings.hidden_size", lambda dimension: dimension.update(labels="16, 32")),
+}
+UNREADABLE = "the study 'flair-hpo' holds a search space this version cannot read: "
+
+
+def edited(case: Case, edit: str) -> Path:
+    return _edited_folder(case.tmp, edit)  # made by the fixture
+
+
+def _edited_folder(work: Path, edit: str) -> Path:
+    return work / f"edited-{edit.replace(' ', '-')}"
 
 
 # id: (how, what to do, what the message says). Python cases raise InputError; CLI cases exit 2.
@@ -274,6 +302,64 @@ PYTHON_CASES = {
     ),
     "argument of the other training mode": (_fine_tune_with_patience, "ModelTrainer.patience never reaches Flair"),
     "recipe that does not exist": (lambda c: recipes.recipe("ner-finetune"), "did you mean 'ner-fine-tune'?"),
+    "budget of zero runs": (
+        lambda c: space(c.vectors).add_budget(parameter.Budget.RUNS, 0),
+        "the RUNS budget must be positive, not 0",
+    ),
+    "budget of endless hours": (
+        lambda c: space(c.vectors).add_budget(parameter.Budget.TIME_IN_H, float("inf")),
+        "the TIME_IN_H budget must be a number of hours, not inf",
+    ),
+    # the environment variables flair-hpo reads, checked where a search starts
+    "cache size that is not a number": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE_GB", "abc")),
+        "FLAIR_HPO_CACHE_GB='abc': it must be a number of gigabytes above 0",
+    ),
+    "cache size of zero": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE_GB", "0")),
+        "FLAIR_HPO_CACHE_GB='0': it must be a number of gigabytes above 0",
+    ),
+    "negative cache size": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE_GB", "-5")),
+        "FLAIR_HPO_CACHE_GB='-5': it must be a number of gigabytes above 0",
+    ),
+    "endless cache size": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE_GB", "inf")),
+        "FLAIR_HPO_CACHE_GB='inf': it must be a number of gigabytes above 0",
+    ),
+    "cache folder that is a file": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE", str(a_file(c)))),
+        "a-file is a file, not a folder; set FLAIR_HPO_CACHE to a folder this user can write",
+    ),
+    "cache folder that cannot be made": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_CACHE", str(a_file(c) / "cache"))),
+        "a-file is a file, not a folder",
+    ),
+    "user cache folder that is a file": (
+        lambda c: search(_with_env(_with_env(c, "FLAIR_HPO_CACHE", None), "XDG_CACHE_HOME", str(a_file(c)))),
+        "XDG_CACHE_HOME=",
+    ),
+    "worker threads of zero": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_THREADS", "0")),
+        "FLAIR_HPO_THREADS='0': it must be a whole number from 1",
+    ),
+    "worker threads that are not a number": (
+        lambda c: search(_with_env(c, "FLAIR_HPO_THREADS", "two")),
+        "FLAIR_HPO_THREADS='two': it must be a whole number from 1",
+    ),
+    # a study whose stored search space was changed so that it cannot be rebuilt
+    "resuming a study whose space lost a key": (
+        lambda c: search(c, base_path=edited(c, "missing key")).optimize(),
+        UNREADABLE + "ModelTrainer.learning_rate: the key 'labels' is missing; use a new base_path or study name",
+    ),
+    "joining a study whose space has a wrong type": (
+        lambda c: join_study(base_path=edited(c, "wrong type"), corpus=c.corpus),
+        UNREADABLE + "DocumentRNNEmbeddings.hidden_size: labels and values must be two lists",
+    ),
+    "reading a study whose space has a wrong type": (
+        lambda c: open_for_reading(edited(c, "wrong type")),
+        UNREADABLE + "DocumentRNNEmbeddings.hidden_size",
+    ),
 }
 
 CLI_CASES = {
@@ -372,6 +458,58 @@ CLI_CASES = {
     ),
     "worker waiting a negative time": (lambda c: ["worker", "--base-path", str(c.study), "--wait", "-5"], "--wait"),
     "unknown subcommand": (lambda c: ["serve"], "invalid choice: 'serve'"),
+    # budgets on the command line: 0 is not "the default"
+    "run zero runs": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--runs", "0"],
+        "argument --runs: expected a whole number from 1",
+    ),
+    "run zero hours": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--hours", "0"],
+        "argument --hours: expected a number of hours above 0",
+    ),
+    "run negative hours": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--hours=-2"],
+        "argument --hours: expected a number of hours above 0",
+    ),
+    "run hours that are not a number": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--hours", "nan"],
+        "argument --hours: expected a number of hours above 0",
+    ),
+    "run on none of the dataset": (
+        lambda c: ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--downsample", "0"],
+        "argument --downsample: expected a fraction above 0 and up to 1",
+    ),
+    "YAML budget of zero runs": (lambda c: cli_run(c, budget={"runs": 0}), "the RUNS budget must be positive"),
+    # environment variables
+    "YAML run with a cache size that is not a number": (
+        lambda c: cli_run(_with_env(c, "FLAIR_HPO_CACHE_GB", "64GB")),
+        "FLAIR_HPO_CACHE_GB='64GB': it must be a number of gigabytes above 0",
+    ),
+    "YAML run with a cache size of zero": (
+        lambda c: cli_run(_with_env(c, "FLAIR_HPO_CACHE_GB", "0")),
+        "FLAIR_HPO_CACHE_GB='0': it must be a number of gigabytes above 0",
+    ),
+    "YAML run with a cache folder that is a file": (
+        lambda c: cli_run(_with_env(c, "FLAIR_HPO_CACHE", str(a_file(c)))),
+        "FLAIR_HPO_CACHE=",
+    ),
+    "YAML run with negative worker threads": (
+        lambda c: cli_run(_with_env(c, "FLAIR_HPO_THREADS", "-1")),
+        "FLAIR_HPO_THREADS='-1': it must be a whole number from 1",
+    ),
+    # a study whose stored search space cannot be rebuilt, for every subcommand that reads one
+    "YAML run on a study whose space lost a key": (
+        lambda c: cli_run(c, base_path=str(edited(c, "missing key"))),
+        UNREADABLE + "ModelTrainer.learning_rate: the key 'labels' is missing",
+    ),
+    "worker on a study whose space has a wrong type": (
+        lambda c: ["worker", "--base-path", str(edited(c, "wrong type"))],
+        UNREADABLE + "DocumentRNNEmbeddings.hidden_size: labels and values must be two lists",
+    ),
+    "show of a study whose space lost a key": (
+        lambda c: ["show", str(edited(c, "missing key"))],
+        UNREADABLE + "ModelTrainer.learning_rate: the key 'labels' is missing",
+    ),
 }
 
 
@@ -417,8 +555,27 @@ def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
     return base_path
 
 
+@pytest.fixture(scope="module")
+def edited_journals(finished_study, tmp_path_factory) -> dict[str, Path]:
+    """The finished search's journal with each of :data:`EDITS` made to the search space stored in it."""
+    from flair_hpo.study import JOURNAL_FILE, open_storage
+    from flair_hpo.study.trial_store import SPACE_ATTR
+
+    journals = {}
+    for edit, (name, change) in EDITS.items():
+        folder = tmp_path_factory.mktemp("edited")
+        shutil.copy(finished_study / JOURNAL_FILE, folder / JOURNAL_FILE)
+        storage = open_storage(None, folder, heartbeat_interval=None)
+        study_id = storage.get_study_id_from_name("flair-hpo")
+        stored = storage.get_study_system_attrs(study_id)[SPACE_ATTR]
+        change(next(d for d in stored["dimensions"] if d["name"] == name))
+        storage.set_study_system_attr(study_id, SPACE_ATTR, stored)
+        journals[edit] = folder / JOURNAL_FILE
+    return journals
+
+
 @pytest.fixture
-def case(trec_corpus, wnut_corpus, trec_vectors, finished_study, tmp_path) -> Case:
+def case(trec_corpus, wnut_corpus, trec_vectors, finished_study, edited_journals, tmp_path, monkeypatch) -> Case:
     study = tmp_path / "study"
     shutil.copytree(finished_study, study)
     work = tmp_path / "work"
@@ -428,7 +585,11 @@ def case(trec_corpus, wnut_corpus, trec_vectors, finished_study, tmp_path) -> Ca
     (work / "empty-corpus").mkdir()
     for split in ("train.txt", "dev.txt", "test.txt"):
         (work / "empty-corpus" / split).write_text("")
-    return Case(trec_corpus, wnut_corpus, trec_vectors, study, work)
+    for edit, journal in edited_journals.items():
+        folder = _edited_folder(work, edit)
+        folder.mkdir()
+        shutil.copy(journal, folder / journal.name)
+    return Case(trec_corpus, wnut_corpus, trec_vectors, study, work, monkeypatch)
 
 
 def test_the_matrix_has_at_least_60_cases():
@@ -457,3 +618,48 @@ def test_command_line_refuses_bad_input(name, case, capsys):
     assert err.count("\n") == 1, err  # one line
     assert "Traceback" not in err and SECRET not in out + err
     assert tree(case.study, case.tmp) == before
+
+
+# ------------------------------------------------------------------------------------- stored spaces
+def test_every_space_this_version_stores_is_read_back():
+    """The checks of a stored space never refuse one that flair-hpo wrote (a recipe of each task, ranges,
+    conditions, and an earlier version's ``[parent, label]`` condition)."""
+    from flair_hpo.search_spaces import recipes
+    from flair_hpo.space.stored_space import read_stored_space
+
+    for make in recipes.RECIPES.values():
+        stored = make().to_dict()
+        assert read_stored_space(stored).to_dict() == stored
+    older = recipes.recipe("classifier-frozen").to_dict()
+    for dimension in older["dimensions"]:
+        if dimension["condition"]:
+            dimension["condition"] = [dimension["condition"][0][0], dimension["condition"][0][1][0]]
+    assert read_stored_space(older).to_dict() == recipes.recipe("classifier-frozen").to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update(task="translation"), "task is 'translation'"),
+        (lambda s: s.update(budget={"kind": "runs", "amount": "many"}), "budget is"),
+        (lambda s: s.update(max_epochs=0), "max_epochs is 0"),
+        (lambda s: s.update(dimensions={}), "dimensions is {}, not a list"),
+        (lambda s: s["dimensions"][0].update(name="ModelTrainer.learnng_rate"), "no parameter of this version"),
+        (lambda s: s["dimensions"][0].update(kind="set"), "kind is 'set'"),
+        (lambda s: s["dimensions"][0].update(labels=[[0.1]], values=[0.1]), "labels must be strings, numbers"),
+        (lambda s: s["dimensions"][0].update(condition=[5]), "condition is [5]"),
+        (lambda s: s["dimensions"].append("a dimension"), "dimension 2: 'a dimension' is not a mapping"),
+    ],
+)
+def test_each_part_of_a_stored_space_is_checked(change, message):
+    from flair_hpo.errors import SearchSpaceError
+    from flair_hpo.space.stored_space import read_stored_space
+
+    stored = search_spaces.TextClassifierSearchSpace()
+    stored.add_budget(parameter.Budget.RUNS, 2)
+    stored.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
+    stored = stored.to_dict()
+    change(stored)
+    with pytest.raises(SearchSpaceError) as raised:
+        read_stored_space(stored)
+    assert message in str(raised.value), str(raised.value)

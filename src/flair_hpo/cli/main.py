@@ -13,6 +13,7 @@ Mistakes in the input are reported in one line, without a traceback, and the com
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -134,6 +135,33 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _positive_count(text: str) -> int:
+    """A whole number from 1: a count that 0 would only make look like the default."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 (1, 2, 3, ...), not {text!r}")
+    return int(text)
+
+
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not math.isfinite(hours) or hours <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of hours above 0 (e.g. 1.5), not {text!r}")
+    return hours
+
+
+def _fraction(text: str) -> float:
+    try:
+        fraction = float(text)
+    except ValueError:
+        fraction = math.nan
+    if not 0 < fraction <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a fraction above 0 and up to 1 (e.g. 0.1), not {text!r}")
+    return fraction
+
+
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base_path", help="the search's base_path")
     parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
@@ -151,9 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dataset", help="without a YAML file: a flair.datasets class, e.g. WNUT_17")
     run.add_argument("--recipe", help="without a YAML file: ner-fine-tune, tagger-frozen, classifier-fine-tune, ...")
     run.add_argument("--model", help="the recipe's transformer: a model name or folder")
-    run.add_argument("--downsample", type=float, help="keep this fraction of every split of the dataset")
-    run.add_argument("--runs", type=_count, help="the recipe's budget in trials (default 20)")
-    run.add_argument("--hours", type=float, help="the recipe's budget in hours")
+    run.add_argument("--downsample", type=_fraction, help="keep this fraction of every split of the dataset")
+    run.add_argument("--runs", type=_positive_count, help="the recipe's budget in trials (default 20)")
+    run.add_argument("--hours", type=_hours, help="the recipe's budget in hours")
     run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/DATASET-RECIPE)")
     run.add_argument(
         "--workers",

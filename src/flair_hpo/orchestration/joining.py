@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import InputError
 from flair_hpo.orchestration.orchestrator import Orchestrator
-from flair_hpo.space import space_from_dict
 from flair_hpo.strategies import SearchStrategy, strategy_from_settings
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, open_storage, redact, study_exists
-from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR
+from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -88,6 +87,7 @@ def join_study(
                 "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
             )
         time.sleep(1)
+    space = stored_space(attributes[SPACE_ATTR], study_name)
     settings = attributes[RUN_ATTR]
     if settings["corpus"] is None and corpus is None:
         raise InputError(
@@ -100,7 +100,6 @@ def join_study(
             f"the study {study_name!r} was created with a pruner object, which is not stored: join it with "
             "join_study(storage, study_name, pruner=...) giving the same pruner"
         )
-    space = space_from_dict(attributes[SPACE_ATTR])
     sampler = strategy_from_settings(attributes[STRATEGY_ATTR], strategy)
     if isinstance(sampler, SearchStrategy):
         sampler.make_configurations(space)

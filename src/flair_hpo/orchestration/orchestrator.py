@@ -253,10 +253,10 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         space.check()
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
     check_device(space)
+    store = store_for(settings.embedding_store)  # checks the cache's environment variables, before any download
     if settings.corpus is not None:
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
-    store = store_for(settings.embedding_store)
     pruner = make_pruner(settings.pruner, space.max_epochs)
     fidelity = make_fidelity(settings.pruner, space.max_epochs) if isinstance(strategy, SearchStrategy) else None
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, fidelity)

@@ -8,11 +8,11 @@ from typing import Any
 
 from flair_hpo.errors import InputError
 from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows
-from flair_hpo.space import SearchSpace, space_from_dict
+from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import Reseeding
 from flair_hpo.strategies.history import History
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
-from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR
+from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
 from flair_hpo.training.scoring import Objective
 
 
@@ -52,9 +52,10 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     stored = attributes.get(SPACE_ATTR)
     if stored is None:
         raise InputError(f"the study '{study_name}' was not created by flair-hpo")
+    space = stored_space(stored, study_name)
     stored_reseeding = (attributes.get(RUN_ATTR) or {}).get("reseeding")
     reseeding = Reseeding(**stored_reseeding) if stored_reseeding else PLAIN
-    return StudyView(History.of(study), space_from_dict(stored), study, attributes.get(STRATEGY_ATTR), reseeding)
+    return StudyView(History.of(study), space, study, attributes.get(STRATEGY_ATTR), reseeding)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -30,8 +30,9 @@ from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from flair_hpo.errors import StudyMismatchError
-from flair_hpo.space import SearchSpace, space_from_dict
+from flair_hpo.errors import SearchSpaceError, StudyMismatchError
+from flair_hpo.space import SearchSpace
+from flair_hpo.space.stored_space import read_stored_space
 from flair_hpo.strategies import strategy_settings
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
 from flair_hpo.study.clock import storage_clock
@@ -48,6 +49,18 @@ _SESSION_PREFIX = "flair_hpo:session:"
 _CREATION_WAIT_S = 30.0
 
 log = logging.getLogger("flair_hpo")
+
+
+def stored_space(data: Any, study_name: str) -> SearchSpace:
+    """The search space the study ``study_name`` holds, rebuilt; :class:`StudyMismatchError` naming the study and
+    the part this version cannot read (run, worker and show all refuse such a study alike)."""
+    try:
+        return read_stored_space(data)
+    except SearchSpaceError as problem:
+        raise StudyMismatchError(
+            f"the study '{study_name}' holds a search space this version cannot read: {problem}; use a new "
+            "base_path or study name"
+        ) from None
 
 
 def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -146,7 +159,8 @@ class TrialStore:
         """Refuse to continue a study made for a different space, strategy, label type or corpus."""
         stored = self.storage.get_study_system_attrs(self.study_id)
         # Compared in the form this version writes, so that a study of an earlier version is continued.
-        problems = _describe_difference(space_from_dict(stored[SPACE_ATTR]).to_dict(), space.to_dict())
+        stored_dict = stored_space(stored[SPACE_ATTR], self.study.study_name).to_dict()
+        problems = _describe_difference(stored_dict, space.to_dict())
         checks = (
             ("strategy", STRATEGY_ATTR, strategy_settings(strategy)),
             ("label type", _LABEL_TYPE, label_type),

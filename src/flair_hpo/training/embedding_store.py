@@ -24,8 +24,9 @@ sentence the corpus does not hold is computed as usual). The replacement is remo
 so the model that is saved is plain Flair.
 
 Never stale, never broken: before an entry is used by a process, a probe sentence is embedded by the live
-embedding and compared with the stored vectors; a different model behind the same name or path rebuilds
-the entry, and so does a damaged one (see :mod:`flair_hpo.training.store_files`).
+embedding and compared with the vectors the index and the vectors file hold for it; a different model behind
+the same name or path rebuilds the entry, and so does a damaged one: cut short, unreadable, or with contents
+that fail the probe or the checksum of sampled rows (see :mod:`flair_hpo.training.store_files`).
 
 Bounded: an entry takes ``rows x dimension x 4`` bytes on disk (a row per token for word embeddings, per
 sentence for document embeddings; WNUT_17 with MiniLM: 0.16 GB). An entry larger than ``max_gb``
@@ -47,9 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from flair_hpo.errors import InputError
+from flair_hpo.checks import is_real_number
+from flair_hpo.errors import InputError, SettingsError
 from flair_hpo.files import file_lock, remove_stale_temporaries
 from flair_hpo.space.embedding_specs import spec_from_instance, spec_label
+from flair_hpo.training.environment import cache_directory, cache_gb
 from flair_hpo.training.store_files import (
     FORMAT,
     DamagedEntry,
@@ -61,6 +64,7 @@ from flair_hpo.training.store_files import (
     probe,
     read_index,
     remove_entry,
+    same_vectors,
     sentence_key,
     write_entry,
 )
@@ -71,19 +75,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flair_hpo")
 
-_TOTAL_GB = 64.0
-
-
-def cache_directory() -> Path:
-    """The machine's embedding cache: ``$FLAIR_HPO_CACHE/embeddings``, else under the user's cache folder."""
-    root = os.environ.get("FLAIR_HPO_CACHE")
-    if not root:
-        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flair-hpo")
-    return Path(root) / "embeddings"
-
 
 def store_for(setting: bool | str | Path) -> EmbeddingStore | None:
-    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False)."""
+    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False). Made
+    where a search starts, so the environment variables it reads are checked there, once."""
     if setting is False:
         return None
     return EmbeddingStore(cache_directory() if setting is True else setting)
@@ -122,9 +117,12 @@ class EmbeddingStore:
     """
 
     def __init__(self, directory: str | Path, max_gb: float = 16.0, total_gb: float | None = None) -> None:
+        total = cache_gb() if total_gb is None else total_gb
+        for name, value in (("max_gb", max_gb), ("total_gb", total)):
+            if not is_real_number(value) or value <= 0:
+                raise SettingsError(f"{name} must be a number of gigabytes above 0, not {value!r}")
         self.directory = Path(directory)
         self.max_bytes = int(max_gb * 1024**3)
-        total = total_gb if total_gb is not None else float(os.environ.get("FLAIR_HPO_CACHE_GB", _TOTAL_GB))
         self.total_bytes = int(total * 1024**3)
         self._entries: dict[str, StoreEntry | None] = {}
         self._cleaned = False
@@ -192,9 +190,11 @@ class EmbeddingStore:
         if (self.directory / f"{key}.index").exists():
             try:
                 index = read_index(self.directory, key)
-                if torch.allclose(probe(embedding, index["probe_tokens"]), index["probe"], rtol=1e-4, atol=1e-5):
+                live = probe(embedding, index["probe_tokens"])
+                if same_vectors(index["probe"], live):
+                    entry = open_entry(self.directory, key, index, live)  # its contents checked against `live`
                     os.utime(self.directory / f"{key}.index")  # used now: the last the cache removes
-                    return open_entry(self.directory, key, index)
+                    return entry
                 log.warning("the stored vectors of %s no longer match the embedding; computing them again", label)
             except DamagedEntry as damage:
                 log.warning("the stored vectors of %s are damaged (%s); computing them again", label, damage)
@@ -203,4 +203,5 @@ class EmbeddingStore:
         if not unique or not fits(self.directory, size, self.max_bytes, label):
             return None
         make_room(self.directory, size, self.total_bytes, keep=key)
-        return open_entry(self.directory, key, write_entry(self.directory, key, embedding, unique, label))
+        index = write_entry(self.directory, key, embedding, unique, label)
+        return open_entry(self.directory, key, index, index["probe"])

@@ -1,13 +1,20 @@
 """One entry of the embedding store on disk: ``KEY.vectors``, a flat file of float32 rows, and ``KEY.index``,
 what the rows are (written last, so an entry exists only once it is complete).
 
-An entry is checked when it is opened: an index that cannot be read, or a vectors file whose size is not
-``rows x dimension x 4`` bytes (a copy cut short, a disk that filled up), makes the entry *damaged*; the
-store removes it and computes it again rather than letting every trial that uses it fail.
+An entry is checked when it is opened: an index that cannot be read, a vectors file whose size is not
+``rows x dimension x 4`` bytes (a copy cut short, a disk that filled up), or vectors of the right size with the
+wrong contents (zeroed by a failed copy or a bad disk) make the entry *damaged*; the store removes it and
+computes it again rather than serving wrong vectors to every trial or letting every trial fail.
+
+Contents are checked without reading the whole file (an entry may take gigabytes, and every process opens
+it): the index holds a checksum of :data:`_SAMPLES` evenly spaced rows and the probe sentence's rows, and the
+probe sentence's rows must equal what the live embedding computes for it (the store computes that probe on
+every open anyway, to notice a changed model).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -25,9 +32,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flair_hpo")
 
-FORMAT = 1
+#: 2: the index holds a checksum of sampled rows; entries of format 1 have another key and are computed again.
+FORMAT = 2
 _BATCH = 32
-_INDEX_KEYS = {"format", "name", "document_level", "dimension", "rows", "keys", "offsets", "probe_tokens", "probe"}
+#: Rows the checksum covers besides the probe sentence's: enough to notice a zeroed or overwritten stretch.
+_SAMPLES = 64
+_INDEX_KEYS = {
+    "format",
+    "name",
+    "document_level",
+    "dimension",
+    "rows",
+    "keys",
+    "offsets",
+    "probe_tokens",
+    "probe",
+    "checksum",
+}
 
 
 class DamagedEntry(Exception):
@@ -36,8 +57,6 @@ class DamagedEntry(Exception):
 
 def sentence_key(sentence: Sentence) -> str:
     """What a frozen embedding's vectors depend on: the sentence's tokens."""
-    import hashlib
-
     return hashlib.blake2b("\n".join(token.text for token in sentence).encode(), digest_size=12).hexdigest()
 
 
@@ -91,13 +110,34 @@ def read_index(directory: Path, key: str) -> dict[str, Any]:
     return index
 
 
-def open_entry(directory: Path, key: str, index: dict[str, Any]) -> StoreEntry:
-    """The entry's vectors, memory-mapped (shared with every process through the page cache)."""
+def open_entry(directory: Path, key: str, index: dict[str, Any], live_probe: torch.Tensor) -> StoreEntry:
+    """The entry's vectors, memory-mapped (shared with every process through the page cache), once their
+    contents are checked against the index and ``live_probe``, the probe sentence's vectors that the live
+    embedding computes; :class:`DamagedEntry` when they do not match."""
     rows, dimension = index["rows"], index["dimension"]
     vectors = torch.from_file(str(directory / f"{key}.vectors"), shared=False, size=rows * dimension)
+    vectors = vectors.view(rows, dimension)
     offsets = index["offsets"].tolist()
+    stored_probe = vectors[offsets[0] : offsets[1]]
+    if stored_probe.shape != live_probe.shape or not same_vectors(stored_probe, live_probe):
+        raise DamagedEntry("its vectors of the probe sentence are not the ones the embedding computes")
+    if checksum(vectors, offsets) != index["checksum"]:
+        raise DamagedEntry("its vectors do not match the checksum written with them")
     spans = {k: (offsets[i], offsets[i + 1]) for i, k in enumerate(index["keys"])}
-    return StoreEntry(index["name"], index["document_level"], spans, vectors.view(rows, dimension))
+    return StoreEntry(index["name"], index["document_level"], spans, vectors)
+
+
+def same_vectors(stored: torch.Tensor, live: torch.Tensor) -> bool:
+    """Whether ``live`` vectors equal ``stored`` ones up to the noise of recomputing them."""
+    return torch.allclose(live, stored, rtol=1e-4, atol=1e-5)
+
+
+def checksum(vectors: torch.Tensor, offsets: list[int]) -> str:
+    """A hash of :data:`_SAMPLES` evenly spaced rows and the probe sentence's rows (the first sentence's):
+    cheap to compute on every open, whatever the entry's size."""
+    last = vectors.shape[0] - 1
+    picked = {round(i * last / (_SAMPLES - 1)) for i in range(_SAMPLES)} | set(range(offsets[0], offsets[1]))
+    return hashlib.sha256(vectors[sorted(picked)].numpy().tobytes()).hexdigest()
 
 
 def remove_entry(directory: Path, key: str) -> None:
@@ -123,18 +163,24 @@ def write_entry(
     offsets = [0]
     for length in lengths:
         offsets.append(offsets[-1] + length)
+    # The first sentence is the probe: its rows are stored as computed on its own, as every open computes it.
+    probe_tokens = [token.text for token in unique[keys[0]]]
+    probe_vectors = probe(embedding, probe_tokens)
+    sums: list[str] = []
 
     def write_vectors(tmp: Path) -> None:
         with tmp.open("wb") as handle:
             handle.truncate(rows * dimension * 4)
         # A shared mapping writes through to the file: the vectors never sit in process memory.
         vectors = torch.from_file(str(tmp), shared=True, size=rows * dimension).view(rows, dimension)
+        vectors[offsets[0] : offsets[1]] = probe_vectors
         # Sentences of similar length batched together: little padding for a transformer to compute.
-        order = sorted(range(len(keys)), key=lambda i: len(unique[keys[i]]))
+        order = sorted(range(1, len(keys)), key=lambda i: len(unique[keys[i]]))
         for start in range(0, len(order), _BATCH):
             batch = order[start : start + _BATCH]
             for i, matrix in zip(batch, embed(embedding, [unique[keys[i]] for i in batch]), strict=True):
                 vectors[offsets[i] : offsets[i + 1]] = matrix
+        sums.append(checksum(vectors, offsets))
         del vectors
 
     atomic_write(directory / f"{key}.vectors", write_vectors, private=True)
@@ -146,9 +192,10 @@ def write_entry(
         "rows": rows,
         "keys": keys,
         "offsets": torch.tensor(offsets),
-        "probe_tokens": [token.text for token in unique[keys[0]]],
+        "probe_tokens": probe_tokens,
+        "probe": probe_vectors,
+        "checksum": sums[0],
     }
-    index["probe"] = probe(embedding, index["probe_tokens"])
     atomic_write(directory / f"{key}.index", lambda tmp: torch.save(index, tmp), private=True)
     return index
 

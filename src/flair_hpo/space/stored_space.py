@@ -1,0 +1,112 @@
+"""A search space read back from a study, checked before it is rebuilt.
+
+Why: whoever can write the study (a person editing the database, another program, a version of flair-hpo
+that stored something else) can change the space stored there. :func:`space_from_dict` trusts its input;
+this module looks at every part first, so that a space it cannot rebuild is one message naming the part
+(``ModelTrainer.learning_rate: the key 'labels' is missing``) rather than a traceback in ``flair-hpo run``,
+``worker`` or ``show``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flair_hpo.checks import is_real_number, is_whole_number
+from flair_hpo.errors import InputError, SearchSpaceError
+from flair_hpo.space import parameters as p
+from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace
+from flair_hpo.space.task_spaces import space_from_dict
+
+#: The keys each kind of dimension needs (``condition`` is optional).
+_KINDS = {"choice": ("labels", "values"), "range": ("low", "high", "log", "integer")}
+
+
+def read_stored_space(data: Any) -> SearchSpace:
+    """The search space ``data`` (as :meth:`SearchSpace.to_dict` wrote it) describes; :class:`SearchSpaceError`
+    naming the first part this version cannot read."""
+    problem = _space_problem(data)
+    if problem is None:
+        try:
+            space = space_from_dict(data)
+            space.dimensions  # noqa: B018 - resolves the conditions: every parent there, no circle
+            return space
+        except InputError as error:
+            problem = str(error)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            problem = f"{type(error).__name__}: {error}"
+    raise SearchSpaceError(problem)
+
+
+def _space_problem(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return f"it is {type(data).__name__}, not a mapping"
+    if data.get("task") not in (TEXT_CLASSIFICATION, SEQUENCE_LABELING):
+        return f"task is {data.get('task')!r}, not {TEXT_CLASSIFICATION!r} or {SEQUENCE_LABELING!r}"
+    budget = data.get("budget")
+    if budget is not None and not (
+        isinstance(budget, dict) and isinstance(budget.get("kind"), str) and is_real_number(budget.get("amount"))
+    ):
+        return f"budget is {budget!r}, not {{kind: ..., amount: NUMBER}}"
+    epochs = data.get("max_epochs")
+    if epochs is not None and not (is_whole_number(epochs) and epochs >= 1):
+        return f"max_epochs is {epochs!r}, not a whole number from 1"
+    dimensions = data.get("dimensions")
+    if not isinstance(dimensions, list):
+        return f"dimensions is {dimensions!r}, not a list"
+    for position, item in enumerate(dimensions, start=1):
+        problem = _dimension_problem(item)
+        if problem is not None:
+            named = isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+            return f"{item['name'] if named else f'dimension {position}'}: {problem}"
+    return None
+
+
+def _dimension_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return f"{item!r} is not a mapping"
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        return f"its name is {name!r}, not a parameter's name"
+    if not _known(name):
+        return "no parameter of this version has this name"
+    kind = item.get("kind")
+    if kind not in _KINDS:
+        return f"kind is {kind!r}, not 'choice' or 'range'"
+    missing = [key for key in _KINDS[kind] if key not in item]
+    if missing:
+        return f"the key {missing[0]!r} is missing"
+    if kind == "choice":
+        labels, values = item["labels"], item["values"]
+        if not (isinstance(labels, list) and isinstance(values, list) and labels and len(labels) == len(values)):
+            return f"labels and values must be two lists of the same length, not {labels!r} and {values!r}"
+        if not all(label is None or isinstance(label, str | int | float) for label in labels):
+            return f"labels must be strings, numbers, booleans or null, not {labels!r}"
+    else:
+        low, high = item["low"], item["high"]
+        if not (is_real_number(low) and is_real_number(high) and low <= high):
+            return f"low and high must be numbers with low <= high, not {low!r} and {high!r}"
+        if not (isinstance(item["log"], bool) and isinstance(item["integer"], bool)):
+            return f"log and integer must be true or false, not {item['log']!r} and {item['integer']!r}"
+    return _condition_problem(item.get("condition"))
+
+
+def _condition_problem(condition: Any) -> str | None:
+    """None when ``condition`` is absent, ``[[parent, [label, ...]], ...]``, or an earlier version's
+    ``[parent, label]``."""
+    if not condition:
+        return None
+    if isinstance(condition, list) and len(condition) == 2 and isinstance(condition[0], str):
+        return None
+    if isinstance(condition, list) and all(
+        isinstance(part, list) and len(part) == 2 and isinstance(part[0], str) and isinstance(part[1], list)
+        for part in condition
+    ):
+        return None
+    return f"condition is {condition!r}, not [[parent, [label, ...]], ...]"
+
+
+def _known(name: str) -> bool:
+    """Whether ``name`` is a parameter of this version (``Group.argument``) or the document-embedding chooser."""
+    group, _, argument = name.partition(".")
+    members = p.PARAMETER_GROUPS.get(group)
+    return name == DOCUMENT_EMBEDDINGS or (members is not None and argument in {m.value for m in members})
