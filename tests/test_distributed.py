@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
@@ -35,16 +35,19 @@ PASSWORD = "flair-hpo-test-secret"  # scripts/postgres.sh's; must never show in 
 
 @dataclass
 class Place:
-    """Where a test's study lives: a PostgreSQL URL, or the journal file in base_path (storage None)."""
+    """Where a test's study lives: a PostgreSQL URL, or the journal file in base_path (storage None); and the
+    folders of this machine whose files (word vectors, models) its workers are allowed to load."""
 
     storage: str | None
     study_name: str
     base_path: Path
+    allowed: list[Path] = field(default_factory=list)
 
     def worker_command(self, wait: int = 120) -> list[str]:
         where = ["--storage", self.storage] if self.storage else ["--base-path", str(self.base_path)]
         study = ["--study", self.study_name, "--wait", str(wait)]
-        return [sys.executable, "-m", "flair_hpo.cli", "worker", *where, *study]
+        allowed = [option for folder in self.allowed for option in ("--allow-path", str(folder))]
+        return [sys.executable, "-m", "flair_hpo.cli", "worker", *where, *study, *allowed]
 
     def study(self) -> optuna.Study:
         storage = open_storage(self.storage, self.base_path, heartbeat_interval=None)
@@ -78,6 +81,7 @@ def search_yaml(
     if any(key.startswith("DocumentRNNEmbeddings") for key in parameters):
         rnn_input = [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]]
         config["parameters"]["DocumentRNNEmbeddings.word_embeddings"] = rnn_input
+        place.allowed.append(vectors.parent)  # a pytest folder: the workers load the vectors only if allowed
     if place.storage:
         config["storage"] = place.storage
     path = tmp_path / f"{place.study_name}.yaml"
@@ -313,6 +317,7 @@ def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, t
         "TransformerDocumentEmbeddings.cls_pooling": ["cls", "mean"],
     }
     strategy = {"name": "evolutionary", "population_size": 4, "seed": 7}
+    place.allowed.append(Path(minilm_path))  # the model's folder, outside the folders allowed by default
     config = search_yaml(tmp_path, place, Path(), strategy, {"generations": 4}, parameters, 2, fraction=0.2)
     logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
     workers = [start(place.worker_command(), log) for log in logs]

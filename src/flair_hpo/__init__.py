@@ -33,6 +33,7 @@ _LAZY = {
     "OptimizationResult": "flair_hpo.results.outcome",
     "train": "flair_hpo.training.trial_runner",
     "register": "flair_hpo.space.registry",
+    "allow": "flair_hpo.space.trust",
 }
 __all__ = sorted(_LAZY)
 

@@ -8,6 +8,8 @@
     flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
+What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
+(files a worker may load) and ``--trust-remote-code`` (see :mod:`flair_hpo.space.trust`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,18 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
+def _allow_remote_code(args: argparse.Namespace) -> None:
+    """``--trust-remote-code``: this process, and the worker processes it starts, may run a model's own code."""
+    if args.trust_remote_code:
+        from flair_hpo.space.trust import allow
+
+        allow(trust_remote_code=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     from flair_hpo.orchestration import Orchestrator
 
+    _allow_remote_code(args)
     config = _run_config(args)
     settings = config.settings
     if args.base_path:
@@ -87,7 +98,14 @@ def _run_config(args: argparse.Namespace) -> Any:
 def _worker(args: argparse.Namespace) -> int:
     from flair_hpo.orchestration.joining import join_study
 
-    orchestrator = join_study(args.storage, args.study, base_path=args.base_path, wait_s=args.wait)
+    orchestrator = join_study(
+        args.storage,
+        args.study,
+        base_path=args.base_path,
+        wait_s=args.wait,
+        allow_paths=args.allow_path,
+        trust_remote_code=args.trust_remote_code,
+    )
     trained = orchestrator.work()
     print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
     return 0
@@ -119,6 +137,7 @@ def _train(args: argparse.Namespace) -> int:
     from flair_hpo.space import Configuration
     from flair_hpo.training import train
 
+    _allow_remote_code(args)
     base_path = Path(args.base_path)
     if base_path.exists() and (not base_path.is_dir() or any(base_path.iterdir())):
         raise ConfigError(f"--base-path {base_path} is not an empty folder; give a new folder")
@@ -192,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
     )
+    _remote_code_argument(run)
     run.set_defaults(handler=_run)
 
     worker = commands.add_parser("worker", help="join an existing study (from any machine) and train its trials")
@@ -205,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--wait", type=_count, default=0, metavar="SECONDS", help="wait this long for the study to be created"
     )
+    worker.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder whose files (word vectors, models) the study may make this worker load; repeatable "
+        "(Flair's, Hugging Face's and the embedding cache are allowed, and $FLAIR_HPO_ALLOW_PATHS)",
+    )
+    _remote_code_argument(worker)
     worker.set_defaults(handler=_worker)
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
@@ -219,8 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")
     train.add_argument("--corpus-from", required=True, help="a run YAML file whose corpus to train on")
     train.add_argument("--base-path", required=True, help="a new folder for the model")
+    _remote_code_argument(train)
     train.set_defaults(handler=_train)
     return parser
+
+
+def _remote_code_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="let embeddings run their model's own Python code (Hugging Face's trust_remote_code); refused without",
+    )
 
 
 class _Parser(argparse.ArgumentParser):

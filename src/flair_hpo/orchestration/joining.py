@@ -21,19 +21,27 @@ or, in Python::
 
     from flair_hpo.orchestration.joining import join_study
     join_study("postgresql://flair@db-host/hpo", "trec6").work()
+
+Whoever can write the study decides what it trains, so a worker checks the stored search space first
+(:mod:`flair_hpo.space.stored_space`): a file it names must lie in a folder this machine allows (Flair's and
+Hugging Face's caches, the embedding cache, ``--allow-path DIR``, ``$FLAIR_HPO_ALLOW_PATHS``), and a model's
+own code runs only with ``--trust-remote-code``; else the worker stops before anything is built.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flair_hpo.errors import InputError
+from flair_hpo.errors import InputError, UntrustedInputError
 from flair_hpo.orchestration.orchestrator import Orchestrator
+from flair_hpo.space.trust import allow, machine_allowance
 from flair_hpo.strategies import SearchStrategy, strategy_from_settings
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, open_storage, redact, study_exists
 from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
+from flair_hpo.training.embedding_store import cache_directory
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -49,6 +57,8 @@ def join_study(
     pruner: Any = None,
     strategy: BaseSampler | None = None,
     wait_s: float = 0,
+    allow_paths: Iterable[str | Path] = (),
+    trust_remote_code: bool = False,
 ) -> Orchestrator:
     """The orchestrator of an existing study, rebuilt from what the study stores; call ``.work()`` on it.
 
@@ -64,6 +74,9 @@ def join_study(
         strategy: the Optuna sampler, needed only when the study is searched with one of Optuna's samplers
             rather than a flair-hpo strategy.
         wait_s: how long to wait for the study to be created (workers started before the study's creator).
+        allow_paths: folders of this machine whose files the study may name (word vectors, models), besides
+            Flair's, Hugging Face's and the embedding cache and ``$FLAIR_HPO_ALLOW_PATHS``.
+        trust_remote_code: let embeddings run their model's own code (``trust_remote_code``), in this process.
     """
     if storage is None and base_path is None:
         raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")
@@ -87,7 +100,7 @@ def join_study(
                 "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
             )
         time.sleep(1)
-    space = stored_space(attributes[SPACE_ATTR], study_name)
+    stored_space(attributes[SPACE_ATTR], study_name)  # one that this version can read at all, first
     settings = attributes[RUN_ATTR]
     if settings["corpus"] is None and corpus is None:
         raise InputError(
@@ -100,6 +113,15 @@ def join_study(
             f"the study {study_name!r} was created with a pruner object, which is not stored: join it with "
             "join_study(storage, study_name, pruner=...) giving the same pruner"
         )
+    if trust_remote_code:
+        allow(trust_remote_code=True)  # the trials of this process build the embeddings
+    allowed = machine_allowance(cache_directory()).widened(
+        [allow_paths] if isinstance(allow_paths, str | Path) else allow_paths
+    )
+    try:
+        space = stored_space(attributes[SPACE_ATTR], study_name, allowed)
+    except UntrustedInputError as error:
+        raise UntrustedInputError(f"the study {study_name!r} is not joined: {error}") from None
     sampler = strategy_from_settings(attributes[STRATEGY_ATTR], strategy)
     if isinstance(sampler, SearchStrategy):
         sampler.make_configurations(space)

@@ -1,7 +1,8 @@
 """Everything a search is made of, checked: the corpus, the space, the strategy and the run settings.
 
 The orchestrator builds one :class:`SearchSetup`; the trial loop, the finisher and worker processes (which
-receive it pickled) all read from it.
+receive it pickled) all read from it. A worker process gets with it what its parent allows: the classes
+registered in code, and the folders and remote code allowed (:mod:`flair_hpo.space.trust`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from optuna.samplers import BaseSampler
 
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
 from flair_hpo.space.registry import register, registered
+from flair_hpo.space.trust import allow, allowance
 from flair_hpo.strategies import DataFidelity
 from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus import label_dictionary
@@ -55,9 +57,13 @@ class SearchSetup:
         state = dict(self.__dict__)
         state.pop("label_dictionary", None)  # rebuilt in the worker process
         state["registered"] = registered()  # classes of the user's code the space names
+        state["allowance"] = allowance()  # what the user who started the search allowed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for cls in state.pop("registered", []):
             register(cls)
+        allowed = state.pop("allowance", None)
+        if allowed is not None:
+            allow(allowed.roots, trust_remote_code=allowed.trust_remote_code)
         self.__dict__.update(state)

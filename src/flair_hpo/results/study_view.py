@@ -12,6 +12,7 @@ from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import Reseeding
 from flair_hpo.strategies.history import History
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study.storages import without_secrets
 from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
 from flair_hpo.training.scoring import Objective
 
@@ -47,7 +48,8 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     except InputError:
         raise
     except Exception as error:  # a journal that is not one (cut short, another program's file)
-        raise InputError(f"the study in {where} cannot be read ({type(error).__name__}: {error})") from None
+        reason = without_secrets(str(error), storage)
+        raise InputError(f"the study in {where} cannot be read ({type(error).__name__}: {reason})") from None
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
     stored = attributes.get(SPACE_ATTR)
     if stored is None:

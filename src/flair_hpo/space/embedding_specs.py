@@ -10,7 +10,12 @@ A specification is JSON, so it goes into the trial store, and every trial (in th
 builds fresh embeddings from it; a fine-tuned embedding never carries weights from one trial to the next.
 An instance the user passes is turned into its specification with the arguments it was built with
 (Flair records them as ``instance_parameters``); only arguments that differ from the defaults are kept.
-An optional ``label`` key names the option in leaderboards instead of the generated name.
+An optional ``label`` key names the option in leaderboards, beside the generated name (which shows what the
+option really loads, so that a label can never hide it).
+
+A specification written as text (YAML, a Python dict, a stored study) may give a class only its named
+arguments, and ``trust_remote_code`` only where this process allows it; one read from a stored study may name
+files only in the folders this machine allows (:mod:`flair_hpo.space.trust`).
 """
 
 from __future__ import annotations
@@ -23,11 +28,9 @@ from typing import Any
 
 from flair_hpo.errors import EmbeddingSpecError
 from flair_hpo.space.registry import class_name, embedding_class, register
+from flair_hpo.space.trust import STATE_ARGUMENTS, Allowance, allowance, check_arguments, check_paths, check_remote_code
 
 EmbeddingSpec = dict[str, Any]
-
-# Arguments Flair records that describe loaded state, not how to build the embedding.
-_STATE_ARGUMENTS = {"saved_config", "tokenizer_data", "feature_extractor_data", "self", "__class__"}
 # Path components too generic to name a model on their own.
 _GENERIC_PATH_PARTS = {"model", "models", "embeddings", "vectors", "checkpoint"}
 
@@ -66,7 +69,7 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
     defaults = _defaults(defining_class, cls)
     args: dict[str, Any] = {}
     for name, value in params.items():
-        if name in _STATE_ARGUMENTS:
+        if name in STATE_ARGUMENTS:
             continue
         if name == "kwargs":  # arguments forwarded through **kwargs
             args.update(value)
@@ -78,8 +81,10 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
     return spec
 
 
-def validate_spec(spec: Mapping[str, Any]) -> EmbeddingSpec:
-    """Check a user-written specification: a known class and arguments it accepts."""
+def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> EmbeddingSpec:
+    """Check a specification written as text: a known class, its named arguments, no remote code unless this
+    process allows it. ``stored`` is given for a specification read from a stored study: what this machine
+    allows it (its files, its remote code)."""
     if not isinstance(spec.get("class"), str):
         raise EmbeddingSpecError(
             f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "
@@ -87,32 +92,33 @@ def validate_spec(spec: Mapping[str, Any]) -> EmbeddingSpec:
         )
     cls = embedding_class(spec["class"])
     args = {k: v for k, v in spec.items() if k not in ("class", "label")}
-    signature = inspect.signature(cls.__init__)
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = [k for k in args if k not in signature.parameters and not accepts_any]
-    if unknown:
-        raise EmbeddingSpecError(f"{spec['class']} has no argument(s) {', '.join(unknown)}")
+    check_arguments(cls, spec["class"], args, stored or allowance())
+    if stored is not None:
+        check_paths(args, spec["class"], stored)
     spec = dict(spec)
     _check_json(spec, spec["class"])
     return spec
 
 
-def option_from(option: Any) -> list[EmbeddingSpec]:
-    """A word-embedding option (one embedding or a list stacked together) as a list of specifications."""
+def option_from(option: Any, stored: Allowance | None = None) -> list[EmbeddingSpec]:
+    """A word-embedding option (one embedding or a list stacked together) as a list of specifications;
+    ``stored``: read from a stored study, with what this machine allows it."""
     items = list(option) if isinstance(option, Sequence) and not isinstance(option, str | Mapping) else [option]
     if not items:
         raise EmbeddingSpecError("an embedding option is an empty list; give at least one embedding")
     specs = []
     for item in items:
         if isinstance(item, Mapping):
-            specs.append(validate_spec(item))
+            specs.append(validate_spec(item, stored))
         elif isinstance(item, str):
             raise EmbeddingSpecError(
                 f"embedding option {item!r} is a bare string; give an embedding object or a specification "
                 f"such as {{'class': 'WordEmbeddings', 'embeddings': {item!r}}}"
             )
         else:
-            specs.append(spec_from_instance(item))
+            spec = spec_from_instance(item)
+            check_remote_code(spec, spec["class"], allowance())
+            specs.append(spec)
     return specs
 
 
@@ -127,12 +133,12 @@ def short_name(value: Any) -> str:
 
 
 def spec_label(spec: EmbeddingSpec) -> str:
-    """A readable name, e.g. ``WordEmbeddings(glove)`` or ``TransformerWordEmbeddings(bert-base, fine_tune=False)``."""
-    if spec.get("label"):
-        return str(spec["label"])
+    """A readable name, e.g. ``WordEmbeddings(glove)`` or ``TransformerWordEmbeddings(bert-base, fine_tune=False)``;
+    a ``label`` goes before it, ``glove-100 = WordEmbeddings(glove.100d)``, never in its place."""
     args = [(k, v) for k, v in spec.items() if k not in ("class", "label")]
     parts = [short_name(v) if i == 0 else f"{k}={short_name(v)}" for i, (k, v) in enumerate(args)]
-    return f"{spec['class'].rpartition('.')[2]}({', '.join(parts)})"
+    generated = f"{spec['class'].rpartition('.')[2]}({', '.join(parts)})"
+    return f"{spec['label']} = {generated}" if spec.get("label") else generated
 
 
 def option_label(specs: list[EmbeddingSpec]) -> str:
@@ -141,6 +147,8 @@ def option_label(specs: list[EmbeddingSpec]) -> str:
 
 
 def build_embedding(spec: EmbeddingSpec) -> Any:
-    """A fresh Flair embedding object built from its specification."""
+    """A fresh Flair embedding object built from its specification (remote code only where this process,
+    or the search that started it, allows it)."""
     cls = embedding_class(spec["class"])
+    check_remote_code(spec, spec["class"], allowance())
     return cls(**{k: v for k, v in spec.items() if k not in ("class", "label")})

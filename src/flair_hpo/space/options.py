@@ -2,7 +2,8 @@
 values they stand for (an optimizer's dotted name, embedding specifications).
 
 Each option is checked against the Flair argument it will set (:mod:`flair_hpo.space.argument_checks`)
-before anything is searched.
+before anything is searched. Options read from a stored study are checked again here, with what this
+machine allows them (:mod:`flair_hpo.space.trust`): their labels are made anew from their values.
 """
 
 from __future__ import annotations
@@ -15,22 +16,26 @@ from enum import Enum
 from typing import Any
 
 from flair_hpo.checks import is_real_number
-from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError
+from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError, UntrustedInputError
 from flair_hpo.space import parameters as p
 from flair_hpo.space.argument_checks import check_option, check_range, is_integer_argument
 from flair_hpo.space.dimensions import Choice, Condition, Label, Range
 from flair_hpo.space.domains import outside
 from flair_hpo.space.embedding_specs import option_from, option_label, short_name
 from flair_hpo.space.registry import class_name, optimizer_class, register
+from flair_hpo.space.trust import Allowance, check_paths
 
 
-def _plain_option(member: Enum, option: Any) -> tuple[Label, Any]:
-    """The (label, JSON value) pair an option is stored as."""
+def _plain_option(member: Enum, option: Any, stored: Allowance | None = None) -> tuple[Label, Any]:
+    """The (label, JSON value) pair an option is stored as; ``stored``: read from a stored study, with what
+    this machine allows it."""
     if p.is_word_embeddings(member):
-        specs = option_from(option)
+        specs = option_from(option, stored)
         return option_label(specs), specs
     if member is p.ModelTrainer.OPTIMIZER:
         return _optimizer_option(option)
+    if stored is not None:  # a model folder, say
+        check_paths(option, "an option", stored)
     if isinstance(option, tuple | list):
         plain = json.loads(json.dumps(option))
         return str(tuple(tuple(x) if isinstance(x, list) else x for x in plain)), plain
@@ -64,8 +69,11 @@ def _optimizer_option(option: Any) -> tuple[Label, str]:
     return cls.__name__, f"torch.optim.{cls.__name__}" if torch_name else class_name(cls)
 
 
-def choice_dimension(member: Enum, name: str, condition: Condition | None, options: Any) -> Choice:
-    """The dimension of a list of ``options`` for ``member``."""
+def choice_dimension(
+    member: Enum, name: str, condition: Condition | None, options: Any, stored: Allowance | None = None
+) -> Choice:
+    """The dimension of a list of ``options`` for ``member``; ``stored``: options read from a stored study,
+    with what this machine allows them."""
     if isinstance(options, str | bytes) or not isinstance(options, Sequence):
         raise SearchSpaceError(f"{name}: options must be a list, e.g. options=[{options!r}]")
     if len(options) == 0:
@@ -74,9 +82,11 @@ def choice_dimension(member: Enum, name: str, condition: Condition | None, optio
     values: list[Any] = []
     for option in options:
         try:
-            label, value = _plain_option(member, option)
+            label, value = _plain_option(member, option, stored)
         except EmbeddingSpecError as error:
             raise SearchSpaceError(f"{name}: {error}") from None
+        except UntrustedInputError as error:
+            raise UntrustedInputError(f"{name}: {error}") from None
         if not p.is_word_embeddings(member) and member is not p.ModelTrainer.OPTIMIZER:
             problem = check_option(member, option) or outside(member, option)
             if problem:

@@ -20,7 +20,7 @@ from optuna.storages import BaseStorage
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import SettingsError
 from flair_hpo.strategies import Reseeding
-from flair_hpo.study.storages import HEARTBEAT_INTERVAL
+from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
 
@@ -81,6 +81,15 @@ class RunSettings:
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
         object.__setattr__(self, "reseeding", _reseeding(self.reseeding))
+
+    def __repr__(self) -> str:
+        """The settings, with the storage URL's password hidden (a repr ends up in logs and tracebacks)."""
+        shown = (
+            f"{f.name}={redact(value)!r}" if f.name == "storage" and isinstance(value, str) else f"{f.name}={value!r}"
+            for f in dataclasses.fields(self)
+            for value in (getattr(self, f.name),)
+        )
+        return f"RunSettings({', '.join(shown)})"
 
     @classmethod
     def names(cls) -> list[str]:

@@ -31,24 +31,42 @@ HEARTBEAT_INTERVAL = 30
 _CREATE_ATTEMPTS = 5
 
 
-# scheme://user:PASSWORD@...: everything between the first ':' after the user and the last '@' is hidden,
-# so a malformed URL (a bad port, an unencoded '@' in the password) never shows its password either.
-_SECRET = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@]*:)(?P<password>.*)@")
+# Secrets are found in the text alone, never by parsing it as a URL (which a malformed URL would fail, and
+# which a driver may read differently): user:PASSWORD@ with or without a scheme, spaces before it, hidden up to
+# the last '@' (a bad port or an unencoded '@' in the password shows nothing); and password=VALUE in any case,
+# in a query string (?password=, which psycopg honours) or a key=value connection string, quoted or not.
+_USERINFO = re.compile(
+    r"^(?P<head>\s*(?:[A-Za-z][A-Za-z0-9+.-]*://|(?![A-Za-z][A-Za-z0-9+.-]*://))[^:/@\s]*:)(?P<password>.*)@",
+    re.DOTALL,
+)
+_PARAMETER = re.compile(r"(?P<head>passw(?:or)?d\s*=\s*)(?P<password>'(?:[^'\\]|\\.)*'?|[^&;\s]*)", re.IGNORECASE)
 
 
 def redact(url: Any) -> str:
-    """``url`` with its password replaced by ``***``; read from the text alone, never by parsing the URL."""
+    """``url`` with its passwords replaced by ``***``; read from the text alone, never by parsing the URL."""
     if not isinstance(url, str):
         return repr(url)
-    return _SECRET.sub(lambda m: f"{m['head']}***@", url, count=1)
+    url = _USERINFO.sub(lambda m: f"{m['head']}***@", url, count=1)
+    return _PARAMETER.sub(lambda m: f"{m['head']}***", url)
 
 
-def _without_secret(text: str, url: str) -> str:
-    """``text`` (an error message about ``url``) with the URL's password, as written or decoded, hidden."""
-    found = _SECRET.match(url)
-    if not found or not found["password"]:
+def secrets_of(url: str) -> set[str]:
+    """The passwords ``url`` holds, as written, decoded and unquoted."""
+    found = [m["password"] for m in _PARAMETER.finditer(url)]
+    userinfo = _USERINFO.match(url)
+    if userinfo:
+        found.append(userinfo["password"])
+    secrets = set()
+    for secret in found:
+        secrets |= {secret, unquote(secret), secret.strip("'"), unquote(secret.strip("'"))}
+    return {secret for secret in secrets if secret}
+
+
+def without_secrets(text: str, url: Any) -> str:
+    """``text`` (an error message about ``url``) with the URL's passwords, as written or decoded, hidden."""
+    if not isinstance(url, str):
         return text
-    for secret in {found["password"], unquote(found["password"])}:
+    for secret in sorted(secrets_of(url), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -90,7 +108,7 @@ def open_storage(
             "e.g. postgresql://user@host:5432/database or sqlite:///path/to/study.db"
         ) from None
     except Exception as error:  # SQLAlchemy's errors for refused connections, wrong passwords, missing databases
-        reason = _without_secret(str(error).strip().splitlines()[0] if str(error).strip() else "", storage)
+        reason = without_secrets(str(error).strip().splitlines()[0] if str(error).strip() else "", storage)
         raise StorageError(
             f"cannot open the storage {redact(storage)}: {type(error).__name__}: {reason} (check the URL, that the "
             "database server runs and accepts this user, e.g. postgresql://user@host:5432/database)"

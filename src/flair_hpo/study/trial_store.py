@@ -32,7 +32,8 @@ from optuna.trial import TrialState
 
 from flair_hpo.errors import SearchSpaceError, StudyMismatchError
 from flair_hpo.space import SearchSpace
-from flair_hpo.space.stored_space import read_stored_space
+from flair_hpo.space.stored_space import read_stored_space, trusted_space
+from flair_hpo.space.trust import Allowance
 from flair_hpo.strategies import strategy_settings
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
 from flair_hpo.study.clock import storage_clock
@@ -51,11 +52,13 @@ _CREATION_WAIT_S = 30.0
 log = logging.getLogger("flair_hpo")
 
 
-def stored_space(data: Any, study_name: str) -> SearchSpace:
+def stored_space(data: Any, study_name: str, allowed: Allowance | None = None) -> SearchSpace:
     """The search space the study ``study_name`` holds, rebuilt; :class:`StudyMismatchError` naming the study and
-    the part this version cannot read (run, worker and show all refuse such a study alike)."""
+    the part this version cannot read (run, worker and show all refuse such a study alike). With ``allowed`` (a
+    worker that joins the study), every option must pass this machine's checks too
+    (:func:`~flair_hpo.space.stored_space.trusted_space`, :class:`UntrustedInputError` otherwise)."""
     try:
-        return read_stored_space(data)
+        return read_stored_space(data) if allowed is None else trusted_space(data, allowed)
     except SearchSpaceError as problem:
         raise StudyMismatchError(
             f"the study '{study_name}' holds a search space this version cannot read: {problem}; use a new "
