@@ -95,17 +95,18 @@ def postgres_url():
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """Real, small file systems to fill up: ``small_disk(megabytes)`` mounts a tmpfs of that size and returns
-    its folder; each is unmounted after the test. Mounting needs root, as CI runs."""
+    """Real, small file systems to fill up: ``small_disk(megabytes)`` mounts a tmpfs of that size (at a folder
+    of its own, or ``at=``) and returns its folder; each is unmounted after the test. Mounting needs root, as
+    CI runs."""
     import subprocess
 
     mounted: list[Path] = []
 
-    def mount(megabytes: int) -> Path:
+    def mount(megabytes: int, at: Path | None = None) -> Path:
         if os.geteuid() != 0:
             pytest.skip("mounting a tmpfs needs root (CI runs the tests as root)")
-        folder = tmp_path / f"disk-{len(mounted)}"
-        folder.mkdir()
+        folder = at or tmp_path / f"disk-{len(mounted)}"
+        folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0755", "tmpfs", str(folder)], check=True)
         mounted.append(folder)
         return folder

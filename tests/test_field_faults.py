@@ -86,17 +86,15 @@ def test_a_search_in_which_no_trial_finished_exits_non_zero(tmp_path, trec_vecto
 def test_a_worker_whose_disk_is_full_queues_its_trials_again_and_stops(
     postgres_url, small_disk, tmp_path, trec_vectors
 ):
-    """A worker whose own folder sits on a full disk fails every trial it starts: each is queued again and
+    """A worker whose trial folder sits on a full disk fails every trial it starts: each is queued again and
     uses no budget, and the worker stops after three in a row; a healthy worker then trains the budget."""
     place = Place(postgres_url, f"full-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
     config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 4}, parameters, epochs=1)
     waiting = creator(config, tmp_path / "creator.log")
-    disk = small_disk(8)
-    (disk / "worker").mkdir()
-    fill_disk(disk)
+    fill_disk(small_disk(8, at=tmp_path / "worker" / "trials"))  # a full partition under the worker's folder
     allow = ["--allow-path", str(trec_vectors.parent)]
-    broken = start([*place.worker_command(), *allow, "--base-path", str(disk / "worker")], tmp_path / "broken.log")
+    broken = start([*place.worker_command(), *allow, "--base-path", str(tmp_path / "worker")], tmp_path / "broken.log")
     assert finish([broken]) == [1]
     said = (tmp_path / "broken.log").read_text()
     assert "flair-hpo: error: this machine failed 3 trials in a row" in said and "Traceback" not in said

@@ -42,6 +42,8 @@ def search_console() -> Iterator[None]:
     levels = [h.level for h in flair_console]
     optuna_verbosity = optuna.logging.get_verbosity()
     progress_bar = Tqdm.tqdm
+    # A trial's training.log on a full disk: the trial fails with the disk's error, not pages of "Logging error".
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
     for h in flair_console:
         h.setLevel(logging.WARNING)
     optuna.logging.set_verbosity(logging.WARNING)
@@ -58,15 +60,37 @@ def search_console() -> Iterator[None]:
         for h, handler_level in zip(flair_console, levels, strict=True):
             h.setLevel(handler_level)
         optuna.logging.set_verbosity(optuna_verbosity)
+        logging.raiseExceptions = raise_exceptions
         log.setLevel(level)
         if added is not None:
             log.removeHandler(added)
 
 
+class _LogFile(logging.FileHandler):
+    """``flair-hpo.log``. When it cannot be written (a full disk), the copy stops, said once on stderr, rather
+    than print a traceback at every line or hide the error that stops the search."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            self.broken = True
+            error = sys.exc_info()[1]
+            print(f"flair-hpo: {self.baseFilename} cannot be written any more ({error}); it stops", file=sys.stderr)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
+
+
 @contextlib.contextmanager
 def log_file(base_path: Path) -> Iterator[None]:
     """Copy flair-hpo's log lines, tracebacks of failed trials included, to ``base_path/flair-hpo.log``."""
-    handler = logging.FileHandler(base_path / LOG_FILE, encoding="utf-8")
+    handler = _LogFile(base_path / LOG_FILE, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     handler.setLevel(logging.DEBUG)
     level = log.level

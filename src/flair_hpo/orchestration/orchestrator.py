@@ -39,6 +39,7 @@ from flair_hpo.orchestration.console import LOG_FILE, log_file, search_console
 from flair_hpo.orchestration.finishing import Finisher
 from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.orchestration.trial_turn import TRIALS_DIR
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.signals import sigterm_stops_search
@@ -57,7 +58,7 @@ from flair_hpo.training.pruning import make_fidelity, make_pruner
 log = logging.getLogger("flair_hpo")
 
 # Files that mark a folder as a flair-hpo base_path (a study may also live in an external storage).
-_MARKERS = (JOURNAL_FILE, LOG_FILE)
+_MARKERS = (JOURNAL_FILE, LOG_FILE, TRIALS_DIR)
 
 
 class Orchestrator:
