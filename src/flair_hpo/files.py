@@ -10,6 +10,7 @@ corpus or of the study are created readable by their owner only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -18,6 +19,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from flair_hpo.errors import DiskFullError
+
+#: Less free space than this where a write failed: the disk was full.
+_NEARLY_FULL = 1 << 20
 _WRITER = re.compile(r"\.(?P<boot>[0-9a-f]{8})-(?P<pid>\d+)(?:-[0-9a-f]+)?\.(?:tmp|pickle)$")
 
 
@@ -29,6 +34,34 @@ def _boot() -> str:
         return "00000000"
 
 
+def out_of_space(error: BaseException | None) -> bool:
+    """Whether ``error``, or the error it came from, says the file system is full or the disk quota spent."""
+    for cause in (error, getattr(error, "__cause__", None), getattr(error, "__context__", None)):
+        if isinstance(cause, DiskFullError) or (
+            isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT)
+        ):
+            return True
+    return False
+
+
+def disk_full(path: Path | str) -> DiskFullError:
+    """The error for a write to ``path`` that found no space: what happened, and what to do."""
+    return DiskFullError(
+        f"no space left on the device of {path}; free space and run the same command again: the search resumes "
+        "with every finished trial"
+    )
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has (almost) no space left: a writer that failed there without
+    saying why (torch's, whose C++ code drops the error number) ran out of space."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL
+
+
 def writer_tag() -> str:
     """``BOOT-PID``: this machine's boot and this process, as temporary files are named."""
     return f"{_boot()}-{os.getpid()}"
@@ -36,7 +69,7 @@ def writer_tag() -> str:
 
 def atomic_write(path: Path, write: Callable[[Path], None], private: bool = False) -> None:
     """Call ``write(tmp)`` and move ``tmp`` onto ``path`` only once it is complete (``private``: readable by
-    its owner only)."""
+    its owner only). No space left for it raises :class:`DiskFullError`."""
     tmp = path.with_name(f".{path.name}.{writer_tag()}.tmp")
     try:
         if private:
@@ -45,6 +78,10 @@ def atomic_write(path: Path, write: Callable[[Path], None], private: bool = Fals
         with open(tmp, "rb") as written:  # on disk before it replaces the previous version
             os.fsync(written.fileno())
         os.replace(tmp, path)
+    except Exception as error:  # a full disk stops the search with one clear line, whoever wrote
+        if out_of_space(error) or _nearly_full(path.parent):
+            raise disk_full(path) from error
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
