@@ -19,7 +19,7 @@ from collections.abc import Callable
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import TrialAbandoned
+from flair_hpo.errors import MachineError, TrialAbandoned
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
@@ -199,6 +199,8 @@ class SearchLoop:
             )
         except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
             raise  # not the configuration's failure: the trial was given up, or taken over
+        except MachineError:
+            raise  # nor a full disk: the search stops; its trial, still running, is queued again on resume
         except Exception as error:  # a failed configuration is recorded; the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
             trial.set_user_attr("duration_s", time.time() - started)
