@@ -146,3 +146,30 @@ def test_a_torn_record_another_writer_left_is_cut_before_the_next_append(tmp_pat
     assert journal.read_bytes().startswith(whole)
     again = optuna.load_study(study_name="s", storage=open_storage(None, tmp_path, heartbeat_interval=None))
     assert again.trials[0].user_attrs == {"kept": 1}
+
+
+def test_a_last_line_that_is_not_json_is_cut_when_a_search_opens_the_journal(tmp_path, caplog):
+    """A last record with its newline but not JSON (a torn record that an earlier version glued the next one
+    onto): cut when a search opens the journal, once; a line that is no record of Optuna's is left alone."""
+    journal = tmp_path / JOURNAL_FILE
+    first = open_storage(None, tmp_path, heartbeat_interval=1)
+    study_id = first.create_new_study([StudyDirection.MINIMIZE], "s")
+    first.set_study_user_attr(study_id, "kept", 1)
+    whole = journal.read_bytes()
+    glued = b'{"op_code":2,"worker_id":"gone","study_id":0,"user_at{"op_code":2,"worker_id":"x","study_id":0}\n'
+    with open(journal, "ab") as killed:
+        killed.write(glued)
+
+    with caplog.at_level(logging.WARNING, logger="flair_hpo"):
+        opened = open_storage(None, tmp_path, heartbeat_interval=1)
+        open_storage(None, tmp_path, heartbeat_interval=1)
+    said = [r.getMessage() for r in caplog.records if r.name == "flair_hpo"]
+    assert len(said) == 1 and f"last {len(glued)} bytes were cut" in said[0]
+    assert journal.read_bytes() == whole
+    opened.set_study_user_attr(study_id, "after", 2)
+    fresh = open_storage(None, tmp_path, heartbeat_interval=None)
+    assert fresh.get_study_user_attrs(study_id) == {"kept": 1, "after": 2}
+
+    journal.write_bytes(whole + b"not a record of Optuna's\n")  # another program's line: not ours to cut
+    open_storage(None, tmp_path, heartbeat_interval=1)
+    assert journal.read_bytes().endswith(b"not a record of Optuna's\n")
