@@ -131,6 +131,64 @@ def fill_disk_at_first_best_model() -> None:
     BestModelKeeper.offer = offer
 
 
+def fill_disk_at(folder: Path, trial_number: int, epoch: int | None = None) -> None:
+    """Fill the file system of ``folder`` (a small tmpfs) when a trial reaches an epoch (``None``: right after it
+    is recorded complete), and the journal's last block too, so that the study's next record is a write that
+    fails (files written later, or new ones, fail as well). The fault is real; only its moment is chosen."""
+    from .faults import fill_disk
+
+    def fill() -> None:
+        fill_disk(folder)
+        fill_journal(folder)
+
+    if epoch is None:
+        original_trained = ProgressDisplay.trial_trained
+
+        def trial_trained(self, number, outcome, seconds):
+            original_trained(self, number, outcome, seconds)
+            if number == trial_number:
+                fill()
+
+        ProgressDisplay.trial_trained = trial_trained
+    else:
+        original_epoch = ProgressDisplay.epoch_finished
+
+        def epoch_finished(self, number, reached, value):
+            original_epoch(self, number, reached, value)
+            if (number, reached) == (trial_number, epoch):
+                fill()
+
+        ProgressDisplay.epoch_finished = epoch_finished
+
+
+def fill_journal(folder: Path) -> None:
+    """On a full disk, append records to the study in ``folder`` until even the smallest one finds no room."""
+    from flair_hpo.errors import DiskFullError
+    from flair_hpo.study import open_storage
+
+    storage = open_storage(None, folder, heartbeat_interval=None)
+    study_id = storage.get_study_id_from_name("flair-hpo")
+    for length in (256, 16, 1):
+        for i in range(10_000):
+            try:
+                storage.set_study_user_attr(study_id, f"test:padding-{length}-{i}", "x" * length)
+            except (DiskFullError, OSError):  # OSError: Optuna's own backend (before flair-hpo's journal)
+                break
+
+
+def as_the_command_line_does(search: orchestrator.Orchestrator) -> int:
+    """Run ``search`` and end as ``flair-hpo run`` does: a fault of the machine in one line on stderr, exit 1."""
+    from flair_hpo.cli.main import EXIT_FAILURE, one_line
+    from flair_hpo.errors import MachineError
+
+    try:
+        search.optimize()
+    except MachineError as error:
+        print(f"flair-hpo: error: {one_line(error)}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] in ("race", "fill-at-best"):  # flair-hpo run CONFIG, with a fault prepared
         from flair_hpo.cli import main
@@ -144,6 +202,9 @@ if __name__ == "__main__":
     if sys.argv[3].isdigit():  # die when trial T reaches epoch E
         die_at(int(sys.argv[3]), int(sys.argv[4]))
         small_trec_search(trec_corpus(), base_path, vectors).optimize()
+    elif sys.argv[3] == "fill-disk":  # fill base_path's disk when trial T reaches epoch E ("recorded": is done)
+        fill_disk_at(base_path, int(sys.argv[5]), None if sys.argv[6] == "recorded" else int(sys.argv[6]))
+        sys.exit(as_the_command_line_does(small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4]))))
     else:
         die_while(sys.argv[3])
         small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4])).optimize()

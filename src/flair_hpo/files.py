@@ -27,9 +27,8 @@ from flair_hpo.errors import DiskFullError, MachineError
 _WRITER = re.compile(r"\.(?P<boot>[0-9a-f]{8})-(?:p(?P<ns>\d+)-)?(?P<pid>\d+)(?:-[0-9a-f]+)?\.(?:tmp|pickle)$")
 #: A temporary of an earlier version's naming (no PID namespace) is removed once it is this old.
 _UNNAMESPACED_AGE_S = 86_400
-_FULL = (errno.ENOSPC, errno.EDQUOT)
-#: Free bytes under which a failed write is put down to a full disk (torch's zip writer hides the errno).
-_NEARLY_FULL_BYTES = 1 << 20
+#: Less free space than this where a write failed: the disk was full (torch's zip writer hides the errno).
+_NEARLY_FULL = 1 << 20
 
 
 @cache
@@ -54,32 +53,42 @@ def _boot() -> str:
     return boot_id().replace("-", "")[:8] or "00000000"
 
 
+def out_of_space(error: BaseException | None) -> bool:
+    """Whether ``error``, or the error it came from, says the file system is full or the disk quota spent."""
+    for cause in (error, getattr(error, "__cause__", None), getattr(error, "__context__", None)):
+        if isinstance(cause, DiskFullError) or (
+            isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT)
+        ):
+            return True
+    return False
+
+
+def disk_full(path: Path | str) -> DiskFullError:
+    """The error for a write to ``path`` that found no space: what happened, and what to do."""
+    return DiskFullError(
+        f"no space left on the device of {path}; free space and run the same command again: the search resumes "
+        "with every finished trial"
+    )
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has (almost) no space left: a writer that failed there without
+    saying why (torch's, whose C++ code drops the error number) ran out of space."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL
+
+
 def writer_tag() -> str:
     """``BOOT-pNS-PID``: this machine's boot, PID namespace and process, as temporary files are named."""
     return f"{_boot()}-p{pid_namespace() or 0}-{os.getpid()}"
 
 
-def _nearly_full(path: Path) -> bool:
-    try:
-        stats = os.statvfs(path.parent)
-    except OSError:
-        return False
-    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL_BYTES
-
-
-def disk_error(error: OSError, path: Path) -> MachineError:
-    """The error to raise for a write to ``path`` that failed: a full disk, or another fault of the machine."""
-    if error.errno in _FULL:
-        return DiskFullError(
-            f"no space left on the device of {path}; free space and run the same command again (nothing finished "
-            "is lost: the search resumes)"
-        )
-    return MachineError(f"{path} cannot be written: {error.strerror or error}")
-
-
 def atomic_write(path: Path, write: Callable[[Path], None], private: bool = False) -> None:
     """Call ``write(tmp)`` and move ``tmp`` onto ``path`` only once it is complete (``private``: readable by
-    its owner only)."""
+    its owner only). No space left for it raises :class:`DiskFullError`."""
     tmp = path.with_name(f".{path.name}.{writer_tag()}.tmp")
     try:
         if private:
@@ -89,10 +98,10 @@ def atomic_write(path: Path, write: Callable[[Path], None], private: bool = Fals
             os.fsync(written.fileno())
         os.replace(tmp, path)
     except Exception as error:  # the previous version stays; say what the machine lacks, in one line
+        if out_of_space(error) or _nearly_full(path.parent):
+            raise disk_full(path) from error
         if isinstance(error, OSError):
-            raise disk_error(error, path) from error
-        if _nearly_full(path):
-            raise disk_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), path) from error
+            raise MachineError(f"{path} cannot be written: {error.strerror or error}") from error
         raise
     finally:
         tmp.unlink(missing_ok=True)

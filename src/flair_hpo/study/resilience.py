@@ -16,6 +16,8 @@ from typing import Any
 
 from optuna.storages import BaseStorage
 
+from flair_hpo.files import out_of_space
+
 log = logging.getLogger("flair_hpo")
 
 # The storage methods a search calls (Optuna's BaseStorage interface).
@@ -43,9 +45,13 @@ _METHODS = (
 
 
 def transient(error: BaseException) -> bool:
-    """Whether ``error`` says the storage did not answer (so that a later call may succeed)."""
+    """Whether ``error`` says the storage did not answer (so that a later call may succeed). A full disk or
+    an exhausted quota is not: it does not heal in a minute, and retrying would only hide it (and, for a
+    journal file, each retry could leave a torn line)."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+    if out_of_space(error):  # ENOSPC, EDQUOT, DiskFullError
+        return False
     for cause in (error, error.__cause__, error.__context__):
         if isinstance(cause, OperationalError | InterfaceError):
             return True

@@ -1,6 +1,7 @@
 """Where a study lives: Optuna's storages, and storage URLs shown without secrets.
 
-* No storage given: a journal file, ``base_path/study.journal`` (Optuna's ``JournalFileBackend``). Processes
+* No storage given: a journal file, ``base_path/study.journal`` (Optuna's ``JournalFileBackend``, which
+  :mod:`flair_hpo.study.journal` keeps whole when a writer dies mid-record or the disk fills up). Processes
   on one machine, or on machines that share the folder, can work on it together.
 * A URL: any database Optuna's ``RDBStorage`` opens, e.g. ``postgresql://flair@db-host/hpo`` for workers on
   many machines. Put the password in ``~/.pgpass`` or ``PGPASSWORD`` rather than in the URL; wherever
@@ -21,9 +22,10 @@ from urllib.parse import unquote
 
 import optuna
 from optuna.storages import BaseStorage
-from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.storages.journal import JournalStorage
 
 from flair_hpo.errors import StorageError
+from flair_hpo.study.journal import SafeJournalFileBackend
 from flair_hpo.study.resilience import with_retries
 
 JOURNAL_FILE = "study.journal"
@@ -87,7 +89,9 @@ def open_storage(
         path = base_path / JOURNAL_FILE
         if not path.exists() and heartbeat_interval is not None:
             path.touch(mode=0o600)  # the study may hold what the corpus says: readable by its owner only
-        journal = JournalStorage(JournalFileBackend(str(path)))
+        # Opened for a search, a torn last record (its writer died) is cut; opened for reading, nothing is
+        # written (the reader may not own the folder), and Optuna's reader ignores a torn last line.
+        journal = JournalStorage(SafeJournalFileBackend(str(path), repair=heartbeat_interval is not None))
         return journal if patience is None else with_retries(journal, patience)
     if not isinstance(storage, str) or not storage.strip():
         raise StorageError(f"storage must be an Optuna storage URL such as postgresql://user@host/db, not {storage!r}")

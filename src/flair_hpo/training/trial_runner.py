@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import TrialAbandoned, TrialError
+from flair_hpo.files import disk_full, out_of_space
 from flair_hpo.signals import stops_reach_caller
 from flair_hpo.space import Configuration
 from flair_hpo.space.parameters import TrainingMode
@@ -98,6 +99,10 @@ def train_configuration(
                     plugins=[monitor, annealing, *(plugins or [])],
                     **arguments,
                 )
+    except OSError as error:  # Flair's files (dev.tsv, loss.tsv): a full disk is no failure of the configuration
+        if out_of_space(error):
+            raise disk_full(base_path) from error
+        raise
     finally:
         reset_corpus(corpus)
         (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
