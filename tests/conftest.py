@@ -96,19 +96,21 @@ def postgres_url():
 @pytest.fixture
 def small_disk(tmp_path):
     """Real, small file systems to fill up: ``small_disk(megabytes)`` mounts a tmpfs of that size (at a folder
-    of its own, or ``at=``) and returns its folder; each is unmounted after the test. Mounting needs root, as
-    CI runs."""
+    of its own, or ``at=``; ``read_only=True``: one that refuses every write) and returns its folder; each is
+    unmounted after the test. Mounting needs root, as CI runs."""
     import subprocess
 
     mounted: list[Path] = []
 
-    def mount(megabytes: int, at: Path | None = None) -> Path:
+    def mount(megabytes: int, at: Path | None = None, read_only: bool = False) -> Path:
         if os.geteuid() != 0:
             pytest.skip("mounting a tmpfs needs root (CI runs the tests as root)")
         folder = at or tmp_path / f"disk-{len(mounted)}"
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0755", "tmpfs", str(folder)], check=True)
         mounted.append(folder)
+        if read_only:  # as a disk the kernel remounted read-only after errors
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
         return folder
 
     yield mount

@@ -26,7 +26,7 @@ from flair_hpo.results.best import model_trial
 from flair_hpo.study import open_storage
 from flair_hpo.study.heartbeat import Heartbeat, surely_dead
 
-from .faults import FILLER, faketime_env, fill_disk
+from .faults import FILLER, faketime_env
 from .test_cli import trec_config, write
 from .test_distributed import Place, creator, finish, search_yaml, start, trained, wait_for_running_trial
 
@@ -83,16 +83,15 @@ def test_a_search_in_which_no_trial_finished_exits_non_zero(tmp_path, trec_vecto
     assert "No trial finished" in captured.out and "flair-hpo: error: no trial finished" in captured.err
 
 
-def test_a_worker_whose_disk_is_full_queues_its_trials_again_and_stops(
-    postgres_url, small_disk, tmp_path, trec_vectors
-):
-    """A worker whose trial folder sits on a full disk fails every trial it starts: each is queued again and
-    uses no budget, and the worker stops after three in a row; a healthy worker then trains the budget."""
+def test_a_worker_whose_disk_fails_queues_its_trials_again_and_stops(postgres_url, small_disk, tmp_path, trec_vectors):
+    """A worker whose trial folder sits on a disk the kernel turned read-only fails every trial it starts:
+    each is queued again and uses no budget, and the worker stops after three in a row; a healthy worker
+    then trains the budget."""
     place = Place(postgres_url, f"full-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
     config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 4}, parameters, epochs=1)
     waiting = creator(config, tmp_path / "creator.log")
-    fill_disk(small_disk(8, at=tmp_path / "worker" / "trials"))  # a full partition under the worker's folder
+    small_disk(8, at=tmp_path / "worker" / "trials", read_only=True)  # a failed partition under its folder
     allow = ["--allow-path", str(trec_vectors.parent)]
     broken = start([*place.worker_command(), *allow, "--base-path", str(tmp_path / "worker")], tmp_path / "broken.log")
     assert finish([broken]) == [1]
@@ -190,27 +189,26 @@ def test_a_temporary_of_another_container_is_left_alone(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- clocks
-def test_the_time_budget_counts_on_one_clock_when_a_worker_runs_ahead(tmp_path, trec_vectors):
-    """Two workers, one of them on a machine whose clock is 10 minutes ahead (libfaketime): the study's time
-    used is the wall time that passed, not that plus the skew."""
-    place = Place(None, "flair-hpo", tmp_path / "search")
+def test_the_time_budget_counts_on_one_clock_when_a_worker_runs_ahead(postgres_url, tmp_path, trec_vectors):
+    """Two workers on one PostgreSQL study, one of them on a machine whose clock is 10 minutes ahead
+    (libfaketime): the study's time used is the wall time that passed, not that plus the skew, because
+    sessions are stamped by the database server's clock."""
+    place = Place(postgres_url, f"clock-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {
         "ModelTrainer.learning_rate": [0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
         "ModelTrainer.mini_batch_size": [8, 16, 32, 64],
         "DocumentRNNEmbeddings.hidden_size": [8],
     }
-    budget_s = 24.0
-    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"time_in_h": budget_s / 3600}, parameters, epochs=1)
+    budget_s = 12.0  # less than the grid takes (trials of about 2 s)
+    budget = {"time_in_h": budget_s / 3600}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", budget, parameters, epochs=3, fraction=0.2)
     began = time.monotonic()
     run = start(cli("run", str(config)), tmp_path / "run.log")
-    ahead = start(
-        [*place.worker_command(), "--allow-path", str(trec_vectors.parent)],
-        tmp_path / "ahead.log",
-        faketime_env("+10m"),
-    )
+    ahead = start(place.worker_command(), tmp_path / "ahead.log", faketime_env("+10m"))
     assert finish([run, ahead]) == [0, 0], (tmp_path / "run.log").read_text()[-3000:]
     elapsed = time.monotonic() - began
-    attributes = open_storage(None, place.base_path).get_study_system_attrs(0)
+    storage = open_storage(postgres_url, tmp_path, heartbeat_interval=None)
+    attributes = storage.get_study_system_attrs(storage.get_study_id_from_name(place.study_name))
     sessions = sorted(v for k, v in attributes.items() if k.startswith("flair_hpo:session:"))
     assert len(sessions) >= 2
     used, end = 0.0, -float("inf")

@@ -134,16 +134,17 @@ def test_a_label_that_hides_its_value_is_refused(study, trec_vectors):
 
 # ------------------------------------------------------------------------------------------- remote code
 @pytest.mark.integration
-def test_remote_code_in_a_study_needs_the_workers_own_consent(study):
+def test_remote_code_in_a_study_needs_the_workers_own_consent(study, minilm_path):
     from flair_hpo.space.embedding_specs import option_label
 
     def ask_for_remote_code(data: dict[str, Any]) -> None:
-        spec = {"class": "TransformerWordEmbeddings", "model": HUB_MODEL, "trust_remote_code": True}
+        spec = {"class": "TransformerWordEmbeddings", "model": minilm_path, "trust_remote_code": True}
         words(data).update(values=[[spec]], labels=[option_label([spec])])  # its true label
 
     rewrite_space(study, ask_for_remote_code)
-    refused(worker(study), WORDS, "trust_remote_code", "--trust-remote-code")
-    done = worker(study, "--trust-remote-code")
+    allowed = ("--allow-path", str(Path(minilm_path).parent))  # the model's folder: only the consent is missing
+    refused(worker(study, *allowed), WORDS, "trust_remote_code", "--trust-remote-code")
+    done = worker(study, *allowed, "--trust-remote-code")
     assert done.returncode == 0 and "Worker done" in done.stdout, done.stderr[-3000:]
 
 

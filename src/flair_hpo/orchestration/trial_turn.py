@@ -7,7 +7,7 @@ What can happen to a trial, and what the study then holds:
 * the machine fails (a full disk, a file missing on this worker, a dead GPU: see
   :mod:`flair_hpo.training.faults`): the trial is failed as *interrupted* and its configuration queued again
   for any worker, so it uses no budget; a configuration that the machines of three processes failed is
-  recorded as failed after all (its own fault, most likely);
+  recorded as failed after all (its own fault, most likely); a full disk stops the worker at once;
 * the process is stopped (Ctrl-C, SIGTERM) or loses its heartbeat: interrupted and queued again;
 * another worker took it for dead meanwhile: its result is dropped, that worker's retry counts.
 """
@@ -24,7 +24,7 @@ from collections.abc import Callable
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import Terminated, TrialAbandoned
+from flair_hpo.errors import DiskFullError, Terminated, TrialAbandoned
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
@@ -100,6 +100,8 @@ class TrialTurn:
                 raise
             except MachineFault as fault:
                 self._after_machine_fault(trial, fault.__cause__)
+                if isinstance(fault.__cause__, DiskFullError):  # no trial can be written here: stop at once
+                    raise fault.__cause__ from None
                 return Turn.MACHINE_FAULT
             except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
                 if heart.taken_over or not self._requeue_if_running(trial, "abandoned: its heartbeat was lost"):

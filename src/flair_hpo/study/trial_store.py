@@ -38,6 +38,7 @@ from flair_hpo.strategies import strategy_settings
 from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
 from flair_hpo.study.clock import storage_clock
 from flair_hpo.study.heartbeat import OWNER, Watch, surely_dead, this_process
+from flair_hpo.study.storages import study_exists
 
 SPACE_ATTR = "flair_hpo:search_space"
 STRATEGY_ATTR = "flair_hpo:strategy"
@@ -108,11 +109,13 @@ class TrialStore:
         """Create the study, or reopen it after checking it was made for this very search (and complete it if
         its creator died before it was complete)."""
         run = run or {}
-        try:  # the storage decides which process creates the study (a unique name in both storages)
-            optuna.create_study(storage=storage, study_name=study_name, direction=space.direction)
-            created = True
-        except optuna.exceptions.DuplicatedStudyError:
-            created = False
+        created = False
+        if not study_exists(storage, study_name):  # (asked first: a journal records even a refused creation)
+            try:  # the storage decides which process creates the study (a unique name in both storages)
+                optuna.create_study(storage=storage, study_name=study_name, direction=space.direction)
+                created = True
+            except optuna.exceptions.DuplicatedStudyError:
+                pass
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
         store = cls(study, storage, storage.get_study_id_from_name(study_name), created=created)
         store.clock = storage_clock(storage)
