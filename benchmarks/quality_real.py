@@ -28,9 +28,10 @@ from quality_scenarios import REPO, SCENARIOS
 from quality_tables import TABLES
 from quality_variants import variants
 
+from flair_hpo.optuna_internals import storage_of, study_id
+from flair_hpo.records import keys
+from flair_hpo.records.keys import FRACTION, REPLICATE
 from flair_hpo.space import configuration_key
-from flair_hpo.strategies.history import FRACTION, REPLICATE
-from flair_hpo.study.trial_store import _SESSION_PREFIX
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -68,11 +69,11 @@ def _real_search(name: str, seed: int, budget: float, grid_seconds: float, base_
             "seconds": r.user_attrs.get("duration_s"),
         }
         for r in records
-        if r.status in ("complete", "pruned", "failed")
+        if r.status.finished
     ]
     # The time budget's clock starts with the worker's session; before the first trial it opens the study.
-    noted = view.study._storage.get_study_system_attrs(view.study._study_id)
-    sessions = [value[0] for key, value in noted.items() if key.startswith(_SESSION_PREFIX)]
+    noted = storage_of(view.study).get_study_system_attrs(study_id(view.study))
+    sessions = [value[0] for key, value in noted.items() if key.startswith(keys.SESSION_PREFIX)]
     first = started[0][0].timestamp() - min(sessions) if started else 0.0
     return {
         "winner": configuration_key(result.best_configuration),

@@ -1,6 +1,6 @@
 """Replay searches against a scenario's table: the strategy asks, the table answers; nothing is trained.
 
-A replayed search runs flair-hpo's own strategies, reseeding, budget and Optuna's pruners on an in-memory
+A replayed search runs flair-hpo's own strategies, policies, budget and Optuna's pruners on an in-memory
 Optuna study; only the trial is simulated: a configuration "trains" by reading its row of the table, epoch
 by epoch (reported to the pruner, stopped at the deadline), and costs the row's seconds plus a fixed
 overhead per trial (what a real search spends outside training). Each configuration's seeds come in an
@@ -12,7 +12,6 @@ table's seeds, its regret the distance to the best true quality of the grid.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import random
@@ -25,9 +24,11 @@ from typing import Any
 import optuna
 
 from flair_hpo.optuna_internals import user_attrs
+from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.records import History
+from flair_hpo.records.keys import FRACTION, REPLICATE
 from flair_hpo.space import SearchSpace, configuration_key
-from flair_hpo.strategies import DataFidelity, History, Reseeding, SearchStrategy, nothing_left
-from flair_hpo.strategies.history import FRACTION, REPLICATE
+from flair_hpo.strategies import as_strategy
 from flair_hpo.study import BudgetState
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -141,10 +142,10 @@ def replay(
     table's order (``"table"``: a configuration's first training uses the seed a real search gives it).
     With ``trace``, also the trials, in order (what ``quality_real`` compares with a real search).
     """
-    strategy = variant.strategy(seed)
-    if isinstance(strategy, SearchStrategy):
-        strategy.search_space = None
-        strategy.make_configurations(space)
+    strategy = as_strategy(variant.strategy(seed))
+    strategy.search_space = None
+    strategy.make_configurations(space)
+    policies = Policies(variant.reseeding, variant.fidelity)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")
@@ -156,16 +157,12 @@ def replay(
     steps: list[dict[str, Any]] = []
     while True:
         history = History.of(study)
-        move = state.next_move(space, history, variant.reseeding, variant.fidelity)  # as the search loop decides
-        if move in ("spent", "exhausted"):
+        move = state.next_move(space, history, policies)  # as the search loop decides
+        if move in (Move.SPENT, Move.EXHAUSTED):
             break
-        if isinstance(strategy, SearchStrategy):
-            fidelity = variant.fidelity
-            if fidelity is not None and move == "last call":
-                fidelity = dataclasses.replace(fidelity, last_call=True)
-            strategy.knows(history, variant.reseeding if move == "reseed" else None, fidelity)
-        trial = study.ask()
-        if isinstance(strategy, SearchStrategy) and nothing_left(study, trial):
+        strategy.knows(history)
+        trial = ask(study, policies, history, move)  # as the search loop asks
+        if not strategy.opened(study, trial):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             break
         labels = space.suggest(trial)
@@ -173,8 +170,8 @@ def replay(
         shuffled = noise.sample(range(table.replicates), table.replicates)
         order = orders.setdefault(key, shuffled if seed_order == "random" else list(range(table.replicates)))
         noted = user_attrs(study, trial)
-        replicate = noted.get(REPLICATE) if isinstance(strategy, SearchStrategy) else None
-        if replicate is None:  # a hand-written loop trains a repeat again, with the next seed
+        replicate = noted.get(REPLICATE)
+        if replicate is None:  # a sampler that repeats a configuration trains it again, with the next seed
             replicate = sum(1 for r in history.records if r.key == key) % table.replicates
         fraction = noted.get(FRACTION, 1.0)
         _train(trial, study, table.row(key, order[replicate], fraction), table.max_epochs, clock, deadline, overhead)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from flair.trainers.plugins.base import TrainerPlugin
 from quality_scenarios import FRACTIONS, REPO, SCENARIOS, Scenario
+
+from flair_hpo.flair_internals import TrainerPlugin
 
 TABLES = REPO / "benchmarks" / "tables"
 
@@ -133,6 +134,7 @@ def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float,
     """One row of the table: ``labels`` trained as a search trains its ``replicate``-th seed, on ``fraction``."""
     from flair_hpo.errors import TrialError
     from flair_hpo.space import Configuration, configuration_seed
+    from flair_hpo.training.monitor import TrialMonitor
     from flair_hpo.training.trial_runner import train_configuration
 
     seed = configuration_seed(labels, replicate)
@@ -147,10 +149,9 @@ def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float,
             outcome = train_configuration(
                 configuration,
                 corpus,
-                context["dictionary"],
                 Path(trial_dir),
-                objective,
-                on_epoch=lambda epoch, value: dev.append(value),
+                label_dictionary=context["dictionary"],
+                monitor=TrialMonitor(objective, on_epoch=lambda epoch, value: dev.append(value)),
                 embedding_store=context["store"],
                 train_fraction=fraction,
                 plugins=[tester],

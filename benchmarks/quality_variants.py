@@ -15,7 +15,8 @@ from collections.abc import Callable
 import optuna
 from quality_replay import Variant
 
-from flair_hpo.strategies import BayesianSearch, DataFidelity, EvolutionarySearch, GridSearch, RandomSearch, Reseeding
+from flair_hpo.policies import DataFidelity, Reseeding
+from flair_hpo.strategies import BayesianSearch, EvolutionarySearch, GridSearch, RandomSearch
 from flair_hpo.study import RunSettings
 from flair_hpo.training.pruning import make_fidelity, make_pruner
 

@@ -106,6 +106,7 @@ def run_flair_hpo(
     runner = orchestrator.Orchestrator(corpus, base_path, space, strategy, pruner=pruner)
 
     from flair_hpo.orchestration.progress import ProgressDisplay
+    from flair_hpo.records import TrialStatus
     from flair_hpo.results.study_view import open_for_reading
 
     memory: list[float] = []
@@ -123,7 +124,9 @@ def run_flair_hpo(
         ProgressDisplay.trial_finished = trial_finished
     wall = time.time() - started
 
-    records = [r for r in open_for_reading(base_path, None, None).history.records if r.status != "skipped"]
+    records = [
+        r for r in open_for_reading(base_path, None, None).history.records if r.status is not TrialStatus.SKIPPED
+    ]
     return {
         "wall_s": wall,
         "best_dev": result.dev_score,
@@ -143,7 +146,8 @@ def run_plain_loop(scenario: str, corpus, base_path: Path, configurations: list[
     from flair.embeddings import TransformerDocumentEmbeddings, TransformerWordEmbeddings
     from flair.models import SequenceTagger, TextClassifier
     from flair.trainers import ModelTrainer
-    from flair.trainers.plugins.base import TrainerPlugin
+
+    from flair_hpo.flair_internals import TrainerPlugin
 
     label_type = "question_class" if scenario == "trec" else "ner"
     dictionary = corpus.make_label_dictionary(label_type, add_unk=False)

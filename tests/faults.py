@@ -1,10 +1,13 @@
 """Real faults for the tests to inject: a file system filled up to its last bytes (on a ``small_disk``), a
-process whose clock is off (libfaketime, Debian's ``faketime`` package, which the test command installs)."""
+process whose clock is off (libfaketime, Debian's ``faketime`` package, which the test command installs), a
+step of the wall clock as the kernel reports it. The one test module that may touch another library's private
+names (psutil's), as fault injection must (``tests/test_architecture.py``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 FILLER = ".filler"
 
@@ -38,3 +41,12 @@ def faketime_env(offset: str) -> dict[str, str]:
     if not LIBFAKETIME.exists():
         raise RuntimeError(f"{LIBFAKETIME} is missing: apt-get install faketime (scripts/test.sh does)")
     return {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME": offset, "NO_FAKE_STAT": "1"}
+
+
+def step_boot_time(monkeypatch: Any, seconds: float) -> None:
+    """What a step of the wall clock (NTP, a resumed VM) does to the boot time the kernel reports, and so to
+    every process start time psutil computes from it: it moves by ``seconds``."""
+    import psutil
+
+    stepped = psutil.boot_time() + seconds
+    monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: stepped)

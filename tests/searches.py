@@ -9,6 +9,7 @@ from pathlib import Path
 
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
+from flair_hpo.optuna_internals import study_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 
 
@@ -22,7 +23,7 @@ def journal_study(base_path: Path, name: str, **store_settings):
 
     storage = open_storage(None, base_path, heartbeat_interval=1)
     study = optuna.create_study(storage=storage, study_name=name)
-    return storage, study, TrialStore(study, storage, study._study_id, created=True, **store_settings)
+    return storage, study, TrialStore(study, storage, study_id(study), created=True, **store_settings)
 
 
 def trec_corpus():
@@ -78,14 +79,20 @@ def die_while(step: str) -> None:
     """Make this process kill itself in the middle of ``step``: "creating" the study (before its run settings
     are stored), or "requeueing" a trial (failed as interrupted, its configuration not yet queued again: the
     requeue that follows a Ctrl-C in trial 1)."""
-    from flair_hpo.study.trial_store import RUN_ATTR, TrialStore
+    from flair_hpo.records import keys
 
     def kill(*_args, **_kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    if step == "creating":
-        original_set = TrialStore.set
-        TrialStore.set = lambda self, key, value: kill() if key == RUN_ATTR else original_set(self, key, value)
+    if step == "creating":  # (the journal storage's own method: it is wrapped when the search opens it)
+        from optuna.storages.journal import JournalStorage
+
+        original_set = JournalStorage.set_study_system_attr
+
+        def set_study_system_attr(self, study_id, key, value):
+            return kill() if key == keys.RUN else original_set(self, study_id, key, value)
+
+        JournalStorage.set_study_system_attr = set_study_system_attr
     else:
         original = ProgressDisplay.epoch_finished
 
@@ -95,7 +102,9 @@ def die_while(step: str) -> None:
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the trial is failed as interrupted, then queued
 
         ProgressDisplay.epoch_finished = interrupt
-        TrialStore._enqueue = kill
+        import optuna
+
+        optuna.Study.enqueue_trial = kill  # the requeue's second step
 
 
 def race_at_creation(barrier: Path, me: str, racers: int = 2) -> None:

@@ -9,12 +9,25 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[1] / "src" / "flair_hpo"
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "src" / "flair_hpo"
+#: The only modules that may touch a private name of another library: one per library whose private parts the
+#: package uses, and the tests' fault injection (which reaches into psutil as a clock step would).
+INTERNALS = {SOURCE / "optuna_internals.py", SOURCE / "flair_internals.py", REPO / "tests" / "faults.py"}
 
 #: Lower layers first. A module may import its own layer and the layers before it, never a later one.
 LAYERS = [
-    {"flair_hpo.errors", "flair_hpo.checks", "flair_hpo.files", "flair_hpo.signals", "flair_hpo.optuna_internals"},
+    {
+        "flair_hpo.errors",
+        "flair_hpo.checks",
+        "flair_hpo.files",
+        "flair_hpo.signals",
+        "flair_hpo.optuna_internals",
+        "flair_hpo.flair_internals",
+    },
     {"flair_hpo.space"},
+    {"flair_hpo.records"},
+    {"flair_hpo.policies"},
     {"flair_hpo.strategies"},
     {"flair_hpo.training"},
     {"flair_hpo.study"},
@@ -144,3 +157,29 @@ def test_importing_the_package_configures_no_logging():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", "True"]
+
+
+def private_accesses(path: Path) -> list[str]:
+    """Where ``path`` reaches for a private name of another object or module: ``thing._name`` with ``thing``
+    not ``self``, ``cls`` or ``super()``, or ``from library import _name``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+                continue
+            found.append(f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("flair_hpo"):
+            found += [
+                f"{path.relative_to(REPO)}:{node.lineno}: from {node.module} import {alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_") and not alias.name.startswith("__")
+            ]
+    return found
+
+
+def test_private_parts_of_other_libraries_are_reached_only_from_the_internals_modules():
+    files = [p for folder in ("src", "tests", "benchmarks") for p in (REPO / folder).rglob("*.py")]
+    assert [hit for path in files if path not in INTERNALS for hit in private_accesses(path)] == []

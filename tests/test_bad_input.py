@@ -558,8 +558,8 @@ def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def edited_journals(finished_study, tmp_path_factory) -> dict[str, Path]:
     """The finished search's journal with each of :data:`EDITS` made to the search space stored in it."""
+    from flair_hpo.records import keys
     from flair_hpo.study import JOURNAL_FILE, open_storage
-    from flair_hpo.study.trial_store import SPACE_ATTR
 
     journals = {}
     for edit, (name, change) in EDITS.items():
@@ -567,9 +567,9 @@ def edited_journals(finished_study, tmp_path_factory) -> dict[str, Path]:
         shutil.copy(finished_study / JOURNAL_FILE, folder / JOURNAL_FILE)
         storage = open_storage(None, folder, heartbeat_interval=None)
         study_id = storage.get_study_id_from_name("flair-hpo")
-        stored = storage.get_study_system_attrs(study_id)[SPACE_ATTR]
+        stored = storage.get_study_system_attrs(study_id)[keys.SEARCH_SPACE]
         change(next(d for d in stored["dimensions"] if d["name"] == name))
-        storage.set_study_system_attr(study_id, SPACE_ATTR, stored)
+        storage.set_study_system_attr(study_id, keys.SEARCH_SPACE, stored)
         journals[edit] = folder / JOURNAL_FILE
     return journals
 

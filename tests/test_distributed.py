@@ -20,8 +20,10 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from flair_hpo.strategies.history import SKIPPED, SUPERSEDED
-from flair_hpo.study.heartbeat import OWNER
+from flair_hpo.optuna_internals import study_id, trial_id
+from flair_hpo.records import keys
+from flair_hpo.records.keys import SKIPPED, SUPERSEDED
+from flair_hpo.study.requeue import requeue, requeue_dead
 from flair_hpo.study.storages import open_storage
 from flair_hpo.study.trial_store import TrialStore
 
@@ -135,7 +137,7 @@ def test_four_workers_train_a_24_point_grid_exactly_once(place, tmp_path, trec_v
     keys = Counter(tuple(sorted(t.params.items())) for t in trials)
     assert len(keys) == 24 and max(keys.values()) == 1  # 24 distinct configurations, none trained twice
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 24
-    assert len({t.user_attrs[OWNER]["pid"] for t in trials}) >= 3  # the workers shared the grid
+    assert len({t.user_attrs[keys.OWNER]["pid"] for t in trials}) >= 3  # the workers shared the grid
     done = [int(log.read_text().split("trained ")[1].split(" ")[0]) for log in logs]
     assert sum(done) == 24, done
     # The creator waited for the workers and wrote the results of all 24 trials.
@@ -184,7 +186,7 @@ def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], time
         except (KeyError, FileNotFoundError):  # the creator has not made the study yet
             running = []
         for trial in running:
-            owner = trial.user_attrs.get(OWNER, {})
+            owner = trial.user_attrs.get(keys.OWNER, {})
             if owner.get("pid") in pids and len(trial.intermediate_values) == 1 and trial.number not in exclude:
                 return trial.number, owner["pid"]
         time.sleep(0.1)
@@ -253,24 +255,24 @@ def test_killed_and_frozen_workers_lose_nothing(place, tmp_path, trec_vectors):
 def test_a_trial_of_a_silent_machine_is_queued_again(place):
     """A trial owned by a process on another machine (its pid means nothing here) is given up when its
     heartbeat stops, and only then; its configuration is queued for another worker."""
-    from flair_hpo.strategies.history import History
+    from flair_hpo.records import History
     from flair_hpo.study.heartbeat import Heartbeat, Watch
 
     place.base_path.mkdir(parents=True)
     storage = open_storage(place.storage, place.base_path, heartbeat_interval=1)
     study = optuna.create_study(storage=storage, study_name=place.study_name)
-    store = TrialStore(study, storage, study._study_id, created=True, heartbeat_interval=1)
+    store = TrialStore(study, storage, study_id(study), created=True, heartbeat_interval=1)
     silent, beating = study.ask(), study.ask()
     elsewhere = {"boot": "another-machine", "pidns": "pid:[1]", "pid": 1, "started": 0, "token": "x", "interval": 1}
     for trial in (silent, beating):
         trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
-        trial.set_user_attr(OWNER, elsewhere)
+        trial.set_user_attr(keys.OWNER, elsewhere)
     watch = Watch()
-    with Heartbeat(storage, beating._trial_id, 1):
-        assert store.requeue_dead(History.of(study), watch) == []
+    with Heartbeat(storage, trial_id(beating), 1):
+        assert requeue_dead(store, History.of(study), watch) == []
         time.sleep(4.5)  # more than three heartbeat intervals
-        assert store.requeue_dead(History.of(study), watch) == [silent.number]
-        assert store.requeue_dead(History.of(study), watch) == []  # a second look re-queues nothing more
+        assert requeue_dead(store, History.of(study), watch) == [silent.number]
+        assert requeue_dead(store, History.of(study), watch) == []  # a second look re-queues nothing more
     trials = {t.number: t for t in study.get_trials()}
     assert trials[silent.number].state == TrialState.FAIL and trials[silent.number].system_attrs[SUPERSEDED]
     assert trials[beating.number].state == TrialState.RUNNING
@@ -280,15 +282,15 @@ def test_a_trial_of_a_silent_machine_is_queued_again(place):
 
 def test_a_trial_that_finishes_as_it_is_taken_for_dead_keeps_its_result(tmp_path):
     """The race between a worker that wakes up and finishes its trial and another that is re-queuing it."""
-    from flair_hpo.strategies.history import History
+    from flair_hpo.records import History
 
     storage, study, store = journal_study(tmp_path, "race")
     trial = study.ask()
     trial.suggest_categorical("ModelTrainer.learning_rate", [0.1, 0.2])
     record = History.of(study).records[0]
-    storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)  # the other worker's first step ...
+    storage.set_trial_system_attr(trial_id(trial), SUPERSEDED, True)  # the other worker's first step ...
     study.tell(trial, 0.5)  # ... and the owner finishes before the other worker fails the trial
-    assert store.requeue(record, "interrupted") is False  # nothing queued again
+    assert requeue(store, record, "interrupted") is False  # nothing queued again
     assert [r.status for r in History.of(study).records] == ["complete"]
     assert study.get_trials(states=(TrialState.WAITING,)) == []
 

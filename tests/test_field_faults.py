@@ -22,11 +22,12 @@ from optuna.trial import TrialState
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
+from flair_hpo.optuna_internals import trial_id
 from flair_hpo.results.best import model_trial
 from flair_hpo.study import open_storage
 from flair_hpo.study.heartbeat import Heartbeat, surely_dead
 
-from .faults import FILLER, faketime_env
+from .faults import FILLER, faketime_env, step_boot_time
 from .test_cli import trec_config, write
 from .test_distributed import Place, creator, finish, search_yaml, start, trained, wait_for_running_trial
 
@@ -121,7 +122,7 @@ def test_a_heartbeat_whose_write_hangs_is_lost_after_two_intervals(postgres_url)
         with engine.connect() as blocker:
             transaction = blocker.begin()
             blocker.execute(sqlalchemy.text("LOCK TABLE trial_system_attributes IN ACCESS EXCLUSIVE MODE"))
-            with Heartbeat(storage, trial._trial_id, interval=1) as heart:
+            with Heartbeat(storage, trial_id(trial), interval=1) as heart:
                 time.sleep(3)
                 lost = heart.lost  # the first write still hangs
                 transaction.rollback()
@@ -134,7 +135,6 @@ def test_a_heartbeat_whose_write_hangs_is_lost_after_two_intervals(postgres_url)
 def test_a_live_worker_is_not_taken_for_dead_after_a_clock_step(monkeypatch):
     """A step of the wall clock (NTP, a resumed VM) moves the boot time the kernel reports; a worker's identity
     must not depend on it."""
-    import psutil
 
     code = (
         "import json, time; from flair_hpo.study.heartbeat import this_process\n"
@@ -144,8 +144,7 @@ def test_a_live_worker_is_not_taken_for_dead_after_a_clock_step(monkeypatch):
     try:
         owner = json.loads(worker.stdout.readline())
         assert not surely_dead(owner)
-        stepped = psutil.boot_time() + 1.0  # the clock stepped back by one second: the kernel's btime moves
-        monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: stepped)
+        step_boot_time(monkeypatch, 1.0)  # the clock stepped back by one second: the kernel's btime moves
         assert not surely_dead(owner)
         worker.kill()
         worker.wait()

@@ -147,7 +147,7 @@ def test_a_fine_tuned_trial_never_leaks_its_weights_into_the_next(wnut_corpus, m
     import torch
 
     from flair_hpo.space import Configuration
-    from flair_hpo.training import Objective, train_configuration
+    from flair_hpo.training import train_configuration
     from flair_hpo.training.corpus import label_dictionary
     from flair_hpo.training.model_factory import build_model
 
@@ -156,7 +156,7 @@ def test_a_fine_tuned_trial_never_leaks_its_weights_into_the_next(wnut_corpus, m
     configuration = Configuration.from_labels(space, labels, "ner", seed=1)
     dictionary = label_dictionary(wnut_corpus, "ner")
     fresh = build_model(configuration, dictionary)
-    trained = train_configuration(configuration, wnut_corpus, dictionary, tmp_path, Objective.of(space)).model
+    trained = train_configuration(configuration, wnut_corpus, tmp_path, label_dictionary=dictionary).model
     following = build_model(configuration, dictionary)  # what the next trial starts from
     name = "embeddings.model.encoder.layer.0.attention.self.query.weight"
     start, after, next_start = (m.state_dict()[name] for m in (fresh, trained, following))

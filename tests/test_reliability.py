@@ -15,10 +15,12 @@ from optuna.trial import TrialState
 
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_strategies
-from flair_hpo.strategies.history import History
+from flair_hpo.optuna_internals import study_id, trial_id
+from flair_hpo.records import History, keys
 from flair_hpo.study import open_storage
-from flair_hpo.study.heartbeat import OWNER, Heartbeat, Watch, surely_dead, this_process
-from flair_hpo.study.trial_store import RUN_ATTR, TrialStore
+from flair_hpo.study.heartbeat import Heartbeat, Watch, surely_dead, this_process
+from flair_hpo.study.requeue import repair, requeue_dead
+from flair_hpo.study.trial_store import TrialStore
 
 from .searches import journal_study, small_trec_search
 
@@ -43,10 +45,10 @@ def test_a_study_whose_creator_died_halfway_is_completed_and_searched(trec_corpu
     assert child(tmp_path, trec_vectors, "creating") == -9
     storage = open_storage(None, tmp_path)
     study_id = storage.get_study_id_from_name("flair-hpo")
-    assert RUN_ATTR not in storage.get_study_system_attrs(study_id)  # killed before it was complete
+    assert keys.RUN not in storage.get_study_system_attrs(study_id)  # killed before it was complete
     result = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=4).optimize()
     assert result.trials["complete"] == 4
-    assert RUN_ATTR in open_storage(None, tmp_path).get_study_system_attrs(study_id)
+    assert keys.RUN in open_storage(None, tmp_path).get_study_system_attrs(study_id)
 
 
 @pytest.mark.integration
@@ -88,15 +90,15 @@ def test_a_grid_point_refused_in_a_race_for_the_last_run_is_trained_later(trec_c
 
 def test_an_interrupted_retry_queued_twice_is_trained_once(tmp_path):
     """Two processes repairing at once queue the same configuration twice: the second copy is skipped."""
-    from flair_hpo.strategies.history import SUPERSEDED
+    from flair_hpo.records.keys import SUPERSEDED
 
     storage, study, store = journal_study(tmp_path, "s")
     trial = study.ask()
     trial.suggest_categorical("x", [1, 2])
-    storage.set_trial_system_attr(trial._trial_id, SUPERSEDED, True)
-    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    storage.set_trial_system_attr(trial_id(trial), SUPERSEDED, True)
+    storage.set_trial_state_values(trial_id(trial), TrialState.FAIL)
     history = History.of(study)
-    assert [r.number for r in store.repair(history)] == [0] and [r.number for r in store.repair(history)] == [0]
+    assert [r.number for r in repair(store, history)] == [0] and [r.number for r in repair(store, history)] == [0]
     first, second = study.ask(), study.ask()  # both copies popped from the queue
     now = History.of(study)
     records = {r.number: r for r in now.records}
@@ -138,7 +140,7 @@ def test_a_heartbeat_lost_for_long_stops_its_trial():
 def test_a_trial_whose_heartbeat_is_lost_is_abandoned_not_counted(trec_corpus, trec_vectors, tmp_path):
     from flair_hpo.errors import TrialAbandoned
     from flair_hpo.space import Configuration
-    from flair_hpo.training import Objective, train_configuration
+    from flair_hpo.training import Objective, TrialMonitor, train_configuration
     from flair_hpo.training.corpus import label_dictionary
 
     search = small_trec_search(trec_corpus, tmp_path / "s", trec_vectors)
@@ -146,9 +148,8 @@ def test_a_trial_whose_heartbeat_is_lost_is_abandoned_not_counted(trec_corpus, t
     configuration = Configuration.from_labels(search.search_space, labels, "question_class", seed=1)
     dictionary = label_dictionary(trec_corpus, "question_class")
     with pytest.raises(TrialAbandoned):
-        train_configuration(
-            configuration, trec_corpus, dictionary, tmp_path, Objective.of(configuration), keep_going=lambda: False
-        )
+        monitor = TrialMonitor(Objective.of(configuration), keep_going=lambda: False)
+        train_configuration(configuration, trec_corpus, tmp_path, label_dictionary=dictionary, monitor=monitor)
 
 
 def test_a_dead_worker_is_told_by_its_identity_here_and_only_by_its_heartbeat_elsewhere():
@@ -167,9 +168,9 @@ def test_a_trial_killed_before_its_first_heartbeat_is_taken_for_dead(tmp_path):
     trial = study.ask()  # no owner, no heartbeat: its worker died right after ask()
     trial.suggest_categorical("x", [1, 2])
     watch = Watch()
-    assert store.requeue_dead(History.of(study), watch) == []
+    assert requeue_dead(store, History.of(study), watch) == []
     time.sleep(3.5)
-    assert store.requeue_dead(History.of(study), watch) == [trial.number]
+    assert requeue_dead(store, History.of(study), watch) == [trial.number]
 
 
 def test_the_heartbeat_interval_is_the_studys(trec_corpus, trec_vectors, tmp_path):
@@ -178,11 +179,11 @@ def test_the_heartbeat_interval_is_the_studys(trec_corpus, trec_vectors, tmp_pat
     runner = orchestrator.Orchestrator(
         trec_corpus, tmp_path, first.search_space, first.search_strategy, heartbeat_interval=7
     )
-    store = runner._open_store()
+    store = runner.open_store()
     again = orchestrator.Orchestrator(
         trec_corpus, tmp_path, first.search_space, first.search_strategy, heartbeat_interval=1
     )
-    assert store.heartbeat_interval == 7 == again._open_store().heartbeat_interval
+    assert store.heartbeat_interval == 7 == again.open_store().heartbeat_interval
     watched = Watch()
     record = History.of(store.study).records  # nothing runs: nothing judged
     assert watched.dead([r for r in record if r.status == "running"], 1) == []
@@ -191,7 +192,7 @@ def test_the_heartbeat_interval_is_the_studys(trec_corpus, trec_vectors, tmp_pat
 def test_the_time_budget_counts_a_session_in_the_middle_of_a_trial(tmp_path):
     storage = open_storage(None, tmp_path, heartbeat_interval=10)
     study = optuna.create_study(storage=storage, study_name="s")
-    store = TrialStore(study, storage, study._study_id, created=True, heartbeat_interval=10)
+    store = TrialStore(study, storage, study_id(study), created=True, heartbeat_interval=10)
     now = time.time()
     store.record_session("a", now - 100, now - 5)  # noted 5 s ago, in a trial: still running
     store.record_session("b", now - 300, now - 250)  # ended long ago
@@ -295,8 +296,22 @@ def search_spaces_module():
 def test_owner_of_a_trial_is_recorded_by_claim(tmp_path):
     storage = open_storage(None, tmp_path, heartbeat_interval=5)
     study = optuna.create_study(storage=storage, study_name="s")
-    store = TrialStore(study, storage, study._study_id, created=True, heartbeat_interval=5)
+    store = TrialStore(study, storage, study_id(study), created=True, heartbeat_interval=5)
     trial = study.ask()
     store.claim(trial)
-    owner = storage.get_trial(trial._trial_id).user_attrs[OWNER]
+    owner = storage.get_trial(trial_id(trial)).user_attrs[keys.OWNER]
     assert owner["pid"] == os.getpid() and owner["interval"] == 5 and owner["boot"] and owner["token"]
+
+
+def test_every_method_of_the_storage_interface_rides_out_outages(tmp_path, postgres_url):
+    """The retried methods are read from Optuna's storage interface, so none is left out, for both storages."""
+    from optuna.storages import BaseStorage
+
+    from flair_hpo.study.resilience import storage_methods
+
+    interface = {name for name in dir(BaseStorage) if not name.startswith("_") and callable(getattr(BaseStorage, name))}
+    assert set(storage_methods()) == interface and "get_all_trials" in interface
+    for storage in (open_storage(None, tmp_path, heartbeat_interval=5), open_storage(postgres_url, tmp_path, 5)):
+        retried = vars(type(storage))
+        assert interface <= set(retried), interface - set(retried)
+        assert all(retried[name].__wrapped__ is getattr(type(storage).__base__, name) for name in interface)

@@ -171,15 +171,17 @@ def test_report_on_the_command_line(search, tmp_path):
 def test_time_to_target_compares_with_random_orders_of_the_same_trials():
     from datetime import datetime, timedelta
 
+    from flair_hpo.records import History, TrialRecord, TrialStatus
     from flair_hpo.results.time_to_target import time_to_target
-    from flair_hpo.strategies.history import History, TrialRecord
 
     start = datetime(2026, 1, 1)
 
     def history(values):
         return History(
             [
-                TrialRecord(n, "complete", {"x": n}, v, {"duration_s": 1.0}, start + timedelta(seconds=n), None)
+                TrialRecord(
+                    n, TrialStatus.COMPLETE, {"x": n}, v, {"duration_s": 1.0}, start + timedelta(seconds=n), None
+                )
                 for n, v in enumerate(values)
             ],
             minimize=False,

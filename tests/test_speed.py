@@ -13,7 +13,8 @@ import torch
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.errors import InputError
-from flair_hpo.study.heartbeat import OWNER
+from flair_hpo.flair_internals import VECTOR_COMPUTATION
+from flair_hpo.records import keys
 from flair_hpo.study.storages import open_storage
 from flair_hpo.training.embedding_store import EmbeddingStore, frozen_embeddings
 from flair_hpo.training.pruning import make_pruner
@@ -43,13 +44,13 @@ def vectors_of(embedding, sentence) -> torch.Tensor:
 def count_embedded_sentences(monkeypatch, embedding_class) -> Counter:
     """Count the sentences ``embedding_class`` really computes (not served from the store)."""
     counts: Counter = Counter()
-    original = embedding_class._add_embeddings_internal
+    original = getattr(embedding_class, VECTOR_COMPUTATION)
 
     def counting(self, sentences):
         counts["sentences"] += len(sentences)
         return original(self, sentences)
 
-    monkeypatch.setattr(embedding_class, "_add_embeddings_internal", counting)
+    monkeypatch.setattr(embedding_class, VECTOR_COMPUTATION, counting)
     return counts
 
 
@@ -70,7 +71,7 @@ def test_the_store_serves_the_vectors_flair_computes(level, wnut_corpus, minilm_
     for got, want in zip(served_vectors, expected, strict=True):
         assert got.shape == want.shape and torch.allclose(got, want, atol=1e-5)
     # Flair's method is back once the block ends, so the saved model is plain Flair.
-    assert "_add_embeddings_internal" not in embedding.__dict__
+    assert VECTOR_COMPUTATION not in embedding.__dict__
     assert len(list(tmp_path.glob("*.index"))) == 1
 
 
@@ -282,7 +283,7 @@ def test_two_workers_train_every_grid_point_once(trec_corpus, minilm_path, tmp_p
     assert log_text.count("computing TransformerDocumentEmbeddings(") == 1
     storage = open_storage(None, base_path)
     trials = optuna.load_study(study_name="flair-hpo", storage=storage).get_trials()
-    assert len({trial.user_attrs[OWNER]["pid"] for trial in trials}) == 2  # both workers trained
+    assert len({trial.user_attrs[keys.OWNER]["pid"] for trial in trials}) == 2  # both workers trained
     assert result.test_score is not None and list(base_path.glob(".workers-*")) == []
 
 

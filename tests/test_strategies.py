@@ -11,9 +11,10 @@ import pytest
 
 import flair_hpo.parameters as parameter
 from flair_hpo.errors import StrategyError
+from flair_hpo.optuna_internals import storage_of, trial_id
+from flair_hpo.records import History
 from flair_hpo.search_spaces import TextClassifierSearchSpace, configuration_key
-from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch, nothing_left
-from flair_hpo.strategies.history import History
+from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch
 from flair_hpo.study import runs_allowed, space_exhausted
 
 from .test_search_spaces import OTHER_WORDS, WORDS, conditional_space, steered
@@ -29,7 +30,7 @@ def run(strategy, space, objective, trials, storage=None):
         if space_exhausted(space, History.of(study)):
             break
         trial = study.ask()
-        if nothing_left(study, trial):
+        if not strategy.opened(study, trial):
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             break
         study.tell(trial, objective(space.suggest(trial)))
@@ -216,7 +217,7 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
         study = optuna.load_study(study_name="race", storage=storage, sampler=made)
         while not space_exhausted(space, History.of(study)):
             trial = study.ask()
-            if nothing_left(study, trial):
+            if not made.opened(study, trial):
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 break
             study.tell(trial, 0.0 if space.suggest(trial) else 1.0)
@@ -232,7 +233,7 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
 
 
 def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
-    from flair_hpo.strategies.history import SUPERSEDED
+    from flair_hpo.records.keys import SUPERSEDED
 
     space = conditional_space()
     strategy = GridSearch()
@@ -241,7 +242,7 @@ def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
     first = study.ask()
     labels = space.suggest(first)
     # What TrialStore.requeue does when a worker died: fail the trial as superseded, queue its configuration.
-    study._storage.set_trial_system_attr(first._trial_id, SUPERSEDED, True)
+    storage_of(study).set_trial_system_attr(trial_id(first), SUPERSEDED, True)
     study.tell(first, state=optuna.trial.TrialState.FAIL)
     study.enqueue_trial(labels)
     retry = study.ask()
@@ -253,8 +254,8 @@ def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
 
 def test_data_halving_screens_on_a_ninth_and_promotes_the_best_third():
     from flair_hpo.optuna_internals import user_attrs
-    from flair_hpo.strategies import DataFidelity
-    from flair_hpo.strategies.history import FRACTION
+    from flair_hpo.policies import DataFidelity, Move, Policies, ask
+    from flair_hpo.records.keys import FRACTION
 
     space = rich_space()
     strategy = RandomSearch(seed=4)
@@ -262,8 +263,9 @@ def test_data_halving_screens_on_a_ninth_and_promotes_the_best_third():
     fidelity = DataFidelity()
     study = optuna.create_study(direction="maximize", sampler=strategy)
     for _ in range(40):
-        strategy.knows(History.of(study), fidelity=fidelity)
-        trial = study.ask()
+        history = History.of(study)
+        strategy.knows(history)
+        trial = ask(study, Policies(fidelity=fidelity), history, Move.EXPLORE)
         labels = space.suggest(trial)
         fraction = user_attrs(study, trial)[FRACTION]
         study.tell(trial, synthetic_score(labels) - (1 - fraction))  # less data, lower score, same ranking
@@ -287,11 +289,13 @@ def test_data_halving_ends_with_a_configuration_on_the_whole_split():
     """Out of time before any promotion reached the whole split: the best screening is trained on all of it."""
     import dataclasses
 
-    from flair_hpo.strategies import DataFidelity
-    from flair_hpo.strategies.history import FRACTION, TrialRecord
+    from flair_hpo.policies import DataFidelity
+    from flair_hpo.records import TrialRecord, TrialStatus
+    from flair_hpo.records.keys import FRACTION
 
     records = [
-        TrialRecord(n, "complete", {"x": n}, value, {FRACTION: 1 / 9}, None, None) for n, value in enumerate([0.3, 0.7])
+        TrialRecord(n, TrialStatus.COMPLETE, {"x": n}, value, {FRACTION: 1 / 9}, None, None)
+        for n, value in enumerate([0.3, 0.7])
     ]
     history = History(records, minimize=False)
     assert DataFidelity().promotion(history) is None  # the best third of two is none yet

@@ -20,7 +20,8 @@ def annealing(objective: Objective, values: list[float], restarts: bool = False,
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     monitor = TrialMonitor(objective)
     plugin = ObjectiveAnnealing(monitor, anneal_factor=0.5, patience=patience, anneal_with_restarts=restarts)
-    plugin._pluggable = SimpleNamespace(optimizer=optimizer, model=model)
+    trainer = SimpleNamespace(optimizer=optimizer, model=model, append_plugin=lambda _: None)
+    plugin.attach_to(SimpleNamespace(**vars(trainer), register_hook=lambda *_: None))
     plugin.after_setup()
     rates = []
     for epoch, value in enumerate(values, start=1):
@@ -85,7 +86,6 @@ def pool_space(vectors, epochs: int = 4):
 def test_a_trial_anneals_with_restarts_on_its_objective(trec_corpus, trec_vectors, tmp_path):
     from flair_hpo.space import Configuration
     from flair_hpo.training import train_configuration
-    from flair_hpo.training.corpus import label_dictionary
 
     space = pool_space(trec_vectors, epochs=6)
     space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[2.0])
@@ -93,9 +93,7 @@ def test_a_trial_anneals_with_restarts_on_its_objective(trec_corpus, trec_vector
     space.add_parameter(parameter.ModelTrainer.ANNEAL_WITH_RESTARTS, options=[True])
     labels = next(space.grid())
     configuration = Configuration.from_labels(space, labels, "question_class", seed=1)
-    outcome = train_configuration(
-        configuration, trec_corpus, label_dictionary(trec_corpus, "question_class"), tmp_path, Objective.of(space)
-    )
+    outcome = train_configuration(configuration, trec_corpus, tmp_path)
     log_text = (tmp_path / "training.log").read_text()
     annealed = log_text.count("dev micro_accuracy did not improve: annealing the learning rate")
     assert annealed >= 1, outcome.history  # a high rate: some epoch does not improve the accuracy

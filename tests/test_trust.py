@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from flair_hpo.cli import main
+from flair_hpo.records import keys
 from flair_hpo.study import open_storage
-from flair_hpo.study.trial_store import SPACE_ATTR
 
 from .searches import small_trec_search
 from .test_cli import trec_config, write
@@ -52,9 +52,9 @@ def rewrite_space(base_path: Path, change: Callable[[dict[str, Any]], None]) -> 
     the journal can)."""
     storage = open_storage(None, base_path, heartbeat_interval=None)
     study_id = storage.get_study_id_from_name("flair-hpo")
-    data = storage.get_study_system_attrs(study_id)[SPACE_ATTR]
+    data = storage.get_study_system_attrs(study_id)[keys.SEARCH_SPACE]
     change(data)
-    storage.set_study_system_attr(study_id, SPACE_ATTR, data)
+    storage.set_study_system_attr(study_id, keys.SEARCH_SPACE, data)
 
 
 def words(data: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,11 @@ def storage_of(study: optuna.Study) -> BaseStorage:
     return study._storage
 
 
+def study_id(study: optuna.Study) -> int:
+    """The storage's id of a study."""
+    return study._study_id
+
+
 def trial_id(trial: Any) -> int:
     """The storage's id of a trial (``optuna.Trial`` or ``FrozenTrial``); numbers are per study, ids per storage."""
     return trial._trial_id

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import optuna
 
+from flair_hpo.flair_internals import progress_bars_off
+
 log = logging.getLogger("flair_hpo")
 
 LOG_FILE = "flair-hpo.log"
@@ -27,8 +29,6 @@ def search_console() -> Iterator[None]:
     Flair's console log, its progress bars and Optuna's messages are quieted (each trial's ``training.log``
     keeps Flair's full log).
     """
-    from flair.file_utils import Tqdm
-
     added = None
     if not log.hasHandlers():
         added = logging.StreamHandler(sys.stdout)
@@ -41,22 +41,16 @@ def search_console() -> Iterator[None]:
     flair_console = [h for h in logging.getLogger("flair").handlers if not isinstance(h, logging.FileHandler)]
     levels = [h.level for h in flair_console]
     optuna_verbosity = optuna.logging.get_verbosity()
-    progress_bar = Tqdm.tqdm
     # A trial's training.log on a full disk: the trial fails with the disk's error, not pages of "Logging error".
     raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
     for h in flair_console:
         h.setLevel(logging.WARNING)
     optuna.logging.set_verbosity(logging.WARNING)
-    # Flair draws its progress bars with this one class attribute (pinned: flair>=0.15.1,<0.16).
-    Tqdm.tqdm = staticmethod(lambda *args, **kwargs: progress_bar(*args, **{**kwargs, "disable": True}))
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress_bars_off():
             warnings.filterwarnings("ignore", message=".*GradScaler.*", category=FutureWarning)
-            # flair-hpo runs its own trial loop (ask and tell) with Optuna's heartbeat thread.
-            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             yield
     finally:
-        Tqdm.tqdm = staticmethod(progress_bar)
         for h, handler_level in zip(flair_console, levels, strict=True):
             h.setLevel(handler_level)
         optuna.logging.set_verbosity(optuna_verbosity)

@@ -12,6 +12,7 @@ import math
 
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TRIALS_DIR, free_memory
+from flair_hpo.records import TrialRecord, TrialStatus, keys
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,
     BEST_MODEL,
@@ -24,14 +25,11 @@ from flair_hpo.results.best import (
 from flair_hpo.results.leaderboard import LEADERBOARD, LeaderboardFile
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.space import Configuration
-from flair_hpo.strategies.history import TrialRecord
 from flair_hpo.study import TrialStore
+from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
 
 log = logging.getLogger("flair_hpo")
-
-_TEST_SCORE = "flair_hpo:test_score"
-_FINAL_MODEL = "flair_hpo:final_model"
 
 
 class Finisher:
@@ -50,7 +48,7 @@ class Finisher:
             LeaderboardFile(self.base_path, self.setup.search_space, self.setup.objective, reseeding).write(history)
         winner = reseeding.winner(history)
         best = winner.best if winner else None  # the winning configuration's best seed
-        counts = {s: sum(r.status == s for r in history.records) for s in ("complete", "failed", "pruned")}
+        counts = history.counts(TrialStatus.COMPLETE, TrialStatus.FAILED, TrialStatus.PRUNED)
         storage = self.setup.settings.storage
         common = {
             "objective": self.setup.objective.name,
@@ -98,7 +96,7 @@ class Finisher:
         reproduce its model, which is checked against the recorded dev value."""
         if model_trial(self.base_path / BEST_MODEL) == best.number:
             return  # best-configuration.yaml is written for it just after
-        epochs = int(best.user_attrs.get("epochs") or configuration.max_epochs)
+        epochs = int(best.epochs or configuration.max_epochs)
         log.warning(
             "the weights of the best trial %d are not in %s (trained on another machine, or lost in a crash); "
             "training it again from its seed for the %d epochs it trained",
@@ -109,9 +107,9 @@ class Finisher:
         outcome = train_configuration(
             dataclasses.replace(configuration, max_epochs=epochs),
             self.setup.corpus,
-            self.setup.label_dictionary,
             self.base_path / TRIALS_DIR / f"trial-{best.number:04d}-again",
-            self.setup.objective,
+            label_dictionary=self.setup.label_dictionary,
+            monitor=TrialMonitor(self.setup.objective, max_epochs=epochs),
             embedding_store=self.setup.embedding_store,
         )
         if not math.isclose(outcome.value, best.value, rel_tol=1e-6, abs_tol=1e-9):
@@ -131,8 +129,8 @@ class Finisher:
         corpus = self.setup.corpus
         if corpus.test is None or len(corpus.test) == 0:
             return None
-        cached = self.store.get(_TEST_SCORE)
-        if cached and cached["trial"] == best.number:
+        cached = self.store.result_for(keys.TEST_SCORE, best.number)
+        if cached is not None:
             return cached["score"]
         from flair.models import SequenceTagger, TextClassifier
 
@@ -141,20 +139,24 @@ class Finisher:
         # would not match their store entries: the test split is embedded here, once.
         model = model_class.load(self.base_path / BEST_MODEL)
         score = self.setup.objective.test_score(model, configuration, corpus.test)
-        self.store.set(_TEST_SCORE, {"trial": best.number, "score": score})
+        self.store.note_result(keys.TEST_SCORE, best.number, score)
         del model
         free_memory()
         return score
 
     def _final_model(self, best: TrialRecord, configuration: Configuration) -> float | None:
         """Train the best configuration on train + dev (once per best trial); its test score."""
-        done = self.store.get(_FINAL_MODEL)
-        if done and done["trial"] == best.number and (self.base_path / FINAL_MODEL).exists():
+        done = self.store.result_for(keys.FINAL_MODEL, best.number)
+        if done is not None and (self.base_path / FINAL_MODEL).exists():
             return done["score"]
         log.info("training the final model: trial %d's configuration on train + dev", best.number)
         corpus, store = self.setup.corpus, self.setup.embedding_store
         model = train_final_model(
-            configuration, corpus, self.setup.label_dictionary, self.base_path / TRIALS_DIR / "final-model", store
+            configuration,
+            corpus,
+            self.base_path / TRIALS_DIR / "final-model",
+            label_dictionary=self.setup.label_dictionary,
+            embedding_store=store,
         )
         with locked(self.base_path):
             save_model(model, self.base_path / FINAL_MODEL)
@@ -162,7 +164,7 @@ class Finisher:
         if corpus.test is not None and len(corpus.test) > 0:
             with served_embeddings(store, model, corpus):
                 score = self.setup.objective.test_score(model, configuration, corpus.test)
-        self.store.set(_FINAL_MODEL, {"trial": best.number, "score": score})
+        self.store.note_result(keys.FINAL_MODEL, best.number, score)
         log.info("final model saved to %s (test %s)", self.base_path / FINAL_MODEL, score)
         del model
         free_memory()

@@ -37,10 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import InputError, UntrustedInputError
 from flair_hpo.orchestration.orchestrator import Orchestrator
+from flair_hpo.records import keys
 from flair_hpo.space.trust import allow, machine_allowance
-from flair_hpo.strategies import SearchStrategy, strategy_from_settings
+from flair_hpo.strategies import strategy_from_settings
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, open_storage, redact, study_exists
-from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
+from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.embedding_store import cache_directory
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ def join_study(
                 "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
             )
         time.sleep(1)
-    stored_space(attributes[SPACE_ATTR], study_name)  # one that this version can read at all, first
-    settings = attributes[RUN_ATTR]
+    stored_space(attributes[keys.SEARCH_SPACE], study_name)  # one that this version can read at all, first
+    settings = attributes[keys.RUN]
     if settings["corpus"] is None and corpus is None:
         raise InputError(
             f"the study {study_name!r} was created in Python from a corpus object, which is not stored: join it "
@@ -119,12 +120,11 @@ def join_study(
         [allow_paths] if isinstance(allow_paths, str | Path) else allow_paths
     )
     try:
-        space = stored_space(attributes[SPACE_ATTR], study_name, allowed)
+        space = stored_space(attributes[keys.SEARCH_SPACE], study_name, allowed)
     except UntrustedInputError as error:
         raise UntrustedInputError(f"the study {study_name!r} is not joined: {error}") from None
-    sampler = strategy_from_settings(attributes[STRATEGY_ATTR], strategy)
-    if isinstance(sampler, SearchStrategy):
-        sampler.make_configurations(space)
+    sampler = strategy_from_settings(attributes[keys.STRATEGY], strategy)
+    sampler.make_configurations(space)
     run = RunSettings.from_stored(settings, base_path=base_path, storage=storage, study_name=study_name, pruner=pruner)
     if corpus is not None:  # the corpus given here, not the stored reference
         run = run.replace(corpus=None)
@@ -136,4 +136,4 @@ def _flair_hpo_attributes(backend: BaseStorage, study_name: str) -> dict[str, An
     if not study_exists(backend, study_name):
         return None
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
-    return attributes if SPACE_ATTR in attributes and RUN_ATTR in attributes else None
+    return attributes if keys.SEARCH_SPACE in attributes and keys.RUN in attributes else None

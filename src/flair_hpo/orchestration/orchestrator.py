@@ -41,10 +41,11 @@ from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TRIALS_DIR
 from flair_hpo.orchestration.workers import check_workers, run_workers
+from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
-from flair_hpo.strategies import Reseeding, SearchStrategy
+from flair_hpo.strategies import as_strategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
 from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
@@ -86,6 +87,7 @@ class Orchestrator:
         base_path: str | Path,
         search_space: SearchSpace,
         search_strategy: BaseSampler,
+        *,
         storage: str | BaseStorage | None = None,
         study_name: str = DEFAULT_STUDY_NAME,
         pruner: str | optuna.pruners.BasePruner | None = "auto",
@@ -180,17 +182,18 @@ class Orchestrator:
             return SearchLoop(self.setup, store).run()
 
     # ------------------------------------------------------------------------------ plumbing
-    def _open_store(self) -> TrialStore:
+    def open_store(self) -> TrialStore:
+        """The study of this search, created or checked as :meth:`optimize` opens it (nothing is trained)."""
         setup = self.setup
         return TrialStore.open(
             open_storage(self.settings.storage, self.base_path, self.settings.heartbeat_interval),
             self.settings.study_name,
-            setup.search_space,
-            setup.search_strategy,
-            setup.label_type,
-            corpus_fingerprint(setup.corpus, setup.label_type),
-            setup.pruner,
-            self.settings.stored(),
+            space=setup.search_space,
+            strategy=setup.search_strategy,
+            label_type=setup.label_type,
+            corpus=corpus_fingerprint(setup.corpus, setup.label_type),
+            pruner=setup.pruner,
+            run=self.settings.stored(),
         )
 
     @contextlib.contextmanager
@@ -200,7 +203,7 @@ class Orchestrator:
         made = not self.base_path.exists()
         try:
             self._prepare_base_path()
-            store = self._open_store()
+            store = self.open_store()
         except BaseException:
             if made and self.base_path.is_dir() and not any(self.base_path.iterdir()):
                 self.base_path.rmdir()
@@ -246,12 +249,10 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
             f"search_strategy must be GridSearch, RandomSearch, EvolutionarySearch or an Optuna sampler, "
             f"not {strategy!r}"
         )
-    if isinstance(strategy, SearchStrategy):
-        if strategy.search_space not in (None, space):
-            raise StrategyError("the search strategy was made for a different search space")
-        strategy.make_configurations(space)
-    else:
-        space.check()
+    strategy = as_strategy(strategy)
+    if strategy.search_space not in (None, space):
+        raise StrategyError("the search strategy was made for a different search space")
+    strategy.make_configurations(space)
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
     check_device(space)
     store = store_for(settings.embedding_store)  # checks the cache's environment variables, before any download
@@ -259,5 +260,5 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
     pruner = make_pruner(settings.pruner, space.max_epochs)
-    fidelity = make_fidelity(settings.pruner, space.max_epochs) if isinstance(strategy, SearchStrategy) else None
-    return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, fidelity)
+    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs))
+    return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, policies)

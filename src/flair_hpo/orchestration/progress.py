@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from flair_hpo.records import History, TrialStatus
 from flair_hpo.space import Label
-from flair_hpo.strategies.history import History
 from flair_hpo.training.trial_runner import TrialOutcome
 
 log = logging.getLogger("flair_hpo")
@@ -64,7 +64,7 @@ class ProgressDisplay:
         stopped = f", stopped after epoch {outcome.epochs} of {self.max_epochs}" if outcome.pruned else ""
         self.trial_finished(
             number,
-            "pruned" if outcome.pruned else "complete",
+            TrialStatus.PRUNED if outcome.pruned else TrialStatus.COMPLETE,
             f"{self.objective_name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
             f"{stopped}) in {seconds:.1f} s",
         )

@@ -17,9 +17,11 @@ from flair_hpo.errors import MachineError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
+from flair_hpo.policies import Move
 from flair_hpo.results.leaderboard import LeaderboardFile
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
+from flair_hpo.study.requeue import repair, requeue_dead
 
 log = logging.getLogger("flair_hpo")
 
@@ -60,15 +62,15 @@ class SearchLoop:
                 history = self.store.history()
                 if time.monotonic() - reading > self.store.heartbeat_interval:
                     watch.forget()  # the read waited out an outage, which may have silenced the owners too
-                if self.store.requeue_dead(history, watch) or self.store.repair(history):
+                if requeue_dead(self.store, history, watch) or repair(self.store, history):
                     history = self.store.history()
                 self.leaderboard.write(history)
                 budget.refresh(self.store.time_used(self.store.clock()))  # other workers' sessions count as they run
                 waiting_for_workers = False
-                move = budget.next_move(space, history, self.setup.settings.reseeding, self.setup.fidelity)
-                if move == "spent":
+                move = budget.next_move(space, history, self.setup.policies)
+                if move is Move.SPENT:
                     done = "the budget is spent"
-                elif move == "exhausted":
+                elif move is Move.EXHAUSTED:
                     done = "every configuration of the search space has been tried"
                 elif not train:
                     done, waiting_for_workers = "waiting for workers to train the study's trials", True

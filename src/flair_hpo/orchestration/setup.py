@@ -12,12 +12,12 @@ from functools import cached_property
 from typing import Any
 
 from optuna.pruners import BasePruner
-from optuna.samplers import BaseSampler
 
+from flair_hpo.policies import Policies
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
 from flair_hpo.space.registry import register, registered
 from flair_hpo.space.trust import allow, allowance
-from flair_hpo.strategies import DataFidelity
+from flair_hpo.strategies import Strategy
 from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus import label_dictionary
 from flair_hpo.training.embedding_store import EmbeddingStore
@@ -31,11 +31,11 @@ class SearchSetup:
     corpus: Any
     label_type: str
     search_space: SearchSpace
-    search_strategy: BaseSampler
+    search_strategy: Strategy
     settings: RunSettings
     pruner: BasePruner
     embedding_store: EmbeddingStore | None
-    fidelity: DataFidelity | None = None
+    policies: Policies = field(default_factory=Policies)
     objective: Objective = field(init=False)
 
     def __post_init__(self) -> None:

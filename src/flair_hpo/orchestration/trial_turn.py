@@ -14,7 +14,6 @@ What can happen to a trial, and what the study then holds:
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import gc
 import logging
@@ -28,13 +27,16 @@ from flair_hpo.errors import DiskFullError, Terminated, TrialAbandoned
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.policies import Move, ask
+from flair_hpo.records import History, TrialRecord, TrialStatus, keys
+from flair_hpo.records.keys import FRACTION, REPLICATE, SKIPPED
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.space import Configuration
-from flair_hpo.strategies import SearchStrategy
-from flair_hpo.strategies.history import FRACTION, REPLICATE, SKIPPED, History, TrialRecord
 from flair_hpo.study import BudgetState, TrialStore
-from flair_hpo.study.heartbeat import OWNER, Heartbeat
+from flair_hpo.study.heartbeat import Heartbeat
+from flair_hpo.study.requeue import requeue
 from flair_hpo.training.faults import machine_fault
+from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
 log = logging.getLogger("flair_hpo")
@@ -68,24 +70,20 @@ class TrialTurn:
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
         self.last_fault: BaseException | None = None
 
-    def run(self, budget: BudgetState, history: History, move: str) -> Turn:
-        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`)."""
+    def run(self, budget: BudgetState, history: History, move: Move) -> Turn:
+        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`): what the search's policies queue
+        for it, else the strategy's new proposal."""
         strategy = self.setup.search_strategy
-        if isinstance(strategy, SearchStrategy):
-            fidelity = self.setup.fidelity
-            if fidelity is not None and move == "last call":
-                fidelity = dataclasses.replace(fidelity, last_call=True)
-            strategy.knows(history, self.setup.settings.reseeding if move == "reseed" else None, fidelity)
+        strategy.knows(history)
         study, storage = self.store.study, self.store.storage
-        trial = study.ask()
-        if not isinstance(strategy, SearchStrategy):
-            self.setup.search_space.suggest(trial)  # an Optuna sampler chooses value by value, now
+        trial = ask(study, self.setup.policies, history, move)
+        proposed = strategy.opened(study, trial)
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
         with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
             try:
                 self.store.claim(trial)
                 opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if not opened.labels:  # the strategy had nothing left to propose
+                if not proposed or not opened.labels:  # the strategy had nothing left to propose
                     self._skip(trial)
                     return Turn.NOTHING_LEFT
                 now = self._history_after_ask(budget, held_before=opened.key in history.taken())
@@ -119,7 +117,7 @@ class TrialTurn:
 
     def _requeue_if_running(self, trial: optuna.Trial, reason: str) -> bool:
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
-        return current.status == "running" and self.store.requeue(current, reason)
+        return current.status is TrialStatus.RUNNING and requeue(self.store, current, reason)
 
     def _after_machine_fault(self, trial: optuna.Trial, fault: BaseException | None) -> None:
         """Queue the trial's configuration again for any worker; or, once the machines of three processes failed
@@ -128,14 +126,16 @@ class TrialTurn:
         error = " ".join(f"{type(fault).__name__}: {fault}".split())
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
         processes = {
-            (r.user_attrs.get(OWNER) or {}).get("token")
+            (r.user_attrs.get(keys.OWNER) or {}).get("token")
             for r in [*self.store.history().records, current]
-            if r.key == current.key and str(r.user_attrs.get("error", "")).startswith(MACHINE_FAULT)
-        } | {(current.user_attrs.get(OWNER) or {}).get("token")}
+            if r.key == current.key and r.error.startswith(MACHINE_FAULT)
+        } | {(current.user_attrs.get(keys.OWNER) or {}).get("token")}
         if len(processes) >= _FAULTS_PER_CONFIGURATION:
-            trial.set_user_attr("error", error)
+            trial.set_user_attr(keys.ERROR, error)
             self.store.study.tell(trial, state=TrialState.FAIL)
-            self.progress.trial_finished(trial.number, "failed", f"{error} (as in {len(processes)} processes)")
+            self.progress.trial_finished(
+                trial.number, TrialStatus.FAILED, f"{error} (as in {len(processes)} processes)"
+            )
             return
         self._requeue_if_running(trial, f"{MACHINE_FAULT}: {error}")
         log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
@@ -151,9 +151,7 @@ class TrialTurn:
         holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
         if budget.deadline is not None and not held_before:
             return None
-        strategy = self.setup.search_strategy
-        claimed = strategy.claim_history() if isinstance(strategy, SearchStrategy) else None
-        return claimed or self.store.history()
+        return self.setup.search_strategy.claim_history() or self.store.history()
 
     def _train_and_record(
         self,
@@ -174,18 +172,22 @@ class TrialTurn:
             self.progress.epoch_finished(trial.number, epoch, value)
 
         try:
-            outcome = train_configuration(
-                configuration,
-                self.setup.corpus,
-                self.setup.label_dictionary,
-                self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
+            monitor = TrialMonitor(
                 self.setup.objective,
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
                 should_prune=lambda epoch: trial.should_prune(),
+                max_epochs=configuration.max_epochs,
+                keep_going=keep_going,
+            )
+            outcome = train_configuration(
+                configuration,
+                self.setup.corpus,
+                self.base_path / TRIALS_DIR / f"trial-{trial.number:04d}",
+                label_dictionary=self.setup.label_dictionary,
+                monitor=monitor,
                 embedding_store=self.setup.embedding_store,
                 train_fraction=fraction,
-                keep_going=keep_going,
             )
         except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
             raise  # not the configuration's failure: the trial was given up, or taken over
@@ -193,10 +195,10 @@ class TrialTurn:
             if machine_fault(error):
                 raise MachineFault() from error
             # A failed configuration is recorded; the search goes on.
-            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            trial.set_user_attr("duration_s", time.monotonic() - started)
+            trial.set_user_attr(keys.ERROR, f"{type(error).__name__}: {error}")
+            trial.set_user_attr(keys.DURATION, time.monotonic() - started)
             self.store.study.tell(trial, state=TrialState.FAIL)
-            self.progress.trial_finished(trial.number, "failed", f"{type(error).__name__}: {error}")
+            self.progress.trial_finished(trial.number, TrialStatus.FAILED, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
         noted = {REPLICATE: replicate, FRACTION: fraction}
@@ -210,18 +212,18 @@ class TrialTurn:
     ) -> TrialRecord:
         """Record the outcome in the study; the trial as the study now holds it."""
         attributes = {
-            "value": outcome.value,
-            "dev_score": outcome.dev_score,
-            "dev_loss": outcome.dev_loss,
-            "epochs": outcome.epochs,
-            "best_epoch": outcome.best_epoch,
-            "duration_s": seconds,
-            "stopped_by_time_budget": outcome.stopped_by_deadline,
-            "seed": configuration.seed,
+            keys.VALUE: outcome.value,
+            keys.DEV_SCORE: outcome.dev_score,
+            keys.DEV_LOSS: outcome.dev_loss,
+            keys.EPOCHS: outcome.epochs,
+            keys.BEST_EPOCH: outcome.best_epoch,
+            keys.DURATION: seconds,
+            keys.STOPPED_BY_TIME_BUDGET: outcome.stopped_by_deadline,
+            keys.SEED: configuration.seed,
         }
         for key, value in attributes.items():
             trial.set_user_attr(key, value)
-        status = "pruned" if outcome.pruned else "complete"
+        status = TrialStatus.PRUNED if outcome.pruned else TrialStatus.COMPLETE
         if outcome.pruned:
             self.store.study.tell(trial, state=TrialState.PRUNED)
         else:

@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 
 from flair_hpo.files import atomic_write, atomic_write_text, file_lock
+from flair_hpo.flair_internals import saved_model_card
+from flair_hpo.records import ConfigurationScore, TrialRecord
 from flair_hpo.space import Configuration
-from flair_hpo.strategies.history import ConfigurationScore, TrialRecord
 from flair_hpo.training.scoring import Objective
 
 BEST_MODEL = "best-model.pt"
@@ -49,9 +50,9 @@ def write_best_configuration(
     result = {
         "trial": record.number,
         objective.name: record.value,
-        f"dev {objective.evaluation_metric.value}": record.user_attrs.get("dev_score"),
-        "dev loss": record.user_attrs.get("dev_loss"),
-        "epochs": record.user_attrs.get("epochs"),
+        f"dev {objective.evaluation_metric.value}": record.dev_score,
+        "dev loss": record.dev_loss,
+        "epochs": record.epochs,
         "model": BEST_MODEL,
     }
     if score is not None and score.seeds > 1:
@@ -83,12 +84,9 @@ def save_model(model: Any, path: Path, trial: int | None = None) -> None:
 
 def model_trial(path: Path) -> int | None:
     """The trial a saved model is from, as its card says (None for a model saved without one)."""
-    import torch
-
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=False)  # a file this search wrote
-    return ((state.get("model_card") or {}).get("flair_hpo") or {}).get("trial")
+    return (saved_model_card(path).get("flair_hpo") or {}).get("trial")
 
 
 def saved_best(base_path: Path) -> dict[str, Any] | None:

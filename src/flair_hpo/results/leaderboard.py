@@ -1,6 +1,6 @@
 """The leaderboard: every trial of the study, as ``leaderboard.csv``, ``flair-hpo show`` and the report show
 it. Trials are grouped by configuration, configurations ranked as the search chooses (by the mean over
-their seeds, those with the most seeds first: see :mod:`flair_hpo.strategies.reseeding`); complete and
+their seeds, those with the most seeds first: see :mod:`flair_hpo.policies.reseeding`); complete and
 pruned trials rank together (a pruned trial keeps its best epoch's weights)."""
 
 from __future__ import annotations
@@ -11,14 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.files import atomic_write_text
+from flair_hpo.policies import Reseeding
+from flair_hpo.records import History, TrialRecord, TrialStatus
 from flair_hpo.space import SearchSpace, configuration_key
-from flair_hpo.strategies import Reseeding
-from flair_hpo.strategies.history import History, TrialRecord
 from flair_hpo.training.scoring import Objective
 
 LEADERBOARD = "leaderboard.csv"
 
-_STATUS_ORDER = {"complete": 0, "pruned": 0, "running": 2, "failed": 3, "interrupted": 4}
+_STATUS_ORDER = {
+    TrialStatus.COMPLETE: 0,
+    TrialStatus.PRUNED: 0,
+    TrialStatus.RUNNING: 2,
+    TrialStatus.FAILED: 3,
+    TrialStatus.INTERRUPTED: 4,
+}
 #: A search that chooses the best single trial.
 PLAIN = Reseeding(finalists=0)
 
@@ -29,7 +35,9 @@ def ranked(history: History, reseeding: Reseeding = PLAIN) -> list[tuple[int | s
     rows: list[tuple[int | str, TrialRecord]] = []
     for rank, configuration in enumerate(reseeding.ranked(history), start=1):
         rows += [(rank, record) for record in configuration.records]
-    unscored = [r for r in history.records if r.status in _STATUS_ORDER and (r.value is None or r.status == "running")]
+    unscored = [
+        r for r in history.records if r.status in _STATUS_ORDER and (r.value is None or r.status is TrialStatus.RUNNING)
+    ]
     return rows + [("", r) for r in sorted(unscored, key=lambda r: (_STATUS_ORDER[r.status], r.number))]
 
 
@@ -40,7 +48,6 @@ def leaderboard_rows(
     configurations = {configuration_key(c.labels): c for c in history.configurations()}
     rows = []
     for rank, record in ranked(history, reseeding):
-        attrs = record.user_attrs
         configuration = configurations.get(configuration_key(record.labels))
         row: dict[str, Any] = {
             "rank": rank,
@@ -51,14 +58,14 @@ def leaderboard_rows(
             "mean": _number(configuration.value) if configuration else "",
             "sd": _number(configuration.sd) if configuration and configuration.seeds > 1 else "",
             "seeds": configuration.seeds if configuration else "",
-            f"dev {objective.evaluation_metric.value}": _number(attrs.get("dev_score")),
-            "dev loss": _number(attrs.get("dev_loss")),
-            "epochs": attrs.get("epochs", ""),
-            "best epoch": attrs.get("best_epoch", ""),
-            "seconds": _number(attrs.get("duration_s"), 1),
+            f"dev {objective.evaluation_metric.value}": _number(record.dev_score),
+            "dev loss": _number(record.dev_loss),
+            "epochs": "" if record.epochs is None else record.epochs,
+            "best epoch": "" if record.best_epoch is None else record.best_epoch,
+            "seconds": _number(record.duration_s, 1),
         }
         row.update({d.name: record.labels.get(d.name, "") for d in space.dimensions})
-        row["error"] = _first_line(attrs.get("error", ""))
+        row["error"] = _first_line(record.error)
         rows.append(row)
     if all(c.seeds == 1 for c in configurations.values()):  # one seed each: the columns of seeds say nothing
         for row in rows:

@@ -29,6 +29,7 @@ import optuna
 
 from flair_hpo.errors import InputError
 from flair_hpo.files import atomic_write, atomic_write_text
+from flair_hpo.records import TrialStatus
 from flair_hpo.results.best import BEST_CONFIGURATION
 from flair_hpo.results.leaderboard import leaderboard_rows
 from flair_hpo.results.study_view import StudyView, open_for_reading
@@ -112,7 +113,7 @@ def _figures(view: StudyView) -> dict[str, Any]:
 
 def _enough_complete(view: StudyView) -> bool:
     """Whether importances can be estimated: Optuna's need two complete trials that differ."""
-    complete = [r for r in view.history.records if r.status == "complete"]
+    complete = [r for r in view.history.records if r.status is TrialStatus.COMPLETE]
     return len({r.key for r in complete}) >= 2
 
 
@@ -208,7 +209,7 @@ def _leaderboard_section(view: StudyView) -> str:
 def _page(view: StudyView, sections: list[str], base_path: Path) -> str:
     from plotly.offline import get_plotlyjs
 
-    counts = {s: sum(r.status == s for r in view.history.records) for s in ("complete", "pruned", "failed", "running")}
+    counts = view.history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED, TrialStatus.RUNNING)
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     title = f"flair-hpo report: {html.escape(base_path.resolve().name)} (study {html.escape(view.study.study_name)})"
     return f"""<!DOCTYPE html>

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.errors import InputError
+from flair_hpo.policies import Reseeding
+from flair_hpo.records import History, keys
 from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows
 from flair_hpo.space import SearchSpace
-from flair_hpo.strategies import Reseeding
-from flair_hpo.strategies.history import History
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.storages import without_secrets
-from flair_hpo.study.trial_store import RUN_ATTR, SPACE_ATTR, STRATEGY_ATTR, stored_space
+from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.scoring import Objective
 
 
@@ -51,13 +51,13 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
         reason = without_secrets(str(error), storage)
         raise InputError(f"the study in {where} cannot be read ({type(error).__name__}: {reason})") from None
     attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(study_name))
-    stored = attributes.get(SPACE_ATTR)
+    stored = attributes.get(keys.SEARCH_SPACE)
     if stored is None:
         raise InputError(f"the study '{study_name}' was not created by flair-hpo")
     space = stored_space(stored, study_name)
-    stored_reseeding = (attributes.get(RUN_ATTR) or {}).get("reseeding")
+    stored_reseeding = (attributes.get(keys.RUN) or {}).get("reseeding")
     reseeding = Reseeding(**stored_reseeding) if stored_reseeding else PLAIN
-    return StudyView(History.of(study), space, study, attributes.get(STRATEGY_ATTR), reseeding)
+    return StudyView(History.of(study), space, study, attributes.get(keys.STRATEGY), reseeding)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flair_hpo.strategies.history import History, TrialRecord
+from flair_hpo.records import History, TrialRecord, TrialStatus
 
 _DRAWS = 200
 
@@ -43,15 +43,15 @@ class TimeToTarget:
 
 def time_to_target(history: History, seed: int = 0) -> TimeToTarget | None:
     """The comparison, or None when fewer than two complete trials have their seconds recorded."""
-    timed = [r for r in history.records if r.status in ("complete", "pruned") and "duration_s" in r.user_attrs]
-    complete = [r for r in history.scored() if r.status == "complete" and "duration_s" in r.user_attrs]
+    timed = [r for r in history.records if r.status.scored and r.duration_s is not None]
+    complete = [r for r in history.scored() if r.status is TrialStatus.COMPLETE and r.duration_s is not None]
     if len(complete) < 2:
         return None
     better = min if history.minimize else max
     seconds, best, elapsed, so_far = [], [], 0.0, None
     for record in sorted(timed, key=lambda r: (r.started is None, r.started, r.number)):
-        elapsed += record.user_attrs["duration_s"]
-        if record.status == "complete" and record.fraction >= 1.0:
+        elapsed += record.duration_s
+        if record.status is TrialStatus.COMPLETE and record.fraction >= 1.0:
             so_far = record.value if so_far is None else better(so_far, record.value)
         if so_far is not None:
             seconds.append(elapsed)
@@ -79,8 +79,8 @@ def _random_curve(
     order = rng.sample(trials, len(trials))
     curve, elapsed, so_far, index = [], 0.0, None, 0
     for moment in at:
-        while index < len(order) and elapsed + order[index].user_attrs["duration_s"] <= moment:
-            elapsed += order[index].user_attrs["duration_s"]
+        while index < len(order) and elapsed + order[index].duration_s <= moment:
+            elapsed += order[index].duration_s
             value = order[index].value
             so_far = value if so_far is None else better(so_far, value)
             index += 1

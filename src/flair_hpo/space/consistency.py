@@ -3,14 +3,13 @@ which configurations (a parameter that does not apply is inactive there, like a 
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import replace
 from enum import Enum
 from typing import Any
 
 from flair_hpo.space import parameters as p
 from flair_hpo.space.dimensions import Choice, Condition, Dimension, when
-from flair_hpo.space.registry import optimizer_class
+from flair_hpo.space.registry import takes_argument
 
 
 def transformer_word_problems(dimensions: list[Dimension]) -> list[str]:
@@ -67,7 +66,7 @@ def _applies_when(dimension: Dimension, by_name: dict[str, Dimension]) -> Condit
         labels = tuple(
             label
             for label, value in zip(chooser.labels, chooser.values, strict=True)
-            if member.value in inspect.signature(optimizer_class(value).__init__).parameters
+            if takes_argument(value, member.value)
         )
         return True if len(labels) == len(chooser.labels) else (when(chooser.name, *labels) if labels else False)
     if isinstance(member, p.TransformerWordEmbeddings):

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flair_hpo.errors import EmbeddingSpecError
+from flair_hpo.flair_internals import constructor_arguments
 from flair_hpo.space.registry import class_name, embedding_class, register
 from flair_hpo.space.trust import STATE_ARGUMENTS, Allowance, allowance, check_arguments, check_paths, check_remote_code
 
@@ -59,7 +60,7 @@ def _check_json(spec: EmbeddingSpec, what: str) -> None:
 def spec_from_instance(embedding: Any) -> EmbeddingSpec:
     """The specification of a Flair embedding object, from the arguments it was constructed with."""
     cls = type(embedding)
-    params = getattr(embedding, "instance_parameters", None)
+    params = constructor_arguments(embedding)
     if params is None:
         raise EmbeddingSpecError(
             f"{cls.__name__} does not record the arguments it was built with, so other processes "

@@ -9,8 +9,9 @@ Each recipe is a function that returns a normal, complete search space, which ca
     search_space.remove_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE)
     search_space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[4])
 
-In YAML, ``recipe: ner-fine-tune`` (with ``recipe_model:``) stands for the parameters, and keys given beside
-it override the recipe's; on the command line, ``flair-hpo run --dataset WNUT_17 --recipe ner-fine-tune``.
+In YAML, ``recipe: ner-fine-tune`` (or ``recipe: {name: ner-fine-tune, model: ...}``) stands for the parameters,
+and keys given beside it override the recipe's; on the command line,
+``flair-hpo run --dataset WNUT_17 --recipe ner-fine-tune``.
 Every recipe's budget is 20 trials (``add_budget`` changes it).
 """
 

@@ -83,3 +83,12 @@ def optimizer_class(name: str) -> Any:
             "it is registered in code: flair_hpo.register(MyOptimizer)); give e.g. 'AdamW' or 'SGD'"
         )
     return cls
+
+
+def takes_argument(optimizer: str | type, argument: str) -> bool:
+    """Whether the optimizer (a class, or a name :func:`optimizer_class` resolves) takes ``argument``: the one
+    place this is decided, for the space's checks, its conditions and the arguments a trial passes on."""
+    import inspect
+
+    cls = optimizer_class(optimizer) if isinstance(optimizer, str) else optimizer
+    return argument in inspect.signature(cls.__init__).parameters

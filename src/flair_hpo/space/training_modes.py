@@ -3,13 +3,12 @@ problems of a space whose parameters belong to a mode it does not train in."""
 
 from __future__ import annotations
 
-import inspect
 import random
 from typing import Any
 
 from flair_hpo.space import parameters as p
 from flair_hpo.space.dimensions import Choice, Dimension, Label
-from flair_hpo.space.registry import optimizer_class
+from flair_hpo.space.registry import optimizer_class, takes_argument
 from flair_hpo.space.structure import count_configurations, grid, sample_configuration
 
 # A space larger than this is judged on a sample of its configurations.
@@ -78,7 +77,7 @@ def mode_problems(parameters: dict[str, Dimension], modes: set[p.TrainingMode]) 
     classes = [optimizer_class(name) for name in chosen]
     names = ", ".join(cls.__name__ for cls in classes)
     for member in p.Optimizer:
-        accepted = [member.value in inspect.signature(cls.__init__).parameters for cls in classes]
+        accepted = [takes_argument(cls, member.value) for cls in classes]
         if p.parameter_key(member) in parameters and not any(accepted):
             problems.append(f"{p.parameter_key(member)} is not an argument of any optimizer searched ({names})")
         elif p.parameter_key(member) in parameters and not isinstance(optimizers, Choice) and not all(accepted):

@@ -1,9 +1,10 @@
-"""Search strategies: how the next configuration is chosen.
+"""Search strategies: how the next new configuration is chosen.
 
 Each strategy of flair-hpo is an Optuna sampler that proposes whole configurations of a search space (bind
 it to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
 ``CmaEsSampler``, ...) can be given to the orchestrator as well: it then samples the space parameter by
-parameter, as in a plain Optuna study.
+parameter, as in a plain Optuna study (:class:`ForeignSampler`). Either way the search's policies
+(reseeding, data halving: :mod:`flair_hpo.policies`) work around it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import Any
 from optuna.samplers import BaseSampler
 
 from flair_hpo.errors import StrategyError
-from flair_hpo.strategies.base import SearchStrategy, nothing_left
+from flair_hpo.policies import DataFidelity, Reseeding
+from flair_hpo.strategies.base import SearchStrategy, Strategy
 from flair_hpo.strategies.bayesian import BayesianSearch
 from flair_hpo.strategies.evolutionary import EvolutionarySearch
-from flair_hpo.strategies.fidelity import DataFidelity
+from flair_hpo.strategies.foreign import OPTUNA, ForeignSampler, as_strategy
 from flair_hpo.strategies.grid import GridSearch
-from flair_hpo.strategies.history import History, TrialRecord
 from flair_hpo.strategies.random_search import RandomSearch
-from flair_hpo.strategies.reseeding import Reseeding
 
 #: The strategies a YAML file or the command line names.
 STRATEGIES: dict[str, type[SearchStrategy]] = {
@@ -29,18 +29,14 @@ STRATEGIES: dict[str, type[SearchStrategy]] = {
     "evolutionary": EvolutionarySearch,
     "bayesian": BayesianSearch,
 }
-_FOREIGN = "optuna"
 
 
 def strategy_settings(strategy: BaseSampler) -> dict[str, Any]:
     """What identifies ``strategy`` in a study: a resumed study must use the same."""
-    if isinstance(strategy, SearchStrategy):
-        return strategy.settings()
-    cls = type(strategy)
-    return {"strategy": _FOREIGN, "sampler": f"{cls.__module__}.{cls.__qualname__}"}
+    return as_strategy(strategy).settings()
 
 
-def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None = None) -> BaseSampler:
+def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None = None) -> Strategy:
     """The strategy :func:`strategy_settings` describes (as stored with a study).
 
     A study searched with another Optuna sampler stores only the sampler's class: ``sampler`` must then be
@@ -48,14 +44,14 @@ def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None
     """
     settings = dict(settings)
     name = settings.pop("strategy")
-    if name == _FOREIGN:
+    if name == OPTUNA:
         cls = settings["sampler"]
         if sampler is None or strategy_settings(sampler)["sampler"] != cls:
             raise StrategyError(
                 f"the study is searched with the Optuna sampler {cls}, which is not stored: give the same "
                 "sampler when joining it (join_study(..., strategy=sampler))"
             )
-        return sampler
+        return as_strategy(sampler)
     strategy = next(cls for cls in STRATEGIES.values() if cls.__name__ == name)
     return strategy(**settings)
 
@@ -65,13 +61,13 @@ __all__ = [
     "BayesianSearch",
     "DataFidelity",
     "EvolutionarySearch",
+    "ForeignSampler",
     "GridSearch",
-    "History",
     "RandomSearch",
     "Reseeding",
     "SearchStrategy",
-    "TrialRecord",
-    "nothing_left",
+    "Strategy",
+    "as_strategy",
     "strategy_from_settings",
     "strategy_settings",
 ]

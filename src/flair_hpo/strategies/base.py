@@ -1,14 +1,19 @@
-"""The base of all search strategies: proposes whole configurations, plugged into Optuna as a sampler.
+"""The base of flair-hpo's search strategies: proposes whole configurations, plugged into Optuna as a sampler.
 
-A strategy sees the trial history and proposes the next configuration as a whole (:meth:`propose`). As
+A strategy sees the trial history and proposes the next new configuration as a whole (:meth:`propose`). As
 an Optuna sampler it writes that proposal onto the new trial when the trial opens (``before_trial``) and
 hands out its values when the trial's parameters are suggested (``sample_independent``), so the proposal
-is recorded with proper Optuna distributions and every worker of a study shares one history.
+is recorded with proper Optuna distributions and every worker of a study shares one history. What is
+trained again (finalists with further seeds, configurations on more data) is not the strategy's business:
+the search's policies queue it before the strategy is asked (:mod:`flair_hpo.policies`).
 
 No configuration is trained twice. Two workers could propose the same configuration at the same moment,
 so after writing its proposal a worker reads the store again; if another trial holds the same
 configuration it backs off for a random moment and proposes anew. Whichever of the two reads last sees
 the other, so at most one keeps it; if both give it up, it is free again for the next proposal.
+
+Every strategy the search runs answers the few questions of :class:`Strategy`; any other Optuna sampler is
+wrapped to answer them too (:class:`~flair_hpo.strategies.foreign.ForeignSampler`).
 """
 
 from __future__ import annotations
@@ -26,20 +31,50 @@ from optuna.trial import FrozenTrial
 from flair_hpo.checks import is_whole_number
 from flair_hpo.errors import StrategyError
 from flair_hpo.optuna_internals import storage_of, trial_id
+from flair_hpo.records import History
+from flair_hpo.records.keys import FIXED_PARAMS, PROPOSAL
 from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.space.parameters import Budget
-from flair_hpo.strategies.fidelity import DataFidelity
-from flair_hpo.strategies.history import FRACTION, PROPOSAL, REPLICATE, History, trained_key
-from flair_hpo.strategies.reseeding import Reseeding
 
 _MAX_CLAIM_ATTEMPTS = 100
 _EMPTY_HANDED_RETRIES = 5
 _BACKOFF_SECONDS = 0.1
 
 
-class SearchStrategy(BaseSampler, ABC):
-    """Proposes configurations of a search space; see :class:`GridSearch`, :class:`RandomSearch` and
-    :class:`EvolutionarySearch`.
+class Strategy(BaseSampler, ABC):
+    """What a search asks of its strategy, besides Optuna's sampler interface."""
+
+    #: The search space the strategy is bound to (None before :meth:`make_configurations`).
+    search_space: SearchSpace | None = None
+
+    @abstractmethod
+    def make_configurations(self, search_space: SearchSpace) -> None:
+        """Bind the strategy to ``search_space`` after checking that it can be searched this way."""
+
+    @property
+    def generation_size(self) -> int | None:
+        """Trials per generation, for a GENERATIONS budget; None for strategies without generations."""
+        return None
+
+    @abstractmethod
+    def settings(self) -> dict[str, Any]:
+        """What identifies this strategy in a study: a resumed study must use the same."""
+
+    def knows(self, history: History) -> None:
+        """The history the search has just read, for the next proposal (so that it is not read again)."""
+
+    def claim_history(self) -> History | None:
+        """The history read when the last proposal was claimed (it holds the new trial); None if none was."""
+        return None
+
+    @abstractmethod
+    def opened(self, study: optuna.Study, trial: optuna.Trial) -> bool:
+        """Make ``trial``, just asked for, hold its configuration; False when nothing was left to propose."""
+
+
+class SearchStrategy(Strategy):
+    """Proposes configurations of a search space; see :class:`GridSearch`, :class:`RandomSearch`,
+    :class:`EvolutionarySearch` and :class:`BayesianSearch`.
 
     Args:
         seed: makes proposals reproducible: trial ``n`` of a study gets the same proposal for the same
@@ -53,13 +88,6 @@ class SearchStrategy(BaseSampler, ABC):
         self.search_space: SearchSpace | None = None
         self._known_history: History | None = None
         self._claim_history: History | None = None
-        self._reseeding: Reseeding | None = None
-        self._fidelity: DataFidelity | None = None
-
-    @property
-    def generation_size(self) -> int | None:
-        """Trials per generation, for a GENERATIONS budget; None for strategies without generations."""
-        return None
 
     # ---------------------------------------------------------------------- the tutorial's API
     def make_configurations(self, search_space: SearchSpace) -> None:
@@ -83,22 +111,20 @@ class SearchStrategy(BaseSampler, ABC):
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         """The next configuration (labels) not in ``history.tried()``, or None when none is left."""
 
-    def knows(self, history: History, reseeding: Reseeding | None = None, fidelity: DataFidelity | None = None) -> None:
-        """The history the caller has just read, for the next proposal (so that it is not read again); with
-        ``reseeding``, the next trial trains a finalist with a further seed (while one is left to train); with
-        ``fidelity``, a configuration that earned it is trained on more data, and new ones on a small part."""
+    # ------------------------------------------------------------------- what the search asks
+    def knows(self, history: History) -> None:
         self._known_history = history
-        self._reseeding = reseeding
-        self._fidelity = fidelity
 
     def claim_history(self) -> History | None:
-        """The history read when the last proposal was claimed (it holds the new trial); None if none was."""
         history, self._claim_history = self._claim_history, None
         return history
 
     def settings(self) -> dict[str, Any]:
-        """What identifies this strategy in a study: a resumed study must use the same."""
         return {"strategy": type(self).__name__, "seed": self.seed}
+
+    def opened(self, study: optuna.Study, trial: optuna.Trial) -> bool:
+        system = storage_of(study).get_trial_system_attrs(trial_id(trial))
+        return FIXED_PARAMS in system or system.get(PROPOSAL) is not None
 
     @property
     def space(self) -> SearchSpace:
@@ -125,23 +151,17 @@ class SearchStrategy(BaseSampler, ABC):
     # ------------------------------------------------------------------ Optuna sampler plumbing
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         history, self._known_history, self._claim_history = self._known_history, None, None
-        reseeding, self._reseeding = self._reseeding, None
-        fidelity, self._fidelity = self._fidelity, None
-        if "fixed_params" in trial.system_attrs or PROPOSAL in trial.system_attrs:
-            return  # a queued configuration (a retry) or one already proposed
+        if FIXED_PARAMS in trial.system_attrs or PROPOSAL in trial.system_attrs:
+            return  # a queued configuration (a retry, a policy's) or one already proposed
         jitter = random.Random()
         empty_handed = 0
         storage = storage_of(study)
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if history is None:
                 history = History.of(study)
-            proposal, replicate, fraction = self._next(
-                history.without(trial.number), trial.number, attempt, reseeding, fidelity
-            )
+            proposal = self.propose(history.without(trial.number), self._rng(trial.number, attempt))
             # Optuna's own samplers note per-trial state this way (GridSampler's grid_id).
             storage.set_trial_system_attr(trial_id(trial), PROPOSAL, proposal)
-            storage.set_trial_user_attr(trial_id(trial), REPLICATE, replicate)
-            storage.set_trial_user_attr(trial_id(trial), FRACTION, fraction)
             if proposal is None:
                 # Another worker that is giving up a contested configuration may free it in a moment.
                 empty_handed += 1
@@ -150,30 +170,12 @@ class SearchStrategy(BaseSampler, ABC):
             else:
                 # Read again: another worker may have claimed the same configuration meanwhile.
                 history = History.of(study)
-                if trained_key(proposal, replicate, fraction) not in history.taken(except_number=trial.number):
+                if configuration_key(proposal) not in history.tried(except_number=trial.number):
                     self._claim_history = history
                     return
             time.sleep(jitter.uniform(0.0, _BACKOFF_SECONDS))  # so that two claimants do not collide again
             history = None
         raise RuntimeError("could not claim a configuration that no other worker holds")
-
-    def _next(
-        self,
-        history: History,
-        number: int,
-        attempt: int,
-        reseeding: Reseeding | None,
-        fidelity: DataFidelity | None,
-    ) -> tuple[dict[str, Label] | None, int, float]:
-        """What the trial trains: a finalist with a further seed, a configuration promoted to more data, or a
-        new configuration (on all the data, or on the first fraction); with its seed number and fraction."""
-        again = reseeding.next(history) if reseeding is not None else None
-        if again is not None:
-            return again[0], again[1], 1.0
-        promoted = fidelity.promotion(history) if fidelity is not None else None
-        if promoted is not None:
-            return promoted[0], 0, promoted[1]
-        return self.propose(history, self._rng(number, attempt)), 0, fidelity.first if fidelity else 1.0
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return {}
@@ -190,9 +192,3 @@ class SearchStrategy(BaseSampler, ABC):
         if param_name not in proposal:
             raise RuntimeError(f"trial {trial.number} has no proposed value for {param_name}")
         return proposal[param_name]
-
-
-def nothing_left(study: optuna.Study, trial: optuna.Trial) -> bool:
-    """True when the strategy had no configuration left to propose for ``trial`` (it was opened in vain)."""
-    system = storage_of(study).get_trial_system_attrs(trial_id(trial))
-    return "fixed_params" not in system and system.get(PROPOSAL) is None

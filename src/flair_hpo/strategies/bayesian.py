@@ -18,9 +18,9 @@ from optuna.distributions import BaseDistribution
 
 from flair_hpo.checks import whole_number
 from flair_hpo.errors import StrategyError
+from flair_hpo.records import History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.history import History
 
 # TPE may propose a configuration that was tried; it is told that trial's value and asked again.
 _PROPOSALS = 20

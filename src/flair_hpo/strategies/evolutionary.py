@@ -7,9 +7,9 @@ from typing import Any
 
 from flair_hpo.checks import probability, whole_number
 from flair_hpo.errors import StrategyError
+from flair_hpo.records import ConfigurationScore, History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.history import ConfigurationScore, History
 
 _TOURNAMENT_SIZE = 2
 _BREEDING_ATTEMPTS = 50

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 from flair_hpo.errors import StrategyError
+from flair_hpo.records import History
 from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.history import History
 
 
 class GridSearch(SearchStrategy):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
+from flair_hpo.records import History
 from flair_hpo.space import Label
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.history import History
 
 
 class RandomSearch(SearchStrategy):

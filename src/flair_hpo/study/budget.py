@@ -12,22 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from optuna.samplers import BaseGASampler, BaseSampler
-
 from flair_hpo.errors import StrategyError
+from flair_hpo.policies import Move, Policies
+from flair_hpo.records import History
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
-from flair_hpo.strategies import DataFidelity, Reseeding, SearchStrategy
-from flair_hpo.strategies.history import History
-
-
-def generation_size(strategy: BaseSampler) -> int | None:
-    """Trials per generation of a generational strategy (EvolutionarySearch, Optuna's genetic samplers)."""
-    if isinstance(strategy, SearchStrategy):
-        return strategy.generation_size
-    if isinstance(strategy, BaseGASampler):
-        return strategy.population_size
-    return None
+from flair_hpo.strategies import Strategy
 
 
 def space_exhausted(space: SearchSpace, history: History) -> bool:
@@ -36,18 +26,18 @@ def space_exhausted(space: SearchSpace, history: History) -> bool:
     return not history.waiting() and size is not None and len(history.tried()) >= size
 
 
-def runs_allowed(space: SearchSpace, strategy: BaseSampler) -> int | None:
+def runs_allowed(space: SearchSpace, strategy: Strategy) -> int | None:
     """The number of trials the space's budget allows with ``strategy``; None for a time budget."""
     kind, amount = space.budget
     if kind is p.Budget.TIME_IN_H:
         return None
     if kind is p.Budget.RUNS:
         return int(amount)
-    size = generation_size(strategy)
+    size = strategy.generation_size
     if size is None:
         raise StrategyError(
-            f"a GENERATIONS budget needs a strategy with generations (EvolutionarySearch); "
-            f"{type(strategy).__name__} counts RUNS or TIME_IN_H"
+            "a GENERATIONS budget needs a strategy with generations (EvolutionarySearch, an Optuna genetic "
+            f"sampler); {type(getattr(strategy, 'sampler', strategy)).__name__} counts RUNS or TIME_IN_H"
         )
     return int(amount) * size
 
@@ -55,9 +45,9 @@ def runs_allowed(space: SearchSpace, strategy: BaseSampler) -> int | None:
 def full_trial_seconds(history: History) -> float | None:
     """The median seconds of a trial on the whole training split; from trials on a part of it, scaled by the
     part, when none trained on the whole yet."""
-    timed = [r for r in history.records if r.status in ("complete", "pruned") and "duration_s" in r.user_attrs]
-    full = sorted(r.user_attrs["duration_s"] for r in timed if r.fraction >= 1.0)
-    scaled = sorted(r.user_attrs["duration_s"] / r.fraction for r in timed)
+    timed = [r for r in history.records if r.status.scored and r.duration_s is not None]
+    full = sorted(r.duration_s for r in timed if r.fraction >= 1.0)
+    scaled = sorted(r.duration_s / r.fraction for r in timed)
     seconds = full or scaled
     return seconds[len(seconds) // 2] if seconds else None
 
@@ -77,12 +67,12 @@ class BudgetState:
 
     @classmethod
     def start(
-        cls, space: SearchSpace, strategy: BaseSampler, used_seconds: float, clock: Callable[[], float] = time.monotonic
+        cls, space: SearchSpace, strategy: Strategy, used_seconds: float, clock: Callable[[], float] = time.monotonic
     ) -> BudgetState:
         """The budget of a session starting now, after ``used_seconds`` spent by earlier sessions."""
         kind, amount = space.budget
         deadline = clock() + amount * 3600 - used_seconds if kind is p.Budget.TIME_IN_H else None
-        return cls(kind, runs_allowed(space, strategy), deadline, generation_size(strategy), clock, amount * 3600)
+        return cls(kind, runs_allowed(space, strategy), deadline, strategy.generation_size, clock, amount * 3600)
 
     def refresh(self, used_seconds: float) -> None:
         """A time budget's deadline from the wall time the study has used by now (every worker's sessions)."""
@@ -113,23 +103,22 @@ class BudgetState:
             return True
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
-    def next_move(
-        self, space: SearchSpace, history: History, reseeding: Reseeding, fidelity: DataFidelity | None = None
-    ) -> str:
-        """What the next trial is for: ``"explore"`` (a new configuration, or one promoted to more data),
-        ``"reseed"`` (a finalist with a further seed) or ``"last call"`` (data halving about to run out of time
-        with no configuration trained on the whole split: the best screened one is); or why none starts:
-        ``"spent"``, ``"exhausted"`` (every configuration was tried, none is left to promote or train again)."""
+    def next_move(self, space: SearchSpace, history: History, policies: Policies) -> Move:
+        """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): a finalist trained again once
+        what is left is only what reseeding takes; the last call of data halving when no configuration was
+        trained on the whole split yet and there is time for one; else exploring while configurations are left
+        to try or to promote."""
         if not self.allows_new_trial(history):
-            return "spent"
+            return Move.SPENT
+        reseeding, fidelity = policies.reseeding, policies.fidelity
         finalist_left = reseeding.next(history) is not None
         if finalist_left and self.keeps_for(history, reseeding.trials):
-            return "reseed"
+            return Move.RESEED
         if fidelity is not None and not history.configurations(1.0) and self.keeps_for(history, 1):
-            return "last call"  # no configuration trained on the whole split yet, and time for one
+            return Move.LAST_CALL
         if not space_exhausted(space, history) or (fidelity is not None and fidelity.promotion(history)):
-            return "explore"
-        return "reseed" if finalist_left else "exhausted"
+            return Move.EXPLORE
+        return Move.RESEED if finalist_left else Move.EXHAUSTED
 
     def left(self, history: History) -> str:
         """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""

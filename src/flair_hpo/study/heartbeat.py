@@ -36,11 +36,11 @@ from typing import Any
 from optuna.storages import BaseStorage
 
 from flair_hpo.files import boot_id, pid_namespace
-from flair_hpo.strategies.history import HEARTBEAT, TrialRecord
+from flair_hpo.records import TrialRecord, keys
+from flair_hpo.records.keys import HEARTBEAT
 
 log = logging.getLogger("flair_hpo")
 
-OWNER = "flair_hpo:owner"
 GRACE_INTERVALS = 3
 #: Without a heartbeat written for this many intervals, a trial stops itself (others wait GRACE_INTERVALS).
 LOST_INTERVALS = 2
@@ -169,7 +169,7 @@ class Watch:
         now = time.monotonic()
         dead = []
         for record in running:
-            owner = record.user_attrs.get(OWNER) or {}
+            owner = record.user_attrs.get(keys.OWNER) or {}
             beat = record.heartbeat
             seen = self._seen.get(record.number)
             if seen is None or seen[0] != beat:

@@ -20,28 +20,11 @@ from flair_hpo.files import out_of_space
 
 log = logging.getLogger("flair_hpo")
 
-# The storage methods a search calls (Optuna's BaseStorage interface).
-_METHODS = (
-    "create_new_study",
-    "get_study_id_from_name",
-    "get_study_name_from_id",
-    "get_study_directions",
-    "get_study_user_attrs",
-    "get_study_system_attrs",
-    "get_all_studies",
-    "set_study_user_attr",
-    "set_study_system_attr",
-    "create_new_trial",
-    "set_trial_param",
-    "set_trial_state_values",
-    "set_trial_intermediate_value",
-    "set_trial_user_attr",
-    "set_trial_system_attr",
-    "get_trial",
-    "get_all_trials",
-    "get_n_trials",
-    "get_trial_id_from_study_id_trial_number",
-)
+
+def storage_methods() -> list[str]:
+    """Every method of Optuna's storage interface (``BaseStorage``): the calls a search may make, and so the
+    ones retried. Read from the interface itself, so that a method Optuna adds is never left out."""
+    return sorted(name for name, member in vars(BaseStorage).items() if callable(member) and not name.startswith("_"))
 
 
 def transient(error: BaseException) -> bool:
@@ -62,26 +45,35 @@ def transient(error: BaseException) -> bool:
     return False
 
 
+def retry(
+    call: Callable[[], Any],
+    patience: float,
+    transient: Callable[[BaseException], bool] = transient,
+    first_wait: float = 0.5,
+) -> Any:
+    """``call()``, called again with backoff (and jitter, so that workers do not collide again) while it raises
+    an error that ``transient`` says may pass, for up to ``patience`` seconds; the last error is raised."""
+    deadline, wait, said = time.monotonic() + patience, first_wait, False
+    while True:
+        try:
+            result = call()
+            if said:
+                log.info("the storage answers again")
+            return result
+        except Exception as error:
+            if not transient(error) or time.monotonic() + wait > deadline:
+                raise
+            if not said:
+                log.warning("the storage does not answer (%s); trying again for %.0f s", type(error).__name__, patience)
+                said = True
+            time.sleep(wait * (0.5 + random.random()))
+            wait = min(wait * 2, 15.0)
+
+
 def _retrying(method: Callable[..., Any], patience: float) -> Callable[..., Any]:
     @wraps(method)
     def call(self: BaseStorage, *args: Any, **kwargs: Any) -> Any:
-        deadline, wait, said = time.monotonic() + patience, 0.5, False
-        while True:
-            try:
-                result = method(self, *args, **kwargs)
-                if said:
-                    log.info("the storage answers again")
-                return result
-            except Exception as error:
-                if not transient(error) or time.monotonic() + wait > deadline:
-                    raise
-                if not said:
-                    log.warning(
-                        "the storage does not answer (%s); trying again for %.0f s", type(error).__name__, patience
-                    )
-                    said = True
-                time.sleep(wait * (0.5 + random.random()))
-                wait = min(wait * 2, 15.0)
+        return retry(lambda: method(self, *args, **kwargs), patience)
 
     return call
 
@@ -90,7 +82,10 @@ def with_retries(storage: BaseStorage, patience: float) -> BaseStorage:
     """``storage``, whose calls are retried for ``patience`` seconds while it does not answer; its
     ``without_retries`` attribute is the same storage without (for a heartbeat, which must notice)."""
     base = type(storage)
-    methods = {name: _retrying(getattr(base, name), patience) for name in _METHODS if hasattr(base, name)}
+    methods = {name: _retrying(getattr(base, name), patience) for name in storage_methods() if hasattr(base, name)}
+    # The object's class is swapped for a subclass rather than wrapped in a proxy: Optuna's study keeps the
+    # storage and checks its type (isinstance of RDBStorage, JournalStorage, the heartbeat interface) and reads
+    # its attributes; a subclass passes every such check and changes only the retried methods.
     storage.__class__ = type(f"Retrying{base.__name__}", (base,), methods)
     storage.without_retries = _Plain(storage, base)
     return storage

@@ -19,7 +19,7 @@ from optuna.storages import BaseStorage
 
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import SettingsError
-from flair_hpo.strategies import Reseeding
+from flair_hpo.policies import Reseeding
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
@@ -47,7 +47,7 @@ class RunSettings:
         corpus: a reference to the corpus that any machine can load (``{"dataset": "TREC_6"}``), or None
             when the corpus was given as an object.
         reseeding: how many of the best configurations are trained again with further seeds at the end of
-            the search, before the best mean wins (:class:`~flair_hpo.strategies.reseeding.Reseeding`, or a
+            the search, before the best mean wins (:class:`~flair_hpo.policies.reseeding.Reseeding`, or a
             mapping ``{"finalists": 3, "seeds": 3}``); None chooses the best single trial.
     """
 

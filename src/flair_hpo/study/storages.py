@@ -13,9 +13,7 @@ and a searching process rides out storage outages (:mod:`flair_hpo.study.resilie
 
 from __future__ import annotations
 
-import random
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -26,11 +24,12 @@ from optuna.storages.journal import JournalStorage
 
 from flair_hpo.errors import StorageError
 from flair_hpo.study.journal import SafeJournalFileBackend
-from flair_hpo.study.resilience import with_retries
+from flair_hpo.study.resilience import retry, with_retries
 
 JOURNAL_FILE = "study.journal"
 HEARTBEAT_INTERVAL = 30
-_CREATE_ATTEMPTS = 5
+#: Seconds workers starting together may race to create a database's tables.
+_CREATE_PATIENCE_S = 20.0
 
 
 # Secrets are found in the text alone, never by parsing it as a URL (which a malformed URL would fail, and
@@ -120,17 +119,14 @@ def open_storage(
 
 
 def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
-    """Optuna's RDBStorage; retried when workers starting together race to create its tables."""
+    """Optuna's RDBStorage; tried again when workers starting together race to create its tables."""
     from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-    for attempt in range(_CREATE_ATTEMPTS):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
-        except (IntegrityError, ProgrammingError):
-            if attempt == _CREATE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.5 + random.random())
-    raise AssertionError("unreachable")
+    def racing(error: BaseException) -> bool:
+        return isinstance(error, IntegrityError | ProgrammingError)
+
+    open_it = lambda: optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})  # noqa: E731
+    return retry(open_it, _CREATE_PATIENCE_S, racing)
 
 
 def study_exists(storage: BaseStorage, study_name: str) -> bool:

@@ -3,7 +3,7 @@
 By default the study lives in a journal file, ``base_path/study.journal``; any Optuna storage URL (for
 example ``postgresql://...``) can be given instead (see :mod:`flair_hpo.study.storages`). When the study is
 created, the search space, the strategy's settings, the label type, a fingerprint of the corpus and the
-run settings a worker needs (:data:`RUN_ATTR`: the corpus reference, pruner, heartbeat interval, ...) are
+run settings a worker needs (:data:`keys.RUN`: the corpus reference, pruner, heartbeat interval, ...) are
 stored with it; reopening the study with anything different is refused, so a study never mixes two
 searches. The run settings are stored last: a study without them is being created, or was created halfway
 (its creator died). Creation is decided by Optuna's storage (one process's ``create_study`` succeeds);
@@ -11,10 +11,7 @@ another process that finds the study incomplete waits for its creator, and compl
 creator is gone, then reads back what was stored: of two processes that completed it at once with
 different searches, at most one goes on.
 
-Nothing is lost when a worker dies, whenever it dies: a trial whose worker is gone is failed as
-*interrupted* and its configuration queued again; and since a process can die between those two steps
-too, every process that opens the study queues again any trained configuration whose every trial ended
-interrupted and that nothing holds (:meth:`TrialStore.repair`).
+What happens to the trials of a worker that died is :mod:`flair_hpo.study.requeue`'s.
 """
 
 from __future__ import annotations
@@ -28,25 +25,17 @@ from typing import Any
 import optuna
 from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage
-from optuna.trial import TrialState
 
 from flair_hpo.errors import SearchSpaceError, StudyMismatchError
+from flair_hpo.records import History, keys
 from flair_hpo.space import SearchSpace
 from flair_hpo.space.stored_space import read_stored_space, trusted_space
 from flair_hpo.space.trust import Allowance
 from flair_hpo.strategies import strategy_settings
-from flair_hpo.strategies.history import FRACTION, REPLICATE, SUPERSEDED, History, TrialRecord
 from flair_hpo.study.clock import storage_clock
-from flair_hpo.study.heartbeat import OWNER, Watch, surely_dead, this_process
+from flair_hpo.study.heartbeat import surely_dead, this_process
 from flair_hpo.study.storages import study_exists
 
-SPACE_ATTR = "flair_hpo:search_space"
-STRATEGY_ATTR = "flair_hpo:strategy"
-RUN_ATTR = "flair_hpo:run"
-_CORPUS = "flair_hpo:corpus"
-_LABEL_TYPE = "flair_hpo:label_type"
-_CREATOR = "flair_hpo:creator"
-_SESSION_PREFIX = "flair_hpo:session:"
 #: Seconds a process waits for another to finish creating a study before it completes the study itself.
 _CREATION_WAIT_S = 30.0
 
@@ -99,6 +88,7 @@ class TrialStore:
         cls,
         storage: BaseStorage,
         study_name: str,
+        *,
         space: SearchSpace,
         strategy: BaseSampler,
         label_type: str,
@@ -108,7 +98,6 @@ class TrialStore:
     ) -> TrialStore:
         """Create the study, or reopen it after checking it was made for this very search (and complete it if
         its creator died before it was complete)."""
-        run = run or {}
         created = False
         if not study_exists(storage, study_name):  # (asked first: a journal records even a refused creation)
             try:  # the storage decides which process creates the study (a unique name in both storages)
@@ -117,42 +106,56 @@ class TrialStore:
             except optuna.exceptions.DuplicatedStudyError:
                 pass
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
-        store = cls(study, storage, storage.get_study_id_from_name(study_name), created=created)
-        store.clock = storage_clock(storage)
-        if created:
-            store.set(_CREATOR, this_process(int(run.get("heartbeat_interval", 30))))
-        stored = store._attributes() if created else store._wait_for_creator()
-        if SPACE_ATTR in stored:
-            store.check_same_search(space, strategy, label_type, corpus)
-        elif stored.keys() - {_CREATOR}:
-            raise StudyMismatchError(f"the study '{study_name}' was not created by flair-hpo; use another study name")
+        store = cls(study, storage, storage.get_study_id_from_name(study_name), created, clock=storage_clock(storage))
+        store.hold(space, strategy, label_type, corpus, run or {})
+        return store
+
+    def hold(
+        self, space: SearchSpace, strategy: BaseSampler, label_type: str, corpus: dict[str, Any], run: dict[str, Any]
+    ) -> None:
+        """Make the study hold this search: store it in a study this process created (or one whose creator died
+        halfway), else check that it is the very search stored (:class:`StudyMismatchError` if not)."""
+        if self.created:
+            self._set(keys.CREATOR, this_process(int(run.get("heartbeat_interval", 30))))
+            self._set(keys.FORMAT, keys.FORMAT_VERSION)
+        stored = self.attributes() if self.created else self.wait_for_creator()
+        name = self.study.study_name
+        if stored.get(keys.FORMAT, 1) > keys.FORMAT_VERSION:
+            raise StudyMismatchError(
+                f"the study '{name}' was created by a newer flair-hpo (format {stored[keys.FORMAT]}); upgrade "
+                "flair-hpo to continue it"
+            )
+        if keys.SEARCH_SPACE in stored:
+            self.check_same_search(space, strategy, label_type, corpus)
+        elif stored.keys() - {keys.CREATOR, keys.FORMAT}:
+            raise StudyMismatchError(f"the study '{name}' was not created by flair-hpo; use another study name")
         mine = (
-            (SPACE_ATTR, space.to_dict()),
-            (STRATEGY_ATTR, strategy_settings(strategy)),
-            (_LABEL_TYPE, label_type),
-            (_CORPUS, corpus),
-            (RUN_ATTR, run),  # last: workers that wait for the study start once it is there
+            (keys.SEARCH_SPACE, space.to_dict()),
+            (keys.STRATEGY, strategy_settings(strategy)),
+            (keys.LABEL_TYPE, label_type),
+            (keys.CORPUS, corpus),
+            (keys.RUN, run),  # last: workers that wait for the study start once it is there
         )
         missing = [(key, value) for key, value in mine if key not in stored]
         for key, value in missing:
-            store.set(key, value)
+            self._set(key, value)
         if missing:  # another process may have completed it at once: go on only with what is stored now
-            store.check_same_search(space, strategy, label_type, corpus)
+            self.check_same_search(space, strategy, label_type, corpus)
         # The heartbeat interval is the study's, set once: every process judges others by the same.
-        store.heartbeat_interval = int(store.get(RUN_ATTR).get("heartbeat_interval", 30))
-        return store
+        self.heartbeat_interval = int(self.run_settings().get("heartbeat_interval", 30))
 
-    def _attributes(self) -> dict[str, Any]:
+    def attributes(self) -> dict[str, Any]:
+        """What flair-hpo stores with the study, as stored now."""
         return self.storage.get_study_system_attrs(self.study_id)
 
-    def _wait_for_creator(self) -> dict[str, Any]:
+    def wait_for_creator(self) -> dict[str, Any]:
         """The study's attributes once its creator has stored them all; while they are incomplete, wait as long
         as the creator may still be storing them (it is not known to be dead) for up to half a minute."""
         deadline = time.monotonic() + _CREATION_WAIT_S
         while True:
-            stored = self._attributes()
-            creator = stored.get(_CREATOR)
-            if RUN_ATTR in stored or (stored and _CREATOR not in stored):  # complete, or not flair-hpo's
+            stored = self.attributes()
+            creator = stored.get(keys.CREATOR)
+            if keys.RUN in stored or (stored and keys.CREATOR not in stored):  # complete, or not flair-hpo's
                 return stored
             if (creator and surely_dead(creator)) or time.monotonic() > deadline:
                 log.info("the study '%s' was created halfway; completing it", self.study.study_name)
@@ -165,12 +168,12 @@ class TrialStore:
         """Refuse to continue a study made for a different space, strategy, label type or corpus."""
         stored = self.storage.get_study_system_attrs(self.study_id)
         # Compared in the form this version writes, so that a study of an earlier version is continued.
-        stored_dict = stored_space(stored[SPACE_ATTR], self.study.study_name).to_dict()
+        stored_dict = stored_space(stored[keys.SEARCH_SPACE], self.study.study_name).to_dict()
         problems = _describe_difference(stored_dict, space.to_dict())
         checks = (
-            ("strategy", STRATEGY_ATTR, strategy_settings(strategy)),
-            ("label type", _LABEL_TYPE, label_type),
-            ("corpus", _CORPUS, corpus),
+            ("strategy", keys.STRATEGY, strategy_settings(strategy)),
+            ("label type", keys.LABEL_TYPE, label_type),
+            ("corpus", keys.CORPUS, corpus),
         )
         for what, key, now in checks:
             if key in stored and stored[key] != now:
@@ -187,12 +190,23 @@ class TrialStore:
                 + "\n  - ".join(problems)
             )
 
-    # ------------------------------------------------------------------------- attributes
-    def set(self, key: str, value: Any) -> None:
+    # ---------------------------------------------------------- what flair-hpo notes on the study
+    def _set(self, key: str, value: Any) -> None:
         self.storage.set_study_system_attr(self.study_id, key, value)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.storage.get_study_system_attrs(self.study_id).get(key, default)
+    def run_settings(self) -> dict[str, Any]:
+        """The run settings stored with the study (what a worker elsewhere needs)."""
+        return dict(self.attributes().get(keys.RUN) or {})
+
+    def result_for(self, key: str, trial: int) -> dict[str, Any] | None:
+        """A result noted for trial ``trial`` under ``key`` (:data:`~flair_hpo.records.keys.TEST_SCORE`,
+        :data:`~flair_hpo.records.keys.FINAL_MODEL`): None if none was, or one for another trial."""
+        noted = self.attributes().get(key)
+        return noted if isinstance(noted, dict) and noted.get("trial") == trial else None
+
+    def note_result(self, key: str, trial: int, score: float | None) -> None:
+        """Note a result of trial ``trial`` under ``key`` (see :meth:`result_for`), so it is computed once."""
+        self._set(key, {"trial": trial, "score": score})
 
     def history(self) -> History:
         return History.of(self.study)
@@ -200,7 +214,7 @@ class TrialStore:
     # ----------------------------------------------------------------------- time sessions
     def record_session(self, session: str, start: float, now: float) -> None:
         """Note that a worker session ran from ``start`` until ``now`` (for the time budget)."""
-        self.set(_SESSION_PREFIX + session, [start, now])
+        self._set(keys.SESSION_PREFIX + session, [start, now])
 
     def time_used(self, now: float, except_session: str | None = None) -> float:
         """Seconds of wall time the study has run, overlapping sessions counted once. A session that noted
@@ -209,7 +223,7 @@ class TrialStore:
         sessions = [
             value
             for key, value in self.storage.get_study_system_attrs(self.study_id).items()
-            if key.startswith(_SESSION_PREFIX) and key != _SESSION_PREFIX + str(except_session)
+            if key.startswith(keys.SESSION_PREFIX) and key != keys.SESSION_PREFIX + str(except_session)
         ]
         intervals = sorted((start, now if stop >= recent else stop) for start, stop in sessions)
         used, end = 0.0, -float("inf")
@@ -222,45 +236,4 @@ class TrialStore:
     # ------------------------------------------------------------------------ liveness
     def claim(self, trial: optuna.Trial) -> None:
         """Mark ``trial`` as run by this process (see :mod:`flair_hpo.study.heartbeat`)."""
-        trial.set_user_attr(OWNER, this_process(self.heartbeat_interval))
-
-    def requeue_dead(self, history: History, watch: Watch) -> list[int]:
-        """Queue again the configurations of running trials whose worker has died: gone from this machine, or
-        silent for three of its heartbeat intervals. Several workers may look at once: one re-queues a trial."""
-        requeued = []
-        for record in watch.dead(history.running(), self.heartbeat_interval):
-            if self.requeue(record, "interrupted: its worker stopped during training"):
-                log.info("trial %d was interrupted; its configuration is queued again", record.number)
-                requeued.append(record.number)
-        return requeued
-
-    def requeue(self, record: TrialRecord, reason: str) -> bool:
-        """Fail ``record``'s trial as interrupted and queue what it trained again; False if another process
-        finished it first."""
-        try:
-            self.storage.set_trial_system_attr(record.trial_id, SUPERSEDED, True)
-            self.storage.set_trial_user_attr(record.trial_id, "error", reason)
-            self.storage.set_trial_state_values(record.trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            return False
-        self._enqueue(record)
-        return True
-
-    def repair(self, history: History) -> list[TrialRecord]:
-        """Queue again what was lost between failing a dead trial and queueing its retry (or whose retry was
-        refused): every configuration trained (with a seed, on a fraction) whose trials all ended interrupted
-        and that no waiting or running trial holds."""
-        groups: dict[str, list[TrialRecord]] = {}
-        for record in history.records:
-            if record.labels and record.status != "skipped":
-                groups.setdefault(record.key, []).append(record)
-        lost = [records[-1] for records in groups.values() if all(r.status == "interrupted" for r in records)]
-        for record in lost:
-            log.info("trial %d's configuration was never trained again; it is queued again", record.number)
-            self._enqueue(record)
-        return lost
-
-    def _enqueue(self, record: TrialRecord) -> None:
-        if record.labels:
-            notes = {REPLICATE: record.replicate, FRACTION: record.fraction}
-            self.study.enqueue_trial(record.labels, user_attrs=notes)
+        trial.set_user_attr(keys.OWNER, this_process(self.heartbeat_interval))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
 from flair.training_utils import AnnealOnPlateau
 
+from flair_hpo.flair_internals import TrainerPlugin, TrainingInterrupt
 from flair_hpo.training.monitor import TrialMonitor
 
 log = logging.getLogger("flair")

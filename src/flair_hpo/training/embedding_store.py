@@ -51,6 +51,7 @@ import torch
 from flair_hpo.checks import is_real_number
 from flair_hpo.errors import InputError, SettingsError
 from flair_hpo.files import file_lock, remove_stale_temporaries
+from flair_hpo.flair_internals import shadow_vector_computation, unshadow_vector_computation, vector_computation
 from flair_hpo.space.embedding_specs import spec_from_instance, spec_label
 from flair_hpo.training.environment import cache_directory, cache_gb
 from flair_hpo.training.store_files import (
@@ -144,14 +145,13 @@ class EmbeddingStore:
                 entry = self.entry(embedding, sentences)
                 if entry is None:
                     continue
-                compute = embedding._add_embeddings_internal
-                # An instance attribute shadows the class's method for this object only.
-                embedding.__dict__["_add_embeddings_internal"] = lambda batch, e=entry, c=compute: e.serve(batch, c)
+                compute = vector_computation(embedding)
+                shadow_vector_computation(embedding, lambda batch, e=entry, c=compute: e.serve(batch, c))
                 served.append(embedding)
             yield [embedding.name for embedding in served]
         finally:
             for embedding in served:
-                embedding.__dict__.pop("_add_embeddings_internal", None)
+                unshadow_vector_computation(embedding)
 
     def entry(self, embedding: Embeddings, sentences: Iterable[Sentence]) -> StoreEntry | None:
         """The entry of ``embedding`` over ``sentences``, computed if no worker has done it yet."""

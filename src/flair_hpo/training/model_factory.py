@@ -14,13 +14,12 @@ parameter group                    goes to
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.space import Configuration
 from flair_hpo.space import parameters as p
 from flair_hpo.space.embedding_specs import EmbeddingSpec, build_embedding
-from flair_hpo.space.registry import optimizer_class
+from flair_hpo.space.registry import optimizer_class, takes_argument
 
 if TYPE_CHECKING:
     import flair
@@ -85,24 +84,6 @@ def build_model(configuration: Configuration, label_dictionary: flair.data.Dicti
     )
 
 
-#: The optimizer each training mode uses unless ``ModelTrainer.OPTIMIZER`` chooses (Flair's defaults).
-DEFAULT_OPTIMIZERS = {
-    p.TrainingMode.TRAIN.value: "torch.optim.SGD",
-    p.TrainingMode.FINE_TUNE.value: "torch.optim.AdamW",
-}
-#: Arguments of one training mode only (the search space refuses them for the other).
-MODE_ARGUMENTS = {
-    p.TrainingMode.TRAIN.value: {
-        "anneal_factor",
-        "patience",
-        "initial_extra_patience",
-        "min_learning_rate",
-        "anneal_with_restarts",
-    },
-    p.TrainingMode.FINE_TUNE.value: {"warmup_fraction"},
-}
-
-
 def training_arguments(configuration: Configuration) -> dict[str, Any]:
     """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train` or ``fine_tune`` (the configuration's
     training mode), optimizer arguments included.
@@ -122,6 +103,6 @@ def training_arguments(configuration: Configuration) -> dict[str, Any]:
         if "min_learning_rate" not in arguments and learning_rate <= _FLAIR_DEFAULT_MIN_LEARNING_RATE:
             arguments["min_learning_rate"] = learning_rate / 1000
     optimizer = optimizer_class(arguments.pop("optimizer", p.DEFAULT_OPTIMIZERS[mode]))
-    accepted = inspect.signature(optimizer.__init__).parameters
-    optimizer_arguments = {k: v for k, v in configuration.arguments(p.Optimizer).items() if k in accepted}
+    given = configuration.arguments(p.Optimizer)
+    optimizer_arguments = {k: v for k, v in given.items() if takes_argument(optimizer, k)}
     return {**arguments, "optimizer": optimizer, **_tuples(optimizer_arguments)}

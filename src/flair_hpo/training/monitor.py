@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flair.trainers.plugins.base import TrainerPlugin, TrainingInterrupt
-
 from flair_hpo.errors import TrialError
+from flair_hpo.flair_internals import TrainerPlugin, TrainingInterrupt
 from flair_hpo.training.scoring import Objective
 
 flair_log = logging.getLogger("flair")
@@ -47,6 +46,7 @@ class TrialMonitor(TrainerPlugin):
     def __init__(
         self,
         objective: Objective,
+        *,
         on_epoch: EpochCallback | None = None,
         deadline: float | None = None,
         should_prune: PruneCheck | None = None,

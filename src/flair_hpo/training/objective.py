@@ -24,6 +24,7 @@ import optuna
 from flair_hpo.space import Configuration, SearchSpace, configuration_seed
 from flair_hpo.training.corpus import check_corpus, label_dictionary
 from flair_hpo.training.embedding_store import store_for
+from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.scoring import Objective
 from flair_hpo.training.trial_runner import train_configuration
 
@@ -53,14 +54,18 @@ class TrialObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         labels = self.space.suggest(trial)
         configuration = Configuration.from_labels(self.space, labels, self.label_type, configuration_seed(labels))
-        outcome = train_configuration(
-            configuration,
-            self.corpus,
-            self.dictionary,
-            self.base_path / f"trial-{trial.number:04d}",
+        monitor = TrialMonitor(
             self.objective,
             on_epoch=lambda epoch, value: trial.report(value, epoch),
             should_prune=lambda epoch: trial.should_prune(),
+            max_epochs=configuration.max_epochs,
+        )
+        outcome = train_configuration(
+            configuration,
+            self.corpus,
+            self.base_path / f"trial-{trial.number:04d}",
+            label_dictionary=self.dictionary,
+            monitor=monitor,
             embedding_store=self.store,
         )
         if outcome.pruned:

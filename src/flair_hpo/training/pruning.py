@@ -13,7 +13,7 @@ Settings, in Python, the CLI and YAML:
   UD English-LinES at every budget up to a quarter of the grid's time, even with 3- and 5-epoch trials;
 * ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
 * ``"data_halving"``: configurations are screened on 1/9 of the training split and the best promoted to 1/3,
-  then to all of it (:mod:`flair_hpo.strategies.fidelity`); no trial is stopped between epochs;
+  then to all of it (:mod:`flair_hpo.policies.fidelity`); no trial is stopped between epochs;
 * ``"none"`` (or ``None``/``False``): every trial trains all its epochs;
 * any :class:`optuna.pruners.BasePruner` instance, used as it is.
 
@@ -29,7 +29,7 @@ from typing import Any
 from optuna import pruners
 
 from flair_hpo.errors import SettingsError, did_you_mean
-from flair_hpo.strategies import DataFidelity
+from flair_hpo.policies import DataFidelity
 
 PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "data_halving", "none")
 AUTO_MIN_EPOCHS = 2

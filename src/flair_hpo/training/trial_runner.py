@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,10 +20,11 @@ from flair_hpo.signals import stops_reach_caller
 from flair_hpo.space import Configuration
 from flair_hpo.space.parameters import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
+from flair_hpo.training.corpus import label_dictionary as labels_of
 from flair_hpo.training.corpus import reset_corpus, without_test
 from flair_hpo.training.embedding_store import EmbeddingStore, store_for
 from flair_hpo.training.model_factory import build_model, training_arguments
-from flair_hpo.training.monitor import EpochCallback, PruneCheck, TrialMonitor
+from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.scoring import Objective
 
 if TYPE_CHECKING:
@@ -48,34 +49,28 @@ class TrialOutcome:
 def train_configuration(
     configuration: Configuration,
     corpus: flair.data.Corpus,
-    label_dictionary: flair.data.Dictionary,
     base_path: Path,
-    objective: Objective,
-    on_epoch: EpochCallback | None = None,
-    deadline: float | None = None,
-    should_prune: PruneCheck | None = None,
+    *,
+    label_dictionary: flair.data.Dictionary | None = None,
+    monitor: TrialMonitor | None = None,
     embedding_store: EmbeddingStore | None = None,
     train_fraction: float = 1.0,
-    plugins: list[Any] | None = None,
-    keep_going: Callable[[], bool] | None = None,
+    plugins: Sequence[Any] = (),
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
 
-    Training starts from the configuration's seed, when it has one. Frozen embeddings come from
-    ``embedding_store`` when one is given. Flair writes its ``training.log`` and ``loss.tsv`` into
-    ``base_path``; no weights are written there. ``train_fraction`` trains on that fraction of the training
-    split (a cheap, less exact estimate of the configuration's quality). When ``keep_going`` turns False, the
-    trial is abandoned at the next batch (:class:`TrialAbandoned`).
+    Training starts from the configuration's seed, when it has one. ``monitor`` (a
+    :class:`~flair_hpo.training.monitor.TrialMonitor`, by default one that only scores) is the trainer plugin
+    that scores every epoch and stops the trial for the pruner, the time budget or a lost heartbeat; further
+    Flair ``plugins`` may watch too. Frozen embeddings come from ``embedding_store`` when one is given. Flair
+    writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
+    ``train_fraction`` trains on that fraction of the training split (a cheap, less exact estimate of the
+    configuration's quality). A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
     """
-    import flair
     from flair.trainers import ModelTrainer
 
-    reset_corpus(corpus)
-    if configuration.seed is not None:
-        flair.set_seed(configuration.seed)
-    model = build_model(configuration, label_dictionary)
-    monitor = TrialMonitor(objective, on_epoch, deadline, should_prune, configuration.max_epochs, keep_going)
-    trainer = ModelTrainer(model, without_test(corpus, train_fraction))
+    monitor = monitor or TrialMonitor(Objective.of(configuration), max_epochs=configuration.max_epochs)
+    objective = monitor.objective
     arguments = training_arguments(configuration)
     common = {
         "base_path": base_path,
@@ -86,25 +81,21 @@ def train_configuration(
         "save_final_model": False,
     }
     try:
-        with stops_reach_caller(), served_embeddings(embedding_store, model, corpus):
+        with _training(configuration, corpus, base_path, label_dictionary, embedding_store) as model:
+            trainer = ModelTrainer(model, without_test(corpus, train_fraction))
             if configuration.training_mode == TrainingMode.FINE_TUNE.value:
                 # Flair's fine-tuning: AdamW by default, a linear schedule with warm-up (its default plugin).
-                trainer.fine_tune(**common, plugins=[monitor, *(plugins or [])], **arguments)
+                trainer.fine_tune(**common, plugins=[monitor, *plugins], **arguments)
             else:
                 annealing_arguments = {k: arguments.pop(k) for k in ANNEALING_ARGUMENTS if k in arguments}
                 annealing = ObjectiveAnnealing(monitor, **annealing_arguments)
                 trainer.train(
                     **common,
                     attach_default_scheduler=False,  # annealing follows the objective, not Flair's main metric
-                    plugins=[monitor, annealing, *(plugins or [])],
+                    plugins=[monitor, annealing, *plugins],
                     **arguments,
                 )
-    except OSError as error:  # Flair's files (dev.tsv, loss.tsv): a full disk is no failure of the configuration
-        if out_of_space(error):
-            raise disk_full(base_path) from error
-        raise
     finally:
-        reset_corpus(corpus)
         (base_path / "dev.tsv").unlink(missing_ok=True)  # Flair's predictions on dev: not needed
     if monitor.abandoned:
         raise TrialAbandoned("the trial's heartbeat could not be written; it was abandoned")
@@ -127,35 +118,56 @@ def train_configuration(
 def train_final_model(
     configuration: Configuration,
     corpus: flair.data.Corpus,
-    label_dictionary: flair.data.Dictionary,
     base_path: Path,
+    *,
+    label_dictionary: flair.data.Dictionary | None = None,
     embedding_store: EmbeddingStore | None = None,
 ) -> flair.nn.Model:
     """Train ``configuration`` on train + dev for all its epochs, as Flair users do for the model they ship.
 
     There is no dev split left to select an epoch by, so the model is the last epoch's.
     """
-    import flair
     from flair.trainers import ModelTrainer
+
+    fine_tune = configuration.training_mode == TrainingMode.FINE_TUNE.value
+    with _training(configuration, corpus, base_path, label_dictionary, embedding_store) as model:
+        trainer = ModelTrainer(model, without_test(corpus))
+        (trainer.fine_tune if fine_tune else trainer.train)(
+            base_path=base_path,
+            max_epochs=configuration.max_epochs,
+            train_with_dev=True,
+            save_final_model=False,
+            **training_arguments(configuration),
+        )
+    return model
+
+
+@contextlib.contextmanager
+def _training(
+    configuration: Configuration,
+    corpus: flair.data.Corpus,
+    base_path: Path,
+    dictionary: flair.data.Dictionary | None,
+    store: EmbeddingStore | None,
+) -> Iterator[flair.nn.Model]:
+    """A fresh model of ``configuration``, from its seed, to train in the block: frozen embeddings served from
+    ``store``, a Ctrl-C or SIGTERM that Flair catches passed on, the corpus's embeddings cleared before and
+    after, and a full disk under Flair's files reported as such (not as the configuration's failure)."""
+    import flair
 
     reset_corpus(corpus)
     if configuration.seed is not None:
         flair.set_seed(configuration.seed)
-    model = build_model(configuration, label_dictionary)
-    fine_tune = configuration.training_mode == TrainingMode.FINE_TUNE.value
+    model = build_model(configuration, dictionary or labels_of(corpus, configuration.label_type))
     try:
-        with stops_reach_caller(), served_embeddings(embedding_store, model, corpus):
-            trainer = ModelTrainer(model, without_test(corpus))
-            (trainer.fine_tune if fine_tune else trainer.train)(
-                base_path=base_path,
-                max_epochs=configuration.max_epochs,
-                train_with_dev=True,
-                save_final_model=False,
-                **training_arguments(configuration),
-            )
+        with stops_reach_caller(), served_embeddings(store, model, corpus):
+            yield model
+    except OSError as error:  # Flair's files (dev.tsv, loss.tsv): a full disk is no failure of the configuration
+        if out_of_space(error):
+            raise disk_full(base_path) from error
+        raise
     finally:
         reset_corpus(corpus)
-    return model
 
 
 def served_embeddings(store: EmbeddingStore | None, model: flair.nn.Model, corpus: flair.data.Corpus) -> Any:
@@ -181,16 +193,7 @@ def train(
     them), so the model is the trial's; pass ``embedding_store=False`` for a search that ran without it.
     Returns the model with the weights of its best dev epoch.
     """
-    from flair_hpo.training.corpus import label_dictionary
-
     base_path = Path(base_path)
-    outcome = train_configuration(
-        configuration,
-        corpus,
-        label_dictionary(corpus, configuration.label_type),
-        base_path,
-        Objective.of(configuration),
-        embedding_store=store_for(embedding_store),
-    )
+    outcome = train_configuration(configuration, corpus, base_path, embedding_store=store_for(embedding_store))
     outcome.model.save(base_path / "best-model.pt")
     return outcome.model

@@ -15,12 +15,12 @@ benchmark measures both; ``pruner="auto"`` follows it (see :mod:`flair_hpo.train
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flair_hpo.checks import whole_number
 from flair_hpo.errors import StrategyError
+from flair_hpo.records import History, trained_key
 from flair_hpo.space import Label
-from flair_hpo.strategies.history import History, trained_key
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class DataFidelity:
         rising = list(self.fractions) == sorted(set(self.fractions))
         if not rising or self.fractions[0] <= 0 or self.fractions[-1] != 1:
             raise StrategyError(f"fractions must rise from above 0 to 1, not {self.fractions}")
+
+    def with_last_call(self) -> DataFidelity:
+        """This fidelity at the end of the budget (see :attr:`last_call`)."""
+        return replace(self, last_call=True)
 
     @property
     def first(self) -> float:

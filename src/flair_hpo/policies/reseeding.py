@@ -19,8 +19,8 @@ from typing import Any
 
 from flair_hpo.checks import whole_number
 from flair_hpo.errors import StrategyError
+from flair_hpo.records import ConfigurationScore, History, trained_key
 from flair_hpo.space import Label
-from flair_hpo.strategies.history import ConfigurationScore, History, trained_key
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,11 @@ class Reseeding:
 
     def ranked(self, history: History) -> list[ConfigurationScore]:
         """Every scored configuration in the order a search chooses: by mean, those trained with the most
-        seeds (up to ``seeds``) first; the first is the winner."""
+        seeds (up to ``seeds``) first when finalists are trained again; the first is the winner. Without
+        finalists, by mean alone (a sampler that chose a configuration again trained it with a further seed)."""
         configurations = history.configurations()
-        if not configurations:
-            return []
+        if not configurations or self.finalists == 0:
+            return configurations
         most = min(self.seeds, max(c.seeds for c in configurations))
         return [c for c in configurations if c.seeds >= most] + [c for c in configurations if c.seeds < most]
 

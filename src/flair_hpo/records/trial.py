@@ -1,0 +1,158 @@
+"""One trial as flair-hpo sees it: its status and what its worker noted on it, read from an Optuna trial."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from optuna.trial import FrozenTrial, TrialState
+
+from flair_hpo.optuna_internals import trial_id
+from flair_hpo.records import keys
+from flair_hpo.space import Label, configuration_key
+
+
+class TrialStatus(enum.StrEnum):
+    """What happened to a trial. Its value is what leaderboards and reports show."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAILED = "failed"
+    RUNNING = "running"
+    WAITING = "waiting"
+    #: Its worker stopped (killed, SIGTERM, a machine fault, a lost heartbeat); its configuration was queued again.
+    INTERRUPTED = "interrupted"
+    #: Opened when nothing was left to propose, or what it was given was held by another trial; trained nothing.
+    SKIPPED = "skipped"
+
+    @property
+    def scored(self) -> bool:
+        """Whether the trial has a dev value: complete, or pruned (by its best epoch)."""
+        return self in (TrialStatus.COMPLETE, TrialStatus.PRUNED)
+
+    @property
+    def finished(self) -> bool:
+        return self in (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED)
+
+    @property
+    def counts(self) -> bool:
+        """Whether a trial of this status uses budget: trained, being trained, or failed."""
+        return self.finished or self is TrialStatus.RUNNING
+
+
+_STATUS = {
+    TrialState.COMPLETE: TrialStatus.COMPLETE,
+    TrialState.PRUNED: TrialStatus.PRUNED,
+    TrialState.FAIL: TrialStatus.FAILED,
+    TrialState.RUNNING: TrialStatus.RUNNING,
+    TrialState.WAITING: TrialStatus.WAITING,
+}
+
+
+def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 1.0) -> str:
+    """The key of training ``labels`` with its ``replicate``-th seed on ``fraction`` of the training split (the
+    configuration's key for the first seed on all of it)."""
+    key = configuration_key(labels)
+    if replicate:
+        key += f"#{replicate}"
+    return key if fraction >= 1.0 else f"{key}@{fraction:.6f}"
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as flair-hpo sees it."""
+
+    number: int
+    status: TrialStatus
+    labels: dict[str, Label]
+    value: float | None
+    user_attrs: dict[str, Any]
+    started: datetime | None
+    finished: datetime | None
+    heartbeat: Any = None
+    trial_id: int | None = None
+
+    @classmethod
+    def of(cls, trial: FrozenTrial) -> TrialRecord:
+        system = trial.system_attrs
+        if system.get(keys.SKIPPED):
+            status = TrialStatus.SKIPPED
+        elif system.get(keys.SUPERSEDED) and trial.state == TrialState.FAIL:
+            # Only a failed trial: a worker taken for dead that finishes just as it is marked keeps its result.
+            status = TrialStatus.INTERRUPTED
+        else:
+            status = _STATUS[trial.state]
+        labels = system.get(keys.FIXED_PARAMS) or system.get(keys.PROPOSAL) or trial.params
+        return cls(
+            number=trial.number,
+            status=status,
+            labels=dict(labels),
+            value=_value(trial),
+            user_attrs=dict(trial.user_attrs),
+            started=trial.datetime_start,
+            finished=trial.datetime_complete,
+            heartbeat=system.get(keys.HEARTBEAT),
+            trial_id=trial_id(trial),
+        )
+
+    # -------------------------------------------------------------------- what its worker noted
+    @property
+    def replicate(self) -> int:
+        """Which training of its configuration this trial is: 0 for the first, 1, 2, ... for further seeds."""
+        return int(self.user_attrs.get(keys.REPLICATE, 0))
+
+    @property
+    def fraction(self) -> float:
+        """The fraction of the training split the trial trained on."""
+        return float(self.user_attrs.get(keys.FRACTION, 1.0))
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.user_attrs.get(keys.DURATION)
+
+    @property
+    def epochs(self) -> int | None:
+        return self.user_attrs.get(keys.EPOCHS)
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.user_attrs.get(keys.BEST_EPOCH)
+
+    @property
+    def dev_score(self) -> float | None:
+        return self.user_attrs.get(keys.DEV_SCORE)
+
+    @property
+    def dev_loss(self) -> float | None:
+        return self.user_attrs.get(keys.DEV_LOSS)
+
+    @property
+    def error(self) -> str:
+        return str(self.user_attrs.get(keys.ERROR) or "")
+
+    @property
+    def owner(self) -> dict[str, Any]:
+        """The identity of the process that ran the trial (empty before it claimed it)."""
+        return dict(self.user_attrs.get(keys.OWNER) or {})
+
+    @property
+    def key(self) -> str:
+        """What a trial trains: its configuration, with the seed and the fraction when they are not the first
+        and the whole."""
+        return trained_key(self.labels, self.replicate, self.fraction)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the trial uses budget: trained, being trained, or failed (not superseded/skipped)."""
+        return self.status.counts
+
+
+def _value(trial: FrozenTrial) -> float | None:
+    """The trial's objective value; for a pruned trial, that of its best epoch (the weights it kept)."""
+    if trial.state == TrialState.COMPLETE:
+        return trial.value
+    if trial.state == TrialState.PRUNED:
+        return trial.user_attrs.get(keys.VALUE, trial.value)
+    return None

@@ -1,0 +1,94 @@
+"""Any Optuna sampler as a flair-hpo strategy.
+
+An Optuna sampler (``TPESampler``, ``CmaEsSampler``, a genetic one, ...) samples the space parameter by
+parameter, as in a plain Optuna study. Wrapped, it answers what the search asks of a strategy (see
+:class:`~flair_hpo.strategies.base.Strategy`), so the search treats it as its own strategies: the same
+budget, the same policies around it (reseeding, data halving), the same claim of a configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseGASampler, BaseSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from flair_hpo.errors import StrategyError
+from flair_hpo.optuna_internals import storage_of, trial_id
+from flair_hpo.records import History, trained_key
+from flair_hpo.records.keys import FIXED_PARAMS, FRACTION, REPLICATE
+from flair_hpo.space import SearchSpace
+from flair_hpo.strategies.base import Strategy
+
+#: How a study stores that it is searched with an Optuna sampler (whose class is stored too).
+OPTUNA = "optuna"
+
+
+class ForeignSampler(Strategy):
+    """``sampler``, an Optuna sampler, as a strategy of a search."""
+
+    def __init__(self, sampler: BaseSampler) -> None:
+        self.sampler = sampler
+        self.search_space: SearchSpace | None = None
+
+    def make_configurations(self, search_space: SearchSpace) -> None:
+        search_space.check()
+        self.search_space = search_space
+
+    @property
+    def generation_size(self) -> int | None:
+        return self.sampler.population_size if isinstance(self.sampler, BaseGASampler) else None
+
+    def settings(self) -> dict[str, Any]:
+        cls = type(self.sampler)
+        return {"strategy": OPTUNA, "sampler": f"{cls.__module__}.{cls.__qualname__}"}
+
+    def opened(self, study: optuna.Study, trial: optuna.Trial) -> bool:
+        """The sampler chooses value by value, now. A configuration it chooses again (TPE does, once it is
+        sure) is trained again with its next seed, as in a plain Optuna loop, rather than given up: the
+        search would otherwise stall on it."""
+        if self.search_space is None:
+            raise StrategyError("the search space is not bound to the sampler (make_configurations)")
+        labels = self.search_space.suggest(trial)
+        if FIXED_PARAMS in storage_of(study).get_trial_system_attrs(trial_id(trial)):
+            return True  # queued by a policy or as a retry: what it trains is given
+        taken = History.of(study).taken(except_number=trial.number)
+        fraction = float(trial.user_attrs.get(FRACTION, 1.0))
+        replicate = 0
+        while trained_key(labels, replicate, fraction) in taken:
+            replicate += 1
+        if replicate:
+            trial.set_user_attr(REPLICATE, replicate)
+        return True
+
+    # ---------------------------------------------------------------- Optuna's sampler interface
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return self.sampler.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self.sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        return self.sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.sampler.before_trial(study, trial)
+
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: list[float] | None
+    ) -> None:
+        self.sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.sampler.reseed_rng()
+
+
+def as_strategy(sampler: BaseSampler) -> Strategy:
+    """``sampler`` as what a search asks of its strategy: flair-hpo's own as they are, any other wrapped."""
+    return sampler if isinstance(sampler, Strategy) else ForeignSampler(sampler)

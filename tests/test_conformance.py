@@ -1,0 +1,128 @@
+"""One conformance suite, run over every strategy of flair-hpo and one plain Optuna sampler (TPE): what the
+search asks of a strategy, and the policies that work around any of them (data halving, reseeding).
+
+The search's own decisions are used (the budget's moves, the policies, ``ask``, the strategy's ``opened``, a
+trial held by another being skipped); only the training is replaced by a synthetic score, so that the suite
+is fast. The real thing, a TPE sampler under both policies with real Flair training, is
+``test_optimize.py::test_an_optuna_sampler_gets_data_halving_and_reseeding``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import optuna
+import pytest
+
+from flair_hpo.optuna_internals import storage_of, trial_id
+from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.records import History, TrialRecord, TrialStatus, keys
+from flair_hpo.space import SearchSpace
+from flair_hpo.strategies import (
+    BayesianSearch,
+    EvolutionarySearch,
+    GridSearch,
+    RandomSearch,
+    as_strategy,
+    strategy_from_settings,
+    strategy_settings,
+)
+from flair_hpo.study import BudgetState
+
+from .test_search_spaces import conditional_space
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+STRATEGIES = {
+    "grid": GridSearch,
+    "random": lambda: RandomSearch(seed=3),
+    "evolutionary": lambda: EvolutionarySearch(population_size=4, seed=3),
+    "bayesian": lambda: BayesianSearch(seed=3),
+    "optuna-tpe": lambda: optuna.samplers.TPESampler(seed=3),
+}
+every_strategy = pytest.mark.parametrize("make", list(STRATEGIES.values()), ids=list(STRATEGIES))
+
+
+def score(record: TrialRecord) -> float:
+    """A fixed, made-up quality of a configuration, less on less data and shifted a little by the seed."""
+    quality = int(hashlib.sha256(record.labels.__repr__().encode()).hexdigest()[:6], 16) / 0xFFFFFF
+    return quality - 0.2 * (1 - record.fraction) + 0.01 * record.replicate
+
+
+def search(make, policies: Policies, runs: int, space: SearchSpace | None = None) -> History:
+    """A search of ``runs`` trials as the search loop makes it, scored by :func:`score`."""
+    space = space or conditional_space()
+    space.add_budget(space.budget[0], runs)
+    strategy = as_strategy(make())
+    strategy.make_configurations(space)
+    study = optuna.create_study(direction="maximize", sampler=strategy)
+    budget = BudgetState.start(space, strategy, used_seconds=0.0)
+    skipped = 0
+    while skipped < 20:
+        history = History.of(study)
+        move = budget.next_move(space, history, policies)
+        if move in (Move.SPENT, Move.EXHAUSTED):
+            break
+        strategy.knows(history)
+        trial = ask(study, policies, history, move)
+        proposed = strategy.opened(study, trial)
+        record = TrialRecord.of(storage_of(study).get_trial(trial_id(trial)))
+        if not proposed or History.of(study).holder(record):  # nothing new, or held by another trial: skipped
+            storage_of(study).set_trial_system_attr(trial_id(trial), keys.SKIPPED, True)
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            skipped += 1
+            continue
+        space.suggest(trial)
+        study.tell(trial, score(record))
+        skipped = 0  # as the search loop counts: skips in a row
+    return History.of(study)
+
+
+@every_strategy
+def test_a_strategy_proposes_configurations_of_the_space_none_twice_with_one_seed(make):
+    history = search(make, Policies(), runs=12)
+    complete = [r for r in history.records if r.status is TrialStatus.COMPLETE]
+    grid = {str(sorted(c.items())) for c in conditional_space().grid()}
+    assert len(complete) == 12
+    assert all(str(sorted(r.labels.items())) in grid for r in complete)  # valid points, inactive ones left out
+    assert len({r.key for r in complete}) == 12
+
+
+@every_strategy
+def test_a_strategy_is_followed_by_data_halving(make):
+    """New configurations are screened on a ninth of the training split, the best third promoted to a third,
+    and the best of those to the whole split: whatever proposes the new configurations."""
+    fidelity = DataFidelity()
+    history = search(make, Policies(fidelity=fidelity), runs=27)
+    at = {f: history.configurations(f) for f in fidelity.fractions}
+    assert len(at[1 / 9]) > len(at[1 / 3]) > 0 and len(at[1.0]) > 0
+    promoted = {str(sorted(c.labels.items())) for c in at[1 / 3]}
+    screened = {str(sorted(c.labels.items())) for c in at[1 / 9]}
+    assert promoted <= screened
+    assert len(history.taken()) == len([r for r in history.records if r.status is not TrialStatus.SKIPPED])
+
+
+@every_strategy
+def test_a_strategy_is_followed_by_reseeding(make):
+    """At the end of the budget the finalists are trained again with further seeds; the winner has them all."""
+    reseeding = Reseeding(finalists=2, seeds=3)
+    history = search(make, Policies(reseeding=reseeding), runs=12)
+    winner = reseeding.winner(history)
+    assert winner is not None and winner.seeds == 3
+    assert sorted(r.replicate for r in winner.records) == [0, 1, 2]
+    finalists = reseeding.ranked(history)[:2]
+    assert [c.seeds for c in finalists] == [3, 3]
+
+
+@every_strategy
+def test_the_same_seed_makes_the_same_search(make):
+    first, second = (search(make, Policies(), runs=8) for _ in range(2))
+    assert [r.key for r in first.records] == [r.key for r in second.records]
+
+
+@every_strategy
+def test_a_strategy_is_rebuilt_from_what_a_study_stores(make):
+    strategy = as_strategy(make())
+    sampler = getattr(strategy, "sampler", None)  # an Optuna sampler's own object must be given again
+    rebuilt = strategy_from_settings(strategy_settings(strategy), sampler)
+    assert strategy_settings(rebuilt) == strategy_settings(strategy)
