@@ -19,8 +19,7 @@ from flair_hpo.orchestration.joining import join_study
 from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.search_spaces import recipes
 
-from .searches import small_trec_search
-from .test_cli import trec_config, write
+from .helpers import small_trec_search, trec_config, write
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +38,7 @@ class Case:
 
 
 def space(vectors: Path, **changes: Any) -> search_spaces.TextClassifierSearchSpace:
-    """The search space of tests.searches.small_trec_search; ``changes`` adds or replaces options."""
+    """The search space of tests.helpers.small_trec_search; ``changes`` adds or replaces options."""
     from flair.embeddings import WordEmbeddings
 
     result = search_spaces.TextClassifierSearchSpace()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -12,33 +11,9 @@ import yaml
 from flair_hpo.cli import main
 
 from .conftest import FLAIR_CACHE
+from .helpers import trec_config, write
 
 WNUT = FLAIR_CACHE / "datasets" / "wnut_17"
-
-
-def write(path: Path, data: dict) -> Path:
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def trec_config(tmp_path: Path, vectors: Path, **changes) -> dict:
-    config = {
-        "task": "text_classification",
-        "corpus": {"dataset": "TREC_6", "downsample": 0.1},
-        "base_path": str(tmp_path / "trec"),
-        "strategy": {"name": "random", "seed": 1},
-        "budget": {"runs": 2},
-        "evaluation_metric": "micro_f1_score",
-        "optimization_value": "dev_score",
-        "max_epochs_per_training_run": 1,
-        "parameters": {
-            "ModelTrainer.learning_rate": [0.1, 0.05],
-            "ModelTrainer.MINI_BATCH_SIZE": {"low": 8, "high": 32, "log": True},
-            "DocumentPoolEmbeddings.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]],
-        },
-    }
-    config.update(changes)
-    return config
 
 
 @pytest.mark.integration

@@ -29,7 +29,7 @@ from flair_hpo.strategies import (
 )
 from flair_hpo.study import BudgetState
 
-from .test_search_spaces import conditional_space
+from .helpers import conditional_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

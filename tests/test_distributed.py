@@ -12,7 +12,6 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
@@ -22,101 +21,34 @@ from optuna.trial import TrialState
 
 from flair_hpo.optuna_internals import study_id, trial_id
 from flair_hpo.records import keys
-from flair_hpo.records.keys import SKIPPED, SUPERSEDED
+from flair_hpo.records.keys import SUPERSEDED
 from flair_hpo.study.requeue import requeue, requeue_dead
 from flair_hpo.study.storages import open_storage
 from flair_hpo.study.trial_store import TrialStore
 
-from .searches import journal_study
+from .helpers import (
+    PASSWORD,
+    Place,
+    assert_no_secret_in,
+    completed,
+    creator,
+    finish,
+    journal_study,
+    search_yaml,
+    start,
+    trained,
+    wait_for_running_trial,
+)
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[1]
-PASSWORD = "flair-hpo-test-secret"  # scripts/postgres.sh's; must never show in any output
-
-
-@dataclass
-class Place:
-    """Where a test's study lives: a PostgreSQL URL, or the journal file in base_path (storage None); and the
-    folders of this machine whose files (word vectors, models) its workers are allowed to load."""
-
-    storage: str | None
-    study_name: str
-    base_path: Path
-    allowed: list[Path] = field(default_factory=list)
-
-    def worker_command(self, wait: int = 120) -> list[str]:
-        where = ["--storage", self.storage] if self.storage else ["--base-path", str(self.base_path)]
-        study = ["--study", self.study_name, "--wait", str(wait)]
-        allowed = [option for folder in self.allowed for option in ("--allow-path", str(folder))]
-        return [sys.executable, "-m", "flair_hpo.cli", "worker", *where, *study, *allowed]
-
-    def study(self) -> optuna.Study:
-        storage = open_storage(self.storage, self.base_path, heartbeat_interval=None)
-        return optuna.load_study(study_name=self.study_name, storage=storage)
 
 
 @pytest.fixture(params=["postgresql", "journal"])
 def place(request, tmp_path) -> Place:
     storage = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
     return Place(storage, f"study-{uuid.uuid4().hex[:8]}", tmp_path / "search")
-
-
-def search_yaml(
-    tmp_path: Path, place: Place, vectors: Path, strategy, budget, parameters, epochs: int, fraction: float = 0.05
-) -> Path:
-    config = {
-        "task": "text_classification",
-        "corpus": {"dataset": "TREC_6", "downsample": fraction},
-        "base_path": str(place.base_path),
-        "study_name": place.study_name,
-        "strategy": strategy,
-        "budget": budget,
-        "evaluation_metric": "micro_f1_score",
-        "optimization_value": "dev_score",
-        "max_epochs_per_training_run": epochs,
-        "heartbeat_interval": 1,
-        "pruner": "none",  # every trial trains all its epochs: the kills below aim at the middle of one
-        "report": True,
-        "parameters": dict(parameters),
-    }
-    if any(key.startswith("DocumentRNNEmbeddings") for key in parameters):
-        rnn_input = [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]]
-        config["parameters"]["DocumentRNNEmbeddings.word_embeddings"] = rnn_input
-        place.allowed.append(vectors.parent)  # a pytest folder: the workers load the vectors only if allowed
-    if place.storage:
-        config["storage"] = place.storage
-    path = tmp_path / f"{place.study_name}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def start(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    # One thread each: several workers share this machine's cores.
-    env = {**(env or os.environ), "OMP_NUM_THREADS": "1", "FLAIR_HPO_THREADS": "1"}
-    with open(log, "w") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
-def creator(config: Path, log: Path) -> subprocess.Popen:
-    return start([sys.executable, "-m", "flair_hpo.cli", "run", str(config), "--workers", "0"], log)
-
-
-def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[int]:
-    deadline = time.time() + timeout
-    return [process.wait(timeout=max(1, deadline - time.time())) for process in processes]
-
-
-def trained(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """Trials that trained a configuration (not the ones a worker opened and gave back unused)."""
-    return [t for t in study.get_trials() if not t.system_attrs.get(SKIPPED) and t.params]
-
-
-def assert_no_secret_in(*paths: Path) -> None:
-    for path in paths:
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and p.suffix != ".pt"]
-        for file in files:
-            assert PASSWORD.encode() not in file.read_bytes(), f"the storage password is in {file}"
 
 
 # -------------------------------------------------------------------------------------------- grid
@@ -176,25 +108,6 @@ def test_workers_with_folders_of_their_own_and_the_creator_gets_the_best_model(p
 
 
 # ---------------------------------------------------------------------------------- dead workers
-def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], timeout: float = 240) -> tuple[int, int]:
-    """A (trial number, pid) of a worker in ``pids`` that is in the middle of a trial: one epoch done, more
-    than one to go (an epoch takes about a second), so it is still training when the signal arrives."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            running = place.study().get_trials(states=(TrialState.RUNNING,))
-        except (KeyError, FileNotFoundError):  # the creator has not made the study yet
-            running = []
-        for trial in running:
-            owner = trial.user_attrs.get(keys.OWNER, {})
-            if owner.get("pid") in pids and len(trial.intermediate_values) == 1 and trial.number not in exclude:
-                return trial.number, owner["pid"]
-        time.sleep(0.1)
-    raise AssertionError("no worker reached the middle of a trial")
-
-
-def completed(place: Place) -> dict[int, float]:
-    return {t.number: t.value for t in place.study().get_trials(states=(TrialState.COMPLETE,))}
 
 
 def test_killed_and_frozen_workers_lose_nothing(place, tmp_path, trec_vectors):

@@ -10,7 +10,7 @@ import torch
 
 from flair_hpo.training.embedding_store import EmbeddingStore
 
-from .test_speed import vectors_of
+from .helpers import vectors_of
 
 pytestmark = pytest.mark.integration
 

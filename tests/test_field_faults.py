@@ -28,8 +28,7 @@ from flair_hpo.study import open_storage
 from flair_hpo.study.heartbeat import Heartbeat, surely_dead
 
 from .faults import FILLER, faketime_env, step_boot_time
-from .test_cli import trec_config, write
-from .test_distributed import Place, creator, finish, search_yaml, start, trained, wait_for_running_trial
+from .helpers import Place, creator, finish, search_yaml, start, trained, trec_config, wait_for_running_trial, write
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +60,7 @@ def test_a_model_that_cannot_load_stops_the_search_before_anything_is_written(tm
 def test_a_hub_name_on_a_machine_without_the_hub_is_refused_at_the_door(tmp_path, trec_corpus, monkeypatch):
     from flair_hpo.errors import EmbeddingLoadError
 
-    from .test_search_spaces import steered
+    from .helpers import steered
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as a machine without a model hub answers, at once
     space = steered(search_spaces.TextClassifierSearchSpace(), epochs=1)
@@ -231,7 +230,7 @@ def test_two_creators_at_once(tmp_path, trec_vectors, same):
     barrier.mkdir()
     racers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.searches", "race", str(barrier), str(i), str(config)],
+            [sys.executable, "-m", "tests.helpers", "race", str(barrier), str(i), str(config)],
             cwd=REPO,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -338,7 +337,7 @@ def test_a_full_disk_while_writing_the_best_model_is_one_clear_error_and_resumes
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     config = trec_config(tmp_path, trec_vectors, base_path=str(base_path), storage=storage, budget={"runs": 3})
     config_path = write(tmp_path / "c.yaml", {**config, "pruner": "none"})
-    command = [sys.executable, "-m", "tests.searches", "fill-at-best", str(config_path)]
+    command = [sys.executable, "-m", "tests.helpers", "fill-at-best", str(config_path)]
     failed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert failed.returncode == 1, failed.stderr[-3000:]
     assert "flair-hpo: error: no space left on the device of" in failed.stderr and "Traceback" not in failed.stderr

@@ -19,8 +19,7 @@ from flair_hpo.errors import CorpusError, InputError, StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.results.study_view import open_for_reading
 
-from .searches import small_trec_search
-from .test_search_spaces import steered
+from .helpers import small_trec_search, steered
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -239,7 +238,7 @@ def test_interrupted_search_resumes_without_retraining(trec_corpus, trec_vectors
 def test_killed_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path):
     base_path = tmp_path / "killed"
     child = subprocess.run(
-        [sys.executable, "-m", "tests.searches", str(base_path), str(trec_vectors), "2", "1"],
+        [sys.executable, "-m", "tests.helpers", str(base_path), str(trec_vectors), "2", "1"],
         cwd=REPO,
         capture_output=True,
         text=True,

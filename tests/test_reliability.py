@@ -22,14 +22,14 @@ from flair_hpo.study.heartbeat import Heartbeat, Watch, surely_dead, this_proces
 from flair_hpo.study.requeue import repair, requeue_dead
 from flair_hpo.study.trial_store import TrialStore
 
-from .searches import journal_study, small_trec_search
+from .helpers import journal_study, small_trec_search
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def child(base_path: Path, vectors: Path, die: str, runs: int = 4) -> int:
-    """Run tests.searches in a child process that kills itself (SIGKILL) at ``die``; its exit code."""
-    command = [sys.executable, "-m", "tests.searches", str(base_path), str(vectors), die, str(runs)]
+    """Run tests.helpers in a child process that kills itself (SIGKILL) at ``die``; its exit code."""
+    command = [sys.executable, "-m", "tests.helpers", str(base_path), str(vectors), die, str(runs)]
     return subprocess.run(command, cwd=REPO, capture_output=True, timeout=600).returncode
 
 
@@ -68,7 +68,7 @@ def test_a_configuration_failed_but_not_yet_queued_again_is_trained(trec_corpus,
 def test_a_grid_point_refused_in_a_race_for_the_last_run_is_trained_later(trec_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 
-    from .test_search_spaces import steered
+    from .helpers import steered
 
     def grid(runs: int) -> orchestrator.Orchestrator:
         space = steered(search_spaces_module().TextClassifierSearchSpace(), (parameter.Budget.RUNS, runs), epochs=1)

@@ -10,7 +10,6 @@ import pytest
 import flair_hpo.parameters as parameter
 from flair_hpo.errors import EmbeddingSpecError
 from flair_hpo.search_spaces import (
-    SearchSpace,
     SearchSpaceError,
     SequenceTaggerSearchSpace,
     TextClassifierSearchSpace,
@@ -19,35 +18,7 @@ from flair_hpo.search_spaces import (
 from flair_hpo.space import space_from_dict
 from flair_hpo.space.embedding_specs import build_embedding, option_from, spec_from_instance
 
-WORDS = [{"class": "WordEmbeddings", "embeddings": "glove"}]
-OTHER_WORDS = [{"class": "WordEmbeddings", "embeddings": "en"}]
-
-
-def steered(
-    space: SearchSpace,
-    budget=(parameter.Budget.RUNS, 5),
-    metric=parameter.EvaluationMetric.MICRO_F1_SCORE,
-    value=parameter.OptimizationValue.DEV_SCORE,
-    epochs: int = 3,
-) -> SearchSpace:
-    """``space`` with its mandatory steering parameters set."""
-    space.add_budget(*budget)
-    space.add_evaluation_metric(metric)
-    space.add_optimization_value(value)
-    space.add_max_epochs_per_training_run(epochs)
-    return space
-
-
-def conditional_space() -> TextClassifierSearchSpace:
-    """3 learning rates x (RNN: 2 sizes x 2 word options + Pool: 3 poolings x 1 word option + Transformer: 2)."""
-    space = steered(TextClassifierSearchSpace())
-    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05, 0.01])
-    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[64, 128])
-    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[WORDS, OTHER_WORDS])
-    space.add_parameter(parameter.DocumentPoolEmbeddings.POOLING, options=["mean", "min", "max"])
-    space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
-    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=["bert-base-uncased", "roberta-base"])
-    return space
+from .helpers import OTHER_WORDS, WORDS, conditional_space, steered
 
 
 def test_conditional_grid_is_the_sum_of_each_branch_product():

@@ -19,7 +19,7 @@ from flair_hpo.study.storages import open_storage
 from flair_hpo.training.embedding_store import EmbeddingStore, frozen_embeddings
 from flair_hpo.training.pruning import make_pruner
 
-from .test_search_spaces import steered
+from .helpers import steered, vectors_of
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.integration
 def leaderboard(base_path: Path) -> list[dict[str, str]]:
     with open(base_path / "leaderboard.csv", encoding="utf-8") as file:
         return list(csv.DictReader(file))
-
-
-def vectors_of(embedding, sentence) -> torch.Tensor:
-    """What ``embedding`` gives ``sentence``, computed by Flair itself (eval mode), then left off it."""
-    embedding.eval()
-    embedding.embed(sentence)
-    if embedding.embedding_type == "sentence-level":
-        vectors = sentence.get_embedding([embedding.name]).clone()
-    else:
-        vectors = torch.stack([token.get_embedding([embedding.name]) for token in sentence]).clone()
-    sentence.clear_embeddings()
-    return vectors
 
 
 def count_embedded_sentences(monkeypatch, embedding_class) -> Counter:

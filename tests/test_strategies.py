@@ -17,7 +17,7 @@ from flair_hpo.search_spaces import TextClassifierSearchSpace, configuration_key
 from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch
 from flair_hpo.study import runs_allowed, space_exhausted
 
-from .test_search_spaces import OTHER_WORDS, WORDS, conditional_space, steered
+from .helpers import OTHER_WORDS, WORDS, conditional_space, steered
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

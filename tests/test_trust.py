@@ -19,8 +19,7 @@ from flair_hpo.cli import main
 from flair_hpo.records import keys
 from flair_hpo.study import open_storage
 
-from .searches import small_trec_search
-from .test_cli import trec_config, write
+from .helpers import small_trec_search, trec_config, write
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = "DocumentRNNEmbeddings.embeddings"

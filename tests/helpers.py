@@ -1,16 +1,30 @@
-"""Searches the integration tests run, in-process or in a child process (``python -m tests.searches``)."""
+"""What the tests share: the searches they run (in-process, or in a child process: ``python -m tests.helpers``),
+small search spaces, YAML files for the command line, and workers as real processes. Real faults to inject
+are in :mod:`tests.faults`."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import optuna
+import torch
+import yaml
+from optuna.trial import TrialState
 
 import flair_hpo.parameters as parameter
 from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.optuna_internals import study_id
 from flair_hpo.orchestration.progress import ProgressDisplay
+from flair_hpo.records import keys
+from flair_hpo.records.keys import SKIPPED
+from flair_hpo.search_spaces import SearchSpace, TextClassifierSearchSpace
+from flair_hpo.study.storages import open_storage
 
 
 def journal_study(base_path: Path, name: str, **store_settings):
@@ -196,6 +210,177 @@ def as_the_command_line_does(search: orchestrator.Orchestrator) -> int:
         print(f"flair-hpo: error: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
+
+
+WORDS = [{"class": "WordEmbeddings", "embeddings": "glove"}]
+
+OTHER_WORDS = [{"class": "WordEmbeddings", "embeddings": "en"}]
+
+
+def steered(
+    space: SearchSpace,
+    budget=(parameter.Budget.RUNS, 5),
+    metric=parameter.EvaluationMetric.MICRO_F1_SCORE,
+    value=parameter.OptimizationValue.DEV_SCORE,
+    epochs: int = 3,
+) -> SearchSpace:
+    """``space`` with its mandatory steering parameters set."""
+    space.add_budget(*budget)
+    space.add_evaluation_metric(metric)
+    space.add_optimization_value(value)
+    space.add_max_epochs_per_training_run(epochs)
+    return space
+
+
+def conditional_space() -> TextClassifierSearchSpace:
+    """3 learning rates x (RNN: 2 sizes x 2 word options + Pool: 3 poolings x 1 word option + Transformer: 2)."""
+    space = steered(TextClassifierSearchSpace())
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05, 0.01])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[64, 128])
+    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[WORDS, OTHER_WORDS])
+    space.add_parameter(parameter.DocumentPoolEmbeddings.POOLING, options=["mean", "min", "max"])
+    space.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=["bert-base-uncased", "roberta-base"])
+    return space
+
+
+def write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def trec_config(tmp_path: Path, vectors: Path, **changes) -> dict:
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6", "downsample": 0.1},
+        "base_path": str(tmp_path / "trec"),
+        "strategy": {"name": "random", "seed": 1},
+        "budget": {"runs": 2},
+        "evaluation_metric": "micro_f1_score",
+        "optimization_value": "dev_score",
+        "max_epochs_per_training_run": 1,
+        "parameters": {
+            "ModelTrainer.learning_rate": [0.1, 0.05],
+            "ModelTrainer.MINI_BATCH_SIZE": {"low": 8, "high": 32, "log": True},
+            "DocumentPoolEmbeddings.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]],
+        },
+    }
+    config.update(changes)
+    return config
+
+
+PASSWORD = "flair-hpo-test-secret"  # scripts/postgres.sh's; must never show in any output
+
+
+@dataclass
+class Place:
+    """Where a test's study lives: a PostgreSQL URL, or the journal file in base_path (storage None); and the
+    folders of this machine whose files (word vectors, models) its workers are allowed to load."""
+
+    storage: str | None
+    study_name: str
+    base_path: Path
+    allowed: list[Path] = field(default_factory=list)
+
+    def worker_command(self, wait: int = 120) -> list[str]:
+        where = ["--storage", self.storage] if self.storage else ["--base-path", str(self.base_path)]
+        study = ["--study", self.study_name, "--wait", str(wait)]
+        allowed = [option for folder in self.allowed for option in ("--allow-path", str(folder))]
+        return [sys.executable, "-m", "flair_hpo.cli", "worker", *where, *study, *allowed]
+
+    def study(self) -> optuna.Study:
+        storage = open_storage(self.storage, self.base_path, heartbeat_interval=None)
+        return optuna.load_study(study_name=self.study_name, storage=storage)
+
+
+def search_yaml(
+    tmp_path: Path, place: Place, vectors: Path, strategy, budget, parameters, epochs: int, fraction: float = 0.05
+) -> Path:
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6", "downsample": fraction},
+        "base_path": str(place.base_path),
+        "study_name": place.study_name,
+        "strategy": strategy,
+        "budget": budget,
+        "evaluation_metric": "micro_f1_score",
+        "optimization_value": "dev_score",
+        "max_epochs_per_training_run": epochs,
+        "heartbeat_interval": 1,
+        "pruner": "none",  # every trial trains all its epochs: the kills below aim at the middle of one
+        "report": True,
+        "parameters": dict(parameters),
+    }
+    if any(key.startswith("DocumentRNNEmbeddings") for key in parameters):
+        rnn_input = [[{"class": "WordEmbeddings", "embeddings": str(vectors)}]]
+        config["parameters"]["DocumentRNNEmbeddings.word_embeddings"] = rnn_input
+        place.allowed.append(vectors.parent)  # a pytest folder: the workers load the vectors only if allowed
+    if place.storage:
+        config["storage"] = place.storage
+    path = tmp_path / f"{place.study_name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def start(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    # One thread each: several workers share this machine's cores.
+    env = {**(env or os.environ), "OMP_NUM_THREADS": "1", "FLAIR_HPO_THREADS": "1"}
+    with open(log, "w") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def creator(config: Path, log: Path) -> subprocess.Popen:
+    return start([sys.executable, "-m", "flair_hpo.cli", "run", str(config), "--workers", "0"], log)
+
+
+def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[int]:
+    deadline = time.time() + timeout
+    return [process.wait(timeout=max(1, deadline - time.time())) for process in processes]
+
+
+def trained(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Trials that trained a configuration (not the ones a worker opened and gave back unused)."""
+    return [t for t in study.get_trials() if not t.system_attrs.get(SKIPPED) and t.params]
+
+
+def assert_no_secret_in(*paths: Path) -> None:
+    for path in paths:
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and p.suffix != ".pt"]
+        for file in files:
+            assert PASSWORD.encode() not in file.read_bytes(), f"the storage password is in {file}"
+
+
+def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], timeout: float = 240) -> tuple[int, int]:
+    """A (trial number, pid) of a worker in ``pids`` that is in the middle of a trial: one epoch done, more
+    than one to go (an epoch takes about a second), so it is still training when the signal arrives."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            running = place.study().get_trials(states=(TrialState.RUNNING,))
+        except (KeyError, FileNotFoundError):  # the creator has not made the study yet
+            running = []
+        for trial in running:
+            owner = trial.user_attrs.get(keys.OWNER, {})
+            if owner.get("pid") in pids and len(trial.intermediate_values) == 1 and trial.number not in exclude:
+                return trial.number, owner["pid"]
+        time.sleep(0.1)
+    raise AssertionError("no worker reached the middle of a trial")
+
+
+def completed(place: Place) -> dict[int, float]:
+    return {t.number: t.value for t in place.study().get_trials(states=(TrialState.COMPLETE,))}
+
+
+def vectors_of(embedding, sentence) -> torch.Tensor:
+    """What ``embedding`` gives ``sentence``, computed by Flair itself (eval mode), then left off it."""
+    embedding.eval()
+    embedding.embed(sentence)
+    if embedding.embedding_type == "sentence-level":
+        vectors = sentence.get_embedding([embedding.name]).clone()
+    else:
+        vectors = torch.stack([token.get_embedding([embedding.name]) for token in sentence]).clone()
+    sentence.clear_embeddings()
+    return vectors
 
 
 if __name__ == "__main__":
