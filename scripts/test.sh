@@ -13,4 +13,11 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 .venv/bin/ruff check src tests examples benchmarks
-.venv/bin/python -m pytest "$@"
+# The workers of many machines are tested against a real PostgreSQL server: one for the whole run, unless one was
+# given (FLAIR_HPO_TEST_POSTGRES, as .ci/run gives it).
+if [ -z "${FLAIR_HPO_TEST_POSTGRES:-}" ]; then
+  source scripts/postgres.sh start
+  trap 'bash scripts/postgres.sh stop' EXIT
+fi
+# Two test processes share the machine's cores: most tests wait on processes, signals, heartbeats and servers.
+.venv/bin/python -m pytest -n "${FLAIR_HPO_TEST_PROCESSES:-2}" "$@"

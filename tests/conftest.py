@@ -71,26 +71,38 @@ def minilm_path() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A storage URL of a real PostgreSQL server: the one `.ci/run` started (FLAIR_HPO_TEST_POSTGRES), else
-    one started here from Debian's packages by scripts/postgres.sh and stopped after the tests."""
+    """A storage URL of a real PostgreSQL server: the one the test command (scripts/test.sh) or `.ci/run` started
+    (FLAIR_HPO_TEST_POSTGRES), else one started here from Debian's packages by scripts/postgres.sh (on a port of
+    this test process's own, when several run the tests at once) and stopped after the tests."""
     import subprocess
 
     url = os.environ.get("FLAIR_HPO_TEST_POSTGRES")
     if url:
         yield url
         return
+    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": str(free_port())}
     started = subprocess.run(
         ["bash", "-c", "source scripts/postgres.sh start >&2 && echo $FLAIR_HPO_TEST_POSTGRES"],
         cwd=REPO,
         capture_output=True,
         text=True,
+        env=env,
     )
     if started.returncode != 0:
         raise RuntimeError(f"could not start PostgreSQL for the tests:\n{started.stderr}")
     try:
         yield started.stdout.strip().splitlines()[-1]
     finally:
-        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, check=False)
+        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, check=False, env=env)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

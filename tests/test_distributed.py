@@ -26,6 +26,7 @@ from flair_hpo.study.requeue import requeue, requeue_dead
 from flair_hpo.study.storages import open_storage
 from flair_hpo.study.trial_store import TrialStore
 
+from .conftest import free_port
 from .helpers import (
     PASSWORD,
     Place,
@@ -252,7 +253,7 @@ def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, t
 @pytest.fixture
 def own_postgres():
     """A PostgreSQL server of this test's own (another port), which the test may stop and start again."""
-    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": "55433"}
+    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": str(free_port())}
 
     def script(command: str) -> subprocess.CompletedProcess:
         return subprocess.run(

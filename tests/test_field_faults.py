@@ -19,8 +19,6 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-import flair_hpo.parameters as parameter
-from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.results.best import model_trial
@@ -57,18 +55,15 @@ def test_a_model_that_cannot_load_stops_the_search_before_anything_is_written(tm
     assert not (tmp_path / "trec").exists()  # nothing written: no study, no budget burnt
 
 
-def test_a_hub_name_on_a_machine_without_the_hub_is_refused_at_the_door(tmp_path, trec_corpus, monkeypatch):
-    from flair_hpo.errors import EmbeddingLoadError
-
-    from .helpers import steered
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as a machine without a model hub answers, at once
-    space = steered(search_spaces.TextClassifierSearchSpace(), epochs=1)
-    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=["bert-base-cased"])
-    runner = orchestrator.Orchestrator(trec_corpus, tmp_path / "hub", space, search_strategies.RandomSearch(seed=1))
-    with pytest.raises(EmbeddingLoadError, match=r"TransformerDocumentEmbeddings\.model: .*bert-base-cased"):
-        runner.optimize()
-    assert not (tmp_path / "hub").exists()
+def test_a_hub_name_on_a_machine_without_the_hub_is_refused_at_the_door(tmp_path, trec_vectors):
+    config = trec_config(tmp_path, trec_vectors)
+    config["parameters"] = {"TransformerDocumentEmbeddings.model": ["bert-base-cased"]}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # as a machine without a model hub answers (at once, not after retries)
+    done = subprocess.run(cli("run", str(write(tmp_path / "c.yaml", config))), capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.startswith("flair-hpo: error: TransformerDocumentEmbeddings.model: the option ")
+    assert "bert-base-cased" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "trec").exists()
 
 
 def test_a_search_in_which_no_trial_finished_exits_non_zero(tmp_path, trec_vectors, minilm_path, capsys):
