@@ -11,6 +11,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FLAIR_CACHE = REPO.parent / "shared" / "flair_cache"
 
+# When the tests run in two processes (pytest-xdist, as the test command runs them), each trains with one thread
+# (and so do the processes it starts): two processes of two threads on two cores would only wait on each other.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
 # The embedding cache of the whole machine: the tests keep theirs apart (child processes inherit it).
 os.environ["FLAIR_HPO_CACHE"] = tempfile.mkdtemp(prefix="flair-hpo-test-cache-")
 

@@ -67,8 +67,10 @@ def test_four_workers_train_a_24_point_grid_exactly_once(place, tmp_path, trec_v
 
     study = place.study()
     trials = trained(study)
-    keys = Counter(tuple(sorted(t.params.items())) for t in trials)
-    assert len(keys) == 24 and max(keys.values()) == 1  # 24 distinct configurations, none trained twice
+    configurations = Counter(tuple(sorted(t.params.items())) for t in trials)
+    assert (
+        len(configurations) == 24 and max(configurations.values()) == 1
+    )  # 24 distinct configurations, none trained twice
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 24
     assert len({t.user_attrs[keys.OWNER]["pid"] for t in trials}) >= 3  # the workers shared the grid
     done = [int(log.read_text().split("trained ")[1].split(" ")[0]) for log in logs]
@@ -242,8 +244,8 @@ def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, t
 
     trials = sorted(trained(place.study()), key=lambda t: t.number)
     assert len(trials) == 16 and all(t.state == TrialState.COMPLETE for t in trials)
-    keys = [tuple(sorted(t.params.items())) for t in trials]
-    assert len(set(keys)) == 16  # never a duplicate
+    configurations = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(set(configurations)) == 16  # never a duplicate
     first, last = [t.value for t in trials[:4]], [t.value for t in trials[-4:]]
     assert sum(last) / 4 > sum(first) / 4, (first, last)  # the population got better as a whole
     assert max(t.value for t in trials) >= max(first)
@@ -289,28 +291,32 @@ def test_a_storage_outage_during_a_trial_loses_nothing_and_trains_nothing_twice(
     assert "the storage does not answer" in log_text and "the storage answers again" in log_text
     assert "was interrupted" not in log_text and "abandoned" not in log_text
     trials = trained(place.study())
-    keys = Counter(tuple(sorted(t.params.items())) for t in trials)
-    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3 and len(keys) == 3 and max(keys.values()) == 1
+    configurations = Counter(tuple(sorted(t.params.items())) for t in trials)
+    assert (
+        [t.state for t in trials] == [TrialState.COMPLETE] * 3
+        and len(configurations) == 3
+        and max(configurations.values()) == 1
+    )
     assert len(next(t for t in trials if t.number == number).intermediate_values) == 6  # it trained to the end
 
 
 @pytest.mark.soak
 def test_soak_workers_killed_again_and_again_train_a_24_point_grid_exactly_once(postgres_url, tmp_path, trec_vectors):
-    """Three workers on PostgreSQL; one of them, in the middle of a trial, is killed with -9 every ~10 s and
+    """Three workers on PostgreSQL; one of them, in the middle of a trial, is killed with -9 every ~6 s and
     started again, until the grid is done: exactly 24 distinct configurations complete, none twice. Trials
-    train 10 epochs so that the grid outlasts several kills on a fast machine too."""
+    train 6 epochs so that the grid outlasts several kills on a fast machine too."""
     place = Place(postgres_url, f"soak-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {
         "ModelTrainer.learning_rate": [0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
         "ModelTrainer.mini_batch_size": [8, 16],
         "DocumentRNNEmbeddings.hidden_size": [8, 16],
     }
-    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=10, fraction=0.2)
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=6, fraction=0.2)
     run = creator(config, tmp_path / "creator.log")
     workers = [start(place.worker_command(), tmp_path / f"worker-{i}.log") for i in range(3)]
     kills, started = 0, len(workers)
     while run.poll() is None:
-        time.sleep(10)
+        time.sleep(6)
         alive = {w.pid: w for w in workers if w.poll() is None}
         try:
             _, pid = wait_for_running_trial(place, set(alive), set(), timeout=20)
