@@ -302,21 +302,21 @@ def test_a_storage_outage_during_a_trial_loses_nothing_and_trains_nothing_twice(
 
 @pytest.mark.soak
 def test_soak_workers_killed_again_and_again_train_a_24_point_grid_exactly_once(postgres_url, tmp_path, trec_vectors):
-    """Three workers on PostgreSQL; one of them, in the middle of a trial, is killed with -9 every ~6 s and
+    """Three workers on PostgreSQL; one of them, in the middle of a trial, is killed with -9 every ~5 s and
     started again, until the grid is done: exactly 24 distinct configurations complete, none twice. Trials
-    train 6 epochs so that the grid outlasts several kills on a fast machine too."""
+    train 4 epochs so that the grid outlasts several kills on a fast machine too."""
     place = Place(postgres_url, f"soak-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {
         "ModelTrainer.learning_rate": [0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
         "ModelTrainer.mini_batch_size": [8, 16],
         "DocumentRNNEmbeddings.hidden_size": [8, 16],
     }
-    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=6, fraction=0.2)
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=4, fraction=0.2)
     run = creator(config, tmp_path / "creator.log")
     workers = [start(place.worker_command(), tmp_path / f"worker-{i}.log") for i in range(3)]
     kills, started = 0, len(workers)
     while run.poll() is None:
-        time.sleep(6)
+        time.sleep(5)
         alive = {w.pid: w for w in workers if w.poll() is None}
         try:
             _, pid = wait_for_running_trial(place, set(alive), set(), timeout=20)

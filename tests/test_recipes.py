@@ -13,6 +13,7 @@ from flair_hpo.errors import SearchSpaceError
 from flair_hpo.search_spaces import recipes
 from flair_hpo.space import Range
 
+TWE = parameter.TransformerWordEmbeddings
 TAGGERS = ("ner-fine-tune", "tagger-frozen")
 
 
@@ -28,6 +29,11 @@ def test_each_recipe_builds_and_trains_one_short_trial(name, trec_corpus, wnut_c
         space.remove_parameter(parameter.ModelTrainer.MAX_EPOCHS)
     space.add_max_epochs_per_training_run(1)
     space.add_budget(parameter.Budget.RUNS, 1)
+    # A short trial: fewer, shorter steps (FLERT's 64 tokens of context triple a sentence on a CPU).
+    for member, options in ((parameter.ModelTrainer.MINI_BATCH_SIZE, [32]), (TWE.USE_CONTEXT, [False])):
+        if parameter.parameter_key(member) in {d.name for d in space.dimensions}:
+            space.remove_parameter(member)
+            space.add_parameter(member, options=options)
     strategy = search_strategies.BayesianSearch(seed=1)
     strategy.make_configurations(space)
     corpus = wnut_corpus if name in TAGGERS else trec_corpus

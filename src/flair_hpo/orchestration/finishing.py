@@ -12,7 +12,7 @@ import math
 
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TRIALS_DIR, free_memory
-from flair_hpo.records import TrialRecord, TrialStatus, keys
+from flair_hpo.records import TrialRecord, TrialStatus
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,
     BEST_MODEL,
@@ -129,9 +129,9 @@ class Finisher:
         corpus = self.setup.corpus
         if corpus.test is None or len(corpus.test) == 0:
             return None
-        cached = self.store.result_for(keys.TEST_SCORE, best.number)
-        if cached is not None:
-            return cached["score"]
+        cached = self.store.test_score_for(best.number)
+        if cached is not False:
+            return cached
         from flair.models import SequenceTagger, TextClassifier
 
         model_class = TextClassifier if configuration.document_embeddings else SequenceTagger
@@ -139,16 +139,16 @@ class Finisher:
         # would not match their store entries: the test split is embedded here, once.
         model = model_class.load(self.base_path / BEST_MODEL)
         score = self.setup.objective.test_score(model, configuration, corpus.test)
-        self.store.note_result(keys.TEST_SCORE, best.number, score)
+        self.store.note_test_score(best.number, score)
         del model
         free_memory()
         return score
 
     def _final_model(self, best: TrialRecord, configuration: Configuration) -> float | None:
         """Train the best configuration on train + dev (once per best trial); its test score."""
-        done = self.store.result_for(keys.FINAL_MODEL, best.number)
-        if done is not None and (self.base_path / FINAL_MODEL).exists():
-            return done["score"]
+        done = self.store.final_model_score_for(best.number)
+        if done is not False and (self.base_path / FINAL_MODEL).exists():
+            return done
         log.info("training the final model: trial %d's configuration on train + dev", best.number)
         corpus, store = self.setup.corpus, self.setup.embedding_store
         model = train_final_model(
@@ -164,7 +164,7 @@ class Finisher:
         if corpus.test is not None and len(corpus.test) > 0:
             with served_embeddings(store, model, corpus):
                 score = self.setup.objective.test_score(model, configuration, corpus.test)
-        self.store.note_result(keys.FINAL_MODEL, best.number, score)
+        self.store.note_final_model_score(best.number, score)
         log.info("final model saved to %s (test %s)", self.base_path / FINAL_MODEL, score)
         del model
         free_memory()

@@ -74,6 +74,11 @@ def leaderboard_rows(
     return rows
 
 
+def shown_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The columns of ``rows`` that say something in at least one row (a table for people leaves out the rest)."""
+    return [column for column in rows[0] if any(str(row[column]) for row in rows)] if rows else []
+
+
 def _first_line(text: str, limit: int = 300) -> str:
     """The gist of an error message (the log file has all of it)."""
     line = text.strip().splitlines()[0] if text.strip() else ""

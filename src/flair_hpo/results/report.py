@@ -31,7 +31,7 @@ from flair_hpo.errors import InputError
 from flair_hpo.files import atomic_write, atomic_write_text
 from flair_hpo.records import TrialStatus
 from flair_hpo.results.best import BEST_CONFIGURATION
-from flair_hpo.results.leaderboard import leaderboard_rows
+from flair_hpo.results.leaderboard import leaderboard_rows, shown_columns
 from flair_hpo.results.study_view import StudyView, open_for_reading
 from flair_hpo.results.time_to_target import time_to_target
 
@@ -195,7 +195,7 @@ def _leaderboard_section(view: StudyView) -> str:
     rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
     if not rows:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
-    columns = [c for c in rows[0] if any(str(row[c]) for row in rows)]
+    columns = shown_columns(rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
         f'<tr class="{html.escape(str(row["status"]))}">'

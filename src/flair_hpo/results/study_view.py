@@ -9,7 +9,7 @@ from typing import Any
 from flair_hpo.errors import InputError
 from flair_hpo.policies import Reseeding
 from flair_hpo.records import History, keys
-from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows
+from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows, shown_columns
 from flair_hpo.space import SearchSpace
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.storages import without_secrets
@@ -64,7 +64,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     """Rows of equal keys as an aligned text table."""
     if not rows:
         return "(no trials yet)"
-    columns = [c for c in rows[0] if any(str(row[c]) for row in rows)]
+    columns = shown_columns(rows)
     widths = {c: max(len(c), *(len(str(row[c])) for row in rows)) for c in columns}
     lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
     lines.append("  ".join("-" * widths[c] for c in columns))

@@ -198,15 +198,23 @@ class TrialStore:
         """The run settings stored with the study (what a worker elsewhere needs)."""
         return dict(self.attributes().get(keys.RUN) or {})
 
-    def result_for(self, key: str, trial: int) -> dict[str, Any] | None:
-        """A result noted for trial ``trial`` under ``key`` (:data:`~flair_hpo.records.keys.TEST_SCORE`,
-        :data:`~flair_hpo.records.keys.FINAL_MODEL`): None if none was, or one for another trial."""
-        noted = self.attributes().get(key)
-        return noted if isinstance(noted, dict) and noted.get("trial") == trial else None
+    def test_score_for(self, trial: int) -> float | bool | None:
+        """The test score noted for the best model of trial ``trial`` (it is computed once); False if none was."""
+        return self._result(keys.TEST_SCORE, trial)
 
-    def note_result(self, key: str, trial: int, score: float | None) -> None:
-        """Note a result of trial ``trial`` under ``key`` (see :meth:`result_for`), so it is computed once."""
-        self._set(key, {"trial": trial, "score": score})
+    def note_test_score(self, trial: int, score: float | None) -> None:
+        self._set(keys.TEST_SCORE, {"trial": trial, "score": score})
+
+    def final_model_score_for(self, trial: int) -> float | bool | None:
+        """The test score of the final model trained from trial ``trial``'s configuration; False if none was."""
+        return self._result(keys.FINAL_MODEL, trial)
+
+    def note_final_model_score(self, trial: int, score: float | None) -> None:
+        self._set(keys.FINAL_MODEL, {"trial": trial, "score": score})
+
+    def _result(self, key: str, trial: int) -> float | bool | None:
+        noted = self.attributes().get(key)
+        return noted["score"] if isinstance(noted, dict) and noted.get("trial") == trial else False
 
     def history(self) -> History:
         return History.of(self.study)
