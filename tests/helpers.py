@@ -79,14 +79,14 @@ def small_trec_search(
 
 def die_at(trial_number: int, epoch: int) -> None:
     """Make this process kill itself (SIGKILL, no clean-up) when a trial reaches an epoch."""
-    original = ProgressDisplay.epoch_finished
+    original = ProgressDisplay.epoch_ended
 
-    def epoch_finished(self, number, reached, value):
-        original(self, number, reached, value)
-        if (number, reached) == (trial_number, epoch):
+    def epoch_ended(self, event):
+        original(self, event)
+        if (event.trial, event.epoch) == (trial_number, epoch):
             os.kill(os.getpid(), signal.SIGKILL)
 
-    ProgressDisplay.epoch_finished = epoch_finished
+    ProgressDisplay.epoch_ended = epoch_ended
 
 
 def die_while(step: str) -> None:
@@ -108,14 +108,14 @@ def die_while(step: str) -> None:
 
         JournalStorage.set_study_system_attr = set_study_system_attr
     else:
-        original = ProgressDisplay.epoch_finished
+        original = ProgressDisplay.epoch_ended
 
-        def interrupt(self, number, reached, value):
-            original(self, number, reached, value)
-            if number == 1:
+        def interrupt(self, event):
+            original(self, event)
+            if event.trial == 1:
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the trial is failed as interrupted, then queued
 
-        ProgressDisplay.epoch_finished = interrupt
+        ProgressDisplay.epoch_ended = interrupt
         import optuna
 
         optuna.Study.enqueue_trial = kill  # the requeue's second step
@@ -165,23 +165,23 @@ def fill_disk_at(folder: Path, trial_number: int, epoch: int | None = None) -> N
         fill_journal(folder)
 
     if epoch is None:
-        original_trained = ProgressDisplay.trial_trained
+        original_finished = ProgressDisplay.trial_finished
 
-        def trial_trained(self, number, outcome, seconds):
-            original_trained(self, number, outcome, seconds)
-            if number == trial_number:
+        def trial_finished(self, event):
+            original_finished(self, event)
+            if event.record.number == trial_number and event.record.status.scored:
                 fill()
 
-        ProgressDisplay.trial_trained = trial_trained
+        ProgressDisplay.trial_finished = trial_finished
     else:
-        original_epoch = ProgressDisplay.epoch_finished
+        original_epoch = ProgressDisplay.epoch_ended
 
-        def epoch_finished(self, number, reached, value):
-            original_epoch(self, number, reached, value)
-            if (number, reached) == (trial_number, epoch):
+        def epoch_ended(self, event):
+            original_epoch(self, event)
+            if (event.trial, event.epoch) == (trial_number, epoch):
                 fill()
 
-        ProgressDisplay.epoch_finished = epoch_finished
+        ProgressDisplay.epoch_ended = epoch_ended
 
 
 def fill_journal(folder: Path) -> None:

@@ -204,19 +204,19 @@ def test_nan_loss_fails_the_trial():
 
 def test_interrupted_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path, monkeypatch):
     base_path = tmp_path / "resume"
-    original = ProgressDisplay.epoch_finished
+    original = ProgressDisplay.epoch_ended
 
-    def interrupt(self, number, epoch, value):
-        original(self, number, epoch, value)
-        if number == 2 and epoch == 1:
+    def interrupt(self, event):
+        original(self, event)
+        if (event.trial, event.epoch) == (2, 1):
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of trial 2
 
-    monkeypatch.setattr(ProgressDisplay, "epoch_finished", interrupt)
+    monkeypatch.setattr(ProgressDisplay, "epoch_ended", interrupt)
     with pytest.raises(KeyboardInterrupt):
         small_trec_search(trec_corpus, base_path, trec_vectors).optimize()
     before = {row["trial"]: row for row in leaderboard(base_path)}
     assert set(before) == {"0", "1"}
-    monkeypatch.setattr(ProgressDisplay, "epoch_finished", original)
+    monkeypatch.setattr(ProgressDisplay, "epoch_ended", original)
 
     result = small_trec_search(trec_corpus, base_path, trec_vectors).optimize()
     after = {row["trial"]: row for row in leaderboard(base_path)}

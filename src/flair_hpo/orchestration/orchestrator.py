@@ -159,16 +159,18 @@ class Orchestrator:
             storage = self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
+            loop = SearchLoop(self.setup, store)
             if workers == 1:
-                SearchLoop(self.setup, store).run()
+                loop.run()
             elif workers > 1:
                 reset_corpus(self.setup.corpus)
                 run_workers(self, workers, self.base_path, storage if isinstance(storage, str) else None)
             if workers != 1:
                 log.info("waiting until the study's budget is spent and no trial runs")
                 # After this machine's workers, train here what is left (a dead worker's trial queued again).
-                SearchLoop(self.setup, store).run(train=workers > 1)
+                loop.run(train=workers > 1)
             result = Finisher(self.setup, store).finish()
+            loop.listeners.search_finished(result)
             log.info("%s", result)
             return result
 
@@ -179,7 +181,10 @@ class Orchestrator:
         """
         check_models_load(self.search_space)
         with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
-            return SearchLoop(self.setup, store).run()
+            loop = SearchLoop(self.setup, store)
+            trained = loop.run()
+            loop.listeners.search_finished(None)  # this worker's part is done; the creator reports the result
+            return trained
 
     # ------------------------------------------------------------------------------ plumbing
     def open_store(self) -> TrialStore:

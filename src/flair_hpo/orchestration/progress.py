@@ -1,4 +1,5 @@
-"""The progress display: one line per epoch and per trial, through the ``flair_hpo`` logger.
+"""The progress display: one line per epoch and per trial, through the ``flair_hpo`` logger; a listener of the
+search's events (:mod:`flair_hpo.results.events`).
 
 Example lines::
 
@@ -11,60 +12,41 @@ from __future__ import annotations
 
 import logging
 
-from flair_hpo.records import History, TrialStatus
-from flair_hpo.space import Label
-from flair_hpo.training.trial_runner import TrialOutcome
+from flair_hpo.results.events import EpochEnded, SearchListener, TrialFinished, TrialStarted
 
 log = logging.getLogger("flair_hpo")
 
 
-class ProgressDisplay:
+class ProgressDisplay(SearchListener):
     """Reports the trial in training, its epoch, the best score so far and the budget left."""
 
     def __init__(self, objective_name: str, max_epochs: int) -> None:
         self.objective_name = objective_name
         self.max_epochs = max_epochs
-        self._best: tuple[int, float] | None = None
-        self._left = ""
+        self._started: TrialStarted | None = None
 
-    def trial_started(
-        self,
-        number: int,
-        labels: dict[str, Label],
-        history: History,
-        budget_left: str,
-        seed: int | None = None,
-        fraction: float = 1.0,
-    ) -> None:
-        """A trial starts; ``history`` (read just before) has the best trial so far, of any worker."""
-        best = history.best()
-        self._best = (best.number, best.value) if best else None
-        self._left = budget_left
-        on = f" on {fraction:.0%} of the training split" if fraction < 1.0 else ""
-        log.info("trial %d started (seed %s%s): %s", number, seed, on, ", ".join(f"{k}={v}" for k, v in labels.items()))
+    def trial_started(self, event: TrialStarted) -> None:
+        self._started = event
+        on = f" on {event.fraction:.0%} of the training split" if event.fraction < 1.0 else ""
+        again = f", again for trial {event.retry_of}" if event.retry_of is not None else ""
+        labels = ", ".join(f"{k}={v}" for k, v in event.labels.items())
+        log.info("trial %d started (seed %s%s%s): %s", event.trial, event.seed, on, again, labels)
 
-    def epoch_finished(self, number: int, epoch: int, value: float) -> None:
-        best = "none yet" if self._best is None else f"{self._best[1]:.4f} (trial {self._best[0]})"
+    def epoch_ended(self, event: EpochEnded) -> None:
+        started = self._started
+        best = started.best if started is not None else None
+        shown = "none yet" if best is None else f"{best[1]:.4f} (trial {best[0]})"
+        left = started.budget_left if started is not None else ""
         log.info(
             "trial %d | epoch %d/%d | %s %.4f | best %s | %s",
-            number,
-            epoch,
+            event.trial,
+            event.epoch,
             self.max_epochs,
             self.objective_name,
-            value,
-            best,
-            self._left,
+            event.value,
+            shown,
+            left,
         )
 
-    def trial_finished(self, number: int, status: str, detail: str) -> None:
-        log.info("trial %d %s: %s", number, status, detail)
-
-    def trial_trained(self, number: int, outcome: TrialOutcome, seconds: float) -> None:
-        """A trial finished training: its best epoch's value, and whether it was stopped early."""
-        stopped = f", stopped after epoch {outcome.epochs} of {self.max_epochs}" if outcome.pruned else ""
-        self.trial_finished(
-            number,
-            TrialStatus.PRUNED if outcome.pruned else TrialStatus.COMPLETE,
-            f"{self.objective_name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
-            f"{stopped}) in {seconds:.1f} s",
-        )
+    def trial_finished(self, event: TrialFinished) -> None:
+        log.info("trial %d %s: %s", event.record.number, event.record.status, event.detail)

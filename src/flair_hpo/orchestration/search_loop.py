@@ -18,6 +18,8 @@ from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
 from flair_hpo.policies import Move
+from flair_hpo.records import keys
+from flair_hpo.results.events import Listeners, SearchStarted
 from flair_hpo.results.leaderboard import LeaderboardFile
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
@@ -39,8 +41,10 @@ class SearchLoop:
         self.setup = setup
         self.store = store
         self.base_path = setup.settings.base_path
-        self.progress = ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)
-        self.trials = TrialTurn(setup, store, self.progress, beat=self.note_session)
+        progress = ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)
+        #: Who hears what the search does: the progress lines, and the trackers the run settings ask for.
+        self.listeners = Listeners([progress, *setup.trackers()])
+        self.trials = TrialTurn(setup, store, self.listeners, beat=self.note_session)
         self.leaderboard = LeaderboardFile(
             self.base_path, setup.search_space, setup.objective, setup.settings.reseeding
         )
@@ -52,6 +56,7 @@ class SearchLoop:
         Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
         self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
         self.note_session()
+        self.listeners.search_started(self._started())
         space, strategy = self.setup.search_space, self.setup.search_strategy
         budget = BudgetState.start(space, strategy, self.store.time_used(self.store.clock()))
         watch = Watch()
@@ -97,6 +102,17 @@ class SearchLoop:
         finally:
             self.note_session()
         return trained
+
+    def _started(self) -> SearchStarted:
+        stored = self.store.attributes()
+        return SearchStarted(
+            self.store.study.study_name,
+            stored.get(keys.SEARCH_SPACE, {}),
+            stored.get(keys.STRATEGY, {}),
+            stored.get(keys.RUN, {}),
+            self.setup.objective.name,
+            self.store,
+        )
 
     def note_session(self) -> None:
         """Note in the study that this session runs until now (for the time budget of every worker)."""

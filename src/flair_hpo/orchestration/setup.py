@@ -14,6 +14,7 @@ from typing import Any
 from optuna.pruners import BasePruner
 
 from flair_hpo.policies import Policies
+from flair_hpo.results.events import SearchListener
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
 from flair_hpo.space.registry import register, registered
 from flair_hpo.space.trust import allow, allowance
@@ -45,6 +46,10 @@ class SearchSetup:
     def label_dictionary(self) -> Any:
         """The labels a model predicts, from the train split."""
         return label_dictionary(self.corpus, self.label_type)
+
+    def trackers(self) -> list[SearchListener]:
+        """The experiment trackers the run settings ask for, each a listener of the search's events."""
+        return []
 
     def configuration(self, labels: dict[str, Label], replicate: int = 0) -> Configuration:
         """The configuration of ``labels``, with its ``replicate``-th training seed, derived from the

@@ -19,18 +19,19 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
 from flair_hpo.errors import DiskFullError, Terminated, TrialAbandoned
 from flair_hpo.optuna_internals import trial_id
-from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.policies import Move, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys
 from flair_hpo.records.keys import FRACTION, REPLICATE, SKIPPED
 from flair_hpo.results.best import BestModelKeeper
+from flair_hpo.results.events import EpochEnded, Listeners, TrialFinished, TrialStarted
 from flair_hpo.space import Configuration
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
@@ -64,8 +65,8 @@ class MachineFault(Exception):
 class TrialTurn:
     """Runs the trials of one worker, one at a time (see the module's docstring)."""
 
-    def __init__(self, setup: SearchSetup, store: TrialStore, progress: ProgressDisplay, beat: Callable[[], None]):
-        self.setup, self.store, self.progress, self.beat = setup, store, progress, beat
+    def __init__(self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None]):
+        self.setup, self.store, self.listeners, self.beat = setup, store, listeners, beat
         self.base_path = setup.settings.base_path
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
         self.last_fault: BaseException | None = None
@@ -94,7 +95,8 @@ class TrialTurn:
                 self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
                 reason = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted by the user"
-                self._requeue_if_running(trial, reason)
+                if self._requeue_if_running(trial, reason):
+                    self._finished(trial, reason)
                 raise
             except MachineFault as fault:
                 self._after_machine_fault(trial, fault.__cause__)
@@ -108,6 +110,7 @@ class TrialTurn:
                     log.warning(
                         "trial %d was abandoned (its heartbeat could not be written); queued again", trial.number
                     )
+                    self._finished(trial, "abandoned: its heartbeat was lost")
             except optuna.exceptions.UpdateFinishedTrialError:
                 # This worker was silent for too long (a frozen machine, a lost network): another worker
                 # declared the trial dead and queued its configuration again; that retry counts instead.
@@ -119,25 +122,25 @@ class TrialTurn:
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
         return current.status is TrialStatus.RUNNING and requeue(self.store, current, reason)
 
+    def _finished(self, trial: optuna.Trial, detail: str, record: TrialRecord | None = None) -> None:
+        """Tell the listeners that ``trial`` ended, as the study holds it now."""
+        record = record or TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
+        self.listeners.trial_finished(TrialFinished(record, detail))
+
     def _after_machine_fault(self, trial: optuna.Trial, fault: BaseException | None) -> None:
         """Queue the trial's configuration again for any worker; or, once the machines of three processes failed
         it, record it as failed (then it is most likely the configuration's fault)."""
         self.last_fault = fault
         error = " ".join(f"{type(fault).__name__}: {fault}".split())
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
-        processes = {
-            (r.user_attrs.get(keys.OWNER) or {}).get("token")
-            for r in [*self.store.history().records, current]
-            if r.key == current.key and r.error.startswith(MACHINE_FAULT)
-        } | {(current.user_attrs.get(keys.OWNER) or {}).get("token")}
+        processes = _processes_failed(self.store.history(), current)
         if len(processes) >= _FAULTS_PER_CONFIGURATION:
             trial.set_user_attr(keys.ERROR, error)
             self.store.study.tell(trial, state=TrialState.FAIL)
-            self.progress.trial_finished(
-                trial.number, TrialStatus.FAILED, f"{error} (as in {len(processes)} processes)"
-            )
+            self._finished(trial, f"{error} (as in {len(processes)} processes)")
             return
         self._requeue_if_running(trial, f"{MACHINE_FAULT}: {error}")
+        self._finished(trial, f"the machine failed it: {error}")
         log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
         log.debug("trial %d's machine fault", trial.number, exc_info=fault)
 
@@ -164,12 +167,29 @@ class TrialTurn:
         labels = self.setup.search_space.suggest(trial)
         replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
         configuration = self.setup.configuration(labels, replicate)
-        self.progress.trial_started(trial.number, labels, history, budget.left(history), configuration.seed, fraction)
+        interrupted = [r.number for r in history.records if r.key == opened.key and r.status is TrialStatus.INTERRUPTED]
+        best = history.best()
+        self.listeners.trial_started(
+            TrialStarted(
+                trial.number,
+                labels,
+                configuration.seed,
+                replicate,
+                fraction,
+                retry_of=interrupted[-1] if interrupted else None,
+                best=(best.number, best.value) if best else None,
+                budget_left=budget.left(history),
+            )
+        )
         started = time.monotonic()
 
         def on_epoch(epoch: int, value: float) -> None:
             trial.report(value, epoch)
-            self.progress.epoch_finished(trial.number, epoch, value)
+            scores = monitor.last_scores
+            objective = self.setup.objective
+            dev_score = objective.metric_of(scores) if scores else None
+            dev_loss, train_loss = scores.get(("loss",)), monitor.last_train_loss
+            self.listeners.epoch_ended(EpochEnded(trial.number, epoch, value, dev_score, dev_loss, train_loss))
 
         try:
             monitor = TrialMonitor(
@@ -198,7 +218,7 @@ class TrialTurn:
             trial.set_user_attr(keys.ERROR, f"{type(error).__name__}: {error}")
             trial.set_user_attr(keys.DURATION, time.monotonic() - started)
             self.store.study.tell(trial, state=TrialState.FAIL)
-            self.progress.trial_finished(trial.number, TrialStatus.FAILED, f"{type(error).__name__}: {error}")
+            self._finished(trial, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
         noted = {REPLICATE: replicate, FRACTION: fraction}
@@ -228,9 +248,26 @@ class TrialTurn:
             self.store.study.tell(trial, state=TrialState.PRUNED)
         else:
             self.store.study.tell(trial, outcome.value)
-        self.progress.trial_trained(trial.number, outcome, seconds)
         attributes.update(noted)
-        return TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
+        record = TrialRecord(trial.number, status, dict(configuration.labels), outcome.value, attributes, None, None)
+        max_epochs = self.setup.search_space.max_epochs
+        stopped = f", stopped after epoch {outcome.epochs} of {max_epochs}" if outcome.pruned else ""
+        self._finished(
+            trial,
+            f"{self.setup.objective.name} {outcome.value:.4f} (best epoch {outcome.best_epoch} of {outcome.epochs}"
+            f"{stopped}) in {seconds:.1f} s",
+            record,
+        )
+        return record
+
+
+def _processes_failed(history: History, current: TrialRecord) -> set[Any]:
+    """The worker processes whose machines failed a training of ``current``'s configuration, it included."""
+    return {
+        r.owner.get("token")
+        for r in [*history.records, current]
+        if r.key == current.key and r.error.startswith(MACHINE_FAULT)
+    } | {current.owner.get("token")}
 
 
 def free_memory() -> None:

@@ -69,7 +69,15 @@ class TrialMonitor(TrainerPlugin):
         self.best_state: dict[str, Any] | None = None
         self.stopped_by_deadline = False
         self.last_loss: float | None = None
+        #: The train loss of the last epoch (Flair's average over its batches).
+        self.last_train_loss: float | None = None
         self._dev_scores: dict[tuple[str, ...], float] = {}
+
+    @property
+    def last_scores(self) -> dict[tuple[str, ...], float]:
+        """The dev scores of the last evaluation, by Flair's metric names (``("micro avg", "f1-score")``,
+        ``("loss",)``)."""
+        return dict(self._dev_scores)
 
     @TrainerPlugin.hook
     def after_setup(self, **_: Any) -> None:
@@ -87,8 +95,10 @@ class TrialMonitor(TrainerPlugin):
     @TrainerPlugin.hook
     def metric_recorded(self, record: Any) -> None:
         name = tuple(record.name)
-        if name == ("train", "loss") and not math.isfinite(record.value):
-            raise TrialError(f"the training loss became {record.value} in epoch {record.global_step}")
+        if name == ("train", "loss"):
+            if not math.isfinite(record.value):
+                raise TrialError(f"the training loss became {record.value} in epoch {record.global_step}")
+            self.last_train_loss = float(record.value)
         if name[0] == "dev" and isinstance(record.value, int | float):
             self._dev_scores[name[1:]] = float(record.value)
 
