@@ -249,6 +249,11 @@ def write(path: Path, data: dict) -> Path:
     return path
 
 
+def search_log(base_path: Path) -> str:
+    """``base_path/flair-hpo.log``: what the search showed (the summary among it), whoever configured logging."""
+    return (base_path / "flair-hpo.log").read_text(encoding="utf-8")
+
+
 def trec_config(tmp_path: Path, vectors: Path, **changes) -> dict:
     config = {
         "task": "text_classification",

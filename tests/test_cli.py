@@ -11,7 +11,7 @@ import yaml
 from flair_hpo.cli import main
 
 from .conftest import FLAIR_CACHE
-from .helpers import trec_config, write
+from .helpers import search_log, trec_config, write
 
 WNUT = FLAIR_CACHE / "datasets" / "wnut_17"
 
@@ -20,8 +20,10 @@ WNUT = FLAIR_CACHE / "datasets" / "wnut_17"
 def test_run_show_and_train_again(tmp_path, trec_vectors, capsys):
     config = write(tmp_path / "trec.yaml", trec_config(tmp_path, trec_vectors))
     assert main(["run", str(config)]) == 0
-    out = capsys.readouterr().out
-    assert "Best configuration (trial" in out and "Best model:" in out
+    capsys.readouterr()
+    assert "Best configuration (trial" in search_log(tmp_path / "trec") and "Best model:" in search_log(
+        tmp_path / "trec"
+    )
 
     assert main(["show", str(tmp_path / "trec")]) == 0
     shown = capsys.readouterr().out
@@ -67,7 +69,7 @@ def test_run_a_tagger_on_a_column_corpus_folder(tmp_path, wnut_vectors, capsys):
         },
     )
     assert main(["run", str(config)]) == 0
-    assert "Best configuration (trial" in capsys.readouterr().out
+    assert "Best configuration (trial" in search_log(tmp_path / "wnut")
     assert (tmp_path / "wnut" / "best-model.pt").exists()
 
 
@@ -83,7 +85,7 @@ def test_run_a_classifier_on_a_fasttext_corpus_folder(tmp_path, trec_vectors, ca
     config["corpus"] = {"folder": str(folder), "format": "classification", "label_type": "topic", "downsample": 0.05}
     config["budget"] = {"runs": 1}
     assert main(["run", str(write(tmp_path / "fasttext.yaml", config))]) == 0
-    assert "Best configuration (trial 0" in capsys.readouterr().out
+    assert "Best configuration (trial 0" in search_log(tmp_path / "trec")
     assert (
         yaml.safe_load((tmp_path / "trec" / "best-configuration.yaml").read_text())["configuration"]["label_type"]
         == "topic"
@@ -176,4 +178,4 @@ def test_the_example_yaml_runs(tmp_path, minilm_path, capsys):
     config["base_path"] = str(tmp_path / "example")
     config["budget"] = {"runs": 2}
     assert main(["run", str(write(tmp_path / "example.yaml", config))]) == 0
-    assert "Best configuration (trial" in capsys.readouterr().out
+    assert "Best configuration (trial" in search_log(tmp_path / "example")

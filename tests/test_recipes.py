@@ -13,6 +13,8 @@ from flair_hpo.errors import SearchSpaceError
 from flair_hpo.search_spaces import recipes
 from flair_hpo.space import Range
 
+from .helpers import search_log
+
 TWE = parameter.TransformerWordEmbeddings
 TAGGERS = ("ner-fine-tune", "tagger-frozen")
 
@@ -82,9 +84,8 @@ def test_flair_hpo_runs_a_recipe_on_a_dataset_with_no_yaml(minilm_path, tmp_path
     monkeypatch.chdir(tmp_path)
     command = ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--model", minilm_path]
     assert main([*command, "--downsample", "0.05", "--runs", "2"]) == 0
-    out = capsys.readouterr().out
-    assert "Best configuration (trial" in out
     base = tmp_path / "hyperopt" / "trec_6-classifier-frozen"
+    assert "Best configuration (trial" in search_log(base)
     assert (base / "best-model.pt").exists() and (base / "report.html").exists()
     assert main(["run", "--dataset", "TREC_6"]) == 2  # a recipe is needed without a YAML file
     assert "--recipe" in capsys.readouterr().err

@@ -53,8 +53,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = settings.replace(final_model=True)
     # The corpus reference (settings.corpus) is stored with the study for workers that join it.
     orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
-    result = orchestrator.optimize(workers=config.workers if args.workers is None else args.workers)
-    print(result)
+    # The search shows its summary as it ends (once); here only what the command adds.
+    result = orchestrator.optimize(workers=config.workers if args.workers is None else args.workers, quiet=args.quiet)
     if config.report:
         try:
             print(f"Report: {result.report()}")
@@ -106,7 +106,7 @@ def _worker(args: argparse.Namespace) -> int:
         allow_paths=args.allow_path,
         trust_remote_code=args.trust_remote_code,
     )
-    trained = orchestrator.work()
+    trained = orchestrator.work(quiet=args.quiet)
     print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
     return 0
 
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
     )
+    _quiet_argument(run)
     _remote_code_argument(run)
     run.set_defaults(handler=_run)
 
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder whose files (word vectors, models) the study may make this worker load; repeatable "
         "(Flair's, Hugging Face's and the embedding cache are allowed, and $FLAIR_HPO_ALLOW_PATHS)",
     )
+    _quiet_argument(worker)
     _remote_code_argument(worker)
     worker.set_defaults(handler=_worker)
 
@@ -251,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     _remote_code_argument(train)
     train.set_defaults(handler=_train)
     return parser
+
+
+def _quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="a line per trial; no live status on a terminal, no line per epoch"
+    )
 
 
 def _remote_code_argument(parser: argparse.ArgumentParser) -> None:

@@ -1,38 +1,95 @@
-"""What a person sees while a search runs: flair-hpo's progress lines on the console (unless the application
-configured logging itself), Flair's and Optuna's own output quieted, and a copy in ``base_path/flair-hpo.log``.
+"""What a person sees while a search runs: on a terminal a live status (:mod:`~flair_hpo.orchestration.live`)
+under flair-hpo's log lines, elsewhere plain progress lines (unless the application configured logging itself);
+Flair's and Optuna's own output and warnings nobody can act on quieted; a copy in ``base_path/flair-hpo.log``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
+from rich.console import Console
+from rich.text import Text
 
 from flair_hpo.flair_internals import progress_bars_off
+from flair_hpo.orchestration.live import LiveStatus
+from flair_hpo.orchestration.progress import ProgressDisplay
+from flair_hpo.results.events import SearchListener
+from flair_hpo.training.scoring import Objective
 
 log = logging.getLogger("flair_hpo")
 
 LOG_FILE = "flair-hpo.log"
+_LINE_FORMAT = "%(asctime)s flair-hpo %(message)s"
+
+
+@dataclass
+class SearchConsole:
+    """How the search is shown: ``terminal`` draws the live status there (None: lines only); ``quiet`` keeps to
+    a line per trial."""
+
+    terminal: Console | None
+    quiet: bool
+    _live: list[LiveStatus] = field(default_factory=list)
+
+    def listeners(self, objective: Objective, max_epochs: int) -> list[SearchListener]:
+        """The listeners that show the search: its progress lines, and the live status on a terminal."""
+        lines = ProgressDisplay(objective.name, max_epochs, epochs_shown=self.terminal is None and not self.quiet)
+        if self.terminal is None:
+            return [lines]
+        self._live.append(LiveStatus(self.terminal, objective, max_epochs))
+        return [lines, *self._live[-1:]]
+
+    def close(self) -> None:
+        for status in self._live:
+            status.stop()
+
+
+class _TerminalLines(logging.Handler):
+    """Log lines printed through the live status's console, so that they go above it, not through it."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print(Text(self.format(record)), soft_wrap=True)
+        except Exception:
+            self.handleError(record)
+
+
+def on_a_terminal() -> bool:
+    """Whether stdout is a terminal that can draw (not a pipe, a file, or a dumb terminal)."""
+    return sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
 @contextlib.contextmanager
-def search_console() -> Iterator[None]:
-    """Show flair-hpo's progress lines only, while a search runs.
+def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[SearchConsole]:
+    """Show flair-hpo's progress only, while a search runs.
 
-    flair-hpo is a library, so importing it configures no logging. During a search its progress lines go
-    to stdout when nothing else would show them (no handler on the ``flair_hpo`` logger or its parents);
-    Flair's console log, its progress bars and Optuna's messages are quieted (each trial's ``training.log``
-    keeps Flair's full log).
+    flair-hpo is a library, so importing it configures no logging. During a search its progress goes to stdout
+    when nothing else would show it (no handler on the ``flair_hpo`` logger or its parents): on a terminal
+    (and with ``live``) a live status under the log lines, else a line per epoch (per trial with ``quiet``).
+    Flair's console log, its progress bars, Optuna's messages and its experimental-feature warnings are
+    quieted (each trial's ``training.log`` keeps Flair's full log).
     """
     added = None
+    shown = SearchConsole(None, quiet)
     if not log.hasHandlers():
-        added = logging.StreamHandler(sys.stdout)
-        added.setFormatter(logging.Formatter("%(asctime)s flair-hpo %(message)s"))
+        if live and not quiet and on_a_terminal():
+            shown.terminal = Console()
+            added = _TerminalLines(shown.terminal)
+        else:
+            added = logging.StreamHandler(sys.stdout)
+        added.setFormatter(logging.Formatter(_LINE_FORMAT, datefmt="%H:%M:%S" if shown.terminal else None))
         added.setLevel(logging.INFO)  # tracebacks (debug) go to the log file only
         log.addHandler(added)
     level = log.level
@@ -49,8 +106,12 @@ def search_console() -> Iterator[None]:
     try:
         with warnings.catch_warnings(), progress_bars_off():
             warnings.filterwarnings("ignore", message=".*GradScaler.*", category=FutureWarning)
-            yield
+            # Optuna's notes on its own internals (experimental features, PED-ANOVA's regimes): nothing to act on.
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"optuna(\.|$)")
+            yield shown
     finally:
+        shown.close()
         for h, handler_level in zip(flair_console, levels, strict=True):
             h.setLevel(handler_level)
         optuna.logging.set_verbosity(optuna_verbosity)

@@ -35,13 +35,14 @@ from optuna.storages import BaseStorage
 
 from flair_hpo.errors import SearchSpaceError, SettingsError, StrategyError
 from flair_hpo.files import remove_stale_temporaries
-from flair_hpo.orchestration.console import LOG_FILE, log_file, search_console
+from flair_hpo.orchestration.console import LOG_FILE, SearchConsole, log_file, search_console
 from flair_hpo.orchestration.finishing import Finisher
 from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TRIALS_DIR
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.policies import Policies, Reseeding
+from flair_hpo.results.events import SearchListener
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
@@ -140,7 +141,7 @@ class Orchestrator:
         return self.setup.search_strategy
 
     # ----------------------------------------------------------------------------------- public
-    def optimize(self, workers: int = 1) -> OptimizationResult:
+    def optimize(self, workers: int = 1, *, quiet: bool = False) -> OptimizationResult:
         """Train configurations until the budget is spent; return the best one and where its model is.
 
         Args:
@@ -148,6 +149,7 @@ class Orchestrator:
                 where there are GPUs; on CPUs the cores are shared out). They share the study and the
                 embedding store. ``0`` trains nothing here: the study is created (or opened) and this process
                 waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
+            quiet: a line per trial, not per epoch, and no live status on a terminal.
 
         Whatever the number, the result is written once no trial of the study runs any more (trials of other
         machines included) and the budget is spent.
@@ -155,11 +157,13 @@ class Orchestrator:
         check_workers(workers, self.settings.storage)
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
-        with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
+        # The live status shows the trials trained in this process; worker processes write lines.
+        console = search_console(quiet=quiet, live=workers == 1)
+        with console as shown, sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
             storage = self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
-            loop = SearchLoop(self.setup, store)
+            loop = SearchLoop(self.setup, store, shown=self._shown(shown))
             if workers == 1:
                 loop.run()
             elif workers > 1:
@@ -174,19 +178,27 @@ class Orchestrator:
             log.info("%s", result)
             return result
 
-    def work(self) -> int:
+    def work(self, *, quiet: bool = False) -> int:
         """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
 
-        Returns how many trials this worker trained.
+        Returns how many trials this worker trained. ``quiet``: as for :meth:`optimize`.
         """
         check_models_load(self.search_space)
-        with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
-            loop = SearchLoop(self.setup, store)
+        with (
+            search_console(quiet=quiet) as shown,
+            sigterm_stops_search(),
+            self._opened() as store,
+            log_file(self.base_path),
+        ):
+            loop = SearchLoop(self.setup, store, shown=self._shown(shown))
             trained = loop.run()
             loop.listeners.search_finished(None)  # this worker's part is done; the creator reports the result
             return trained
 
     # ------------------------------------------------------------------------------ plumbing
+    def _shown(self, console: SearchConsole) -> list[SearchListener]:
+        return console.listeners(self.setup.objective, self.search_space.max_epochs)
+
     def open_store(self) -> TrialStore:
         """The study of this search, created or checked as :meth:`optimize` opens it (nothing is trained)."""
         setup = self.setup

@@ -19,7 +19,7 @@ from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
 from flair_hpo.policies import Move
 from flair_hpo.records import keys
-from flair_hpo.results.events import Listeners, SearchStarted
+from flair_hpo.results.events import Listeners, SearchListener, SearchStarted
 from flair_hpo.results.leaderboard import LeaderboardFile
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
@@ -37,13 +37,14 @@ MACHINE_FAULTS_IN_A_ROW = 3
 class SearchLoop:
     """Trains trials of the study until the budget is spent, then waits until no trial of the study runs."""
 
-    def __init__(self, setup: SearchSetup, store: TrialStore) -> None:
+    def __init__(self, setup: SearchSetup, store: TrialStore, *, shown: list[SearchListener] | None = None) -> None:
         self.setup = setup
         self.store = store
         self.base_path = setup.settings.base_path
-        progress = ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)
-        #: Who hears what the search does: the progress lines, and the trackers the run settings ask for.
-        self.listeners = Listeners([progress, *setup.trackers()])
+        if shown is None:
+            shown = [ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)]
+        #: Who hears what the search does: what shows it to people, and the trackers the run settings ask for.
+        self.listeners = Listeners([*shown, *setup.trackers()])
         self.trials = TrialTurn(setup, store, self.listeners, beat=self.note_session)
         self.leaderboard = LeaderboardFile(
             self.base_path, setup.search_space, setup.objective, setup.settings.reseeding

@@ -31,8 +31,8 @@ from flair_hpo.policies import Move, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys
 from flair_hpo.records.keys import FRACTION, REPLICATE, SKIPPED
 from flair_hpo.results.best import BestModelKeeper
-from flair_hpo.results.events import EpochEnded, Listeners, TrialFinished, TrialStarted
-from flair_hpo.space import Configuration
+from flair_hpo.results.events import BatchEnded, EpochEnded, Listeners, TrialFinished, TrialStarted
+from flair_hpo.space import Configuration, Label
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
 from flair_hpo.study.requeue import requeue
@@ -167,20 +167,7 @@ class TrialTurn:
         labels = self.setup.search_space.suggest(trial)
         replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
         configuration = self.setup.configuration(labels, replicate)
-        interrupted = [r.number for r in history.records if r.key == opened.key and r.status is TrialStatus.INTERRUPTED]
-        best = history.best()
-        self.listeners.trial_started(
-            TrialStarted(
-                trial.number,
-                labels,
-                configuration.seed,
-                replicate,
-                fraction,
-                retry_of=interrupted[-1] if interrupted else None,
-                best=(best.number, best.value) if best else None,
-                budget_left=budget.left(history),
-            )
-        )
+        self.listeners.trial_started(_trial_started(trial.number, labels, configuration.seed, opened, history, budget))
         started = time.monotonic()
 
         def on_epoch(epoch: int, value: float) -> None:
@@ -191,6 +178,9 @@ class TrialTurn:
             dev_loss, train_loss = scores.get(("loss",)), monitor.last_train_loss
             self.listeners.epoch_ended(EpochEnded(trial.number, epoch, value, dev_score, dev_loss, train_loss))
 
+        def on_batch(epoch: int, batch: int, batches: int, loss: float | None) -> None:
+            self.listeners.batch_ended(BatchEnded(trial.number, epoch, batch, batches, loss))
+
         try:
             monitor = TrialMonitor(
                 self.setup.objective,
@@ -199,6 +189,7 @@ class TrialTurn:
                 should_prune=lambda epoch: trial.should_prune(),
                 max_epochs=configuration.max_epochs,
                 keep_going=keep_going,
+                on_batch=on_batch,
             )
             outcome = train_configuration(
                 configuration,
@@ -277,3 +268,24 @@ def free_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def _trial_started(
+    number: int, labels: dict[str, Label], seed: int | None, opened: TrialRecord, history: History, budget: BudgetState
+) -> TrialStarted:
+    """What the listeners hear when trial ``number`` starts to train ``labels``."""
+    interrupted = [r.number for r in history.records if r.key == opened.key and r.status is TrialStatus.INTERRUPTED]
+    best = history.best()
+    return TrialStarted(
+        number,
+        labels,
+        seed,
+        opened.replicate,
+        opened.fraction,
+        retry_of=interrupted[-1] if interrupted else None,
+        best=(best.number, best.value) if best else None,
+        budget_left=budget.left(history),
+        best_labels=best.labels if best else {},
+        seconds_left=budget.seconds_left(history),
+        statuses=history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED),
+    )

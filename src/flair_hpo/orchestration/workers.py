@@ -38,7 +38,7 @@ class Work(Protocol):
     """What a worker process runs: a picklable object (the orchestrator) whose ``work()`` trains trials, and
     whose settings can take the storage URL the process is given."""
 
-    def work(self) -> int: ...
+    def work(self, *, quiet: bool = False) -> int: ...
 
     def with_storage(self, storage: str | None) -> Work: ...
 
@@ -186,7 +186,7 @@ def _main(payload: str, index: str) -> int:
     work = work.with_storage(os.environ.get(_STORAGE_VARIABLE))
     log.debug("worker %s started (pid %d)", index, os.getpid())
     try:
-        work.work()
+        work.work(quiet=True)  # one line per trial: several workers write to one terminal
     except KeyboardInterrupt as stop:
         return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     except (InputError, MachineError) as error:  # one line, as the command line prints it

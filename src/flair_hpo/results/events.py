@@ -1,7 +1,8 @@
 """What a search does, as events that anything may listen to: the progress lines, experiment trackers.
 
 A search tells its listeners, in order: the search started (with its study), then for each trial it trains:
-the trial started, each epoch ended, the trial finished; and the search finished, with its result. Like
+the trial started, its mini-batches went by (now and then), each epoch ended, the trial finished; and the
+search finished, with its result. Like
 Flair's trainer plugins hook the trainer's events, a listener hooks the search's without editing its loop.
 Every method of :class:`SearchListener` does nothing by default; :class:`Listeners` tells several, and a
 listener that fails is said once in the log and then left out: watching a search never stops it.
@@ -54,6 +55,25 @@ class TrialStarted:
     #: The best trial so far (number and value) and what is left of the budget, for people.
     best: tuple[int, float] | None
     budget_left: str
+    #: The best trial's configuration.
+    best_labels: dict[str, Label] = field(default_factory=dict)
+    #: Seconds left to the budget's end: a time budget's own; for a budget of runs, an estimate (the runs left
+    #: times the median trial's time), None before any trial finished.
+    seconds_left: float | None = None
+    #: The study's trials by status when this one started (``{"complete": 4, "pruned": 1}``).
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    """A trial trained ``batch`` of its epoch's ``batches`` mini-batches (told at most twice a second)."""
+
+    trial: int
+    epoch: int
+    batch: int
+    batches: int
+    #: The last mini-batch's training loss.
+    train_loss: float | None
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,9 @@ class SearchListener:
     def trial_started(self, event: TrialStarted) -> None:
         """A trial begins to train."""
 
+    def batch_ended(self, event: BatchEnded) -> None:
+        """A trial trained some mini-batches of its epoch (for progress inside long epochs)."""
+
     def epoch_ended(self, event: EpochEnded) -> None:
         """A trial's epoch was scored."""
 
@@ -119,6 +142,9 @@ class Listeners(SearchListener):
 
     def trial_started(self, event: TrialStarted) -> None:
         self._tell("trial_started", event)
+
+    def batch_ended(self, event: BatchEnded) -> None:
+        self._tell("batch_ended", event)
 
     def epoch_ended(self, event: EpochEnded) -> None:
         self._tell("epoch_ended", event)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flair_hpo.results.text import readable
+
 
 @dataclass
 class OptimizationResult:
@@ -42,7 +44,7 @@ class OptimizationResult:
     def __str__(self) -> str:
         if self.best_trial is None:
             return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
-        parameters = "\n".join(f"  {name}: {value}" for name, value in self.best_configuration.items())
+        parameters = "\n".join(f"  {name}: {readable(value)}" for name, value in self.best_configuration.items())
         test = "" if self.test_score is None else f", test {self.test_score:.4f}"
         if self.seeds > 1:
             test = f" mean over {self.seeds} seeds, sd {self.dev_sd:.4f}; best seed's model{test}"

@@ -120,6 +120,14 @@ class BudgetState:
             return Move.EXPLORE
         return Move.RESEED if finalist_left else Move.EXHAUSTED
 
+    def seconds_left(self, history: History) -> float | None:
+        """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of
+        the trials on the whole training split (None before one finished)."""
+        if self.deadline is not None:
+            return max(0.0, self.deadline - self.clock())
+        typical = full_trial_seconds(history)
+        return None if typical is None else max(0, self.runs - len(history.counted())) * typical
+
     def left(self, history: History) -> str:
         """What is left, for people: ``5 of 8 runs``, ``0:42:10``, ``generation 2 of 3``."""
         if self.deadline is not None:

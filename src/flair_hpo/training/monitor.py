@@ -29,6 +29,10 @@ flair_log = logging.getLogger("flair")
 EpochCallback = Callable[[int, float], None]
 #: Asked after each epoch's report whether to stop the trial now (the pruner's verdict).
 PruneCheck = Callable[[int], bool]
+#: Called now and then inside an epoch with (epoch, batches done, batches of the epoch, last batch's loss).
+BatchCallback = Callable[[int, int, int, "float | None"], None]
+#: Seconds between two calls of ``on_batch``: progress for people, not a cost per batch.
+BATCH_REPORT_SECONDS = 0.5
 
 
 class TrialMonitor(TrainerPlugin):
@@ -41,6 +45,7 @@ class TrialMonitor(TrainerPlugin):
         should_prune: asked after every epoch but the last whether to stop the trial now.
         max_epochs: the epochs the trial trains, so that the last one is not asked about.
         keep_going: asked after every batch; False abandons the trial there (its heartbeat was lost).
+        on_batch: called inside each epoch, at most every ``BATCH_REPORT_SECONDS`` and after its last batch.
     """
 
     def __init__(
@@ -52,6 +57,7 @@ class TrialMonitor(TrainerPlugin):
         should_prune: PruneCheck | None = None,
         max_epochs: int | None = None,
         keep_going: Callable[[], bool] | None = None,
+        on_batch: BatchCallback | None = None,
     ):
         super().__init__()
         self.max_epochs = max_epochs
@@ -72,6 +78,9 @@ class TrialMonitor(TrainerPlugin):
         #: The train loss of the last epoch (Flair's average over its batches).
         self.last_train_loss: float | None = None
         self._dev_scores: dict[tuple[str, ...], float] = {}
+        self.on_batch = on_batch
+        self._batch_loss: float | None = None
+        self._batch_told = 0.0
 
     @property
     def last_scores(self) -> dict[tuple[str, ...], float]:
@@ -87,10 +96,15 @@ class TrialMonitor(TrainerPlugin):
         flair_log.info(f"flair-hpo: optimizer {type(optimizer).__name__}, learning rate(s) {rates}")
 
     @TrainerPlugin.hook
-    def after_training_batch(self, **_: Any) -> None:
+    def after_training_batch(self, batch_no: int, total_number_of_batches: int, epoch: int, **_: Any) -> None:
         if self.keep_going is not None and not self.keep_going():
             self.abandoned = True
             raise TrainingInterrupt("flair-hpo: the trial's heartbeat could not be written; abandoning it")
+        if self.on_batch is not None:
+            now, last = time.monotonic(), batch_no + 1 == total_number_of_batches
+            if last or now - self._batch_told >= BATCH_REPORT_SECONDS:
+                self._batch_told = now
+                self.on_batch(epoch, batch_no + 1, total_number_of_batches, self._batch_loss)
 
     @TrainerPlugin.hook
     def metric_recorded(self, record: Any) -> None:
@@ -99,6 +113,8 @@ class TrialMonitor(TrainerPlugin):
             if not math.isfinite(record.value):
                 raise TrialError(f"the training loss became {record.value} in epoch {record.global_step}")
             self.last_train_loss = float(record.value)
+        elif name == ("train", "batch_loss"):
+            self._batch_loss = float(record.value)
         if name[0] == "dev" and isinstance(record.value, int | float):
             self._dev_scores[name[1:]] = float(record.value)
 

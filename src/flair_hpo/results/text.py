@@ -1,0 +1,16 @@
+"""Values as people read them in progress lines, the live status and summaries (the stored files keep every
+digit): ``learning_rate=3e-05``, not ``3.0000000000000004e-05``."""
+
+from __future__ import annotations
+
+from flair_hpo.space import Label
+
+
+def readable(value: object) -> str:
+    """A value as people read it: floats to four significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def labels_text(labels: dict[str, Label]) -> str:
+    """A configuration's labels in one line: ``ModelTrainer.learning_rate=0.05, ...``."""
+    return ", ".join(f"{name}={readable(value)}" for name, value in labels.items())
