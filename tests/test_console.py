@@ -100,3 +100,16 @@ def _config_data(path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.integration
+def test_a_long_epoch_says_how_far_it_is_in_plain_lines(trec_corpus, trec_vectors, tmp_path, monkeypatch):
+    """Without a terminal, an epoch longer than BATCH_LINE_SECONDS prints where it is (here: at every report)."""
+    from flair_hpo.orchestration import progress
+
+    from .helpers import search_log, small_trec_search
+
+    monkeypatch.setattr(progress, "BATCH_LINE_SECONDS", 0.0)
+    small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=1).optimize()
+    batches = [line for line in search_log(tmp_path).splitlines() if "| batch " in line]
+    assert batches and all(re.search(r"trial 0 \| epoch [12]/2 \| batch \d+/\d+", line) for line in batches)
