@@ -211,17 +211,48 @@ MEASURE = """<script>
     boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) {
       if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) { overlaps += 1; } }); });
   });
+  var box = document.getElementById("leaderboard-box");
   document.body.setAttribute("data-measured", JSON.stringify({scroll: root.scrollWidth, client: root.clientWidth,
-    inner: window.innerWidth, overlaps: overlaps}));
+    inner: window.innerWidth, overlaps: overlaps, table: box.scrollWidth, box: box.clientWidth}));
 })();
 </script>"""
 
 
-def test_the_report_fits_a_laptop_screen_in_headless_chromium(search, tmp_path):
-    result, _ = search
-    page = tmp_path / "report.html"
-    page.write_text(result.report().read_text(encoding="utf-8") + MEASURE, encoding="utf-8")
-    flags = [
+def test_a_failed_trials_error_is_on_its_row_without_widening_the_page(tmp_path):
+    """A long traceback: its first line on the row, cut short; all of it on hover; the page no wider."""
+    from datetime import datetime
+
+    from flair_hpo.records import History, TrialRecord, TrialStatus
+    from flair_hpo.results.leaderboard import leaderboard_rows
+    from flair_hpo.results.report_page import leaderboard_html, page
+    from flair_hpo.training.scoring import Objective
+
+    space = search_spaces.TextClassifierSearchSpace()
+    space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
+    error = "RuntimeError: CUDA out of memory. " + "Tried to allocate 2.00 GiB; " * 20 + "\nTraceback (most recent...)"
+    start = datetime(2026, 1, 1)
+    records = [
+        TrialRecord(0, TrialStatus.COMPLETE, {"ModelTrainer.learning_rate": 0.1}, 0.5, {}, start, start),
+        TrialRecord(1, TrialStatus.FAILED, {"ModelTrainer.learning_rate": 0.05}, None, {"error": error}, start, start),
+    ]
+    history = History(records, minimize=False)
+    table = leaderboard_html(leaderboard_rows(history, space, Objective.of(space)), {r.number: r for r in records})
+    cell = re.search(r'<tr class="failed" data-trial="1">.*<div class="error" title="([^"]*)">([^<]*)</div>', table)
+    assert cell and html.unescape(cell.group(1)) == error.strip()  # all of it on hover
+    assert cell.group(2).startswith("RuntimeError: CUDA out of memory.") and "Traceback" not in cell.group(2)
+    assert '<span class="status failed">failed</span>' in table
+    path = tmp_path / "failed.html"
+    path.write_text(page("a failed trial", "", [table]) + MEASURE, encoding="utf-8")
+    measured = json.loads(html.unescape(re.search(r'data-measured="([^"]*)"', dump_dom(path, tmp_path)).group(1)))
+    assert measured["scroll"] <= measured["client"] <= measured["inner"] == 1366, measured
+    assert measured["table"] <= measured["box"], measured
+
+
+def chromium_flags(tmp_path: Path) -> list[str]:
+    """Headless chromium at a laptop's size, with no network (a proxy that does not exist)."""
+    return [
         chromium(),
         "--headless",
         "--no-sandbox",
@@ -235,9 +266,18 @@ def test_the_report_fits_a_laptop_screen_in_headless_chromium(search, tmp_path):
         "--window-size=1366,900",
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
-    dom = subprocess.run(
-        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180, check=True
-    ).stdout
+
+
+def dump_dom(page: Path, tmp_path: Path) -> str:
+    command = [*chromium_flags(tmp_path), "--dump-dom", page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True).stdout
+
+
+def test_the_report_fits_a_laptop_screen_in_headless_chromium(search, tmp_path):
+    result, _ = search
+    page = tmp_path / "report.html"
+    page.write_text(result.report().read_text(encoding="utf-8") + MEASURE, encoding="utf-8")
+    dom = dump_dom(page, tmp_path)
     assert "data-errors" not in dom.split(">", 2)[1]  # no script error on the page
     for plot_id in (*PLOT_IDS, "generations"):
         drawn = re.search(rf'id="{plot_id}"[^>]*class="[^"]*js-plotly-plot', dom) or re.search(
@@ -249,9 +289,11 @@ def test_the_report_fits_a_laptop_screen_in_headless_chromium(search, tmp_path):
     assert measured["inner"] == 1366
     # Nothing runs off the page: the document is no wider than the window (nor than its visible part).
     assert measured["scroll"] <= measured["client"] <= measured["inner"], measured
+    assert measured["table"] <= measured["box"], measured  # nor does the leaderboard scroll sideways in its box
     assert measured["overlaps"] == 0  # the slice plots' option labels do not overlap
     screenshot = tmp_path / "report.png"
-    subprocess.run([*flags, f"--screenshot={screenshot}", page.as_uri()], capture_output=True, timeout=180, check=True)
+    command = [*chromium_flags(tmp_path), f"--screenshot={screenshot}", page.as_uri()]
+    subprocess.run(command, capture_output=True, timeout=180, check=True)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", screenshot.read_bytes()[16:24])
     assert (width, height) == (1366, 900)

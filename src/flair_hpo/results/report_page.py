@@ -38,7 +38,7 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 1em 1em 0; }
 td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 #leaderboard-box { overflow-x: auto; }
 #best { display: flex; flex-wrap: wrap; align-items: flex-start; }
-#leaderboard { width: 100%; }
+#leaderboard { width: 100%; margin-right: 0; }
 #leaderboard td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .status { border-radius: 3px; padding: 0 4px; color: #fff; white-space: nowrap; }
 .status.complete { background: #2e7d32; } .status.pruned { background: #8d6e63; }
