@@ -74,8 +74,13 @@ def figure_in(page: str, plot_id: str) -> dict:
 
 
 def test_the_report_has_every_part(search, recwarn, caplog, capfd):
+    import matplotlib.pyplot  # noqa: F401  (a new machine builds matplotlib's font cache once, and says so)
+
     result, base_path = search
+    capfd.readouterr()
+    recwarn.clear()
     caplog.set_level(logging.INFO)
+    caplog.clear()
     path = result.report()
     # No library warning while it is written: none raised, none logged, nothing printed.
     assert [str(w.message) for w in recwarn] == []
