@@ -32,7 +32,7 @@ from flair_hpo.records import TrialStatus
 from flair_hpo.results.best import BEST_CONFIGURATION
 from flair_hpo.results.leaderboard import leaderboard_rows, ranked
 from flair_hpo.results.learning_curves import LOSS_FILE, best_curves, learning_curves_figure
-from flair_hpo.results.report_figures import optuna_plot, study_figures
+from flair_hpo.results.report_figures import optuna_plot, study_figures, varying_parameters
 from flair_hpo.results.report_page import TOO_LITTLE, figure_html, key_value_table, leaderboard_html, page
 from flair_hpo.results.study_view import StudyView, open_for_reading
 
@@ -128,11 +128,16 @@ def _write_pngs(base_path: Path, view: StudyView) -> None:
     import optuna.visualization.matplotlib as om
 
     objective = view.objective.name
+    varying = varying_parameters(view.study)  # as on the page: a parameter with one option explains nothing
     for name, plot, arguments in (
         (HISTORY_PNG, om.plot_optimization_history, {"target_name": objective}),
-        (IMPORTANCES_PNG, om.plot_param_importances, {"target_name": objective}),
+        (
+            IMPORTANCES_PNG,
+            om.plot_param_importances if varying else None,
+            {"target_name": objective, "params": varying},
+        ),
     ):
-        axes = optuna_plot(plot, view, **arguments)
+        axes = optuna_plot(plot, view, **arguments) if plot else None
         if axes is None:
             figure, axes = plt.subplots(figsize=(7, 3))
             axes.text(0.5, 0.5, "needs at least two complete trials that differ", ha="center")
