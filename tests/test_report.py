@@ -190,6 +190,35 @@ def test_generations_with_enough_trials_are_boxes():
     assert [t.type for t in points.data] == ["scatter"]
 
 
+def test_optunas_caveats_go_on_the_page_not_onto_the_terminal(recwarn):
+    """PED-ANOVA warns of a parameter seen in one trial only (a conditional one, as in the main job's search)."""
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import create_trial
+
+    from flair_hpo.records import History
+    from flair_hpo.results.report_figures import study_figures
+    from flair_hpo.results.study_view import StudyView
+
+    space = search_spaces.TextClassifierSearchSpace()
+    space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
+    space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
+    study = optuna.create_study(direction="maximize")
+    kind, pooling = CategoricalDistribution(["pool", "rnn"]), CategoricalDistribution(["mean", "max"])
+    for number, value in enumerate([0.9, 0.5, 0.4, 0.7, 0.45, 0.3, 0.35]):
+        conditional = {"pooling": "mean"} if number == 0 else {}
+        study.add_trial(
+            create_trial(
+                params={"kind": "pool" if number % 2 == 0 else "rnn", **conditional},
+                distributions={"kind": kind, **({"pooling": pooling} if conditional else {})},
+                value=value,
+            )
+        )
+    figures = study_figures(StudyView(History.of(study), space, study))
+    assert [str(w.message) for w in recwarn] == []
+    assert "Some regimes for parameter `pooling`" in figures["importances"].layout.meta
+
+
 def test_the_bundled_plotly_js_is_the_version_plotly_writes_figures_for():
     from plotly.offline import get_plotlyjs_version
 

@@ -181,12 +181,23 @@ def optuna_plot(plot: Any, view: StudyView, minimum: int = 2, **arguments: Any) 
     if not view.history.records:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return plot(view.study, **arguments)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            figure = plot(view.study, **arguments)
     except (ValueError, RuntimeError) as error:  # e.g. every parameter had a single value
         log.info("the %s plot is left out: %s", plot.__name__, error)
         return None
+    # Optuna's caveats (a parameter seen in too few trials) go on the page and into the log, not onto a terminal.
+    notes = list(
+        dict.fromkeys(
+            str(w.message) for w in caught if not issubclass(w.category, optuna.exceptions.ExperimentalWarning)
+        )
+    )
+    for note in notes:
+        log.info("the %s plot: %s", plot.__name__, note)
+    if notes and hasattr(figure, "update_layout"):
+        figure.update_layout(meta=" ".join(notes))
+    return figure
 
 
 def _time_to_target(view: StudyView) -> Any:
