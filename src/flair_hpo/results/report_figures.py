@@ -194,7 +194,7 @@ def optuna_plot(plot: Any, view: StudyView, minimum: int = 2, **arguments: Any) 
         )
     )
     for note in notes:
-        log.info("the %s plot: %s", plot.__name__, note)
+        log.debug("the %s plot: %s", plot.__name__, note)
     if notes and hasattr(figure, "update_layout"):
         figure.update_layout(meta=" ".join(notes))
     return figure
