@@ -132,7 +132,8 @@ def test_the_plots_are_tidy(search):
     slices = figure_in(page, "slices")
     assert {a["text"] for a in slices["layout"]["annotations"]} == varying
     ticks = {label for trace in slices["data"] for label in trace["x"]}
-    assert "DocumentPool<br>Embeddings" in ticks  # long option labels wrapped
+    assert "DocumentPool<br>Embeddings" in ticks  # long option labels wrapped, in full on hover
+    assert {c[1] for t in slices["data"] for c in t["customdata"]} >= {"DocumentPoolEmbeddings", "0.05"}
     # The per-epoch plot names its trials in a legend.
     epochs = figure_in(page, "epochs")
     assert epochs["layout"]["showlegend"] is True
