@@ -24,6 +24,8 @@ from filelock import FileLock
 
 from flair_hpo.errors import DiskFullError, MachineError
 
+#: The folder in ``base_path`` that holds one folder per trial (``trial-NNNN``: Flair's training.log and loss.tsv).
+TRIALS_DIR = "trials"
 _WRITER = re.compile(r"\.(?P<boot>[0-9a-f]{8})-(?:p(?P<ns>\d+)-)?(?P<pid>\d+)(?:-[0-9a-f]+)?\.(?:tmp|pickle)$")
 #: A temporary of an earlier version's naming (no PID namespace) is removed once it is this old.
 _UNNAMESPACED_AGE_S = 86_400

@@ -10,8 +10,9 @@ import dataclasses
 import logging
 import math
 
+from flair_hpo.files import TRIALS_DIR
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.orchestration.trial_turn import TRIALS_DIR, free_memory
+from flair_hpo.orchestration.trial_turn import free_memory
 from flair_hpo.records import TrialRecord, TrialStatus
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,

@@ -34,12 +34,11 @@ from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage
 
 from flair_hpo.errors import SearchSpaceError, SettingsError, StrategyError
-from flair_hpo.files import remove_stale_temporaries
+from flair_hpo.files import TRIALS_DIR, remove_stale_temporaries
 from flair_hpo.orchestration.console import LOG_FILE, SearchConsole, log_file, search_console
 from flair_hpo.orchestration.finishing import Finisher
 from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.orchestration.trial_turn import TRIALS_DIR
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.results.events import SearchListener

@@ -25,6 +25,7 @@ import optuna
 from optuna.trial import TrialState
 
 from flair_hpo.errors import DiskFullError, Terminated, TrialAbandoned
+from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.policies import Move, ask
@@ -42,7 +43,6 @@ from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
 log = logging.getLogger("flair_hpo")
 
-TRIALS_DIR = "trials"
 #: Errors of an interrupted trial that say its machine failed (the leaderboard shows them).
 MACHINE_FAULT = "machine fault"
 #: Processes whose machine may fail a configuration's training before it is recorded as failed.
