@@ -79,6 +79,7 @@ class LiveStatus(SearchListener):
 
     def batch_ended(self, event: BatchEnded) -> None:
         self.epoch, self.batch = event.epoch, event
+        self._refresh()  # told at most twice a second
 
     def epoch_ended(self, event: EpochEnded) -> None:
         self.last_dev, self.epoch, self.batch = event.value, event.epoch + 1, None
