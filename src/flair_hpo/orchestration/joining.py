@@ -129,15 +129,8 @@ def join_study(
         raise UntrustedInputError(f"the study {study_name!r} is not joined: {error}") from None
     sampler = strategy_from_settings(attributes[keys.STRATEGY], strategy)
     sampler.make_configurations(space)
-    run = RunSettings.from_stored(
-        settings,
-        base_path=base_path,
-        storage=storage,
-        study_name=study_name,
-        pruner=pruner,
-        mlflow=mlflow,
-        tensorboard=tensorboard,
-    )
+    given = {"base_path": base_path, "storage": storage, "study_name": study_name, "pruner": pruner}
+    run = RunSettings.from_stored(settings, **given, mlflow=mlflow, tensorboard=tensorboard)
     if corpus is not None:  # the corpus given here, not the stored reference
         run = run.replace(corpus=None)
     return Orchestrator.from_settings(settings["corpus"] if corpus is None else corpus, space, sampler, run)

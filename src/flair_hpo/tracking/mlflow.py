@@ -92,15 +92,16 @@ class MlflowTracker(SearchListener):
         run = self.runs.get(event.trial)
         if run is not None:
             scores = {"dev_score": event.dev_score, "dev_loss": event.dev_loss, "train_loss": event.train_loss}
-            self._log_metrics(run, {**scores, "value": event.value}, step=event.epoch)
+            self._log(run, metrics={**scores, "value": event.value}, step=event.epoch)
 
     def trial_finished(self, event: TrialFinished) -> None:
         record = event.record
         run = self.runs.pop(record.number, None)
         if run is None:  # it never started here (stopped before it trained)
             return
-        self._log_metrics(run, {"final_value": record.value, "seconds": record.duration_s, "epochs": record.epochs})
-        self._set_tags(run, {STATUS_TAG: record.status.value} | ({"error": record.error} if record.error else {}))
+        metrics = {"final_value": record.value, "seconds": record.duration_s, "epochs": record.epochs}
+        tags = {STATUS_TAG: record.status.value} | ({"error": record.error} if record.error else {})
+        self._log(run, metrics=metrics, tags=tags)
         self.client.set_terminated(run, _RUN_STATUS.get(record.status, "KILLED"))
 
     def search_finished(self, result: Any) -> None:
@@ -108,9 +109,9 @@ class MlflowTracker(SearchListener):
             return
         if result.best_trial is not None:
             best = {f"best.{name}": plain(value) for name, value in result.best_configuration.items()}
-            self._set_tags(self.parent, {**best, "best.trial": result.best_trial})
             scores = {"best_dev_score": result.dev_score, "best_test_score": result.test_score}
-            self._log_metrics(self.parent, {**scores, "final_model_test_score": result.final_test_score})
+            scores["final_model_test_score"] = result.final_test_score
+            self._log(self.parent, metrics=scores, tags={**best, "best.trial": result.best_trial})
             if result.model_path is not None and result.model_path.is_file():
                 self.client.log_artifact(self.parent, str(result.model_path))
         self.client.set_terminated(self.parent, "FINISHED")
@@ -180,18 +181,15 @@ class MlflowTracker(SearchListener):
         for start in range(0, len(items), _PARAMS_PER_REQUEST):
             self.client.log_batch(run, params=items[start : start + _PARAMS_PER_REQUEST])
 
-    def _set_tags(self, run: str, tags: dict[str, Any]) -> None:
-        from mlflow.entities import RunTag
-
-        self.client.log_batch(run, tags=[RunTag(_key(name), str(value)[:_VALUE_CHARS]) for name, value in tags.items()])
-
-    def _log_metrics(self, run: str, metrics: dict[str, float | None], step: int = 0) -> None:
-        from mlflow.entities import Metric
+    def _log(self, run: str, metrics: dict[str, Any], tags: dict[str, Any] | None = None, step: int = 0) -> None:
+        """Metrics (those that are not None) and tags of ``run``, in one request."""
+        from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
         batch = [Metric(_key(name), float(value), now, step) for name, value in metrics.items() if value is not None]
-        if batch:
-            self.client.log_batch(run, metrics=batch)
+        labels = [RunTag(_key(name), str(value)[:_VALUE_CHARS]) for name, value in (tags or {}).items()]
+        if batch or labels:
+            self.client.log_batch(run, metrics=batch, tags=labels)
 
 
 def _search_params(event: SearchStarted) -> dict[str, Any]:
