@@ -227,6 +227,49 @@ def test_tensorboard_has_a_run_folder_per_trial_with_epoch_scalars_and_hparams(m
         hparams = {name: getattr(value, value.WhichOneof("kind")) for name, value in session.hparams.items()}
         assert hparams["ModelTrainer.learning_rate"] == pytest.approx(trial.params["ModelTrainer.learning_rate"])
         assert hparams["seed"] == trial.user_attrs[keys.SEED]
-        experiment = next(p.experiment for p in plugin.values() if p.HasField("experiment"))
-        assert {m.name.tag for m in experiment.metric_infos} >= {"dev/score", "dev/loss", "train/loss"}
         assert any(p.HasField("session_end_info") for p in plugin.values())
+
+    # TensorBoard's own HParams view, as its page asks a real `tensorboard` for it: one row per trial.
+    groups = {g["name"]: g for g in _hparams_view(place.base_path / "tensorboard")}
+    assert sorted(groups) == ["trial-0000", "trial-0001"]
+    for trial in study.trials:
+        group = groups[f"trial-{trial.number:04d}"]
+        rate = "ModelTrainer.learning_rate"
+        assert group["hparams"][rate] == pytest.approx(trial.params[rate])
+        metrics = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
+        assert metrics["trial/value"] == pytest.approx(trial.value, abs=1e-6)
+        assert {"dev/score", "dev/loss", "train/loss"} <= set(metrics)
+
+
+def _hparams_view(logdir: Path) -> list[dict]:
+    """The session groups (rows) of TensorBoard's HParams view of ``logdir``, from a real ``tensorboard``."""
+    import json
+
+    port = free_port()
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port)]
+    server = subprocess.Popen([*command, "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    query = {
+        "experimentName": "",
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [],
+        "startIndex": 0,
+        "sliceSize": 100,
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/data/plugin/hparams/session_groups",
+        data=json.dumps(query).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        deadline = time.time() + _SERVER_START_S
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    return json.load(answer)["sessionGroups"]
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise
+                time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

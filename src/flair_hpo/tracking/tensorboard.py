@@ -1,6 +1,10 @@
 """The search in TensorBoard: one run folder per trial (``trial-0003``), with its scalars after every epoch
 (``dev/score``, ``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step) and its hyper-parameters in
-TensorBoard's HParams view, where the trials are compared (``tensorboard --logdir BASE_PATH/tensorboard``)."""
+TensorBoard's HParams view, where the trials are compared (``tensorboard --logdir BASE_PATH/tensorboard``).
+
+Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
+TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,
+whose parameters differ, all show, whichever worker wrote them."""
 
 from __future__ import annotations
 
@@ -9,9 +13,6 @@ from typing import Any
 
 from flair_hpo.results.events import EpochEnded, SearchListener, TrialFinished, TrialStarted
 from flair_hpo.tracking.values import hyperparameters
-
-#: The scalars of every trial, which the HParams view shows beside the parameters (their last values).
-METRICS = ("dev/score", "dev/loss", "train/loss", "dev/value", "trial/value", "trial/seconds")
 
 
 class TensorboardTracker(SearchListener):
@@ -27,8 +28,7 @@ class TensorboardTracker(SearchListener):
 
         writer = SummaryWriter(str(self.folder / f"trial-{event.trial:04d}"))
         parameters = hyperparameters(event.labels, event.seed, event.replicate, event.fraction)
-        experiment, session_start, _ = hparams(parameters, dict.fromkeys(METRICS, 0.0))
-        writer.file_writer.add_summary(experiment)
+        _, session_start, _ = hparams(parameters, {})
         writer.file_writer.add_summary(session_start)
         self.writers[event.trial] = writer
 
