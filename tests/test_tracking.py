@@ -130,15 +130,17 @@ def test_mlflow_holds_one_parent_run_a_nested_run_per_trial_and_the_best_model(
 
 @pytest.mark.integration
 def test_a_resumed_study_continues_its_parent_run_and_a_retry_is_a_new_nested_run(
-    mlflow_server, trec_corpus, trec_vectors, tmp_path
+    mlflow_server, trec_corpus, trec_vectors, tmp_path, monkeypatch
 ):
     """The first search is killed (SIGKILL) in trial 1's first epoch; run again, it logs into the same parent,
-    its retry of trial 1 is a new nested run tagged as one, and the killed trial's run ends as killed."""
+    its retry of trial 1 is a new nested run tagged as one, and the killed trial's run ends as killed. The
+    second run is given ``mlflow=True``: MLflow's default, here ``$MLFLOW_TRACKING_URI``."""
     name = f"resumed-{uuid.uuid4().hex[:8]}"
     command = [sys.executable, "-m", "tests.helpers", str(tmp_path), str(trec_vectors), "1", "1", mlflow_server, name]
     killed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, study_name=name, mlflow=mlflow_server)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, study_name=name, mlflow=True)
     study = optuna.load_study(study_name=name, storage=search.open_store().storage)
     first_parent = study.user_attrs[keys.MLFLOW_PARENT_RUN]
 
