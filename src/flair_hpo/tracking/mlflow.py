@@ -29,6 +29,7 @@ from typing import Any
 from flair_hpo.errors import one_line
 from flair_hpo.records import TrialStatus, keys
 from flair_hpo.results.events import EpochEnded, SearchListener, SearchStarted, TrialFinished, TrialStarted
+from flair_hpo.study import redact
 from flair_hpo.tracking.values import hyperparameters, plain
 
 #: MLflow's limits: characters of a parameter's value, parameters per request.
@@ -73,11 +74,11 @@ class MlflowTracker(SearchListener):
         try:
             self.experiment = self._experiment(event.study_name)
             self.parent = self._parent(event)
-        except Exception as error:
+        except Exception as error:  # said in one line, the URI's password hidden (hence no chained traceback)
             raise TrackingError(
-                f"MLflow at {self.client.tracking_uri} cannot be used ({one_line(error)[:300]}); the search goes on "
-                "without it: start the server and run the search again to log its next trials"
-            ) from error
+                f"MLflow at {redact(self.client.tracking_uri)} cannot be used ({redact(one_line(error))[:300]}); the "
+                "search goes on without it: start the server and run the search again to log its next trials"
+            ) from None
 
     def trial_started(self, event: TrialStarted) -> None:
         tags = {_PARENT_TAG: self.parent, TRIAL_TAG: str(event.trial)}
