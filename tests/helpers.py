@@ -49,10 +49,11 @@ def trec_corpus():
 
 
 def small_trec_search(
-    corpus, base_path: Path, vectors: Path, runs: int = 4, storage: str | None = None
+    corpus, base_path: Path, vectors: Path, runs: int = 4, storage: str | None = None, **settings
 ) -> orchestrator.Orchestrator:
     """Random search over two learning rates and two hidden sizes of an RNN over small word vectors, without
-    pruning: the tests that use it count the trials that train all their epochs."""
+    pruning: the tests that use it count the trials that train all their epochs. ``settings``: further run
+    settings (study_name, mlflow, ...)."""
     from flair.embeddings import WordEmbeddings
 
     search_space = search_spaces.TextClassifierSearchSpace()
@@ -74,6 +75,7 @@ def small_trec_search(
         search_strategy=search_strategy,
         storage=storage,
         pruner="none",
+        **settings,
     )
 
 
@@ -398,9 +400,10 @@ if __name__ == "__main__":
             fill_disk_at_first_best_model()
         sys.exit(main(["run", sys.argv[-1]]))
     base_path, vectors = Path(sys.argv[1]), Path(sys.argv[2])
-    if sys.argv[3].isdigit():  # die when trial T reaches epoch E
+    if sys.argv[3].isdigit():  # die when trial T reaches epoch E (logging to MLflow at URI, if given)
         die_at(int(sys.argv[3]), int(sys.argv[4]))
-        small_trec_search(trec_corpus(), base_path, vectors).optimize()
+        tracking = {"mlflow": sys.argv[5], "study_name": sys.argv[6]} if len(sys.argv) > 5 else {}
+        small_trec_search(trec_corpus(), base_path, vectors, **tracking).optimize()
     elif sys.argv[3] == "fill-disk":  # fill base_path's disk when trial T reaches epoch E ("recorded": is done)
         fill_disk_at(base_path, int(sys.argv[5]), None if sys.argv[6] == "recorded" else int(sys.argv[6]))
         sys.exit(as_the_command_line_does(small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4]))))

@@ -32,6 +32,7 @@ LAYERS = [
     {"flair_hpo.training"},
     {"flair_hpo.study"},
     {"flair_hpo.results"},
+    {"flair_hpo.tracking"},
     {"flair_hpo.orchestration"},
     {"flair_hpo.cli"},
     # The tutorial's names (re-exports), which nothing inside the package imports.

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, Terminated, one_line
 
 EXIT_USAGE = 2
@@ -51,6 +52,7 @@ def _run(args: argparse.Namespace) -> int:
         settings = settings.replace(base_path=Path(args.base_path))
     if args.final_model:
         settings = settings.replace(final_model=True)
+    settings = settings.replace(**tracking_settings(args))
     # The corpus reference (settings.corpus) is stored with the study for workers that join it.
     orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
     # The search shows its summary as it ends (once); here only what the command adds.
@@ -105,6 +107,7 @@ def _worker(args: argparse.Namespace) -> int:
         wait_s=args.wait,
         allow_paths=args.allow_path,
         trust_remote_code=args.trust_remote_code,
+        **tracking_settings(args),
     )
     trained = orchestrator.work(quiet=args.quiet)
     print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
@@ -211,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
     )
-    _quiet_argument(run)
+    add_tracking_arguments(run)
     _remote_code_argument(run)
     run.set_defaults(handler=_run)
 
@@ -234,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder whose files (word vectors, models) the study may make this worker load; repeatable "
         "(Flair's, Hugging Face's and the embedding cache are allowed, and $FLAIR_HPO_ALLOW_PATHS)",
     )
-    _quiet_argument(worker)
+    add_tracking_arguments(worker)
     _remote_code_argument(worker)
     worker.set_defaults(handler=_worker)
 
@@ -253,12 +256,6 @@ def build_parser() -> argparse.ArgumentParser:
     _remote_code_argument(train)
     train.set_defaults(handler=_train)
     return parser
-
-
-def _quiet_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--quiet", action="store_true", help="a line per trial; no live status on a terminal, no line per epoch"
-    )
 
 
 def _remote_code_argument(parser: argparse.ArgumentParser) -> None:

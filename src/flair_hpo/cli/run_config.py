@@ -66,6 +66,8 @@ _TOP_KEYS = {
     "(or {name: ..., model: ...}); the keys above override it (optional)",
     "training_mode": "fine_tune or train (optional; by default fine_tune when an embedding is fine-tuned)",
     "reseeding": "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)",
+    "mlflow": "an MLflow tracking URI, or true for MLflow's default: log the search there (optional)",
+    "tensorboard": "a folder, or true for base_path/tensorboard: TensorBoard event files of every trial (optional)",
 }
 _REQUIRED = ("corpus", "base_path", "strategy")
 

@@ -49,6 +49,7 @@ from flair_hpo.strategies import as_strategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
 from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
+from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
 from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
@@ -74,8 +75,10 @@ class Orchestrator:
         search_space: a complete search space (``search_spaces.TextClassifierSearchSpace`` or
             ``SequenceTaggerSearchSpace``).
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
-        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding: the run
-            settings, described in :class:`~flair_hpo.study.settings.RunSettings`.
+        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
+            tensorboard: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
+            (``mlflow="http://host:5000"`` logs the search to MLflow, ``tensorboard=True`` writes TensorBoard
+            event files; see :mod:`flair_hpo.tracking`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -95,6 +98,8 @@ class Orchestrator:
         final_model: bool = False,
         heartbeat_interval: int = HEARTBEAT_INTERVAL,
         reseeding: Reseeding | None = None,
+        mlflow: str | bool | None = None,
+        tensorboard: str | Path | bool | None = None,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -107,6 +112,8 @@ class Orchestrator:
             heartbeat_interval=heartbeat_interval,
             corpus=reference,
             reseeding=reseeding,
+            mlflow=mlflow,
+            tensorboard=tensorboard,
         )
         self.setup = _setup(corpus, search_space, search_strategy, settings)
 
@@ -271,6 +278,7 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
     strategy.make_configurations(space)
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
     check_device(space)
+    check_trackers(settings)
     store = store_for(settings.embedding_store)  # checks the cache's environment variables, before any download
     if settings.corpus is not None:
         corpus = load_corpus(settings.corpus)

@@ -20,6 +20,7 @@ from flair_hpo.space.registry import register, registered
 from flair_hpo.space.trust import allow, allowance
 from flair_hpo.strategies import Strategy
 from flair_hpo.study import RunSettings
+from flair_hpo.tracking import trackers
 from flair_hpo.training.corpus import label_dictionary
 from flair_hpo.training.embedding_store import EmbeddingStore
 from flair_hpo.training.scoring import Objective
@@ -49,7 +50,7 @@ class SearchSetup:
 
     def trackers(self) -> list[SearchListener]:
         """The experiment trackers the run settings ask for, each a listener of the search's events."""
-        return []
+        return trackers(self.settings)
 
     def configuration(self, labels: dict[str, Label], replicate: int = 0) -> Configuration:
         """The configuration of ``labels``, with its ``replicate``-th training seed, derived from the

@@ -64,3 +64,7 @@ SESSION_PREFIX = "flair_hpo:session:"
 #: The best model's test score, and the final model's, each with the trial they are for.
 TEST_SCORE = "flair_hpo:test_score"
 FINAL_MODEL = "flair_hpo:final_model"
+
+# ---------------------------------------------------------------------------- study user attributes
+#: The MLflow run of the whole study, which every worker's trial runs nest under (see flair_hpo.tracking).
+MLFLOW_PARENT_RUN = "flair_hpo:mlflow_parent_run"

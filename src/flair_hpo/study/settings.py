@@ -49,6 +49,10 @@ class RunSettings:
         reseeding: how many of the best configurations are trained again with further seeds at the end of
             the search, before the best mean wins (:class:`~flair_hpo.policies.reseeding.Reseeding`, or a
             mapping ``{"finalists": 3, "seeds": 3}``); None chooses the best single trial.
+        mlflow: log the search to MLflow (:mod:`flair_hpo.tracking.mlflow`): a tracking URI, or True (or
+            ``""``) for MLflow's default (``$MLFLOW_TRACKING_URI``); None or False logs nothing.
+        tensorboard: write TensorBoard event files, one run folder per trial: a folder, or True (or ``""``) for
+            ``base_path/tensorboard``; None or False writes none.
     """
 
     base_path: Path
@@ -60,6 +64,8 @@ class RunSettings:
     heartbeat_interval: int = HEARTBEAT_INTERVAL
     corpus: Mapping[str, Any] | None = None
     reseeding: Reseeding | Mapping[str, Any] | None = None
+    mlflow: str | bool | None = None
+    tensorboard: str | Path | bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -81,6 +87,12 @@ class RunSettings:
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
         object.__setattr__(self, "reseeding", _reseeding(self.reseeding))
+        if self.mlflow is not None and not isinstance(self.mlflow, str | bool):
+            raise SettingsError(
+                f"mlflow must be an MLflow tracking URI such as http://host:5000, or true, not {self.mlflow!r}"
+            )
+        if self.tensorboard is not None and not isinstance(self.tensorboard, bool) and str(self.tensorboard):
+            _folder(self.tensorboard, "tensorboard")
 
     def __repr__(self) -> str:
         """The settings, with the storage URL's password hidden (a repr ends up in logs and tracebacks)."""

@@ -1,0 +1,46 @@
+"""The trackers that the run settings ask for, checked before anything is trained."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from flair_hpo.errors import SettingsError
+from flair_hpo.results.events import SearchListener
+from flair_hpo.study import RunSettings
+
+#: Where ``tensorboard: true`` writes, under base_path.
+TENSORBOARD_DIR = "tensorboard"
+#: The package each tracker needs, and the extra that installs it.
+_NEEDS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard")}
+
+
+def _wanted(value: object) -> bool:
+    return value is not None and value is not False
+
+
+def check_trackers(settings: RunSettings) -> None:
+    """Refuse a tracker whose package is not installed (:class:`SettingsError` saying what to install)."""
+    for setting, (package, extra) in _NEEDS.items():
+        if _wanted(getattr(settings, setting)) and importlib.util.find_spec(package) is None:
+            raise SettingsError(
+                f"{setting} tracking needs the {package} package: pip install 'flair-hpo[{extra}]', or leave "
+                f"{setting} out"
+            )
+
+
+def trackers(settings: RunSettings) -> list[SearchListener]:
+    """A listener for each tracker the settings ask for."""
+    found: list[SearchListener] = []
+    if _wanted(settings.mlflow):
+        from flair_hpo.tracking.mlflow import MlflowTracker
+
+        found.append(MlflowTracker(settings.mlflow if isinstance(settings.mlflow, str) else None))
+    if _wanted(settings.tensorboard):
+        from flair_hpo.tracking.tensorboard import TensorboardTracker
+
+        folder = settings.tensorboard
+        if folder is True or not str(folder):
+            folder = settings.base_path / TENSORBOARD_DIR
+        found.append(TensorboardTracker(Path(folder)))
+    return found

@@ -1,0 +1,58 @@
+"""The search in TensorBoard: one run folder per trial (``trial-0003``), with its scalars after every epoch
+(``dev/score``, ``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step) and its hyper-parameters in
+TensorBoard's HParams view, where the trials are compared (``tensorboard --logdir BASE_PATH/tensorboard``).
+
+Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
+TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,
+whose parameters differ, all show, whichever worker wrote them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flair_hpo.results.events import EpochEnded, SearchListener, TrialFinished, TrialStarted
+from flair_hpo.tracking.values import hyperparameters
+
+
+class TensorboardTracker(SearchListener):
+    """Writes TensorBoard event files under ``folder``, one run folder per trial."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writers: dict[int, Any] = {}  # this worker's trials: number -> SummaryWriter
+
+    def trial_started(self, event: TrialStarted) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard.summary import hparams
+
+        writer = SummaryWriter(str(self.folder / f"trial-{event.trial:04d}"))
+        parameters = hyperparameters(event.labels, event.seed, event.replicate, event.fraction)
+        _, session_start, _ = hparams(parameters, {})
+        writer.file_writer.add_summary(session_start)
+        self.writers[event.trial] = writer
+
+    def epoch_ended(self, event: EpochEnded) -> None:
+        writer = self.writers.get(event.trial)
+        if writer is None:
+            return
+        scalars = {"dev/score": event.dev_score, "dev/loss": event.dev_loss, "train/loss": event.train_loss}
+        for tag, value in {**scalars, "dev/value": event.value}.items():
+            if value is not None:
+                writer.add_scalar(tag, value, event.epoch)
+        writer.flush()  # a trial whose process is killed keeps its epochs
+
+    def trial_finished(self, event: TrialFinished) -> None:
+        from torch.utils.tensorboard.summary import hparams
+
+        record = event.record
+        writer = self.writers.pop(record.number, None)
+        if writer is None:
+            return
+        for tag, value in {"trial/value": record.value, "trial/seconds": record.duration_s}.items():
+            if value is not None:
+                writer.add_scalar(tag, value, record.epochs or 0)
+        writer.add_text("trial/status", record.status.value + (f": {record.error}" if record.error else ""))
+        _, _, session_end = hparams({}, {})
+        writer.file_writer.add_summary(session_end)
+        writer.close()

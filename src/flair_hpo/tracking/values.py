@@ -1,0 +1,23 @@
+"""What the trackers write: a trial's hyper-parameters with their readable names, as plain values."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flair_hpo.space import Label
+
+
+def plain(value: Any) -> str | int | float | bool:
+    """``value`` as a tracker stores it: numbers, booleans and text as they are, anything else as JSON text."""
+    if isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return json.dumps(value, default=str)
+
+
+def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int, fraction: float) -> dict[str, Any]:
+    """A trial's parameters by their names in the search space, with its seed, replicate and training share."""
+    found = {name: plain(value) for name, value in labels.items()}
+    found.update(seed=plain(seed), replicate=replicate, train_fraction=fraction)
+    return found

@@ -1,0 +1,277 @@
+"""Experiment tracking: searches logged to a real MLflow server (read back with MLflow's own client) and to
+TensorBoard event files (read back with TensorBoard's own event reader)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from flair_hpo.errors import SettingsError
+from flair_hpo.records import keys
+
+from .conftest import free_port
+from .helpers import Place, creator, finish, search_yaml, small_trec_search, start, trained
+
+REPO = Path(__file__).resolve().parents[1]
+#: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
+_SERVER_START_S = 120
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend, artifacts served by it), one per
+    test process for the whole session (each pytest-xdist worker has its own), stopped afterwards."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        *("--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--artifacts-destination", str(folder / "art")),
+    ]
+    log = folder / "server.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + _SERVER_START_S
+        while not _healthy(uri):
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        yield uri
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the uvicorn worker it started
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # a server still closing connections: its data is thrown away anyway
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
+
+
+def _healthy(uri: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _client(uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def _tree(uri: str, study: optuna.Study) -> tuple:
+    """The study's parent run (the one the study notes), the active runs of its experiment without a parent
+    (which must be that one alone), and the runs nested under it, by trial number."""
+    client = _client(uri)
+    experiment = client.get_experiment_by_name(study.study_name).experiment_id
+    runs = client.search_runs([experiment])
+    parent = client.get_run(study.user_attrs[keys.MLFLOW_PARENT_RUN])
+    tops = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    nested = {int(r.data.tags["flair_hpo.trial"]): r for r in runs if r not in tops}
+    assert all(r.data.tags["mlflow.parentRunId"] == parent.info.run_id for r in nested.values())
+    return parent, tops, nested
+
+
+def _history(uri: str, run, metric: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in _client(uri).get_metric_history(run.info.run_id, metric)]
+
+
+@pytest.mark.integration
+def test_mlflow_holds_one_parent_run_a_nested_run_per_trial_and_the_best_model(
+    mlflow_server, trec_corpus, trec_vectors, tmp_path
+):
+    name = f"tracked-{uuid.uuid4().hex[:8]}"
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=3, study_name=name, mlflow=mlflow_server)
+    result = search.optimize()
+    study = optuna.load_study(study_name=name, storage=search.open_store().storage)
+
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id]
+    assert parent.info.status == "FINISHED" and parent.info.run_name == name
+    assert parent.data.params["space.ModelTrainer.learning_rate"] == "[0.1, 0.05]"
+    assert parent.data.params["strategy"] == "RandomSearch" and parent.data.params["run.pruner"] == "none"
+    trials = {t.number: t for t in study.trials}
+    assert sorted(nested) == sorted(trials) == [0, 1, 2]
+    for number, run in nested.items():
+        trial = trials[number]
+        assert run.info.status == "FINISHED" and run.data.tags["status"] == "complete"
+        assert {k: run.data.params[k] for k in trial.params} == {k: str(v) for k, v in trial.params.items()}
+        assert run.data.params["seed"] == str(trial.user_attrs[keys.SEED])
+        assert run.data.params["train_fraction"] == "1.0"
+        dev = _history(mlflow_server, run, "dev_score")
+        assert [step for step, _ in dev] == [1, 2]
+        assert max(value for _, value in dev) == pytest.approx(trial.value)
+        assert [step for step, _ in _history(mlflow_server, run, "dev_loss")] == [1, 2]
+        assert [step for step, _ in _history(mlflow_server, run, "train_loss")] == [1, 2]
+        assert run.data.metrics["seconds"] == pytest.approx(trial.user_attrs[keys.DURATION])
+
+    assert {k: parent.data.tags[f"best.{k}"] for k in result.best_configuration} == {
+        k: str(v) for k, v in result.best_configuration.items()
+    }
+    assert parent.data.tags["best.trial"] == str(result.best_trial)
+    assert parent.data.metrics["best_dev_score"] == pytest.approx(result.dev_score)
+    assert parent.data.metrics["best_test_score"] == pytest.approx(result.test_score)
+    artifacts = {a.path: a.file_size for a in _client(mlflow_server).list_artifacts(parent.info.run_id)}
+    assert artifacts == {"best-model.pt": result.model_path.stat().st_size}
+
+
+@pytest.mark.integration
+def test_a_resumed_study_continues_its_parent_run_and_a_retry_is_a_new_nested_run(
+    mlflow_server, trec_corpus, trec_vectors, tmp_path, monkeypatch
+):
+    """The first search is killed (SIGKILL) in trial 1's first epoch; run again, it logs into the same parent,
+    its retry of trial 1 is a new nested run tagged as one, and the killed trial's run ends as killed. The
+    second run is given ``mlflow=True``: MLflow's default, here ``$MLFLOW_TRACKING_URI``."""
+    name = f"resumed-{uuid.uuid4().hex[:8]}"
+    command = [sys.executable, "-m", "tests.helpers", str(tmp_path), str(trec_vectors), "1", "1", mlflow_server, name]
+    killed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, study_name=name, mlflow=True)
+    study = optuna.load_study(study_name=name, storage=search.open_store().storage)
+    first_parent = study.user_attrs[keys.MLFLOW_PARENT_RUN]
+
+    search.optimize()
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert parent.info.run_id == first_parent and [r.info.run_id for r in tops] == [first_parent]
+    assert parent.info.status == "FINISHED"
+    retry = next(t for t in study.trials if t.number > 1 and t.params == study.trials[1].params)
+    assert nested[retry.number].data.tags["flair_hpo.retry_of"] == "1"
+    assert [step for step, _ in _history(mlflow_server, nested[retry.number], "dev_score")] == [1, 2]
+    assert nested[1].info.status == "KILLED"  # left running by the killed process, ended when its retry started
+    assert len(nested) == len(study.trials) == 5  # four runs of the budget and the retry
+
+
+@pytest.mark.integration
+def test_two_workers_on_postgresql_log_into_one_parent_run(mlflow_server, postgres_url, tmp_path, trec_vectors):
+    """The creator (``mlflow:`` in its YAML file, training nothing) and two ``flair-hpo worker --mlflow``
+    processes, started at once: one parent run, every trained trial nested under it."""
+    place = Place(postgres_url, f"tracked-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 4}, parameters, epochs=1)
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), "mlflow": mlflow_server}))
+    workers = [start([*place.worker_command(), "--mlflow", mlflow_server], tmp_path / f"w{i}.log") for i in range(2)]
+    codes = finish([creator(config, tmp_path / "creator.log"), *workers])
+    assert codes == [0, 0, 0], (tmp_path / "creator.log").read_text()[-3000:]
+
+    study = place.study()
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id] and parent.info.status == "FINISHED"
+    assert sorted(nested) == sorted(t.number for t in trained(study)) and len(nested) == 4
+    assert all(r.info.status == "FINISHED" for r in nested.values())
+    assert parent.data.tags["best.trial"] == str(study.best_trial.number)
+
+
+@pytest.mark.integration
+def test_a_search_goes_on_when_mlflow_is_down_and_says_so_once(trec_corpus, trec_vectors, tmp_path, caplog):
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="flair_hpo"):
+        result = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=2, mlflow=down).optimize()
+    assert result.trials["complete"] == 2
+    said = [r.getMessage() for r in caplog.records if "MLflow" in r.getMessage()]
+    assert len(said) == 1
+    assert said[0].startswith(f"MlflowTracker stopped listening to the search (TrackingError: MLflow at {down}")
+    assert time.monotonic() - started < 120
+
+
+def test_a_tracker_setting_of_the_wrong_kind_is_refused_before_anything_is_trained(trec_corpus, trec_vectors, tmp_path):
+    with pytest.raises(SettingsError, match="mlflow must be an MLflow tracking URI"):
+        small_trec_search(trec_corpus, tmp_path / "a", trec_vectors, mlflow=5000)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SettingsError, match=r"tensorboard: .* is a file"):
+        small_trec_search(trec_corpus, tmp_path / "b", trec_vectors, tensorboard=tmp_path / "file")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.integration
+def test_tensorboard_has_a_run_folder_per_trial_with_epoch_scalars_and_hparams(mlflow_server, tmp_path, trec_vectors):
+    """``flair-hpo run CONFIG --tensorboard --mlflow URI``: the event files read back with TensorBoard's own
+    event reader; both trackers at once."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
+
+    from flair_hpo.cli import main
+
+    place = Place(None, f"tb-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.1, 0.05], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 2}, parameters, epochs=2)
+    assert main(["run", str(config), "--tensorboard", "--mlflow", mlflow_server]) == 0
+
+    study = place.study()
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id] and sorted(nested) == [0, 1]
+    folders = sorted((place.base_path / "tensorboard").iterdir())
+    assert [f.name for f in folders] == ["trial-0000", "trial-0001"]
+    for folder, trial in zip(folders, study.trials, strict=True):
+        events = EventAccumulator(str(folder))
+        events.Reload()
+        dev = [(s.step, s.value) for s in events.Scalars("dev/score")]
+        assert [step for step, _ in dev] == [1, 2]
+        assert max(value for _, value in dev) == pytest.approx(trial.value, abs=1e-6)
+        assert [s.step for s in events.Scalars("dev/loss")] == [1, 2]
+        assert [s.step for s in events.Scalars("train/loss")] == [1, 2]
+        plugin = {tag: HParamsPluginData.FromString(data) for tag, data in events.PluginTagToContent("hparams").items()}
+        session = next(p.session_start_info for p in plugin.values() if p.HasField("session_start_info"))
+        hparams = {name: getattr(value, value.WhichOneof("kind")) for name, value in session.hparams.items()}
+        assert hparams["ModelTrainer.learning_rate"] == pytest.approx(trial.params["ModelTrainer.learning_rate"])
+        assert hparams["seed"] == trial.user_attrs[keys.SEED]
+        assert any(p.HasField("session_end_info") for p in plugin.values())
+
+    # TensorBoard's own HParams view, as its page asks a real `tensorboard` for it: one row per trial.
+    groups = {g["name"]: g for g in _hparams_view(place.base_path / "tensorboard")}
+    assert sorted(groups) == ["trial-0000", "trial-0001"]
+    for trial in study.trials:
+        group = groups[f"trial-{trial.number:04d}"]
+        rate = "ModelTrainer.learning_rate"
+        assert group["hparams"][rate] == pytest.approx(trial.params[rate])
+        metrics = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
+        assert metrics["trial/value"] == pytest.approx(trial.value, abs=1e-6)
+        assert {"dev/score", "dev/loss", "train/loss"} <= set(metrics)
+
+
+def _hparams_view(logdir: Path) -> list[dict]:
+    """The session groups (rows) of TensorBoard's HParams view of ``logdir``, from a real ``tensorboard``."""
+    import json
+
+    port = free_port()
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(port)]
+    server = subprocess.Popen([*command, "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    query = {
+        "experimentName": "",
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        "colParams": [],
+        "startIndex": 0,
+        "sliceSize": 100,
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/data/plugin/hparams/session_groups",
+        data=json.dumps(query).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        deadline = time.time() + _SERVER_START_S
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    return json.load(answer)["sessionGroups"]
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise
+                time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
