@@ -2,7 +2,7 @@
 
 No training: each strategy asks, the table answers (72 configurations x 10 seeds, trained once by
 ``benchmarks/search_quality.py tabulate trec``). A replay takes milliseconds, so these tests replay many
-searches; the figures they check are the README's.
+searches; the figures they check are docs/search-quality.md's.
 """
 
 from __future__ import annotations
