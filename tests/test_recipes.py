@@ -84,7 +84,7 @@ def test_flair_hpo_runs_a_recipe_on_a_dataset_with_no_yaml(minilm_path, tmp_path
     assert main([*command, "--downsample", "0.05", "--runs", "2"]) == 0
     out = capsys.readouterr().out
     assert "Best configuration (trial" in out
-    base = tmp_path / "hyperopt" / "trec_6-classifier-frozen"
+    base = tmp_path / "hyperopt" / "trec_6-classifier-frozen-model-0.05"  # the model folder, the fraction kept
     assert (base / "best-model.pt").exists() and (base / "report.html").exists()
     assert main(["run", "--dataset", "TREC_6"]) == 2  # a recipe is needed without a YAML file
     assert "--recipe" in capsys.readouterr().err

@@ -1,0 +1,88 @@
+"""A user's own corpus folder from the command line: its format told from its files, defaults as Flair users
+expect them, every mistake of a YAML file at once; searched and retrained end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from flair_hpo.cli import main
+from flair_hpo.cli.run_config import load_run_config
+from flair_hpo.errors import CorpusError
+from flair_hpo.training.corpus_folder import parse_columns, read_corpus_folder
+
+from .helpers import conll_folder, fasttext_folder, write
+
+
+def test_the_format_task_and_labels_are_told_from_the_files(tmp_path):
+    questions = read_corpus_folder(fasttext_folder(tmp_path / "questions"))
+    assert questions.section == {
+        "folder": str(tmp_path / "questions"),
+        "format": "classification",
+        "label_type": "class",
+    }
+    assert (questions.task, questions.label_type) == ("text_classification", "class")
+    tweets = read_corpus_folder(conll_folder(tmp_path / "tweets"))
+    assert tweets.section["format"] == "column" and tweets.section["columns"] == {0: "text", 1: "ner"}
+    assert (tweets.task, tweets.label_type) == ("sequence_labeling", "ner")
+    assert read_corpus_folder(tmp_path / "tweets", tag_type="entity").section["columns"] == {0: "text", 1: "entity"}
+    assert parse_columns("0:text, 1:pos,2:ner") == {0: "text", 1: "pos", 2: "ner"}
+    with pytest.raises(CorpusError, match="give --tag-type"):
+        read_corpus_folder(tmp_path / "tweets", columns={0: "text", 1: "pos", 2: "ner"})
+    with pytest.raises(CorpusError, match="--columns and --tag-type are for column files"):
+        read_corpus_folder(tmp_path / "questions", tag_type="ner")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no training file"):
+        read_corpus_folder(tmp_path / "empty")
+
+
+def test_a_yaml_file_of_a_folder_needs_no_format_task_metric_or_optimization_value(tmp_path):
+    folder = conll_folder(tmp_path / "tweets")
+    config = {
+        "corpus": {"folder": str(folder)},
+        "base_path": str(tmp_path / "search"),
+        "strategy": "random",
+        "budget": {"runs": 2},
+        "max_epochs": 3,  # as best-configuration.yaml names it
+        "parameters": {
+            "SequenceTagger.hidden_size": [16, 32],
+            "SequenceTagger.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": "glove"}]],
+        },
+    }
+    run = load_run_config(write(tmp_path / "search.yaml", config))
+    space = run.search_space
+    assert (space.task, space.tag_type, space.max_epochs) == ("sequence_labeling", "ner", 3)
+    assert (space.evaluation_metric.value, space.optimization_value.value) == ("micro_f1_score", "dev_score")
+    assert run.settings.corpus["columns"] == {0: "text", 1: "ner"}
+
+
+def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6"},
+        "base_path": str(tmp_path / "search"),
+        "strategy": "random",
+        "max_epoch": 2,
+        "budget": {"runs": -1},
+        "parameters": {"ModelTrainr.learning_rate": [0.1], "ModelTrainer.mini_batch_size": [8]},
+    }
+    assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "4 mistakes" in err, err
+    for mistake in ("unknown key 'max_epoch'; did you mean 'max_epochs'?", "missing key 'max_epochs'"):
+        assert mistake in err
+    assert "RUNS budget must be positive" in err and "did you mean 'ModelTrainer'?" in err
+    assert not (tmp_path / "search").exists()
+
+
+def test_a_column_corpus_without_columns_names_format_classification(tmp_path, capsys):
+    from flair_hpo import orchestrator
+
+    with pytest.raises(CorpusError, match=r"for FastText files .* give format: classification"):
+        orchestrator.Orchestrator({"folder": str(tmp_path)}, tmp_path / "search", None, None)
+
+
+def test_a_recipe_of_the_other_task_is_refused_naming_the_fitting_ones(tmp_path, capsys):
+    folder = conll_folder(tmp_path / "tweets")
+    assert main(["run", "--corpus", str(folder), "--recipe", "classifier-frozen"]) == 2
+    err = capsys.readouterr().err
+    assert "classifier-frozen is for text_classification" in err and "use ner-fine-tune or tagger-frozen" in err
