@@ -4,6 +4,7 @@ expect them, every mistake of a YAML file at once; searched and retrained end to
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from flair_hpo.cli import main
 from flair_hpo.cli.run_config import load_run_config
@@ -86,3 +87,66 @@ def test_a_recipe_of_the_other_task_is_refused_naming_the_fitting_ones(tmp_path,
     assert main(["run", "--corpus", str(folder), "--recipe", "classifier-frozen"]) == 2
     err = capsys.readouterr().err
     assert "classifier-frozen is for text_classification" in err and "use ner-fine-tune or tagger-frozen" in err
+
+
+RECIPES = {"fasttext": ("classifier-frozen", fasttext_folder), "conll": ("tagger-frozen", conll_folder)}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", RECIPES)
+def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
+    kind, tmp_path, minilm_path, monkeypatch, capsys
+):
+    """A user's folder (FastText lines, or CoNLL columns) searched with `run --corpus DIR --recipe` and its best
+    configuration trained again with `train BASE_PATH`, after the project moved to another folder."""
+    import shutil
+
+    from flair.models import SequenceTagger, TextClassifier
+
+    recipe, make = RECIPES[kind]
+    project = tmp_path / "project"
+    make(project / "data" / kind)
+    monkeypatch.chdir(project)
+    command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", minilm_path]
+    assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
+    assert "Best configuration (trial" in capsys.readouterr().out
+    base = project / "hyperopt" / f"{kind}-{recipe}-model"
+    reference = yaml.safe_load((base / "corpus.yaml").read_text())
+    assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
+        "classification" if kind == "fasttext" else "column"
+    )
+    saved = yaml.safe_load((base / "best-configuration.yaml").read_text())["configuration"]
+    assert (saved["label_type"], saved["max_epochs"]) == ("class" if kind == "fasttext" else "ner", 1)
+
+    shutil.move(project, tmp_path / "moved")  # another machine's folders: the corpus moves along
+    monkeypatch.chdir(tmp_path)
+    final = kind == "conll"
+    assert main(["train", f"moved/hyperopt/{base.name}", *(["--final"] if final else [])]) == 0
+    out = tmp_path / "moved" / "hyperopt" / base.name / ("final" if final else "retrained")
+    model_file = out / ("final-model.pt" if final else "best-model.pt")
+    assert str(model_file.relative_to(tmp_path)) in capsys.readouterr().out
+    model = (SequenceTagger if kind == "conll" else TextClassifier).load(model_file)
+    assert model.label_type == saved["label_type"]
+
+    shutil.rmtree(tmp_path / "moved" / "data")
+    assert main(["train", f"moved/hyperopt/{base.name}", "--base-path", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err
+    assert f"the corpus folder ../../data/{kind}" in err and "does not exist on this machine" in err, err
+
+
+def test_a_configuration_path_missing_on_this_machine_is_named(tmp_path, capsys):
+    search = tmp_path / "search"
+    search.mkdir()
+    configuration = {
+        "task": "text_classification",
+        "label_type": "class",
+        "max_epochs": 1,
+        "parameters": {
+            "document_embeddings": "TransformerDocumentEmbeddings",
+            "TransformerDocumentEmbeddings.model": "/nowhere/venv/all-MiniLM-L6-v2",
+        },
+    }
+    write(search / "best-configuration.yaml", {"configuration": configuration})
+    assert main(["train", str(search)]) == 2
+    err = capsys.readouterr().err
+    assert "TransformerDocumentEmbeddings.model names /nowhere/venv/all-MiniLM-L6-v2, which does not exist" in err, err

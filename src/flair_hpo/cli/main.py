@@ -6,7 +6,7 @@
     flair-hpo run --corpus DIR --recipe NAME  # or a recipe on a corpus folder (or on --dataset NAME)
     flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
-    flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
+    flair-hpo train BASE_PATH                 # train the best configuration of a search again
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from flair_hpo.cli import arguments
 from flair_hpo.cli.recipe_run import add_recipe_arguments
+from flair_hpo.cli.retrain import add_train_command
 from flair_hpo.errors import ConfigError, InputError, MachineError, Terminated, one_line
 
 EXIT_USAGE = 2
@@ -117,22 +118,6 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from flair_hpo.cli.run_config import load_run_config
-    from flair_hpo.space import Configuration
-    from flair_hpo.training import train
-
-    _allow_remote_code(args)
-    base_path = Path(args.base_path)
-    if base_path.exists() and (not base_path.is_dir() or any(base_path.iterdir())):
-        raise ConfigError(f"--base-path {base_path} is not an empty folder; give a new folder")
-    configuration = Configuration.load(args.configuration)
-    corpus = load_run_config(args.corpus_from).load_corpus()
-    train(configuration, corpus, base_path)
-    print(f"Model saved to {base_path / 'best-model.pt'}")
-    return 0
-
-
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base_path", help="the search's base_path")
     parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
@@ -191,12 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     _study_arguments(report)
     report.set_defaults(handler=_report)
 
-    train = commands.add_parser("train", help="train a configuration (e.g. best-configuration.yaml) again")
-    train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")
-    train.add_argument("--corpus-from", required=True, help="a run YAML file whose corpus to train on")
-    train.add_argument("--base-path", required=True, help="a new folder for the model")
-    _remote_code_argument(train)
-    train.set_defaults(handler=_train)
+    add_train_command(commands, _remote_code_argument)
     return parser
 
 

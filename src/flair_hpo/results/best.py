@@ -67,7 +67,7 @@ def write_best_configuration(
         result[f"final model test {objective.evaluation_metric.value}"] = final_test_score
     text = (
         "# The best configuration flair-hpo found. Train it again with:\n"
-        "#   flair-hpo train best-configuration.yaml --corpus-from CONFIG.yaml --base-path retrained/\n"
+        "#   flair-hpo train BASE_PATH   (this folder: its corpus.yaml names the corpus)\n"
         "#   or, in Python: flair_hpo.train(Configuration.load('best-configuration.yaml'), corpus, 'retrained/')\n"
         + yaml.safe_dump({"configuration": configuration.to_dict(), "result": result}, sort_keys=False)
     )

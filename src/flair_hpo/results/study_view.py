@@ -75,3 +75,14 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 def leaderboard_table(view: StudyView) -> str:
     """The leaderboard, ranked, as ``leaderboard.csv`` has it."""
     return format_table(leaderboard_rows(view.history, view.space, view.objective, view.reseeding))
+
+
+def stored_corpus(base_path: Path) -> dict[str, Any] | None:
+    """The corpus reference stored with the study in ``base_path/study.journal`` (what workers load), or None."""
+    if not (base_path / JOURNAL_FILE).is_file():
+        return None
+    backend = open_storage(None, base_path, heartbeat_interval=None)
+    if not study_exists(backend, DEFAULT_STUDY_NAME):
+        return None
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(DEFAULT_STUDY_NAME))
+    return (attributes.get(keys.RUN) or {}).get("corpus")
