@@ -16,6 +16,7 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,7 +104,7 @@ def _show(args: argparse.Namespace) -> int:
 
     base_path = Path(args.base_path)
     view = open_for_reading(base_path, args.storage, args.study)
-    print(leaderboard_table(view))
+    print(leaderboard_table(view, None if args.all else shutil.get_terminal_size().columns))
     best = base_path / BEST_CONFIGURATION
     if best.exists():
         print(f"\n{best}:\n")
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
     _study_arguments(show)
+    show.add_argument("--all", action="store_true", help="every column of leaderboard.csv, values as they are")
     show.set_defaults(handler=_show)
 
     report = commands.add_parser("report", help="write report.html (plots, leaderboard) into a search's base_path")

@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from flair_hpo.files import atomic_write, atomic_write_text, file_lock
-from flair_hpo.flair_internals import saved_model_card
 from flair_hpo.records import ConfigurationScore, TrialRecord
 from flair_hpo.space import Configuration
 from flair_hpo.training.scoring import Objective
@@ -84,6 +83,8 @@ def save_model(model: Any, path: Path, trial: int | None = None) -> None:
 
 def model_trial(path: Path) -> int | None:
     """The trial a saved model is from, as its card says (None for a model saved without one)."""
+    from flair_hpo.flair_internals import saved_model_card  # Flair loads slowly; `flair-hpo show` does without
+
     if not path.exists():
         return None
     return (saved_model_card(path).get("flair_hpo") or {}).get("trial")
