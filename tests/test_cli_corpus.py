@@ -110,7 +110,7 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", minilm_path]
     assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
     assert "Best configuration (trial" in capsys.readouterr().out
-    base = project / "hyperopt" / f"{kind}-{recipe}-model"
+    base = project / "hyperopt" / f"{kind}-{recipe}-model-1ep"
     reference = yaml.safe_load((base / "corpus.yaml").read_text())
     assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
         "classification" if kind == "fasttext" else "column"
@@ -150,3 +150,23 @@ def test_a_configuration_path_missing_on_this_machine_is_named(tmp_path, capsys)
     assert main(["train", str(search)]) == 2
     err = capsys.readouterr().err
     assert "TransformerDocumentEmbeddings.model names /nowhere/venv/all-MiniLM-L6-v2, which does not exist" in err, err
+
+
+def test_the_default_folder_of_a_recipe_run_names_what_defines_the_study():
+    from flair_hpo.cli.main import build_parser
+    from flair_hpo.cli.recipe_run import default_base_path
+
+    def folder(*options: str) -> str:
+        return str(default_base_path(build_parser().parse_args(["run", "--dataset", "WNUT_17", *options])))
+
+    assert folder("--recipe", "ner-fine-tune") == "hyperopt/wnut_17-ner-fine-tune"
+    assert folder("--recipe", "ner-fine-tune", "--runs", "50") == "hyperopt/wnut_17-ner-fine-tune"  # resumable
+    assert folder("--recipe", "ner-fine-tune", "--model", "xlm-roberta-base", "--downsample", "0.1") == (
+        "hyperopt/wnut_17-ner-fine-tune-xlm-roberta-base-0.1"
+    )
+    assert folder(
+        "--recipe", "ner-fine-tune", "--epochs", "3", "--strategy", "random", "--metric", "macro_f1_score"
+    ) == ("hyperopt/wnut_17-ner-fine-tune-3ep-random-macro_f1_score")
+    assert (
+        folder("--recipe", "ner-fine-tune", "--model", "/models/my bert/") == "hyperopt/wnut_17-ner-fine-tune-my_bert"
+    )

@@ -100,12 +100,17 @@ def _folder_section(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def default_base_path(args: argparse.Namespace) -> Path:
-    """``hyperopt/CORPUS-RECIPE``, and the model and the fraction kept where they are given: a search of other
-    data or another model gets a folder of its own."""
+    """``hyperopt/CORPUS-RECIPE``, then every option given that defines the study (the model, the fraction
+    kept, the epochs, the strategy, the metric): a search that differs in one gets a folder of its own instead
+    of being refused by the first one's study. The budget is left out: a search resumed with a larger one
+    goes on in its folder."""
     corpus = args.dataset or Path(args.corpus).resolve().name
     parts = [corpus.lower(), args.recipe]
     if args.model:
         parts.append(Path(args.model.rstrip("/")).name)
     if args.downsample:
         parts.append(f"{args.downsample:g}")
+    if args.epochs:
+        parts.append(f"{args.epochs}ep")
+    parts += [given for given in (args.strategy, args.metric) if given]
     return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))
