@@ -126,7 +126,10 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from flair_hpo.version import VERSION
+
     parser = _Parser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
+    parser.add_argument("--version", action="version", version=f"flair-hpo {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser(
