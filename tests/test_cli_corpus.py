@@ -128,6 +128,15 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     model = (SequenceTagger if kind == "conll" else TextClassifier).load(model_file)
     assert model.label_type == saved["label_type"]
 
+    if kind == "fasttext":  # a YAML file that holds only a corpus names another one
+        only_corpus = write(tmp_path / "corpus.yaml", {"corpus": {"folder": f"moved/data/{kind}"}})
+        assert main(["train", f"moved/hyperopt/{base.name}", "--corpus-from", str(only_corpus)]) == 2
+        assert "is not an empty folder; give a new folder with --base-path" in capsys.readouterr().err
+        out = tmp_path / "from-yaml"
+        search = f"moved/hyperopt/{base.name}"
+        assert main(["train", search, "--corpus-from", str(only_corpus), "--base-path", str(out)]) == 0
+        assert TextClassifier.load(out / "best-model.pt").label_type == "class"
+
     shutil.rmtree(tmp_path / "moved" / "data")
     assert main(["train", f"moved/hyperopt/{base.name}", "--base-path", str(tmp_path / "again")]) == 2
     err = capsys.readouterr().err

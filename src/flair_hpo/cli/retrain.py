@@ -74,9 +74,7 @@ def _corpus(args: argparse.Namespace, source: Path) -> Any:
     from flair_hpo.training.corpus_reference import load_corpus
 
     if args.corpus_from:
-        from flair_hpo.cli.run_config import load_run_config
-
-        return load_run_config(args.corpus_from).load_corpus()
+        return load_corpus(_corpus_section_of(Path(args.corpus_from)))
     reference = read_corpus_reference(source)
     if reference is None:
         from flair_hpo.results.study_view import stored_corpus
@@ -90,6 +88,22 @@ def _corpus(args: argparse.Namespace, source: Path) -> Any:
         keep_corpus_reference(source, stored)
         reference = read_corpus_reference(source)
     return load_corpus(reference)
+
+
+def _corpus_section_of(path: Path) -> dict[str, Any]:
+    """The ``corpus:`` section of a YAML file (a run's, or one that holds only that), completed and checked as
+    ``flair-hpo run`` does."""
+    from flair_hpo.cli.run_config import read_yaml
+    from flair_hpo.training.corpus_folder import completed_section
+    from flair_hpo.training.corpus_reference import check_corpus_section
+
+    data = read_yaml(path)
+    if "corpus" not in data:
+        raise ConfigError(f"{path}: no corpus: section (e.g. corpus: {{folder: data/ner}})")
+    try:
+        return check_corpus_section(completed_section(data["corpus"], data.get("tag_type")))
+    except InputError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def _check_paths_exist(value: Any, where: Path, key: str = "") -> None:
