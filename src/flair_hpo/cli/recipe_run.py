@@ -69,7 +69,7 @@ def recipe_run_data(args: argparse.Namespace) -> dict[str, Any]:
         raise ConfigError("give --runs or --hours, not both")
     if args.dataset and (args.columns or args.tag_type or args.label_type):
         raise ConfigError("--columns, --tag-type and --label-type are for --corpus DIR; a dataset knows its own")
-    corpus: dict[str, Any] = {"dataset": args.dataset} if args.dataset else _folder_section(args)
+    corpus, tag_type = ({"dataset": args.dataset}, None) if args.dataset else _folder_section(args)
     if args.downsample:
         corpus["downsample"] = args.downsample
     data: dict[str, Any] = {
@@ -78,8 +78,8 @@ def recipe_run_data(args: argparse.Namespace) -> dict[str, Any]:
         "base_path": str(default_base_path(args)),
         "strategy": args.strategy or RECOMMENDED_STRATEGY,
     }
-    if args.tag_type:
-        data["tag_type"] = args.tag_type
+    if tag_type:
+        data["tag_type"] = tag_type
     if args.runs or args.hours:
         data["budget"] = {"runs": args.runs} if args.runs else {"time_in_h": args.hours}
     if args.epochs:
@@ -89,21 +89,20 @@ def recipe_run_data(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def _folder_section(args: argparse.Namespace) -> dict[str, Any]:
+def _folder_section(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
+    """The reference of the ``--corpus`` folder, and the tag type to predict in column files."""
     from flair_hpo.training.corpus_folder import parse_columns, read_corpus_folder
 
     columns = parse_columns(args.columns) if args.columns else None
     found = read_corpus_folder(args.corpus, columns, args.tag_type, args.label_type)
-    if found.section["format"] == "column":
-        args.tag_type = found.label_type  # the recipe tags what the folder's columns name
-    return found.section
+    return found.section, found.label_type if found.section["format"] == "column" else None
 
 
 def default_base_path(args: argparse.Namespace) -> Path:
     """``hyperopt/CORPUS-RECIPE``, then every option given that defines the study (the model, the fraction
-    kept, the epochs, the strategy, the metric): a search that differs in one gets a folder of its own instead
-    of being refused by the first one's study. The budget is left out: a search resumed with a larger one
-    goes on in its folder."""
+    kept, the epochs, the tag or label type, the strategy, the metric): a search that differs in one gets a
+    folder of its own instead of being refused by the first one's study. The budget is left out: a search
+    resumed with a larger one goes on in its folder."""
     corpus = args.dataset or Path(args.corpus).resolve().name
     parts = [corpus.lower(), args.recipe]
     if args.model:
@@ -112,5 +111,5 @@ def default_base_path(args: argparse.Namespace) -> Path:
         parts.append(f"{args.downsample:g}")
     if args.epochs:
         parts.append(f"{args.epochs}ep")
-    parts += [given for given in (args.strategy, args.metric) if given]
+    parts += [given for given in (args.tag_type, args.label_type, args.strategy, args.metric) if given]
     return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))
