@@ -109,8 +109,9 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     monkeypatch.chdir(project)
     command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", minilm_path]
     assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
-    assert "Best configuration (trial" in capsys.readouterr().out
+    capsys.readouterr()
     base = project / "hyperopt" / f"{kind}-{recipe}-model-1ep"
+    assert (base / "best-model.pt").exists()
     reference = yaml.safe_load((base / "corpus.yaml").read_text())
     assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
         "classification" if kind == "fasttext" else "column"
