@@ -5,6 +5,7 @@ are in :mod:`tests.faults`."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -410,3 +411,29 @@ if __name__ == "__main__":
     else:
         die_while(sys.argv[3])
         small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4])).optimize()
+
+
+def fasttext_folder(folder: Path, train: int = 60, test: int = 20) -> Path:
+    """A tiny corpus of FastText lines (``__label__X text``) from TREC_6's files, as a user keeps one: train.txt
+    and test.txt (Flair samples dev from train)."""
+    from .conftest import FLAIR_CACHE
+
+    lines = (FLAIR_CACHE / "datasets" / "trec_6" / "train.txt").read_text(encoding="utf-8").splitlines()
+    folder.mkdir(parents=True)
+    (folder / "train.txt").write_text("\n".join(lines[:train]) + "\n", encoding="utf-8")
+    (folder / "test.txt").write_text("\n".join(lines[train : train + test]) + "\n", encoding="utf-8")
+    return folder
+
+
+def conll_folder(folder: Path, train: int = 40, dev: int = 15) -> Path:
+    """A tiny CoNLL corpus (word and NER tag a line, sentences apart) from WNUT_17's files: train.conll,
+    dev.conll and test.conll."""
+    from .conftest import FLAIR_CACHE
+
+    text = (FLAIR_CACHE / "datasets" / "wnut_17" / "wnut17train.conll").read_text(encoding="utf-8")
+    sentences = [s.strip() for s in re.split(r"\n\s*\n", text) if s.strip()]  # WNUT's blank lines hold a tab
+    folder.mkdir(parents=True)
+    for name, part in (("train", sentences[:train]), ("dev", sentences[train : train + dev])):
+        (folder / f"{name}.conll").write_text("\n\n".join(part) + "\n\n", encoding="utf-8")
+    (folder / "test.conll").write_text("\n\n".join(sentences[train + dev : train + 2 * dev]) + "\n\n", encoding="utf-8")
+    return folder

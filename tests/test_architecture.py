@@ -24,6 +24,7 @@ LAYERS = [
         "flair_hpo.signals",
         "flair_hpo.optuna_internals",
         "flair_hpo.flair_internals",
+        "flair_hpo.version",
     },
     {"flair_hpo.space"},
     {"flair_hpo.records"},
@@ -38,6 +39,7 @@ LAYERS = [
     # The tutorial's names (re-exports), which nothing inside the package imports.
     {
         "flair_hpo",
+        "flair_hpo.__main__",
         "flair_hpo.parameters",
         "flair_hpo.search_spaces",
         "flair_hpo.search_strategies",

@@ -433,7 +433,7 @@ CLI_CASES = {
     ),
     "train a file that does not exist": (
         lambda c: _train(str(c.tmp / "nowhere.yaml"), str(c.tmp / "x.yaml"), str(c.tmp / "out")),
-        "cannot be read as YAML",
+        "nowhere.yaml does not exist: give a search's folder",
     ),
     "train a file that is not a configuration": (
         lambda c: _train(str(_text(c, "conf.yaml", "a: 1\n")), str(c.tmp / "x.yaml"), str(c.tmp / "out")),

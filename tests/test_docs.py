@@ -61,6 +61,15 @@ SMALL = {
         ("parameter.Budget.TIME_IN_H, 24", "parameter.Budget.RUNS, 2"),
         ("add_max_epochs_per_training_run(25)", "add_max_epochs_per_training_run(1)"),
         ("--recipe classifier-frozen --runs 20", "--recipe classifier-frozen --runs 2 --epochs 1 --model MINILM"),
+        ("hyperopt/questions-classifier-frozen", "hyperopt/questions-classifier-frozen-model-1ep"),
+    ],
+    "command-line.md": [
+        ("--recipe tagger-frozen --epochs 5 --runs 10", "--recipe tagger-frozen --epochs 1 --runs 2 --model MINILM"),
+        ("hyperopt/ner-tagger-frozen-5ep", "hyperopt/ner-tagger-frozen-model-1ep"),
+        (
+            "--recipe ner-fine-tune --hours 12",
+            "--recipe ner-fine-tune --model MINILM --downsample 0.02 --runs 1 --epochs 1",
+        ),
     ],
 }
 
@@ -92,6 +101,17 @@ def _fasttext_folder(folder: Path, sizes: dict[str, int]) -> None:
     start = 0
     for split, size in sizes.items():
         (folder / f"{split}.txt").write_text("\n".join(lines[start : start + size]) + "\n", encoding="utf-8")
+        start += size
+
+
+def _column_folder(folder: Path, sizes: dict[str, int]) -> None:
+    """A CoNLL folder as a user has one: a word and its tag per line, train/dev/test (WNUT_17's tweets)."""
+    folder.mkdir(parents=True)
+    text = (FLAIR_CACHE / "datasets" / "wnut_17" / "wnut17train.conll").read_text(encoding="utf-8")
+    sentences = [s for s in text.split("\n\n") if s.strip()]
+    start = 0
+    for split, size in sizes.items():
+        (folder / f"{split}.txt").write_text("\n\n".join(sentences[start : start + size]) + "\n", encoding="utf-8")
         start += size
 
 
@@ -129,6 +149,7 @@ def test_the_code_blocks_of_a_page_run(page, tmp_path, minilm_path, trec_vectors
         text = text.replace(old, new)
     text = text.replace("MINILM", minilm_path)
     _fasttext_folder(tmp_path / "data" / "questions", {"train": 400, "dev": 80, "test": 80})
+    _column_folder(tmp_path / "data" / "ner", {"train": 300, "dev": 60, "test": 60})
     _small_example(tmp_path, minilm_path, **study)
     ran = [block for block in blocks(text) if block.language in RUN]
     for block in ran:

@@ -16,13 +16,19 @@ set up logging itself.
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("flair-hpo")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from flair_hpo.version import VERSION
+
+if TYPE_CHECKING:  # what type checkers see of the names imported when first used (below)
+    from flair_hpo import orchestrator, parameters, search_spaces, search_strategies
+    from flair_hpo.results.outcome import OptimizationResult
+    from flair_hpo.space.configuration import Configuration
+    from flair_hpo.space.registry import register
+    from flair_hpo.space.trust import allow
+    from flair_hpo.training.trial_runner import train
+
+__version__ = VERSION
 
 _LAZY = {
     "orchestrator": "flair_hpo.orchestrator",
@@ -35,7 +41,17 @@ _LAZY = {
     "register": "flair_hpo.space.registry",
     "allow": "flair_hpo.space.trust",
 }
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Configuration",
+    "OptimizationResult",
+    "allow",
+    "orchestrator",
+    "parameters",
+    "register",
+    "search_spaces",
+    "search_strategies",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -10,8 +10,9 @@ dying); the command line prints it in one line and exits with 1, and what the st
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class InputError(ValueError):
@@ -92,3 +93,24 @@ def did_you_mean(word: str, choices: Iterable[object]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class Mistakes:
+    """Every mistake of an input at once: each check runs in :meth:`check`, and :meth:`raise_found` raises one
+    :class:`ConfigError` that lists them all (a user fixes a file once, not once per mistake)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except InputError as error:
+            self.found.append(str(error))
+
+    def raise_found(self) -> None:
+        if len(self.found) == 1:
+            raise ConfigError(self.found[0])
+        if self.found:
+            raise ConfigError(f"{len(self.found)} mistakes" + "".join(f"\n  - {found}" for found in self.found))

@@ -3,9 +3,10 @@
 ::
 
     flair-hpo run CONFIG.yaml                 # run (or resume) the search a YAML file describes
+    flair-hpo run --corpus DIR --recipe NAME  # or a recipe on a corpus folder (or on --dataset NAME)
     flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
-    flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # retrain a configuration
+    flair-hpo train BASE_PATH                 # train the best configuration of a search again
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -15,20 +16,21 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
-import math
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from flair_hpo.cli import arguments
+from flair_hpo.cli.recipe_run import add_recipe_arguments
+from flair_hpo.cli.retrain import add_train_command
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, Terminated, one_line
 
 EXIT_USAGE = 2
 #: A fault of the machine (a full disk, workers that keep dying) or a search in which no trial finished.
 EXIT_FAILURE = 1
-#: The strategy of a search started from a recipe on the command line (the search-quality benchmark's pick).
-RECOMMENDED_STRATEGY = "bayesian"
 EXIT_INTERRUPTED = 130
 #: 128 + SIGTERM, as a shell reports a process that SIGTERM ended.
 EXIT_TERMINATED = 143
@@ -69,32 +71,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_config(args: argparse.Namespace) -> Any:
-    """The run a YAML file describes, or the one ``--dataset`` and ``--recipe`` do."""
+    """The run a YAML file describes, or the one the recipe options do."""
+    from flair_hpo.cli.recipe_run import RECIPE_OPTIONS, recipe_run_data
     from flair_hpo.cli.run_config import load_run_config, parse_run_config
 
-    given = [name for name in ("dataset", "recipe", "model", "downsample", "runs", "hours") if getattr(args, name)]
+    given = [name for name in RECIPE_OPTIONS if getattr(args, name)]
     if args.config is not None:
         if given:
-            raise ConfigError(f"give a YAML file or --dataset and --recipe, not both (--{given[0]})")
+            option = given[0].replace("_", "-")
+            raise ConfigError(f"give a YAML file or --dataset/--corpus and --recipe, not both (--{option})")
         return load_run_config(args.config)
-    if not (args.dataset and args.recipe):
-        raise ConfigError(
-            "give a YAML file, or --dataset NAME --recipe NAME (e.g. --dataset WNUT_17 --recipe ner-fine-tune)"
-        )
-    if args.runs and args.hours:
-        raise ConfigError("give --runs or --hours, not both")
-    corpus: dict[str, Any] = {"dataset": args.dataset}
-    if args.downsample:
-        corpus["downsample"] = args.downsample
-    data: dict[str, Any] = {
-        "corpus": corpus,
-        "recipe": {"name": args.recipe, **({"model": args.model} if args.model else {})},
-        "base_path": f"hyperopt/{args.dataset.lower()}-{args.recipe}",
-        "strategy": RECOMMENDED_STRATEGY,
-    }
-    if args.runs or args.hours:
-        data["budget"] = {"runs": args.runs} if args.runs else {"time_in_h": args.hours}
-    return parse_run_config(data, "the command line")
+    return parse_run_config(recipe_run_data(args), "the command line")
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -120,7 +107,7 @@ def _show(args: argparse.Namespace) -> int:
 
     base_path = Path(args.base_path)
     view = open_for_reading(base_path, args.storage, args.study)
-    print(leaderboard_table(view))
+    print(leaderboard_table(view, None if args.all else shutil.get_terminal_size().columns))
     best = base_path / BEST_CONFIGURATION
     if best.exists():
         print(f"\n{best}:\n")
@@ -135,55 +122,6 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from flair_hpo.cli.run_config import load_run_config
-    from flair_hpo.space import Configuration
-    from flair_hpo.training import train
-
-    _allow_remote_code(args)
-    base_path = Path(args.base_path)
-    if base_path.exists() and (not base_path.is_dir() or any(base_path.iterdir())):
-        raise ConfigError(f"--base-path {base_path} is not an empty folder; give a new folder")
-    configuration = Configuration.load(args.configuration)
-    corpus = load_run_config(args.corpus_from).load_corpus()
-    train(configuration, corpus, base_path)
-    print(f"Model saved to {base_path / 'best-model.pt'}")
-    return 0
-
-
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number (0, 1, 2, ...), not {text!r}")
-    return int(text)
-
-
-def _positive_count(text: str) -> int:
-    """A whole number from 1: a count that 0 would only make look like the default."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 (1, 2, 3, ...), not {text!r}")
-    return int(text)
-
-
-def _hours(text: str) -> float:
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = math.nan
-    if not math.isfinite(hours) or hours <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of hours above 0 (e.g. 1.5), not {text!r}")
-    return hours
-
-
-def _fraction(text: str) -> float:
-    try:
-        fraction = float(text)
-    except ValueError:
-        fraction = math.nan
-    if not 0 < fraction <= 1:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a fraction above 0 and up to 1 (e.g. 0.1), not {text!r}")
-    return fraction
-
-
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base_path", help="the search's base_path")
     parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
@@ -191,23 +129,21 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from flair_hpo.version import VERSION
+
     parser = _Parser(prog="flair-hpo", description="Hyper-parameter optimization for Flair models.")
+    parser.add_argument("--version", action="version", version=f"flair-hpo {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser(
         "run", help="run or resume the search a YAML file describes, or a recipe on a dataset (--dataset, --recipe)"
     )
     run.add_argument("config", nargs="?", help="the search's YAML file")
-    run.add_argument("--dataset", help="without a YAML file: a flair.datasets class, e.g. WNUT_17")
-    run.add_argument("--recipe", help="without a YAML file: ner-fine-tune, tagger-frozen, classifier-fine-tune, ...")
-    run.add_argument("--model", help="the recipe's transformer: a model name or folder")
-    run.add_argument("--downsample", type=_fraction, help="keep this fraction of every split of the dataset")
-    run.add_argument("--runs", type=_positive_count, help="the recipe's budget in trials (default 20)")
-    run.add_argument("--hours", type=_hours, help="the recipe's budget in hours")
-    run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/DATASET-RECIPE)")
+    add_recipe_arguments(run)
+    run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/CORPUS-RECIPE...)")
     run.add_argument(
         "--workers",
-        type=_count,
+        type=arguments.count,
         help="trials to train at once on this machine; 0 only waits for `flair-hpo worker`s elsewhere "
         "(overrides workers of the YAML file)",
     )
@@ -227,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "base_path whose study.journal holds the study",
     )
     worker.add_argument(
-        "--wait", type=_count, default=0, metavar="SECONDS", help="wait this long for the study to be created"
+        "--wait", type=arguments.count, default=0, metavar="SECONDS", help="wait this long for the study to be created"
     )
     worker.add_argument(
         "--allow-path",
@@ -243,18 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="print the leaderboard and the best configuration of a search")
     _study_arguments(show)
+    show.add_argument("--all", action="store_true", help="every column of leaderboard.csv, values as they are")
     show.set_defaults(handler=_show)
 
     report = commands.add_parser("report", help="write report.html (plots, leaderboard) into a search's base_path")
     _study_arguments(report)
     report.set_defaults(handler=_report)
 
-    train = commands.add_parser("train", help="train a configuration (e.g. best-configuration.yaml) again")
-    train.add_argument("configuration", help="a configuration file such as best-configuration.yaml")
-    train.add_argument("--corpus-from", required=True, help="a run YAML file whose corpus to train on")
-    train.add_argument("--base-path", required=True, help="a new folder for the model")
-    _remote_code_argument(train)
-    train.set_defaults(handler=_train)
+    add_train_command(commands, _remote_code_argument)
     return parser
 
 

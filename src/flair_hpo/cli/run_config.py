@@ -6,13 +6,13 @@ Example (``examples/trec6.yaml`` is a complete one)::
     corpus:
       dataset: TREC_6                    # a class of flair.datasets ...
       args: {}                           # ... with its keyword arguments
+      # or: folder: data/              # format (column or classification) and columns told from its files
       # or: folder: data/, format: column, columns: {0: text, 1: ner}
     base_path: hyperopt/trec6
     strategy: {name: evolutionary, population_size: 4, seed: 1}
     budget: {generations: 2}             # or {runs: 20} or {time_in_h: 1.5}
-    evaluation_metric: micro_f1_score
-    optimization_value: dev_score
-    max_epochs_per_training_run: 2
+    evaluation_metric: micro_f1_score    # the default, as is optimization_value: dev_score
+    max_epochs_per_training_run: 2       # or max_epochs: 2
     parameters:
       ModelTrainer.learning_rate: [0.1, 0.05]                # options
       ModelTrainer.mini_batch_size: {low: 8, high: 64, log: true}   # a range
@@ -20,7 +20,7 @@ Example (``examples/trec6.yaml`` is a complete one)::
       DocumentRNNEmbeddings.word_embeddings:
         - [{class: WordEmbeddings, embeddings: glove}]       # each option: a list of embeddings
 
-Every mistake is reported with the key it concerns before anything is loaded or trained.
+Every mistake of a file is reported at once, each with the key it concerns, before anything is trained.
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from typing import Any
 import yaml
 
 from flair_hpo.checks import flag
-from flair_hpo.cli.yaml_space import build_space
-from flair_hpo.errors import ConfigError, InputError, did_you_mean
+from flair_hpo.cli.yaml_space import DEFAULTS, build_space
+from flair_hpo.errors import ConfigError, InputError, Mistakes, did_you_mean
 from flair_hpo.orchestration.workers import check_workers
-from flair_hpo.space import SearchSpace
+from flair_hpo.space import SEQUENCE_LABELING, SearchSpace
+from flair_hpo.space.recipes import RECIPES
 from flair_hpo.strategies import STRATEGIES, SearchStrategy
 from flair_hpo.study import RunSettings
+from flair_hpo.training.corpus_folder import TASKS, completed_section
 from flair_hpo.training.corpus_reference import check_corpus_section, load_corpus
 
 _TOP_KEYS = {
@@ -52,9 +54,10 @@ _TOP_KEYS = {
     "multi_label": "whether sentences may carry several labels",
     "strategy": "grid, random, evolutionary or bayesian",
     "budget": "{runs: N}, {generations: N} or {time_in_h: H}",
-    "evaluation_metric": "micro_f1_score, macro_f1_score, micro_accuracy or macro_accuracy",
-    "optimization_value": "dev_score or dev_loss",
+    "evaluation_metric": "micro_f1_score (default), macro_f1_score, micro_accuracy or macro_accuracy",
+    "optimization_value": "dev_score (default) or dev_loss",
     "max_epochs_per_training_run": "the most epochs per trial",
+    "max_epochs": "the same as max_epochs_per_training_run (as best-configuration.yaml names it)",
     "parameters": "the parameters to tune",
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
     "embedding_store": "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)",
@@ -132,18 +135,57 @@ def parse_run_config(data: dict[str, Any], source: Path | str) -> RunConfig:
 
 
 def _parse(data: dict[str, Any], path: Path) -> RunConfig:
+    mistakes = Mistakes()
     for key in data:
         if key not in _TOP_KEYS:
-            raise ConfigError(f"unknown key '{key}'{did_you_mean(key, _TOP_KEYS)} (known keys: {', '.join(_TOP_KEYS)})")
-    for key in _REQUIRED:
-        if key not in data:
-            raise ConfigError(f"missing key '{key}': {_TOP_KEYS[key]}")
-    check_corpus_section(data["corpus"])  # a mapping here: None would mean a corpus object in Python
-    space = build_space(data)
-    strategy = _strategy(data["strategy"])
-    strategy.make_configurations(space)
-    # The run settings have the YAML keys' names; RunSettings checks them (its messages name the key).
-    settings = RunSettings(**{key: data[key] for key in RunSettings.names() if key in data})
+            mistakes.found.append(
+                f"unknown key '{key}'{did_you_mean(key, _TOP_KEYS)} (known keys: {', '.join(_TOP_KEYS)})"
+            )
+    mistakes.found += [f"missing key '{key}': {_TOP_KEYS[key]}" for key in _REQUIRED if key not in data]
+    data = {**DEFAULTS, **data}
+    with mistakes.check():
+        data["corpus"] = completed_section(data.get("corpus"), data.get("tag_type"))
+        _task_of_folder(data)
+    if "corpus" in data:
+        with mistakes.check():
+            check_corpus_section(data["corpus"])  # a mapping here: None would mean a corpus object in Python
+    space = build_space(data, mistakes)
+    strategy = settings = None
+    if "strategy" in data:
+        with mistakes.check():
+            strategy = _strategy(data["strategy"])
+            if space is not None and not mistakes.found:  # a strategy checks a space that has no mistakes
+                strategy.make_configurations(space)
+    if "base_path" in data:  # else reported as missing
+        with mistakes.check():
+            # The run settings have the YAML keys' names; RunSettings checks them (its messages name the key).
+            settings = RunSettings(**{key: data[key] for key in RunSettings.names() if key in data})
     workers = data.get("workers", 1)
-    check_workers(workers, None)
-    return RunConfig(path, space, strategy, settings, workers, flag(data.get("report", True), "report", ConfigError))
+    with mistakes.check():
+        check_workers(workers, None)
+    with mistakes.check():
+        report = flag(data.get("report", True), "report", ConfigError)
+    mistakes.raise_found()
+    assert space is not None and strategy is not None and settings is not None  # else a mistake was raised
+    return RunConfig(path, space, strategy, settings, workers, report)
+
+
+def _task_of_folder(data: dict[str, Any]) -> None:
+    """The task and tag type a corpus folder's format implies, where the file leaves them out; a recipe of
+    another task is a mistake."""
+    section = data["corpus"]
+    if not isinstance(section, dict) or section.get("format") not in TASKS:
+        return
+    task = TASKS[section["format"]]
+    tags = [name for name in section.get("columns", {}).values() if name != "text"]
+    if task == SEQUENCE_LABELING and "tag_type" not in data and len(tags) == 1:
+        data["tag_type"] = tags[0]
+    named = data.get("recipe")
+    name = named.get("name") if isinstance(named, Mapping) else named
+    if name in RECIPES and RECIPES[name]().task != task:
+        fitting = [other for other, make in RECIPES.items() if make().task == task]
+        raise ConfigError(
+            f"recipe: {name} is for {RECIPES[name]().task}, but the corpus {section['folder']} holds "
+            f"{section['format']} files ({task}); use {' or '.join(fitting)}"
+        )
+    data.setdefault("task", task)

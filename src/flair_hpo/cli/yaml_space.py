@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from flair_hpo.errors import ConfigError, did_you_mean
+from flair_hpo.errors import ConfigError, Mistakes, did_you_mean
 from flair_hpo.space import (
     SEQUENCE_LABELING,
     TEXT_CLASSIFICATION,
@@ -26,8 +26,13 @@ from flair_hpo.space import (
 from flair_hpo.space import parameters as p
 from flair_hpo.space.recipes import RECIPES, recipe
 
-#: Keys a recipe stands for, which are required without one.
-SPACE_KEYS = ("task", "budget", "evaluation_metric", "optimization_value", "max_epochs_per_training_run", "parameters")
+#: Keys a recipe stands for, which are required without one (the task is told by a corpus folder's files).
+REQUIRED_KEYS = ("task", "budget", "parameters")
+#: The epochs of a trial at most; ``max_epochs`` as in best-configuration.yaml.
+EPOCH_KEYS = ("max_epochs_per_training_run", "max_epochs")
+_OPTIMIZE = "optimization_value"
+#: What a search selects by when the file does not say: micro-F1 on dev, the score Flair reports.
+DEFAULTS = {"evaluation_metric": "micro_f1_score", "optimization_value": "dev_score"}
 
 
 def _enum(kind: type[Enum], value: Any, key: str) -> Enum:
@@ -89,34 +94,73 @@ def _budget(space: SearchSpace, value: Any) -> None:
     space.add_budget(_enum(p.Budget, kind, "budget"), amount)
 
 
-def build_space(data: Mapping[str, Any]) -> SearchSpace:
-    """The search space the keys of ``data`` describe, on a recipe's when it names one."""
-    if data.get("recipe") is not None:
-        space = _recipe_space(data)
-    else:
-        for key in SPACE_KEYS:
-            if key not in data:
-                raise ConfigError(f"missing key '{key}' (or give a recipe: {', '.join(RECIPES)})")
-        space = _task_space(data)
-    if "budget" in data:
-        _budget(space, data["budget"])
-    if "evaluation_metric" in data:
-        space.add_evaluation_metric(_enum(p.EvaluationMetric, data["evaluation_metric"], "evaluation_metric"))
-    if "optimization_value" in data:
-        space.add_optimization_value(_enum(p.OptimizationValue, data["optimization_value"], "optimization_value"))
-    if "max_epochs_per_training_run" in data:
-        space.add_max_epochs_per_training_run(data["max_epochs_per_training_run"])
-    if "training_mode" in data:
-        space.add_training_mode(str(data["training_mode"]))
+def build_space(data: Mapping[str, Any], mistakes: Mistakes) -> SearchSpace | None:
+    """The search space the keys of ``data`` describe, on a recipe's when it names one; its mistakes go to
+    ``mistakes`` (and None comes back when there is no space to build on)."""
+    space = None
+    if data.get("recipe") is None:
+        mistakes.found += _missing(data)
+    with mistakes.check():
+        space = _recipe_space(data) if data.get("recipe") is not None else _task_space(data)
+    if space is None:
+        return None
+    epochs = _epochs(data, mistakes)
+    steering = (
+        ("budget", lambda value: _budget(space, value)),
+        ("evaluation_metric", lambda v: space.add_evaluation_metric(_enum(p.EvaluationMetric, v, "evaluation_metric"))),
+        ("optimization_value", lambda v: space.add_optimization_value(_enum(p.OptimizationValue, v, _OPTIMIZE))),
+        ("training_mode", lambda value: space.add_training_mode(str(value))),
+    )
+    for key, add in steering:
+        if key in data:
+            with mistakes.check():
+                add(data[key])
+    if epochs is not None:
+        with mistakes.check():
+            space.add_max_epochs_per_training_run(epochs)
+            if data.get("recipe") is not None:
+                _fit_tuned_epochs(space, epochs)
     parameters = data.get("parameters", {})
     if not isinstance(parameters, Mapping) or ("recipe" not in data and not parameters):
-        raise ConfigError("parameters: give a mapping of parameter names to options or ranges")
+        mistakes.found.append("parameters: give a mapping of parameter names to options or ranges")
+        return space
     for key, value in parameters.items():
-        _add_parameter(space, str(key), value)
+        with mistakes.check():
+            _add_parameter(space, str(key), value)
     return space
 
 
-def _task_space(data: Mapping[str, Any]) -> SearchSpace:
+def _epochs(data: Mapping[str, Any], mistakes: Mistakes) -> Any:
+    """``max_epochs_per_training_run``, or ``max_epochs`` as best-configuration.yaml names it."""
+    given = [key for key in EPOCH_KEYS if key in data]
+    if len(given) > 1:
+        mistakes.found.append("give max_epochs or max_epochs_per_training_run, not both")
+    return data[given[0]] if given else None
+
+
+def _fit_tuned_epochs(space: SearchSpace, epochs: int) -> None:
+    """A recipe's tuned epochs kept up to the epochs a run allows (none left: every trial trains ``epochs``)."""
+    tuned = {d.name: d for d in space.dimensions}.get(p.parameter_key(p.ModelTrainer.MAX_EPOCHS))
+    if tuned is None:
+        return
+    values = tuned.grid_values()
+    kept = [value for value in values if value <= epochs]
+    if kept != values:
+        space.remove_parameter(p.ModelTrainer.MAX_EPOCHS)
+        if len(kept) > 1:
+            space.add_parameter(p.ModelTrainer.MAX_EPOCHS, options=kept)
+
+
+def _missing(data: Mapping[str, Any]) -> list[str]:
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if not any(key in data for key in EPOCH_KEYS):
+        missing.append("max_epochs")
+    return [f"missing key '{key}' (or give a recipe: {', '.join(RECIPES)})" for key in missing]
+
+
+def _task_space(data: Mapping[str, Any]) -> SearchSpace | None:
+    if "task" not in data:  # reported as missing
+        return None
     task = str(data["task"]).lower()
     space: SearchSpace
     if task == TEXT_CLASSIFICATION:

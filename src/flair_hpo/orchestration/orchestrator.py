@@ -51,6 +51,7 @@ from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
+from flair_hpo.training.corpus_file import keep_corpus_reference
 from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
 from flair_hpo.training.embedding_store import store_for
@@ -169,6 +170,8 @@ class Orchestrator:
             storage = self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
+            if self.settings.corpus is not None:  # for `flair-hpo train BASE_PATH`
+                keep_corpus_reference(self.base_path, self.settings.corpus)
             loop = SearchLoop(self.setup, store, shown=self._shown(shown))
             if workers == 1:
                 loop.run()

@@ -26,6 +26,9 @@ class TrialStatus(enum.StrEnum):
     INTERRUPTED = "interrupted"
     #: Opened when nothing was left to propose, or what it was given was held by another trial; trained nothing.
     SKIPPED = "skipped"
+    #: Shown, never stored: a complete trial that the time budget's deadline stopped before its last epoch (the
+    #: study keeps it complete: its best epoch's score counts like any other).
+    STOPPED = "stopped"
 
     @property
     def scored(self) -> bool:
@@ -107,6 +110,12 @@ class TrialRecord:
     def fraction(self) -> float:
         """The fraction of the training split the trial trained on."""
         return float(self.user_attrs.get(keys.FRACTION, 1.0))
+
+    @property
+    def shown_status(self) -> TrialStatus:
+        """The status people read: ``stopped`` for a complete trial the deadline cut short."""
+        stopped = self.status is TrialStatus.COMPLETE and self.user_attrs.get(keys.STOPPED_BY_TIME_BUDGET)
+        return TrialStatus.STOPPED if stopped else self.status
 
     @property
     def duration_s(self) -> float | None:

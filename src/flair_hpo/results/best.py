@@ -17,7 +17,6 @@ from typing import Any
 import yaml
 
 from flair_hpo.files import atomic_write, atomic_write_text, file_lock
-from flair_hpo.flair_internals import saved_model_card
 from flair_hpo.records import ConfigurationScore, TrialRecord
 from flair_hpo.space import Configuration
 from flair_hpo.training.scoring import Objective
@@ -67,7 +66,7 @@ def write_best_configuration(
         result[f"final model test {objective.evaluation_metric.value}"] = final_test_score
     text = (
         "# The best configuration flair-hpo found. Train it again with:\n"
-        "#   flair-hpo train best-configuration.yaml --corpus-from CONFIG.yaml --base-path retrained/\n"
+        "#   flair-hpo train BASE_PATH   (this folder: its corpus.yaml names the corpus)\n"
         "#   or, in Python: flair_hpo.train(Configuration.load('best-configuration.yaml'), corpus, 'retrained/')\n"
         + yaml.safe_dump({"configuration": configuration.to_dict(), "result": result}, sort_keys=False)
     )
@@ -84,6 +83,8 @@ def save_model(model: Any, path: Path, trial: int | None = None) -> None:
 
 def model_trial(path: Path) -> int | None:
     """The trial a saved model is from, as its card says (None for a model saved without one)."""
+    from flair_hpo.flair_internals import saved_model_card  # Flair loads slowly; `flair-hpo show` does without
+
     if not path.exists():
         return None
     return (saved_model_card(path).get("flair_hpo") or {}).get("trial")

@@ -1,7 +1,9 @@
 """The leaderboard: every trial of the study, as ``leaderboard.csv``, ``flair-hpo show`` and the report show
 it. Trials are grouped by configuration, configurations ranked as the search chooses (by the mean over
 their seeds, those with the most seeds first: see :mod:`flair_hpo.policies.reseeding`); complete and
-pruned trials rank together (a pruned trial keeps its best epoch's weights)."""
+pruned trials rank together (a pruned trial keeps its best epoch's weights). A complete trial that the time
+budget's deadline cut short is shown as ``stopped``; with data halving, the ``share`` column says how much of
+the training split each trial trained on."""
 
 from __future__ import annotations
 
@@ -31,10 +33,14 @@ PLAIN = Reseeding(finalists=0)
 
 def ranked(history: History, reseeding: Reseeding = PLAIN) -> list[tuple[int | str, TrialRecord]]:
     """Trials for the leaderboard with their configuration's rank: scored ones by configuration in the order
-    the search chooses (each configuration's seeds together, best first), then running, failed, interrupted."""
+    the search chooses (each configuration's seeds together, best first), then those scored on a share of the
+    training split (data halving's screening, the largest share first, unranked), then running, failed,
+    interrupted."""
     rows: list[tuple[int | str, TrialRecord]] = []
     for rank, configuration in enumerate(reseeding.ranked(history), start=1):
         rows += [(rank, record) for record in configuration.records]
+    for fraction in sorted({r.fraction for r in history.records if r.fraction < 1.0}, reverse=True):
+        rows += [("", record) for record in history.scored(fraction)]
     unscored = [
         r for r in history.records if r.status in _STATUS_ORDER and (r.value is None or r.status is TrialStatus.RUNNING)
     ]
@@ -48,11 +54,13 @@ def leaderboard_rows(
     configurations = {configuration_key(c.labels): c for c in history.configurations()}
     rows = []
     for rank, record in ranked(history, reseeding):
-        configuration = configurations.get(configuration_key(record.labels))
+        # A screening trial's scores are its own: the configuration's mean is that of the whole split.
+        configuration = configurations.get(configuration_key(record.labels)) if record.fraction >= 1.0 else None
         row: dict[str, Any] = {
             "rank": rank,
             "trial": record.number,
-            "status": record.status,
+            "status": record.shown_status,
+            "share": f"{record.fraction:.0%}",
             "seed": record.replicate,
             objective.name: _number(record.value),
             "mean": _number(configuration.value) if configuration else "",
@@ -67,10 +75,12 @@ def leaderboard_rows(
         row.update({d.name: record.labels.get(d.name, "") for d in space.dimensions})
         row["error"] = _first_line(record.error)
         rows.append(row)
+    unsaid = [] if any(r.fraction < 1.0 for r in history.records) else ["share"]  # of the training split
     if all(c.seeds == 1 for c in configurations.values()):  # one seed each: the columns of seeds say nothing
-        for row in rows:
-            for column in ("seed", "mean", "sd", "seeds"):
-                del row[column]
+        unsaid += ["seed", "mean", "sd", "seeds"]
+    for row in rows:
+        for column in unsaid:
+            del row[column]
     return rows
 
 

@@ -10,6 +10,7 @@ from flair_hpo.errors import InputError
 from flair_hpo.policies import Reseeding
 from flair_hpo.records import History, keys
 from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows, shown_columns
+from flair_hpo.results.people_table import people_table
 from flair_hpo.space import SearchSpace
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.storages import without_secrets
@@ -72,6 +73,21 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def leaderboard_table(view: StudyView) -> str:
-    """The leaderboard, ranked, as ``leaderboard.csv`` has it."""
-    return format_table(leaderboard_rows(view.history, view.space, view.objective, view.reseeding))
+def leaderboard_table(view: StudyView, width: int | None = None) -> str:
+    """The leaderboard, ranked: as ``leaderboard.csv`` has it, or with ``width``, for people in that many
+    characters a line (:func:`~flair_hpo.results.people_table.people_table`)."""
+    rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
+    if width is None:
+        return format_table(rows)
+    return people_table(rows, [d.name for d in view.space.dimensions], width)
+
+
+def stored_corpus(base_path: Path) -> dict[str, Any] | None:
+    """The corpus reference stored with the study in ``base_path/study.journal`` (what workers load), or None."""
+    if not (base_path / JOURNAL_FILE).is_file():
+        return None
+    backend = open_storage(None, base_path, heartbeat_interval=None)
+    if not study_exists(backend, DEFAULT_STUDY_NAME):
+        return None
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(DEFAULT_STUDY_NAME))
+    return (attributes.get(keys.RUN) or {}).get("corpus")

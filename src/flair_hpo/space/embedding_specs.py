@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flair_hpo.errors import EmbeddingSpecError
-from flair_hpo.flair_internals import constructor_arguments
 from flair_hpo.space.registry import class_name, embedding_class, register
 from flair_hpo.space.trust import STATE_ARGUMENTS, Allowance, allowance, check_arguments, check_paths, check_remote_code
 
@@ -60,6 +59,8 @@ def _check_json(spec: EmbeddingSpec, what: str) -> None:
 def spec_from_instance(embedding: Any) -> EmbeddingSpec:
     """The specification of a Flair embedding object, from the arguments it was constructed with."""
     cls = type(embedding)
+    from flair_hpo.flair_internals import constructor_arguments  # loads Flair, which `show` does without
+
     params = constructor_arguments(embedding)
     if params is None:
         raise EmbeddingSpecError(

@@ -3,11 +3,35 @@ parameter is routed to Flair), is trained and scored on dev after every epoch
 (:mod:`~flair_hpo.training.trial_runner`, :mod:`~flair_hpo.training.monitor`,
 :mod:`~flair_hpo.training.scoring`), over frozen embeddings computed once per study
 (:mod:`~flair_hpo.training.embedding_store`), and stopped early when hopeless
-(:mod:`~flair_hpo.training.pruning`)."""
+(:mod:`~flair_hpo.training.pruning`).
 
-from flair_hpo.training.monitor import TrialMonitor
-from flair_hpo.training.objective import TrialObjective
-from flair_hpo.training.scoring import Objective
-from flair_hpo.training.trial_runner import TrialOutcome, train, train_configuration
+The names below are imported when first used: what only reads a study (``flair-hpo show``) needs
+:mod:`~flair_hpo.training.scoring` without loading Flair and torch.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flair_hpo.training.monitor import TrialMonitor
+    from flair_hpo.training.objective import TrialObjective
+    from flair_hpo.training.scoring import Objective
+    from flair_hpo.training.trial_runner import TrialOutcome, train, train_configuration
+
+_LAZY = {
+    "Objective": "flair_hpo.training.scoring",
+    "TrialMonitor": "flair_hpo.training.monitor",
+    "TrialObjective": "flair_hpo.training.objective",
+    "TrialOutcome": "flair_hpo.training.trial_runner",
+    "train": "flair_hpo.training.trial_runner",
+    "train_configuration": "flair_hpo.training.trial_runner",
+}
 __all__ = ["Objective", "TrialMonitor", "TrialObjective", "TrialOutcome", "train", "train_configuration"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'flair_hpo.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)

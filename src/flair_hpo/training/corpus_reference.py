@@ -8,6 +8,7 @@ it is stored with a study, so that workers on other machines load the same corpu
     corpus: {dataset: WNUT_17}                              # any flair.datasets class, with args: {...}
     corpus: {folder: data/ner, format: column, columns: {0: text, 1: ner}}
     corpus: {folder: data/topics, format: classification, label_type: topic}   # FastText format
+    corpus: {folder: data/ner}     # in a YAML file: format and columns told from the files (training.corpus_folder)
 
 ``downsample: 0.1`` keeps a fraction of every split. ``seed`` (default 1) is set before loading, so that
 splits Flair samples at random (TREC_6's dev split) come out the same when a search is resumed.
@@ -93,7 +94,10 @@ def _check_arguments(dataset: type, arguments: Any) -> None:
 
 
 def _check_columns(columns: Any) -> None:
-    usage = "corpus: a column corpus needs columns: {0: text, 1: ner} (column number: name)"
+    usage = (
+        "corpus: a column corpus needs columns: {0: text, 1: ner} (column number: name); for FastText files "
+        "(__label__X text) give format: classification"
+    )
     if not isinstance(columns, Mapping) or not columns:
         raise CorpusError(usage)
     for number, name in columns.items():

@@ -182,8 +182,10 @@ def train(
     corpus: flair.data.Corpus,
     base_path: str | Path,
     embedding_store: bool | str | Path = True,
+    final: bool = False,
 ) -> flair.nn.Model:
-    """Train ``configuration`` on ``corpus`` as a trial does and save ``best-model.pt`` in ``base_path``.
+    """Train ``configuration`` on ``corpus`` as a trial does and save ``best-model.pt`` in ``base_path``; with
+    ``final``, on train + dev for all its epochs (no dev split left to select an epoch) as ``final-model.pt``.
 
     This is how the best configuration of a search (``best-configuration.yaml``) is trained again::
 
@@ -194,6 +196,10 @@ def train(
     Returns the model with the weights of its best dev epoch.
     """
     base_path = Path(base_path)
+    if final:
+        model = train_final_model(configuration, corpus, base_path, embedding_store=store_for(embedding_store))
+        model.save(base_path / "final-model.pt")
+        return model
     outcome = train_configuration(configuration, corpus, base_path, embedding_store=store_for(embedding_store))
     outcome.model.save(base_path / "best-model.pt")
     return outcome.model

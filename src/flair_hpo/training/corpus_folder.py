@@ -1,0 +1,142 @@
+"""A corpus folder as Flair users keep one, read without a YAML file: its format told from its files.
+
+Flair's own rules find the splits (:func:`flair.datasets.base.find_train_dev_test_files`, as
+``ClassificationCorpus`` and ``ColumnCorpus`` find them: a file with ``train`` in its name, ``dev`` or
+``testa``, ``test`` or ``testb``; a missing dev split is sampled from train). The first line of the training
+file tells the format: FastText lines (``__label__X some text``) are text classification, anything else is a
+column file (CoNLL) for sequence labeling, read by default as ``ColumnCorpus`` users write it: the words in
+the first column, the tags to predict in the last (``{0: "text", 1: "ner"}`` for two columns).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flair_hpo.errors import CorpusError
+from flair_hpo.space import SEQUENCE_LABELING, TEXT_CLASSIFICATION
+
+CLASSIFICATION = "classification"
+COLUMN = "column"
+#: What FastText lines start with (Flair's ClassificationCorpus reads them).
+LABEL_PREFIX = "__label__"
+#: ColumnCorpus users' usual tag type, and ClassificationCorpus's default label type.
+DEFAULT_TAG_TYPE = "ner"
+DEFAULT_LABEL_TYPE = "class"
+TASKS = {CLASSIFICATION: TEXT_CLASSIFICATION, COLUMN: SEQUENCE_LABELING}
+
+
+@dataclass(frozen=True)
+class FolderCorpus:
+    """A corpus folder read: its reference (a ``corpus:`` section), its task and the label type to predict."""
+
+    section: dict[str, Any]
+    task: str
+    label_type: str
+
+
+def training_file(folder: Path, name: str | None = None) -> Path:
+    """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` when there is
+    none."""
+    from flair.datasets.base import find_train_dev_test_files
+
+    if not folder.is_dir():
+        raise CorpusError(f"corpus: the folder {folder} does not exist")
+    flair_log = logging.getLogger("flair")
+    level = flair_log.level
+    flair_log.setLevel(logging.WARNING)  # Flair logs the files it finds; the corpus is loaded (and logged) later
+    try:
+        _, _, train = find_train_dev_test_files(folder, None, None, name)
+    finally:
+        flair_log.setLevel(level)
+    if train is not None and not Path(train).is_file():
+        raise CorpusError(f"corpus: there is no training file {train}")
+    if train is None:
+        names = ", ".join(sorted(p.name for p in folder.iterdir())[:5]) or "nothing"
+        raise CorpusError(
+            f"corpus: {folder} has no training file (Flair reads the file with 'train' in its name, e.g. "
+            f"train.txt; the folder holds {names})"
+        )
+    return Path(train)
+
+
+def _first_line(path: Path) -> str:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if line.strip() and not line.startswith("-DOCSTART-"):
+                return line.strip()
+    raise CorpusError(f"corpus: the training file {path} is empty")
+
+
+def detect_format(folder: Path, train_file: str | None = None) -> str:
+    """``classification`` for FastText lines, else ``column``."""
+    return CLASSIFICATION if _first_line(training_file(folder, train_file)).startswith(LABEL_PREFIX) else COLUMN
+
+
+def parse_columns(text: str) -> dict[int, str]:
+    """``"0:text,1:ner"`` as ``{0: "text", 1: "ner"}``."""
+    columns: dict[int, str] = {}
+    for part in text.split(","):
+        number, _, name = part.strip().partition(":")
+        if not number.strip().isdigit() or not name.strip():
+            raise CorpusError(f"--columns: write column number:name pairs, e.g. 0:text,1:ner; not {text!r}")
+        columns[int(number)] = name.strip()
+    return columns
+
+
+def column_defaults(folder: Path, tag_type: str | None, train_file: str | None = None) -> dict[int, str]:
+    """The columns of a CoNLL file as ColumnCorpus users write them: the text first, the tags last."""
+    count = len(_first_line(training_file(folder, train_file)).split())
+    if count < 2:
+        raise CorpusError(
+            f"corpus: the training file of {folder} has one column; a column file has the words and their tags "
+            "(give --columns, e.g. 0:text,1:ner), and FastText lines start with __label__"
+        )
+    return {0: "text", count - 1: tag_type or DEFAULT_TAG_TYPE}
+
+
+def read_corpus_folder(
+    folder: str | Path,
+    columns: dict[int, str] | None = None,
+    tag_type: str | None = None,
+    label_type: str | None = None,
+) -> FolderCorpus:
+    """The reference, task and label type of a corpus folder, its format told from its files."""
+    folder = Path(folder)
+    corpus_format = detect_format(folder)
+    if corpus_format == CLASSIFICATION:
+        if columns or tag_type:
+            raise CorpusError(
+                f"corpus: {folder} holds FastText lines (__label__X text), a classification corpus; --columns "
+                "and --tag-type are for column files (use --label-type to name its labels)"
+            )
+        label = label_type or DEFAULT_LABEL_TYPE
+        section = {"folder": str(folder), "format": CLASSIFICATION, "label_type": label}
+        return FolderCorpus(section, TEXT_CLASSIFICATION, label)
+    if label_type:
+        raise CorpusError(f"corpus: {folder} holds column files (sequence labeling); give --tag-type, not --label-type")
+    columns = columns or column_defaults(folder, tag_type)
+    tags = [name for name in columns.values() if name != "text"]
+    label = tag_type or (tags[0] if len(tags) == 1 else None)
+    if label is None or label not in tags:
+        raise CorpusError(
+            f"corpus: which column to predict? --columns names {', '.join(tags) or 'no tags'}; give --tag-type NAME"
+        )
+    return FolderCorpus({"folder": str(folder), "format": COLUMN, "columns": columns}, SEQUENCE_LABELING, label)
+
+
+def completed_section(section: Any, tag_type: str | None) -> Any:
+    """A ``corpus:`` section of a folder with the format and columns it leaves out told from its files (any
+    other section as it is: its checks report what is wrong with it)."""
+    if not isinstance(section, dict) or "folder" not in section or not Path(str(section["folder"])).is_dir():
+        return section
+    folder = Path(str(section["folder"]))
+    train_file = section["train_file"] if isinstance(section.get("train_file"), str) else None
+    section = dict(section)
+    if "format" not in section:
+        section["format"] = COLUMN if "columns" in section else detect_format(folder, train_file)
+    if section["format"] == COLUMN and "columns" not in section:
+        section["columns"] = column_defaults(folder, tag_type, train_file)
+    return section

@@ -1,0 +1,182 @@
+"""A user's own corpus folder from the command line: its format told from its files, defaults as Flair users
+expect them, every mistake of a YAML file at once; searched and retrained end to end."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from flair_hpo.cli import main
+from flair_hpo.cli.run_config import load_run_config
+from flair_hpo.errors import CorpusError
+from flair_hpo.training.corpus_folder import parse_columns, read_corpus_folder
+
+from .helpers import conll_folder, fasttext_folder, write
+
+
+def test_the_format_task_and_labels_are_told_from_the_files(tmp_path):
+    questions = read_corpus_folder(fasttext_folder(tmp_path / "questions"))
+    assert questions.section == {
+        "folder": str(tmp_path / "questions"),
+        "format": "classification",
+        "label_type": "class",
+    }
+    assert (questions.task, questions.label_type) == ("text_classification", "class")
+    tweets = read_corpus_folder(conll_folder(tmp_path / "tweets"))
+    assert tweets.section["format"] == "column" and tweets.section["columns"] == {0: "text", 1: "ner"}
+    assert (tweets.task, tweets.label_type) == ("sequence_labeling", "ner")
+    assert read_corpus_folder(tmp_path / "tweets", tag_type="entity").section["columns"] == {0: "text", 1: "entity"}
+    assert parse_columns("0:text, 1:pos,2:ner") == {0: "text", 1: "pos", 2: "ner"}
+    with pytest.raises(CorpusError, match="give --tag-type"):
+        read_corpus_folder(tmp_path / "tweets", columns={0: "text", 1: "pos", 2: "ner"})
+    with pytest.raises(CorpusError, match="--columns and --tag-type are for column files"):
+        read_corpus_folder(tmp_path / "questions", tag_type="ner")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no training file"):
+        read_corpus_folder(tmp_path / "empty")
+
+
+def test_a_yaml_file_of_a_folder_needs_no_format_task_metric_or_optimization_value(tmp_path):
+    folder = conll_folder(tmp_path / "tweets")
+    config = {
+        "corpus": {"folder": str(folder)},
+        "base_path": str(tmp_path / "search"),
+        "strategy": "random",
+        "budget": {"runs": 2},
+        "max_epochs": 3,  # as best-configuration.yaml names it
+        "parameters": {
+            "SequenceTagger.hidden_size": [16, 32],
+            "SequenceTagger.word_embeddings": [[{"class": "WordEmbeddings", "embeddings": "glove"}]],
+        },
+    }
+    run = load_run_config(write(tmp_path / "search.yaml", config))
+    space = run.search_space
+    assert (space.task, space.tag_type, space.max_epochs) == ("sequence_labeling", "ner", 3)
+    assert (space.evaluation_metric.value, space.optimization_value.value) == ("micro_f1_score", "dev_score")
+    assert run.settings.corpus["columns"] == {0: "text", 1: "ner"}
+
+
+def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
+    config = {
+        "task": "text_classification",
+        "corpus": {"dataset": "TREC_6"},
+        "base_path": str(tmp_path / "search"),
+        "strategy": "random",
+        "max_epoch": 2,
+        "budget": {"runs": -1},
+        "parameters": {"ModelTrainr.learning_rate": [0.1], "ModelTrainer.mini_batch_size": [8]},
+    }
+    assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "4 mistakes" in err, err
+    for mistake in ("unknown key 'max_epoch'; did you mean 'max_epochs'?", "missing key 'max_epochs'"):
+        assert mistake in err
+    assert "RUNS budget must be positive" in err and "did you mean 'ModelTrainer'?" in err
+    assert not (tmp_path / "search").exists()
+
+
+def test_a_column_corpus_without_columns_names_format_classification(tmp_path, capsys):
+    from flair_hpo import orchestrator
+
+    with pytest.raises(CorpusError, match=r"for FastText files .* give format: classification"):
+        orchestrator.Orchestrator({"folder": str(tmp_path)}, tmp_path / "search", None, None)
+
+
+def test_a_recipe_of_the_other_task_is_refused_naming_the_fitting_ones(tmp_path, capsys):
+    folder = conll_folder(tmp_path / "tweets")
+    assert main(["run", "--corpus", str(folder), "--recipe", "classifier-frozen"]) == 2
+    err = capsys.readouterr().err
+    assert "classifier-frozen is for text_classification" in err and "use ner-fine-tune or tagger-frozen" in err
+
+
+RECIPES = {"fasttext": ("classifier-frozen", fasttext_folder), "conll": ("tagger-frozen", conll_folder)}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", RECIPES)
+def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
+    kind, tmp_path, minilm_path, monkeypatch, capsys
+):
+    """A user's folder (FastText lines, or CoNLL columns) searched with `run --corpus DIR --recipe` and its best
+    configuration trained again with `train BASE_PATH`, after the project moved to another folder."""
+    import shutil
+
+    from flair.models import SequenceTagger, TextClassifier
+
+    recipe, make = RECIPES[kind]
+    project = tmp_path / "project"
+    make(project / "data" / kind)
+    monkeypatch.chdir(project)
+    command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", minilm_path]
+    assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
+    capsys.readouterr()
+    base = project / "hyperopt" / f"{kind}-{recipe}-model-1ep"
+    assert (base / "best-model.pt").exists()
+    reference = yaml.safe_load((base / "corpus.yaml").read_text())
+    assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
+        "classification" if kind == "fasttext" else "column"
+    )
+    saved = yaml.safe_load((base / "best-configuration.yaml").read_text())["configuration"]
+    assert (saved["label_type"], saved["max_epochs"]) == ("class" if kind == "fasttext" else "ner", 1)
+
+    shutil.move(project, tmp_path / "moved")  # another machine's folders: the corpus moves along
+    monkeypatch.chdir(tmp_path)
+    final = kind == "conll"
+    assert main(["train", f"moved/hyperopt/{base.name}", *(["--final"] if final else [])]) == 0
+    out = tmp_path / "moved" / "hyperopt" / base.name / ("final" if final else "retrained")
+    model_file = out / ("final-model.pt" if final else "best-model.pt")
+    assert str(model_file.relative_to(tmp_path)) in capsys.readouterr().out
+    model = (SequenceTagger if kind == "conll" else TextClassifier).load(model_file)
+    assert model.label_type == saved["label_type"]
+
+    if kind == "fasttext":  # a YAML file that holds only a corpus names another one
+        only_corpus = write(tmp_path / "corpus.yaml", {"corpus": {"folder": f"moved/data/{kind}"}})
+        assert main(["train", f"moved/hyperopt/{base.name}", "--corpus-from", str(only_corpus)]) == 2
+        assert "is not an empty folder; give a new folder with --base-path" in capsys.readouterr().err
+        out = tmp_path / "from-yaml"
+        search = f"moved/hyperopt/{base.name}"
+        assert main(["train", search, "--corpus-from", str(only_corpus), "--base-path", str(out)]) == 0
+        assert TextClassifier.load(out / "best-model.pt").label_type == "class"
+
+    shutil.rmtree(tmp_path / "moved" / "data")
+    assert main(["train", f"moved/hyperopt/{base.name}", "--base-path", str(tmp_path / "again")]) == 2
+    err = capsys.readouterr().err
+    assert f"the corpus folder ../../data/{kind}" in err and "does not exist on this machine" in err, err
+
+
+def test_a_configuration_path_missing_on_this_machine_is_named(tmp_path, capsys):
+    search = tmp_path / "search"
+    search.mkdir()
+    configuration = {
+        "task": "text_classification",
+        "label_type": "class",
+        "max_epochs": 1,
+        "parameters": {
+            "document_embeddings": "TransformerDocumentEmbeddings",
+            "TransformerDocumentEmbeddings.model": "/nowhere/venv/all-MiniLM-L6-v2",
+        },
+    }
+    write(search / "best-configuration.yaml", {"configuration": configuration})
+    assert main(["train", str(search)]) == 2
+    err = capsys.readouterr().err
+    assert "TransformerDocumentEmbeddings.model names /nowhere/venv/all-MiniLM-L6-v2, which does not exist" in err, err
+
+
+def test_the_default_folder_of_a_recipe_run_names_what_defines_the_study():
+    from flair_hpo.cli.main import build_parser
+    from flair_hpo.cli.recipe_run import default_base_path
+
+    def folder(*options: str) -> str:
+        return str(default_base_path(build_parser().parse_args(["run", "--dataset", "WNUT_17", *options])))
+
+    assert folder("--recipe", "ner-fine-tune") == "hyperopt/wnut_17-ner-fine-tune"
+    assert folder("--recipe", "ner-fine-tune", "--runs", "50") == "hyperopt/wnut_17-ner-fine-tune"  # resumable
+    assert folder("--recipe", "ner-fine-tune", "--model", "xlm-roberta-base", "--downsample", "0.1") == (
+        "hyperopt/wnut_17-ner-fine-tune-xlm-roberta-base-0.1"
+    )
+    assert folder(
+        "--recipe", "ner-fine-tune", "--epochs", "3", "--strategy", "random", "--metric", "macro_f1_score"
+    ) == ("hyperopt/wnut_17-ner-fine-tune-3ep-random-macro_f1_score")
+    assert (
+        folder("--recipe", "ner-fine-tune", "--model", "/models/my bert/") == "hyperopt/wnut_17-ner-fine-tune-my_bert"
+    )
