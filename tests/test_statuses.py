@@ -30,6 +30,9 @@ def test_a_trial_the_deadline_cut_short_is_stopped_not_complete():
     assert [(row["trial"], row["status"]) for row in rows] == [(0, "complete"), (1, "stopped")]
     assert "share" not in rows[0]  # no data halving: nothing to say
     assert history.records[1].status is TrialStatus.COMPLETE  # the study's status: its score counts
+    # The report's summary line counts as people read the statuses.
+    assert history.counts(TrialStatus.COMPLETE, TrialStatus.STOPPED, as_shown=True) == {"complete": 1, "stopped": 1}
+    assert history.counts(TrialStatus.COMPLETE) == {"complete": 2}
 
 
 def test_with_data_halving_every_trial_is_listed_with_its_share_of_the_training_split():

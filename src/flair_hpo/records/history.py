@@ -68,9 +68,11 @@ class History:
     def __len__(self) -> int:
         return len(self.records)
 
-    def counts(self, *statuses: TrialStatus) -> dict[str, int]:
-        """How many trials have each of ``statuses``, by the status's name as people read it."""
-        return {status.value: sum(r.status is status for r in self.records) for status in statuses}
+    def counts(self, *statuses: TrialStatus, as_shown: bool = False) -> dict[str, int]:
+        """How many trials have each of ``statuses``, by the status's name as people read it; ``as_shown``: by
+        the status people read (a complete trial the deadline cut short is ``stopped``)."""
+        status_of = (lambda r: r.shown_status) if as_shown else (lambda r: r.status)
+        return {status.value: sum(status_of(r) is status for r in self.records) for status in statuses}
 
     def counted(self) -> list[TrialRecord]:
         """Trials that use budget."""

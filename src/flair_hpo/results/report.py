@@ -109,7 +109,8 @@ def _leaderboard_section(view: StudyView) -> str:
 
 
 def _page(view: StudyView, sections: list[str], base_path: Path) -> str:
-    counts = view.history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED, TrialStatus.RUNNING)
+    shown = (TrialStatus.COMPLETE, TrialStatus.STOPPED, TrialStatus.PRUNED, TrialStatus.FAILED, TrialStatus.RUNNING)
+    counts = view.history.counts(*shown, as_shown=True)
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     title = f"flair-hpo report: {html.escape(base_path.resolve().name)} (study {html.escape(view.study.study_name)})"
     introduction = (
