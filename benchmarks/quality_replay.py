@@ -172,7 +172,7 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
-    policies = Policies(variant.reseeding, variant.fidelity)
+    policies = Policies(variant.reseeding, variant.fidelity, tuple(space.starts))
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")
@@ -208,7 +208,13 @@ def replay(
         trials += 1
         done = study.trials[-1]
         steps.append(
-            {"key": key, "replicate": replicate, "seed": order[replicate], "fraction": fraction, "value": _kept_value(done)}
+            {
+                "key": key,
+                "replicate": replicate,
+                "seed": order[replicate],
+                "fraction": fraction,
+                "value": _kept_value(done),
+            }
         )
     returned = _returned(study, variant)
     if returned is None:

@@ -5,7 +5,8 @@ samples: the replayed searches, and the few seeds each configuration of the tabl
 judge the returned models and name the grid's best. Each bootstrap draw resamples both: the searches with
 replacement, and each configuration's seeds by the Bayesian bootstrap (Rubin, 1981: Dirichlet(1, ..., 1)
 weights, a resampling that never leaves a model without a held-out seed), the same weights for every
-variant of a draw, since all are judged by the same table. The interval is the draw's 2.5th to 97.5th
+variant of a draw, since all are judged by the same table. The grid's best configuration is the table's
+in every draw, its quality re-estimated like the returned models'. The interval is the draw's 2.5th to 97.5th
 percentile. The searches themselves are not replayed again: the noise a search saw stays the table's.
 """
 
@@ -51,7 +52,10 @@ class Judge:
         self.rng = np.random.default_rng(seed)
         configurations, seeds, _ = self.kept.shape
         self.weights = self.rng.dirichlet(np.ones(seeds), size=(draws, configurations))
-        self.best = (self.weights * self.kept[None, :, :, -1]).sum(-1).max(-1)
+        # The grid's best configuration stays the table's; its quality is re-estimated in each draw like the
+        # returned models' (a maximum over reweighted means would be biased upwards draw after draw).
+        best = int(self.kept[:, :, -1].mean(axis=1).argmax())
+        self.best = (self.weights[:, best, :] * self.kept[best, :, -1]).sum(-1)
 
     def regrets(self, returned: list[Any]) -> np.ndarray:
         """Each search's model regret in each draw (draws x searches), from a cell's ``returned``."""

@@ -2,13 +2,15 @@
 
     .venv/bin/python benchmarks/search_quality.py tabulate trec     # train the grid into benchmarks/tables/
     .venv/bin/python benchmarks/search_quality.py replay trec wnut pos --seeds 50
+    .venv/bin/python benchmarks/search_quality.py loso --seeds 100          # startup_trials out of sample
     .venv/bin/python benchmarks/search_quality.py real trec --searches 3 --budget 0.1
 
 ``tabulate`` trains a scenario's grid once (hours on 2 CPU cores: see quality_tables.py). ``replay`` replays
 every variant (quality_variants.py) over ``--seeds`` strategy seeds at several budgets, each a fraction of
 the grid's training time, and writes benchmarks/results/quality.{json,md}, quality-curves.png and the
 README's tables (a scenario replayed replaces its entry in quality.json; the others are kept, so scenarios
-can be replayed in separate runs). ``report`` rewrites the tables and the plot from quality.json. ``real``
+can be replayed in separate runs). ``report`` computes the intervals again from the searches stored in
+quality.json and rewrites the tables and the plot. ``real``
 runs real searches and compares them with their replays.
 """
 
@@ -66,6 +68,20 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
     return scenario
 
 
+def rejudged(results: dict) -> dict:
+    """``results`` with every interval computed again from the stored searches (no replay needed)."""
+    from quality_replay import Table
+    from quality_report import TABLE_BUDGETS
+    from quality_stats import grid_once, uncertainty
+    from quality_tables import TABLES
+
+    for name, scenario in results.items():
+        table = Table.load(TABLES / f"{name}.json")
+        scenario["grid_once"] = grid_once(table)
+        scenario["differences"] = uncertainty(table, scenario["variants"], TABLE_BUDGETS)
+    return results
+
+
 def _stored() -> dict:
     path = RESULTS / "quality.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -73,6 +89,7 @@ def _stored() -> dict:
 
 def write_results(results: dict) -> None:
     """quality.json, quality.md, the plot and the README's tables, all from ``results``."""
+    from quality_loso import PATH as LOSO
     from quality_report import plot, tables, update_readme
 
     order = [name for name in SCENARIOS if name in results]  # the README's order, whatever ran last
@@ -81,7 +98,7 @@ def write_results(results: dict) -> None:
     (RESULTS / "quality.json").write_text(json.dumps(results, indent=1) + "\n")
     (RESULTS / "quality.md").write_text(tables(results, "###"))
     plot(results, RESULTS / "quality-curves.png")
-    update_readme(results)
+    update_readme(results, json.loads(LOSO.read_text()) if LOSO.exists() else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
     replay.add_argument("--seeds", type=int, default=50, help="searches per variant and budget")
     replay.add_argument("--variants", help="comma-separated names (default: all)")
-    commands.add_parser("report", help="write quality.md, the plot and the README's tables from quality.json")
+    commands.add_parser(
+        "report", help="intervals, quality.md, the plot and the README tables from the searches in quality.json"
+    )
+    loso = commands.add_parser("loso", help="choose startup_trials leaving one scenario out (quality_loso.py)")
+    loso.add_argument("--seeds", type=int, default=100, help="searches per candidate, scenario and budget")
     real = commands.add_parser("real", help="real searches against their replays")
     real.add_argument("scenario", choices=sorted(SCENARIOS))
     real.add_argument("--searches", type=int, default=3)
@@ -111,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = replay_scenario(name, args.seeds, only, results.get(name))
             write_results(results)
     elif args.command == "report":
-        write_results(_stored())
+        write_results(rejudged(_stored()))
+    elif args.command == "loso":
+        import quality_loso
+
+        quality_loso.run(args.seeds)  # then ``report`` writes its table into the README
     else:
         import quality_real
 

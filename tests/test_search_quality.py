@@ -1,8 +1,9 @@
-"""The search-quality benchmark's replays (benchmarks/quality_replay.py), on the TREC_6 table in the repository.
+"""The search-quality benchmark's replays (benchmarks/quality_replay.py), on the tables in the repository, and
+the README's figures against benchmarks/results/quality.json.
 
-No training: each strategy asks, the table answers (72 configurations x 10 seeds, trained once by
+No training: each strategy asks, the table answers (TREC_6: 72 configurations x 10 seeds, trained once by
 ``benchmarks/search_quality.py tabulate trec``). A replay takes milliseconds, so these tests replay many
-searches; the figures they check are the README's.
+searches; the README's tables are regenerated from quality.json and compared, and stored searches replayed.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from quality_replay import Table, replay  # noqa: E402
+import copy  # noqa: E402
+import dataclasses  # noqa: E402
+import json  # noqa: E402
+
+from quality_replay import Table, replay, summarize  # noqa: E402
+from quality_report import README, TABLE_BUDGETS, current_block, readme_block  # noqa: E402
 from quality_scenarios import SCENARIOS  # noqa: E402
+from quality_stats import Judge, uncertainty  # noqa: E402
 from quality_variants import variants  # noqa: E402
+
+RESULTS = json.loads((REPO / "benchmarks" / "results" / "quality.json").read_text())
 
 #: The strategies a user can pick, each as the benchmark runs it.
 STRATEGIES = ("default", "grid", "random", "evolutionary", "bayesian", "optuna-tpe", "bayesian+data-halving")
@@ -55,13 +64,80 @@ def _regrets(table, space, variant, budget: float, searches: int) -> list[float]
     return [replay(table, space, variant, budget, seed).regret for seed in range(searches)]
 
 
-@pytest.mark.parametrize("budget", [0.05, 0.1, 0.25])
-def test_the_default_strategy_beats_random_search(trec, budget):
+def test_the_readme_tables_are_generated_from_the_results():
+    """Every number in the README's search-quality tables is quality.json's (search_quality.py report)."""
+    assert current_block(README.read_text()) == readme_block(RESULTS)
+    assert list(RESULTS) == ["trec", "wnut", "pos"]
+
+
+@pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving"])
+def test_the_stored_searches_replay_the_same(trec, name):
+    """quality.json holds what the code replays now: its first searches of a cell, replayed again."""
     table, space, found = trec
-    default = _regrets(table, space, found["default"], budget, 100)
-    random = _regrets(table, space, found["random"], budget, 100)
-    assert statistics.median(default) < statistics.median(random)
-    assert sum(r <= 0.5 for r in default) > sum(r <= 0.5 for r in random)
+    for budget in ("0.05", "0.1"):
+        stored = RESULTS["trec"]["variants"][name][budget]
+        outcomes = [replay(table, space, found[name], float(budget), seed) for seed in range(5)]
+        assert summarize(table, outcomes)["returned"] == stored["returned"][:5]
+        assert [round(o.regret, 4) for o in outcomes] == stored["regrets"][:5]
+
+
+def test_the_returned_model_is_judged_on_seeds_the_search_did_not_see_at_the_epoch_it_stopped(trec):
+    table, space, found = trec
+    short = 0
+    for seed in range(20):
+        outcome, steps = replay(table, space, found["default"], 0.05, seed, trace=True)
+        assert outcome.seen == tuple(sorted({s["seed"] for s in steps if s["key"] == outcome.key}))
+        held_out = [r for r in range(table.replicates) if r not in outcome.seen]
+        kept = [max(table.row(outcome.key, r).dev[: outcome.epochs]) for r in held_out]
+        assert outcome.regret == pytest.approx(100 * (table.best_dev - statistics.mean(kept)))
+        assert outcome.configuration_regret == pytest.approx(table.regret(outcome.key))
+        short += outcome.epochs < table.max_epochs
+    assert short > 0  # pruned or cut winners are among them, judged at the epoch they stopped
+
+
+def test_optuna_tpe_returns_the_best_trial_as_a_users_loop_does(trec):
+    table, space, found = trec
+    differs = 0
+    for seed in range(10):
+        outcome, steps = replay(table, space, found["optuna-tpe"], 0.25, seed, trace=True)
+        best = max(steps, key=lambda s: -1.0 if s["value"] is None else s["value"])  # the first among equals
+        assert outcome.key == best["key"]
+        by_mean = replay(table, space, dataclasses.replace(found["optuna-tpe"], selection="flair-hpo"), 0.25, seed)
+        differs += by_mean.key != outcome.key
+    assert differs > 0  # TPE trains configurations again: ranking by their mean is another choice
+
+
+def test_the_bootstrap_judges_like_the_replay_with_every_seed_weighted_equally(trec):
+    table, _, _ = trec
+    cell = RESULTS["trec"]["variants"]["default"]["0.1"]
+    judge = Judge(table, draws=3)
+    judge.weights[:] = 1.0 / table.replicates
+    judge.best[:] = table.best_dev
+    assert judge.regrets(cell["returned"])[0] == pytest.approx(cell["regrets"], abs=1e-4)
+
+
+def test_the_stored_intervals_are_those_of_the_stored_searches(trec):
+    table, _, _ = trec
+    stored = RESULTS["trec"]
+    cells = copy.deepcopy(stored["variants"])
+    assert uncertainty(table, cells, TABLE_BUDGETS) == stored["differences"]
+    assert cells == stored["variants"]
+    for claim in stored["differences"]:
+        for measure in ("within_half_point", "median_regret"):
+            _, low, high = claim[measure]
+            assert low <= high
+
+
+@pytest.mark.parametrize("budget", [0.05, 0.1, 0.25])
+def test_bayesian_search_leaves_its_random_start_under_data_halving(trec, budget):
+    """BOHB's rule: TPE fits on the screening trainings, so it proposes what random search would not."""
+    table, space, found = trec
+    differ = 0
+    for seed in range(5):
+        _, bayesian = replay(table, space, found["bayesian+data-halving"], budget, seed, trace=True)
+        _, random = replay(table, space, found["random+data-halving"], budget, seed, trace=True)
+        differ += [s["key"] for s in bayesian] != [s["key"] for s in random]
+    assert differ >= 4
 
 
 def test_a_search_that_spends_nothing_returns_nothing(trec):
