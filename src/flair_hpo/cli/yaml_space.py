@@ -113,6 +113,11 @@ def build_space(data: Mapping[str, Any]) -> SearchSpace:
         raise ConfigError("parameters: give a mapping of parameter names to options or ranges")
     for key, value in parameters.items():
         _add_parameter(space, str(key), value)
+    starts = data.get("start") or []
+    for start in [starts] if isinstance(starts, Mapping) else starts:
+        if not isinstance(start, Mapping):
+            raise ConfigError(f"start: give a mapping of parameter names to values (or a list of them), not {start!r}")
+        space.add_start({parameter_member(str(key)): value for key, value in start.items()})
     return space
 
 

@@ -265,5 +265,5 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
     pruner = make_pruner(settings.pruner, space.max_epochs)
-    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs))
+    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs), tuple(space.starts))
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, policies)
