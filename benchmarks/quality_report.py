@@ -52,8 +52,9 @@ def scenario_markdown(scenario: dict, heading: str = "####") -> list[str]:
         "",
         f"{scenario['configurations']} configurations, each trained with {scenario['seeds_per_configuration']} "
         f"seeds; grid time {scenario['grid_seconds']:.0f} s (1 CPU thread); best true dev "
-        f"{scenario['best_true_dev']:.4f}; {scenario['within_half_point_of_best']} configurations within 0.5 "
-        f"point of it. **{scenario['searches']} searches per cell** (strategy seeds 0-{scenario['searches'] - 1}). "
+        f"{scenario['best_true_dev']:.4f}; configurations within 0.5 point of it: "
+        f"{scenario['within_half_point_of_best']}. **{scenario['searches']} searches per cell** "
+        f"(strategy seeds 0-{scenario['searches'] - 1}). "
         f"The whole grid trained once returns a model within 0.5 point in {_percent(scenario['grid_once'])} of "
         f"draws. The default's model came from a pruned or cut trial in {short} of searches (5%, 10%, 25%).",
         "",
