@@ -22,12 +22,23 @@ import dataclasses  # noqa: E402
 import json  # noqa: E402
 
 from quality_replay import Table, replay, summarize  # noqa: E402
-from quality_report import README, TABLE_BUDGETS, current_block, readme_block  # noqa: E402
+from quality_report import (  # noqa: E402
+    LOSO_BEGIN,
+    LOSO_END,
+    README,
+    TABLE_BUDGETS,
+    current_block,
+    loso_block,
+    readme_block,
+)
 from quality_scenarios import SCENARIOS  # noqa: E402
 from quality_stats import Judge, uncertainty  # noqa: E402
 from quality_variants import variants  # noqa: E402
 
+from flair_hpo.strategies import BayesianSearch  # noqa: E402
+
 RESULTS = json.loads((REPO / "benchmarks" / "results" / "quality.json").read_text())
+LOSO = json.loads((REPO / "benchmarks" / "results" / "quality-loso.json").read_text())
 
 #: The strategies a user can pick, each as the benchmark runs it.
 STRATEGIES = ("default", "grid", "random", "evolutionary", "bayesian", "optuna-tpe", "bayesian+data-halving")
@@ -65,9 +76,30 @@ def _regrets(table, space, variant, budget: float, searches: int) -> list[float]
 
 
 def test_the_readme_tables_are_generated_from_the_results():
-    """Every number in the README's search-quality tables is quality.json's (search_quality.py report)."""
-    assert current_block(README.read_text()) == readme_block(RESULTS)
+    """Every number in the README's search-quality tables is quality.json's or quality-loso.json's
+    (search_quality.py report)."""
+    readme = README.read_text()
+    assert current_block(readme) == readme_block(RESULTS)
     assert list(RESULTS) == ["trec", "wnut", "pos"]
+    assert current_block(readme, LOSO_BEGIN, LOSO_END) == loso_block(LOSO, RESULTS)
+
+
+def _loso_score(scenario: str, candidate: int) -> float:
+    return statistics.mean(x["within_half_point"] for x in LOSO["cells"][scenario][str(candidate)].values())
+
+
+def test_startup_trials_is_chosen_on_the_other_scenarios():
+    """The leave-one-scenario-out choice: the default's startup_trials replays as the default variant does,
+    and each scenario's choice is the best on the other two; the README states 2 for TREC_6, else 3."""
+    assert BayesianSearch().startup_trials == 3
+    for name, held in LOSO["held_out"].items():
+        cells = LOSO["cells"][name]["3"]
+        for budget, cell in cells.items():
+            assert cell["within_half_point"] == RESULTS[name]["variants"]["default"][budget]["within_half_point"]
+        others = [o for o in LOSO["held_out"] if o != name]
+        scores = {c: statistics.mean(_loso_score(o, c) for o in others) for c in LOSO["candidates"]}
+        assert held["chosen"] == max(LOSO["candidates"], key=lambda c: (scores[c], -c))
+    assert {name: held["chosen"] for name, held in LOSO["held_out"].items()} == {"trec": 2, "wnut": 3, "pos": 3}
 
 
 @pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving"])
