@@ -294,6 +294,22 @@ def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(
     assert _tree(base_path) == before
 
 
+def test_a_study_resumed_with_a_start_added_trains_the_start_next(trec_corpus, trec_vectors, tmp_path):
+    """Starts say what is trained first, not what is searched: a study is continued with one added."""
+    base_path = tmp_path / "study"
+    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
+    (first,) = leaderboard(base_path)
+    rate = 0.1 if float(first["ModelTrainer.learning_rate"]) == 0.05 else 0.05  # one not trained yet
+    start = {parameter.ModelTrainer.LEARNING_RATE: rate, parameter.DocumentRNNEmbeddings.HIDDEN_SIZE: 16}
+    resumed = small_trec_search(trec_corpus, base_path, trec_vectors, runs=2)
+    resumed.search_space.add_start(start)
+    resumed.optimize()
+    rows = sorted(leaderboard(base_path), key=lambda row: int(row["trial"]))
+    assert [row["status"] for row in rows] == ["complete", "complete"]
+    assert float(rows[1]["ModelTrainer.learning_rate"]) == rate
+    assert int(rows[1]["DocumentRNNEmbeddings.hidden_size"]) == 16
+
+
 def test_bad_input_is_refused_before_anything_is_written(trec_corpus, wnut_corpus, trec_vectors, tmp_path):
     from flair.embeddings import WordEmbeddings
 

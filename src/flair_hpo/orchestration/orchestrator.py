@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,8 @@ class Orchestrator:
         machines included) and the budget is spent.
         """
         check_workers(workers, self.settings.storage)
+        # The space is read now (as the study's check reads it): starts added since this object was made count.
+        self.setup.policies = replace(self.setup.policies, starts=tuple(self.search_space.starts))
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
         with search_console(), sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
