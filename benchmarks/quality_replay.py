@@ -151,6 +151,8 @@ class Variant:
     #: How the search's result is chosen: "flair-hpo" (its reseeding's winner, its best seed's trial) or
     #: "best-trial" (``study.best_trial``, as a user's hand-written Optuna loop returns it).
     selection: str = "flair-hpo"
+    #: Configurations (labels) trained first, as ``search_space.add_start`` makes a search do.
+    starts: tuple[dict[str, Any], ...] = ()
 
 
 def replay(
@@ -172,7 +174,7 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
-    policies = Policies(variant.reseeding, variant.fidelity, tuple(space.starts))
+    policies = Policies(variant.reseeding, variant.fidelity, tuple(space.starts) + variant.starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")

@@ -31,6 +31,7 @@ CLAIMS = (
     ("bayesian+halving+reseed2x2", "default"),
     ("bayesian+data-halving", "random+data-halving"),
     ("bayesian+data-halving", "default"),
+    ("default+start", "default"),
 )
 
 

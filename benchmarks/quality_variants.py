@@ -11,12 +11,14 @@ screening on fractions of the training split).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import optuna
 from quality_replay import Variant
 
 from flair_hpo.policies import DataFidelity, Reseeding
+from flair_hpo.space import Label
 from flair_hpo.strategies import BayesianSearch, EvolutionarySearch, GridSearch, RandomSearch
 from flair_hpo.study import RunSettings
 from flair_hpo.training.pruning import make_fidelity, make_pruner
@@ -26,8 +28,9 @@ def _halving(reduction_factor: int) -> Callable[[], optuna.pruners.BasePruner]:
     return lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=reduction_factor)
 
 
-def variants(max_epochs: int) -> dict[str, Variant]:
-    """Every variant, by name, for a scenario whose trials train ``max_epochs`` epochs."""
+def variants(max_epochs: int, start: dict[str, Label] | None = None) -> dict[str, Variant]:
+    """Every variant, by name, for a scenario whose trials train ``max_epochs`` epochs; with ``start`` (labels:
+    the scenario's published configuration), also the default that trains it first."""
     default_reseeding = RunSettings(base_path="unused").reseeding
     found = [
         Variant(
@@ -48,4 +51,7 @@ def variants(max_epochs: int) -> dict[str, Variant]:
         Variant("random+data-halving", lambda seed: RandomSearch(seed=seed), fidelity=DataFidelity()),
         Variant("bayesian+data-halving", lambda seed: BayesianSearch(seed=seed), fidelity=DataFidelity()),
     ]
+    if start is not None:
+        default = found[0]
+        found.append(dataclasses.replace(default, name="default+start", starts=(start,)))
     return {variant.name: variant for variant in found}

@@ -36,9 +36,11 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
     from quality_tables import TABLES
     from quality_variants import variants
 
+    from flair_hpo.space.starts import start_labels
+
     table = Table.load(TABLES / f"{name}.json")
     space = SCENARIOS[name].build_space()
-    found = variants(table.max_epochs)
+    found = variants(table.max_epochs, start_labels(space.dimensions, SCENARIOS[name].published))
     chosen = [found[v] for v in only] if only else list(found.values())
     scenario = {
         "title": table.title,

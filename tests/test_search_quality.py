@@ -35,6 +35,8 @@ from quality_scenarios import SCENARIOS  # noqa: E402
 from quality_stats import Judge, uncertainty  # noqa: E402
 from quality_variants import variants  # noqa: E402
 
+from flair_hpo.space import configuration_key  # noqa: E402
+from flair_hpo.space.starts import start_labels  # noqa: E402
 from flair_hpo.strategies import BayesianSearch  # noqa: E402
 
 RESULTS = json.loads((REPO / "benchmarks" / "results" / "quality.json").read_text())
@@ -47,7 +49,8 @@ STRATEGIES = ("default", "grid", "random", "evolutionary", "bayesian", "optuna-t
 @pytest.fixture(scope="module")
 def trec():
     table = Table.load(REPO / "benchmarks" / "tables" / "trec.json")
-    return table, SCENARIOS["trec"].build_space(), variants(table.max_epochs)
+    space = SCENARIOS["trec"].build_space()
+    return table, space, variants(table.max_epochs, start_labels(space.dimensions, SCENARIOS["trec"].published))
 
 
 def test_the_table_is_the_grid_it_claims(trec):
@@ -102,7 +105,7 @@ def test_startup_trials_is_chosen_on_the_other_scenarios():
     assert {name: held["chosen"] for name, held in LOSO["held_out"].items()} == {"trec": 2, "wnut": 3, "pos": 3}
 
 
-@pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving"])
+@pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving", "default+start"])
 def test_the_stored_searches_replay_the_same(trec, name):
     """quality.json holds what the code replays now: its first searches of a cell, replayed again."""
     table, space, found = trec
@@ -111,6 +114,14 @@ def test_the_stored_searches_replay_the_same(trec, name):
         outcomes = [replay(table, space, found[name], float(budget), seed) for seed in range(5)]
         assert summarize(table, outcomes)["returned"] == stored["returned"][:5]
         assert [round(o.regret, 4) for o in outcomes] == stored["regrets"][:5]
+
+
+def test_a_start_is_the_first_trial_of_every_search(trec):
+    table, space, found = trec
+    start = configuration_key(start_labels(space.dimensions, SCENARIOS["trec"].published))
+    for seed in range(5):
+        _, steps = replay(table, space, found["default+start"], 0.1, seed, trace=True)
+        assert steps[0]["key"] == start and start not in [s["key"] for s in steps[1:]]
 
 
 def test_the_returned_model_is_judged_on_seeds_the_search_did_not_see_at_the_epoch_it_stopped(trec):
@@ -197,6 +208,7 @@ def test_the_readmes_claims_hold_in_the_results():
                 assert not significant(_difference(scenario, first, second, budget))
             assert not significant(_difference(scenario, "random+halving", "random", budget))
             assert not significant(_difference(scenario, "bayesian+halving+reseed2x2", "default", budget))
+            assert not significant(_difference(scenario, "default+start", "default", budget))
         # the goal: at 10%, 80% of the share the grid trained once reaches; not met
         at10 = RESULTS[scenario]["variants"]["default"]["0.1"]["within_half_point"]
         assert at10 < 0.8 * RESULTS[scenario]["grid_once"]
@@ -208,3 +220,12 @@ def test_the_readmes_claims_hold_in_the_results():
     assert _difference("trec", "bayesian+data-halving", "default", 0.05)[2] < 0
     assert _difference("trec", "bayesian+data-halving", "default", 0.1)[2] < 0
     assert _difference("pos", "bayesian+data-halving", "random+data-halving", 0.25)[1] > 0
+
+
+def test_flair_defaults_are_as_far_from_the_best_as_the_readme_says():
+    below = {}
+    for name in ("trec", "wnut", "pos"):
+        table = Table.load(REPO / "benchmarks" / "tables" / f"{name}.json")
+        space = SCENARIOS[name].build_space()
+        below[name] = table.regret(configuration_key(start_labels(space.dimensions, SCENARIOS[name].published)))
+    assert (round(below["trec"]), round(below["wnut"], 1), round(below["pos"], 1)) == (26, 8.5, 2.4)
