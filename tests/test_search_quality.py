@@ -229,3 +229,24 @@ def test_flair_defaults_are_as_far_from_the_best_as_the_readme_says():
         space = SCENARIOS[name].build_space()
         below[name] = table.regret(configuration_key(start_labels(space.dimensions, SCENARIOS[name].published)))
     assert (round(below["trec"]), round(below["wnut"], 1), round(below["pos"], 1)) == (26, 8.5, 2.4)
+
+
+def test_the_readmes_other_figures_are_the_results():
+    """Figures the README quotes outside its tables: the earlier (configuration) measure against the model's,
+    the share of the default's models from pruned or cut trials, the trials the default runs at 10%."""
+    default = {name: RESULTS[name]["variants"]["default"] for name in RESULTS}
+    assert (default["trec"]["0.1"]["configuration_within_half_point"], default["trec"]["0.1"]["within_half_point"]) == (
+        0.71,
+        0.63,
+    )
+    assert (
+        default["wnut"]["0.25"]["configuration_within_half_point"],
+        default["wnut"]["0.25"]["within_half_point"],
+    ) == (
+        0.6,
+        0.48,
+    )
+    short = [default[name][b]["returned_short"] for name in RESULTS for b in ("0.05", "0.1")]
+    assert (min(short), max(short)) == (0.06, 0.32)
+    assert [round(default[name]["0.1"]["mean_trials"]) for name in ("wnut", "pos")] == [8, 4]
+    assert [RESULTS[name]["configurations"] / 10 for name in ("wnut", "pos")] == [3.6, 2.4]
