@@ -273,6 +273,9 @@ def test_time_budget_stops_a_trial_at_an_epoch_boundary(trec_corpus, trec_vector
     assert len(rows) == 1 and rows[0]["status"] == "complete"
     assert 1 <= int(rows[0]["epochs"]) < 50
     assert result.best_trial == 0 and (base_path / "best-model.pt").exists()
+    # the model a user gets was not trained to the end: the result says so
+    assert result.stopped_early == f"stopped by the time budget after {rows[0]['epochs']} of 50 epochs"
+    assert "not trained to the end: stopped by the time budget" in str(result)
     runner.optimize()  # resuming: the time is spent, so nothing more is trained
     assert len(leaderboard(base_path)) == 1
 
@@ -505,3 +508,17 @@ def test_the_study_history_is_read_twice_per_trial(trec_corpus, trec_vectors, tm
     small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=runs).optimize()
     # Besides: the loop's last read (the budget is spent) and the winner's, when the search ends.
     assert len(reads) <= 2 * runs + 2
+
+
+def test_a_best_model_that_did_not_train_to_the_end_is_named_so():
+    from flair_hpo.orchestration.finishing import stopped_early
+    from flair_hpo.records import TrialRecord, TrialStatus
+
+    def record(status: TrialStatus, **notes) -> TrialRecord:
+        return TrialRecord(0, status, {}, 0.5, {"epochs": 2, **notes}, None, None)
+
+    assert stopped_early(record(TrialStatus.PRUNED), 5) == "pruned after 2 of 5 epochs"
+    cut = record(TrialStatus.COMPLETE, stopped_by_time_budget=True)
+    assert stopped_early(cut, 5) == "stopped by the time budget after 2 of 5 epochs"
+    assert stopped_early(record(TrialStatus.COMPLETE), 5) is None  # annealing ended it: its own end
+    assert stopped_early(record(TrialStatus.COMPLETE, epochs=5), 5) is None
