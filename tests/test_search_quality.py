@@ -250,3 +250,13 @@ def test_the_readmes_other_figures_are_the_results():
     assert (min(short), max(short)) == (0.06, 0.32)
     assert [round(default[name]["0.1"]["mean_trials"]) for name in ("wnut", "pos")] == [8, 4]
     assert [RESULTS[name]["configurations"] / 10 for name in ("wnut", "pos")] == [3.6, 2.4]
+    every_seed_seen = {
+        (name, variant, budget): sum(
+            1 for r in cell["returned"] if r and len(r[2]) == scenario["seeds_per_configuration"]
+        )
+        for name, scenario in RESULTS.items()
+        for variant, curve in scenario["variants"].items()
+        for budget, cell in curve.items()
+        if budget in ("0.05", "0.1", "0.25")
+    }
+    assert {k: v for k, v in every_seed_seen.items() if v} == {("wnut", "optuna-tpe", "0.25"): 3}
