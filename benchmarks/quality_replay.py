@@ -6,8 +6,12 @@ by epoch (reported to the pruner, stopped at the deadline), and costs the row's 
 overhead per trial (what a real search spends outside training). Each configuration's seeds come in an
 order drawn per replayed search, so the seed noise a search sees is the table's.
 
-A search is judged by the configuration it returns: its *true* quality is the mean dev score over all the
-table's seeds, its regret the distance to the best true quality of the grid.
+A search is judged by the model it returns, the one a user gets: the returned trial's configuration,
+trained as far as that trial went (a pruned trial or one cut by the deadline stopped early) and kept at its
+best epoch. The model's *true* quality is estimated on the seeds the search did not see: the mean, over the
+table's other seeds of that configuration, of the best dev score up to the epoch where the trial stopped (the
+seed the search trained is left out, since the search chose it for its luck). Its regret is the distance to
+the best true quality in the grid (each configuration trained to the end, the mean over all its seeds).
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ class Row:
     def value(self) -> float:
         """What a trial reports: its best epoch's dev score (0 for a training that diverged)."""
         return max(self.dev) if self.dev and not self.error else 0.0
+
+    def value_after(self, epochs: int) -> float:
+        """The dev score of the model kept after ``epochs`` epochs: the best epoch's so far."""
+        return max(self.dev[:epochs]) if self.dev and not self.error else 0.0
 
     @property
     def test_at_best(self) -> float:
@@ -100,19 +108,35 @@ class Table:
         return max(self.true_dev.values())
 
     def regret(self, key: str | None) -> float:
-        """Dev points (x 100) below the grid's best true quality; 100 points for no result."""
+        """The configuration's regret: dev points (x 100) of its mean over all seeds, trained to the end,
+        below the grid's best; 100 points for no result."""
         return 100.0 if key is None else 100.0 * (self.best_dev - self.true_dev[key])
+
+    def model_dev(self, key: str, epochs: int, seen: tuple[int, ...]) -> float:
+        """The true quality of a model of ``key`` trained for ``epochs`` epochs and kept at its best one: the
+        mean over the seeds not in ``seen`` (all of them when the search saw every one)."""
+        held_out = [r for r in range(self.replicates) if r not in seen] or list(range(self.replicates))
+        return statistics.mean(self.row(key, r).value_after(epochs) for r in held_out)
+
+    def model_regret(self, key: str | None, epochs: int, seen: tuple[int, ...]) -> float:
+        """Dev points (x 100) of the returned model below the grid's best; 100 points for no result."""
+        return 100.0 if key is None else 100.0 * (self.best_dev - self.model_dev(key, epochs, seen))
 
 
 @dataclass
 class Replayed:
-    """The outcome of one replayed search."""
+    """The outcome of one replayed search: the returned model's configuration (``key``), the epochs its
+    trial trained and the table's seeds the search trained that configuration with (``seen``), its model
+    regret (``regret``) and, for comparison, the configuration's regret over all seeds and epochs."""
 
     key: str | None
     regret: float
     test: float | None
     seconds: float
     trials: int
+    epochs: int = 0
+    seen: tuple[int, ...] = ()
+    configuration_regret: float = 100.0
 
 
 @dataclass
@@ -124,6 +148,11 @@ class Variant:
     pruner: Callable[[], optuna.pruners.BasePruner] | None = None
     reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
     fidelity: DataFidelity | None = None
+    #: How the search's result is chosen: "flair-hpo" (its reseeding's winner, its best seed's trial) or
+    #: "best-trial" (``study.best_trial``, as a user's hand-written Optuna loop returns it).
+    selection: str = "flair-hpo"
+    #: Configurations (labels) trained first, as ``search_space.add_start`` makes a search do.
+    starts: tuple[dict[str, Any], ...] = ()
 
 
 def replay(
@@ -145,7 +174,7 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
-    policies = Policies(variant.reseeding, variant.fidelity)
+    policies = Policies(variant.reseeding, variant.fidelity, tuple(space.starts) + variant.starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")
@@ -154,6 +183,7 @@ def replay(
     deadline = budget * table.grid_seconds
     state = BudgetState(space.budget[0], None, deadline, clock=lambda: clock[0])
     trials = 0
+    trained: dict[int, tuple[str, int, int]] = {}  # trial number: configuration, table seed, epochs trained
     steps: list[dict[str, Any]] = []
     while True:
         history = History.of(study)
@@ -174,14 +204,38 @@ def replay(
         if replicate is None:  # a sampler that repeats a configuration trains it again, with the next seed
             replicate = sum(1 for r in history.records if r.key == key) % table.replicates
         fraction = noted.get(FRACTION, 1.0)
-        _train(trial, study, table.row(key, order[replicate], fraction), table.max_epochs, clock, deadline, overhead)
+        row = table.row(key, order[replicate], fraction)
+        epochs = _train(trial, study, row, table.max_epochs, clock, deadline, overhead)
+        trained[trial.number] = (key, order[replicate], epochs)
         trials += 1
         done = study.trials[-1]
-        steps.append({"key": key, "replicate": replicate, "fraction": fraction, "value": _kept_value(done)})
-    winner = variant.reseeding.winner(History.of(study))
-    key = configuration_key(winner.labels) if winner else None
-    outcome = Replayed(key, table.regret(key), table.true_test.get(key), clock[0], trials)
+        steps.append(
+            {
+                "key": key,
+                "replicate": replicate,
+                "seed": order[replicate],
+                "fraction": fraction,
+                "value": _kept_value(done),
+            }
+        )
+    returned = _returned(study, variant)
+    if returned is None:
+        outcome = Replayed(None, table.regret(None), None, clock[0], trials)
+    else:
+        key, _, epochs = trained[returned]
+        seen = tuple(sorted({seed for k, seed, _ in trained.values() if k == key}))
+        regret = table.model_regret(key, epochs, seen)
+        outcome = Replayed(key, regret, table.true_test[key], clock[0], trials, epochs, seen, table.regret(key))
     return (outcome, steps) if trace else outcome
+
+
+def _returned(study: optuna.Study, variant: Variant) -> int | None:
+    """The number of the trial whose model the search returns, or None."""
+    if variant.selection == "best-trial":
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        return study.best_trial.number if complete else None
+    winner = variant.reseeding.winner(History.of(study))
+    return winner.best.number if winner else None
 
 
 def _kept_value(trial: optuna.trial.FrozenTrial) -> float | None:
@@ -198,11 +252,12 @@ def _train(
     clock: list[float],
     deadline: float,
     overhead: float,
-) -> None:
-    """What TrialMonitor does with a real training, on a row of the table."""
+) -> int:
+    """What TrialMonitor does with a real training, on a row of the table; the epochs it trained."""
     started = clock[0]
     best = None
     state = optuna.trial.TrialState.COMPLETE
+    epoch = 0
     for epoch, (value, seconds) in enumerate(zip(row.dev, row.seconds, strict=True), start=1):
         clock[0] = started + seconds
         best = value if best is None else max(best, value)
@@ -222,15 +277,22 @@ def _train(
         study.tell(trial, state=state)
     else:
         study.tell(trial, best)
+    return epoch
 
 
 def summarize(table: Table, outcomes: list[Replayed]) -> dict[str, Any]:
+    """A cell's figures: the model regret's median, 90th percentile and share within 0.5 point, the
+    configuration regret's share for comparison, and each search's returned model (configuration index in
+    ``table.keys``, epochs, seen seeds; None for no result), from which quality_stats recomputes regrets."""
     regrets = sorted(o.regret for o in outcomes)
     return {
         "searches": len(outcomes),
         "median_regret": statistics.median(regrets),
         "p90_regret": regrets[min(len(regrets) - 1, math.ceil(0.9 * len(regrets)) - 1)],
         "within_half_point": sum(r <= 0.5 for r in regrets) / len(regrets),
+        "configuration_within_half_point": sum(o.configuration_regret <= 0.5 for o in outcomes) / len(outcomes),
+        "returned_short": sum(o.key is not None and o.epochs < table.max_epochs for o in outcomes) / len(outcomes),
+        "returned": [None if o.key is None else [table.keys.index(o.key), o.epochs, list(o.seen)] for o in outcomes],
         "mean_test": statistics.mean([o.test for o in outcomes if o.test is not None] or [math.nan]),
         "no_result": sum(o.key is None for o in outcomes) / len(outcomes),
         "mean_trials": statistics.mean(o.trials for o in outcomes),

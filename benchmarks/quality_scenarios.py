@@ -9,7 +9,7 @@ once per scenario, for every configuration, several training seeds and three siz
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ class Scenario:
     build_space: Callable[[], Any]
     max_epochs: int
     replicates: int
+    #: The configuration a Flair user would try first (Flair's own defaults), as a start
+    #: (``search_space.add_start``) for the ``default+start`` variant.
+    published: dict[str, Any] = field(default_factory=dict)
 
 
 def _steered(space: Any, max_epochs: int) -> Any:
@@ -126,6 +129,12 @@ SCENARIOS: dict[str, Scenario] = {
         _trec_space,
         max_epochs=5,
         replicates=10,
+        # ModelTrainer.train's defaults: SGD at 0.1, mini-batches of 32; the CLS token
+        published={
+            "ModelTrainer.learning_rate": 0.1,
+            "ModelTrainer.mini_batch_size": 32,
+            "TransformerDocumentEmbeddings.cls_pooling": "cls",
+        },
     ),
     "wnut": Scenario(
         "wnut",
@@ -134,6 +143,12 @@ SCENARIOS: dict[str, Scenario] = {
         _wnut_space,
         max_epochs=5,
         replicates=3,
+        # Flair's BiLSTM-CRF tagger (Akbik et al., 2018): SGD at 0.1, hidden size 256, a CRF
+        published={
+            "ModelTrainer.learning_rate": 0.1,
+            "SequenceTagger.hidden_size": 256,
+            "SequenceTagger.use_crf": True,
+        },
     ),
     "pos": Scenario(
         "pos",
@@ -142,5 +157,7 @@ SCENARIOS: dict[str, Scenario] = {
         _pos_space,
         max_epochs=3,
         replicates=3,
+        # Flair's tagger at 0.1 without dropout on the output; Flair's hidden size 256 is not in this grid: 128
+        published={"ModelTrainer.learning_rate": 0.1, "SequenceTagger.hidden_size": 128, "SequenceTagger.dropout": 0.0},
     ),
 }

@@ -2,11 +2,15 @@
 
     .venv/bin/python benchmarks/search_quality.py tabulate trec     # train the grid into benchmarks/tables/
     .venv/bin/python benchmarks/search_quality.py replay trec wnut pos --seeds 50
+    .venv/bin/python benchmarks/search_quality.py loso --seeds 100          # startup_trials out of sample
     .venv/bin/python benchmarks/search_quality.py real trec --searches 3 --budget 0.1
 
 ``tabulate`` trains a scenario's grid once (hours on 2 CPU cores: see quality_tables.py). ``replay`` replays
 every variant (quality_variants.py) over ``--seeds`` strategy seeds at several budgets, each a fraction of
-the grid's training time, and writes benchmarks/results/quality.{json,md} and quality-curves.png. ``real``
+the grid's training time, and writes benchmarks/results/quality.{json,md}, quality-curves.png and the
+docs page's tables (a scenario replayed replaces its entry in quality.json; the others are kept, so scenarios
+can be replayed in separate runs). ``report`` computes the intervals again from the searches stored in
+quality.json and rewrites the tables and the plot. ``real``
 runs real searches and compares them with their replays.
 """
 
@@ -14,116 +18,89 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-from pathlib import Path
 
 from quality_scenarios import REPO, SCENARIOS
 
 RESULTS = REPO / "benchmarks" / "results"
-CURVE_BUDGETS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.35, 0.5)
-TABLE_BUDGETS = (0.05, 0.1, 0.25)
-#: The variants drawn in the plot: the default and the baselines (the table lists every variant).
-PLOTTED = ("default", "random", "bayesian", "evolutionary", "optuna-tpe", "grid")
+CURVE_BUDGETS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25)
 
 
-def replay_all(names: list[str], seeds: int, only: list[str] | None) -> dict:
+def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict | None = None) -> dict:
+    """Replay the variants of scenario ``name`` over ``seeds`` strategy seeds: every variant at the tables'
+    budgets, the plotted ones along the whole curve; cells with bootstrap intervals (quality_stats). With
+    ``only``, just those variants are replayed and the others kept from ``stored`` (same number of seeds)."""
     from quality_replay import Table, replay, summarize
+    from quality_report import PLOTTED, TABLE_BUDGETS
+    from quality_stats import grid_once, uncertainty
     from quality_tables import TABLES
     from quality_variants import variants
 
-    results = {}
-    for name in names:
+    from flair_hpo.space.starts import start_labels
+
+    table = Table.load(TABLES / f"{name}.json")
+    space = SCENARIOS[name].build_space()
+    found = variants(table.max_epochs, start_labels(space.dimensions, SCENARIOS[name].published))
+    chosen = [found[v] for v in only] if only else list(found.values())
+    scenario = {
+        "title": table.title,
+        "configurations": len(table.keys),
+        "seeds_per_configuration": table.replicates,
+        "grid_seconds": table.grid_seconds,
+        "best_true_dev": table.best_dev,
+        "within_half_point_of_best": sum(v >= table.best_dev - 0.005 for v in table.true_dev.values()),
+        "grid_once": grid_once(table),
+        "searches": seeds,
+        "variants": dict(stored["variants"]) if only and stored and stored["searches"] == seeds else {},
+    }
+    for variant in chosen:
+        budgets = set(TABLE_BUDGETS) | (set(CURVE_BUDGETS) if variant.name in PLOTTED else set())
+        curve = {}
+        for budget in sorted(budgets):
+            outcomes = [replay(table, space, variant, budget, seed) for seed in range(seeds)]
+            curve[str(budget)] = {**summarize(table, outcomes), "regrets": [round(o.regret, 4) for o in outcomes]}
+        scenario["variants"][variant.name] = curve
+        at10 = curve["0.1"]
+        print(
+            f"{name} {variant.name:26s} 10%: median model regret {at10['median_regret']:.2f}, "
+            f"within 0.5 point {at10['within_half_point']:.0%}",
+            flush=True,
+        )
+    scenario["differences"] = uncertainty(table, scenario["variants"], TABLE_BUDGETS)
+    return scenario
+
+
+def rejudged(results: dict) -> dict:
+    """``results`` with every interval computed again from the stored searches (no replay needed)."""
+    from quality_replay import Table
+    from quality_report import TABLE_BUDGETS
+    from quality_stats import grid_once, uncertainty
+    from quality_tables import TABLES
+
+    for name, scenario in results.items():
         table = Table.load(TABLES / f"{name}.json")
-        space = SCENARIOS[name].build_space()
-        found = variants(table.max_epochs)
-        chosen = [found[v] for v in only] if only else list(found.values())
-        scenario = {
-            "title": table.title,
-            "configurations": len(table.keys),
-            "seeds_per_configuration": table.replicates,
-            "grid_seconds": table.grid_seconds,
-            "best_true_dev": table.best_dev,
-            "within_half_point_of_best": sum(v >= table.best_dev - 0.005 for v in table.true_dev.values()),
-            "variants": {},
-        }
-        for variant in chosen:
-            curve = {}
-            for budget in sorted(set(CURVE_BUDGETS) | set(TABLE_BUDGETS)):
-                outcomes = [replay(table, space, variant, budget, seed) for seed in range(seeds)]
-                curve[str(budget)] = {**summarize(table, outcomes), "regrets": [round(o.regret, 4) for o in outcomes]}
-            scenario["variants"][variant.name] = curve
-            at10 = curve["0.1"]
-            print(
-                f"{name} {variant.name:20s} 10%: median regret {at10['median_regret']:.2f}, "
-                f"within 0.5 point {at10['within_half_point']:.0%}",
-                flush=True,
-            )
-        results[name] = scenario
+        scenario["grid_once"] = grid_once(table)
+        scenario["differences"] = uncertainty(table, scenario["variants"], TABLE_BUDGETS)
     return results
 
 
-def markdown(results: dict, seeds: int) -> str:
-    lines = []
-    for scenario in results.values():
-        lines += [
-            f"### {scenario['title']}",
-            "",
-            f"{scenario['configurations']} configurations, each trained with {scenario['seeds_per_configuration']} "
-            f"seeds; grid time {scenario['grid_seconds']:.0f} s (1 CPU thread); best true dev "
-            f"{scenario['best_true_dev']:.4f}; {scenario['within_half_point_of_best']} within 0.5 point of "
-            f"it. {seeds} searches per cell. Regret in dev points (x100).",
-            "",
-            "| variant | "
-            + " | ".join(f"{int(b * 100)}%: median / p90 regret, within 0.5" for b in TABLE_BUDGETS)
-            + " |",
-            "|---|" + "---|" * len(TABLE_BUDGETS),
-        ]
-        for variant, curve in scenario["variants"].items():
-            cells = [
-                f"{curve[str(b)]['median_regret']:.2f} / {curve[str(b)]['p90_regret']:.2f}, "
-                f"{curve[str(b)]['within_half_point']:.0%}"
-                for b in TABLE_BUDGETS
-            ]
-            lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
+def _stored() -> dict:
+    path = RESULTS / "quality.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
-def plot(results: dict, path: Path) -> None:
-    import matplotlib
+def write_results(results: dict) -> None:
+    """quality.json, quality.md, the plot and docs/search-quality.md's tables, all from ``results``."""
+    from quality_loso import PATH as LOSO
+    from quality_report import plot, tables, update_page
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
-    for axis, (name, scenario) in zip(axes[0], results.items(), strict=True):
-        for variant, curve in scenario["variants"].items():
-            if variant not in PLOTTED:
-                continue
-            budgets = sorted(float(b) for b in curve)
-            medians = [curve[str(b)]["median_regret"] for b in budgets]
-            quartiles = [statistics.quantiles(curve[str(b)]["regrets"], n=4) for b in budgets]
-            width = 2.5 if variant == "default" else 1.2
-            (line,) = axis.plot(
-                [100 * b for b in budgets], medians, marker="o", markersize=3, linewidth=width, label=variant
-            )
-            axis.fill_between(
-                [100 * b for b in budgets],
-                [q[0] for q in quartiles],
-                [q[2] for q in quartiles],
-                color=line.get_color(),
-                alpha=0.08,
-            )
-        axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-        axis.set_title(name)
-        axis.set_xlabel("% of the grid's training time")
-        axis.set_ylabel("median regret, quartiles shaded (dev points)")
-        axis.set_yscale("symlog", linthresh=1.0)
-        axis.set_ylim(bottom=0)
-    axes[0][-1].legend(fontsize=7, loc="upper right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    order = [name for name in SCENARIOS if name in results]  # docs/search-quality.md's order, whatever ran last
+    results = {name: results[name] for name in order}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "quality.json").write_text(json.dumps(results, indent=1) + "\n")
+    (RESULTS / "quality.md").write_text(tables(results, "###"))
+    plot(results, RESULTS / "quality-curves.png")
+    update_page(results, json.loads(LOSO.read_text()) if LOSO.exists() else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
     replay.add_argument("--seeds", type=int, default=50, help="searches per variant and budget")
     replay.add_argument("--variants", help="comma-separated names (default: all)")
+    commands.add_parser(
+        "report", help="intervals, quality.md, the plot and the docs page's tables from the searches in quality.json"
+    )
+    loso = commands.add_parser("loso", help="choose startup_trials leaving one scenario out (quality_loso.py)")
+    loso.add_argument("--seeds", type=int, default=100, help="searches per candidate, scenario and budget")
     real = commands.add_parser("real", help="real searches against their replays")
     real.add_argument("scenario", choices=sorted(SCENARIOS))
     real.add_argument("--searches", type=int, default=3)
@@ -147,12 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         quality_tables.run(args.scenario, args.threads)
     elif args.command == "replay":
         only = args.variants.split(",") if args.variants else None
-        results = replay_all(args.scenarios, args.seeds, only)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "quality.json").write_text(json.dumps(results, indent=1) + "\n")
-        (RESULTS / "quality.md").write_text(markdown(results, args.seeds))
-        plot(results, RESULTS / "quality-curves.png")
-        print(markdown(results, args.seeds))
+        for name in args.scenarios:  # each scenario is written as soon as it is done: runs can be split
+            results = _stored()
+            results[name] = replay_scenario(name, args.seeds, only, results.get(name))
+            write_results(results)
+    elif args.command == "report":
+        write_results(rejudged(_stored()))
+    elif args.command == "loso":
+        import quality_loso
+
+        quality_loso.run(args.seeds)  # then ``report`` writes its table into docs/search-quality.md
     else:
         import quality_real
 

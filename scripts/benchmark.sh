@@ -4,6 +4,8 @@
 #   bash scripts/benchmark.sh wnut --trials 6 --epochs 3       (benchmarks/speed.py; about 15 minutes each)
 #   bash scripts/benchmark.sh quality replay trec wnut pos     search quality, replayed on the tables in
 #   bash scripts/benchmark.sh quality real trec                benchmarks/tables (benchmarks/search_quality.py)
+#   bash scripts/benchmark.sh quality report                   intervals and README tables from quality.json
+#   bash scripts/benchmark.sh quality loso --seeds 100         startup_trials leaving one scenario out
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -5,10 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import optuna
 import pytest
 import yaml
 
 from flair_hpo.cli import main
+from flair_hpo.records import History, TrialStatus
+from flair_hpo.study import open_storage
 
 from .conftest import FLAIR_CACHE
 from .helpers import search_log, trec_config, write
@@ -180,3 +183,17 @@ def test_the_example_yaml_runs(tmp_path, minilm_path, capsys):
     config["budget"] = {"runs": 2}
     assert main(["run", str(write(tmp_path / "example.yaml", config))]) == 0
     assert "Best configuration (trial" in search_log(tmp_path / "example")
+
+
+@pytest.mark.integration
+def test_a_yaml_start_is_the_first_trial_whatever_the_strategy(tmp_path, trec_vectors):
+    """YAML ``start:``: the known-good configuration is trained first, then the strategy's proposals."""
+    start = {"ModelTrainer.learning_rate": 0.05, "ModelTrainer.mini_batch_size": 13}
+    changes = {"strategy": {"name": "bayesian", "seed": 1}, "start": [start]}
+    config = write(tmp_path / "trec.yaml", trec_config(tmp_path, trec_vectors, **changes))
+    assert main(["run", str(config)]) == 0
+    history = History.of(optuna.load_study(study_name=None, storage=open_storage(None, tmp_path / "trec")))
+    first, second = history.records
+    assert first.status is TrialStatus.COMPLETE and first.value is not None
+    assert {k: first.labels[k] for k in start} == start
+    assert second.status is TrialStatus.COMPLETE and second.key != first.key

@@ -126,3 +126,31 @@ def test_a_strategy_is_rebuilt_from_what_a_study_stores(make):
     sampler = getattr(strategy, "sampler", None)  # an Optuna sampler's own object must be given again
     rebuilt = strategy_from_settings(strategy_settings(strategy), sampler)
     assert strategy_settings(rebuilt) == strategy_settings(strategy)
+
+
+@every_strategy
+@pytest.mark.parametrize("fidelity", [None, DataFidelity()], ids=["whole-split", "data-halving"])
+def test_a_strategy_trains_the_starts_first(make, fidelity):
+    """Known-good configurations (search_space.add_start) are the first trials, on the whole split, whatever
+    the strategy; the strategy never proposes them again."""
+    space = conditional_space()
+    space.add_start(
+        {
+            "document_embeddings": "DocumentPoolEmbeddings",
+            "ModelTrainer.learning_rate": 0.01,
+            "DocumentPoolEmbeddings.pooling": "max",
+        }
+    )
+    space.add_start(
+        {
+            "document_embeddings": "TransformerDocumentEmbeddings",
+            "ModelTrainer.learning_rate": 0.1,
+            "TransformerDocumentEmbeddings.model": "roberta-base",
+        }
+    )
+    history = search(make, Policies(fidelity=fidelity, starts=tuple(space.starts)), runs=10, space=space)
+    first = history.records[:2]
+    assert [r.labels for r in first] == space.starts
+    assert [r.fraction for r in first] == [1.0, 1.0]
+    keys_of = [r.key for r in history.records if r.status is TrialStatus.COMPLETE]
+    assert len(keys_of) == len(set(keys_of)) == 10

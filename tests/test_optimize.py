@@ -273,6 +273,9 @@ def test_time_budget_stops_a_trial_at_an_epoch_boundary(trec_corpus, trec_vector
     assert len(rows) == 1 and rows[0]["status"] == "stopped"  # complete, but cut short by the deadline
     assert 1 <= int(rows[0]["epochs"]) < 50
     assert result.best_trial == 0 and (base_path / "best-model.pt").exists()
+    # the model a user gets was not trained to the end: the result says so
+    assert result.stopped_early == f"stopped by the time budget after {rows[0]['epochs']} of 50 epochs"
+    assert "not trained to the end: stopped by the time budget" in str(result)
     runner.optimize()  # resuming: the time is spent, so nothing more is trained
     assert len(leaderboard(base_path)) == 1
 
@@ -292,6 +295,22 @@ def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(
     with pytest.raises(StudyMismatchError, match=r"ModelTrainer.patience: absent in the study, \[1, 2\] now"):
         changed.optimize()
     assert _tree(base_path) == before
+
+
+def test_a_study_resumed_with_a_start_added_trains_the_start_next(trec_corpus, trec_vectors, tmp_path):
+    """Starts say what is trained first, not what is searched: a study is continued with one added."""
+    base_path = tmp_path / "study"
+    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
+    (first,) = leaderboard(base_path)
+    rate = 0.1 if float(first["ModelTrainer.learning_rate"]) == 0.05 else 0.05  # one not trained yet
+    start = {parameter.ModelTrainer.LEARNING_RATE: rate, parameter.DocumentRNNEmbeddings.HIDDEN_SIZE: 16}
+    resumed = small_trec_search(trec_corpus, base_path, trec_vectors, runs=2)
+    resumed.search_space.add_start(start)
+    resumed.optimize()
+    rows = sorted(leaderboard(base_path), key=lambda row: int(row["trial"]))
+    assert [row["status"] for row in rows] == ["complete", "complete"]
+    assert float(rows[1]["ModelTrainer.learning_rate"]) == rate
+    assert int(rows[1]["DocumentRNNEmbeddings.hidden_size"]) == 16
 
 
 def test_bad_input_is_refused_before_anything_is_written(trec_corpus, wnut_corpus, trec_vectors, tmp_path):
@@ -489,3 +508,17 @@ def test_the_study_history_is_read_twice_per_trial(trec_corpus, trec_vectors, tm
     small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=runs).optimize()
     # Besides: the loop's last read (the budget is spent) and the winner's, when the search ends.
     assert len(reads) <= 2 * runs + 2
+
+
+def test_a_best_model_that_did_not_train_to_the_end_is_named_so():
+    from flair_hpo.orchestration.finishing import stopped_early
+    from flair_hpo.records import TrialRecord, TrialStatus
+
+    def record(status: TrialStatus, **notes) -> TrialRecord:
+        return TrialRecord(0, status, {}, 0.5, {"epochs": 2, **notes}, None, None)
+
+    assert stopped_early(record(TrialStatus.PRUNED), 5) == "pruned after 2 of 5 epochs"
+    cut = record(TrialStatus.COMPLETE, stopped_by_time_budget=True)
+    assert stopped_early(cut, 5) == "stopped by the time budget after 2 of 5 epochs"
+    assert stopped_early(record(TrialStatus.COMPLETE), 5) is None  # annealing ended it: its own end
+    assert stopped_early(record(TrialStatus.COMPLETE, epochs=5), 5) is None

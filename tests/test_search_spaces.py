@@ -404,3 +404,84 @@ def test_rnn_arguments_apply_only_with_an_rnn():
     never.add_parameter(parameter.SequenceTagger.USE_RNN, options=[False])
     with pytest.raises(SearchSpaceError, match=r"SequenceTagger.hidden_size never reaches Flair"):
         never.check()
+
+
+def test_a_start_is_a_configuration_of_the_space_checked_when_it_is_added():
+    space = conditional_space()
+    space.add_start(
+        {
+            "document_embeddings": "DocumentRNNEmbeddings",
+            parameter.ModelTrainer.LEARNING_RATE: 0.05,
+            parameter.DocumentRNNEmbeddings.HIDDEN_SIZE: 128,
+            "DocumentRNNEmbeddings.embeddings": "WordEmbeddings(en)",
+        }
+    )
+    assert space.starts == [
+        {
+            "document_embeddings": "DocumentRNNEmbeddings",
+            "ModelTrainer.learning_rate": 0.05,
+            "DocumentRNNEmbeddings.hidden_size": 128,
+            "DocumentRNNEmbeddings.embeddings": "WordEmbeddings(en)",
+        }
+    ]
+    again = space_from_dict(space.to_dict())  # stored with the study, for every worker
+    assert again.starts == space.starts
+    assert again.fingerprint() == conditional_space().fingerprint()  # what comes first is not what is searched
+    pool = {"document_embeddings": "DocumentPoolEmbeddings", "DocumentPoolEmbeddings.pooling": "min"}
+    cases = [
+        (
+            {**pool, "ModelTrainer.learning_rate": 0.2},
+            r"learning_rate: the start's value 0.2 is not one of its options",
+        ),
+        (pool, r"the start gives no value for ModelTrainer.learning_rate"),
+        (
+            {**pool, "ModelTrainer.learning_rate": 0.1, "ModelTrainer.patience": 3},
+            r"ModelTrainer.patience.*does not tune",
+        ),
+        (
+            {**pool, "ModelTrainer.learning_rate": 0.1, "DocumentRNNEmbeddings.hidden_size": 64},
+            r"hidden_size.*does not tune",
+        ),
+        ({}, r"a start is a mapping"),
+    ]
+    for start, message in cases:
+        with pytest.raises(SearchSpaceError, match=message):
+            space.add_start(start)
+    ranged = steered(TextClassifierSearchSpace())
+    ranged.add_parameter(parameter.ModelTrainer.LEARNING_RATE, low=0.01, high=0.5, log=True)
+    ranged.add_parameter(parameter.DocumentPoolEmbeddings.POOLING, options=["mean"])
+    ranged.add_word_embeddings(parameter.DocumentPoolEmbeddings.WORD_EMBEDDINGS, options=[WORDS])
+    with pytest.raises(
+        SearchSpaceError, match=r"learning_rate: the start's value 0.9 is not a number in \[0.01, 0.5\]"
+    ):
+        ranged.add_start({parameter.ModelTrainer.LEARNING_RATE: 0.9})
+    ranged.add_start({parameter.ModelTrainer.LEARNING_RATE: 0.1})
+    ranged.remove_parameter(parameter.ModelTrainer.LEARNING_RATE)  # the start no longer fits: said before training
+    ranged.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.2])
+    with pytest.raises(SearchSpaceError, match=r"learning_rate: the start's value 0.1 is not one of its options"):
+        ranged.check()
+
+
+def test_a_recipes_published_configuration_is_its_first_trial_while_the_space_holds_it():
+    from flair_hpo.search_spaces import recipes
+
+    tagger = recipes.tagger_frozen()
+    (flair_bilstm,) = tagger.starts
+    assert {k: v for k, v in flair_bilstm.items() if k != "SequenceTagger.embeddings"} == {
+        "ModelTrainer.learning_rate": 0.1,
+        "ModelTrainer.mini_batch_size": 32,
+        "SequenceTagger.hidden_size": 256,
+        "SequenceTagger.rnn_layers": 1,
+        "SequenceTagger.use_crf": True,
+        "SequenceTagger.locked_dropout": 0.5,
+        "SequenceTagger.word_dropout": 0.05,
+    }
+    ner = recipes.ner_fine_tune()
+    assert (
+        ner.starts[0]["ModelTrainer.learning_rate"] == 5e-6
+        and ner.starts[0]["TransformerWordEmbeddings.use_context"] == 64
+    )
+    ner.remove_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE)
+    ner.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[32])  # FLERT's 4 is no longer searched
+    assert ner.starts == []
+    ner.check()

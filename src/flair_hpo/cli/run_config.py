@@ -19,6 +19,8 @@ Example (``examples/trec6.yaml`` is a complete one)::
       DocumentRNNEmbeddings.hidden_size: [64, 128]
       DocumentRNNEmbeddings.word_embeddings:
         - [{class: WordEmbeddings, embeddings: glove}]       # each option: a list of embeddings
+    start:                               # trained first (optional): known-good configurations
+      - {ModelTrainer.learning_rate: 0.1, ModelTrainer.mini_batch_size: 32, DocumentRNNEmbeddings.hidden_size: 128}
 
 Every mistake of a file is reported at once, each with the key it concerns, before anything is trained.
 """
@@ -59,6 +61,7 @@ _TOP_KEYS = {
     "max_epochs_per_training_run": "the most epochs per trial",
     "max_epochs": "the same as max_epochs_per_training_run (as best-configuration.yaml names it)",
     "parameters": "the parameters to tune",
+    "start": "configurations to train first, each a mapping of parameter names to values (optional)",
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
     "embedding_store": "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)",
     "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",

@@ -127,6 +127,12 @@ def build_space(data: Mapping[str, Any], mistakes: Mistakes) -> SearchSpace | No
     for key, value in parameters.items():
         with mistakes.check():
             _add_parameter(space, str(key), value)
+    starts = data.get("start") or []
+    for start in [starts] if isinstance(starts, Mapping) else starts:
+        with mistakes.check():
+            if not isinstance(start, Mapping):
+                raise ConfigError(f"start: give a mapping of parameter names to values (or a list), not {start!r}")
+            space.add_start({parameter_member(str(key)): value for key, value in start.items()})
     return space
 
 

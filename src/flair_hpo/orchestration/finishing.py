@@ -13,7 +13,7 @@ import math
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import free_memory
-from flair_hpo.records import TrialRecord, TrialStatus
+from flair_hpo.records import TrialRecord, TrialStatus, keys
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,
     BEST_MODEL,
@@ -31,6 +31,21 @@ from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
 
 log = logging.getLogger("flair_hpo")
+
+
+def stopped_early(best: TrialRecord, max_epochs: int) -> str | None:
+    """How ``best``'s training was stopped before ``max_epochs`` (pruned, or by the time budget), or None (a
+    training that annealing ended early ended by its own rule)."""
+    epochs = best.epochs
+    if epochs is None or epochs >= max_epochs:
+        return None
+    if best.status is TrialStatus.PRUNED:
+        how = "pruned"
+    elif best.user_attrs.get(keys.STOPPED_BY_TIME_BUDGET):
+        how = "stopped by the time budget"
+    else:
+        return None
+    return f"{how} after {epochs} of {max_epochs} epochs"
 
 
 class Finisher:
@@ -88,6 +103,7 @@ class Finisher:
             configuration_path=self.base_path / BEST_CONFIGURATION,
             final_model_path=self.base_path / FINAL_MODEL if self.setup.settings.final_model else None,
             final_test_score=final_test_score,
+            stopped_early=stopped_early(best, configuration.max_epochs),
             **common,
         )
 

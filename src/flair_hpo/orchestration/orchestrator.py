@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,8 @@ class Orchestrator:
         machines included) and the budget is spent.
         """
         check_workers(workers, self.settings.storage)
+        # The space is read now (as the study's check reads it): starts added since this object was made count.
+        self.setup.policies = replace(self.setup.policies, starts=tuple(self.search_space.starts))
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
         # The live status shows the trials trained in this process; worker processes write lines.
@@ -287,5 +290,5 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
     pruner = make_pruner(settings.pruner, space.max_epochs)
-    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs))
+    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs), tuple(space.starts))
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, policies)

@@ -6,7 +6,9 @@ follows policies that need no sampler's cooperation, as Ray Tune wraps any searc
 * :class:`~flair_hpo.policies.reseeding.Reseeding`: at the end of the budget, the best configurations are
   trained again with further seeds before the best mean wins;
 * :class:`~flair_hpo.policies.fidelity.DataFidelity` (data halving): new configurations are screened on a
-  small part of the training split, and the best of them are trained again on more of it.
+  small part of the training split, and the best of them are trained again on more of it;
+* starts (``search_space.add_start``, a recipe's published configuration): known-good configurations are
+  trained first, on the whole split, before the strategy proposes anything.
 
 Each turn of the search the budget names its :class:`Move`; the policies then say whether a configuration
 should be trained now (:class:`Queued`) and the search puts it in Optuna's queue (``enqueue_trial``) before
@@ -25,7 +27,7 @@ import optuna
 from flair_hpo.policies.fidelity import DataFidelity
 from flair_hpo.policies.reseeding import Reseeding
 from flair_hpo.records import History, keys
-from flair_hpo.space import Label
+from flair_hpo.space import Label, configuration_key
 
 
 class Move(enum.Enum):
@@ -60,6 +62,8 @@ class Policies:
 
     reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
     fidelity: DataFidelity | None = None
+    #: Configurations (labels) to train first, in order (:attr:`flair_hpo.space.SearchSpace.starts`).
+    starts: tuple[dict[str, Label], ...] = ()
 
     @property
     def new_fraction(self) -> float:
@@ -71,6 +75,11 @@ class Policies:
         if move is Move.RESEED:
             again = self.reseeding.next(history)
             return Queued(again[0], again[1]) if again is not None else None
+        if move is Move.EXPLORE:
+            tried = history.tried()
+            start = next((s for s in self.starts if configuration_key(s) not in tried), None)
+            if start is not None:
+                return Queued(start)
         if self.fidelity is None:
             return None
         fidelity = self.fidelity.with_last_call() if move is Move.LAST_CALL else self.fidelity

@@ -34,6 +34,9 @@ class OptimizationResult:
     study_name: str | None = None
     seeds: int = 1
     dev_sd: float = 0.0
+    #: How the best model's training stopped before its last epoch ("pruned after 2 of 5 epochs"), or None
+    #: when it trained to the end: such a model is weaker than its configuration trained to the end.
+    stopped_early: str | None = None
 
     def report(self) -> Path:
         """Write the HTML report of the search (``report.html`` in base_path) and return its path."""
@@ -53,6 +56,12 @@ class OptimizationResult:
             f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
             f"{parameters}\n"
             f"Best model: {self.model_path}\n"
+            + (
+                f"  (not trained to the end: {self.stopped_early}; `flair-hpo train {self.configuration_path}` "
+                "trains the configuration for all its epochs)\n"
+                if self.stopped_early
+                else ""
+            )
             + (f"Final model (train + dev): {self.final_model_path}{final_test}\n" if self.final_model_path else "")
             + f"Leaderboard: {self.leaderboard_path}"
         )

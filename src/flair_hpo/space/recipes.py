@@ -12,7 +12,8 @@ Each recipe is a function that returns a normal, complete search space, which ca
 In YAML, ``recipe: ner-fine-tune`` (or ``recipe: {name: ner-fine-tune, model: ...}``) stands for the parameters,
 and keys given beside it override the recipe's; on the command line,
 ``flair-hpo run --dataset WNUT_17 --recipe ner-fine-tune``.
-Every recipe's budget is 20 trials (``add_budget`` changes it).
+Every recipe's budget is 20 trials (``add_budget`` changes it). Its first trial is the published
+configuration its docstring cites (``add_start``), as long as the space still holds it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ def ner_fine_tune(model: str = "xlm-roberta-large", tag_type: str = "ner") -> Se
     space.add_parameter(p.SequenceTagger.USE_RNN, options=[False])
     space.add_parameter(p.SequenceTagger.USE_CRF, options=[False])
     space.add_parameter(p.SequenceTagger.DROPOUT, low=0.0, high=0.3)
+    space.add_start(  # FLERT's configuration is trained first
+        {
+            p.ModelTrainer.LEARNING_RATE: 5e-6,
+            p.ModelTrainer.MINI_BATCH_SIZE: 4,
+            p.ModelTrainer.MAX_EPOCHS: 20,
+            p.TransformerWordEmbeddings.USE_CONTEXT: 64,
+            p.SequenceTagger.DROPOUT: 0.0,
+        },
+        strict=False,
+    )
     return space
 
 
@@ -78,6 +89,17 @@ def tagger_frozen(embeddings: list[Any] | None = None, tag_type: str = "ner") ->
     space.add_parameter(p.SequenceTagger.USE_CRF, options=[True])
     space.add_parameter(p.SequenceTagger.LOCKED_DROPOUT, low=0.0, high=0.5)
     space.add_parameter(p.SequenceTagger.WORD_DROPOUT, low=0.0, high=0.1)
+    space.add_start(  # Flair's BiLSTM-CRF is trained first
+        {
+            p.ModelTrainer.LEARNING_RATE: 0.1,
+            p.ModelTrainer.MINI_BATCH_SIZE: 32,
+            p.SequenceTagger.HIDDEN_SIZE: 256,
+            p.SequenceTagger.RNN_LAYERS: 1,
+            p.SequenceTagger.LOCKED_DROPOUT: 0.5,
+            p.SequenceTagger.WORD_DROPOUT: 0.05,
+        },
+        strict=False,
+    )
     return space
 
 
@@ -96,6 +118,15 @@ def classifier_fine_tune(model: str = "distilbert-base-uncased") -> TextClassifi
     space.add_parameter(p.ModelTrainer.LEARNING_RATE, low=1e-5, high=1e-4, log=True)
     space.add_parameter(p.ModelTrainer.MINI_BATCH_SIZE, options=[8, 16, 32])
     space.add_parameter(p.ModelTrainer.MAX_EPOCHS, options=[3, 5, 10])
+    space.add_start(  # in BERT's published grid: trained first
+        {
+            p.TransformerDocumentEmbeddings.CLS_POOLING: "cls",
+            p.ModelTrainer.LEARNING_RATE: 5e-5,
+            p.ModelTrainer.MINI_BATCH_SIZE: 16,
+            p.ModelTrainer.MAX_EPOCHS: 3,
+        },
+        strict=False,
+    )
     return space
 
 
@@ -113,6 +144,14 @@ def classifier_frozen(model: str = "sentence-transformers/all-MiniLM-L6-v2") -> 
     space.add_parameter(p.TransformerDocumentEmbeddings.CLS_POOLING, options=["cls", "mean", "max"])
     space.add_parameter(p.ModelTrainer.LEARNING_RATE, low=0.01, high=0.5, log=True)
     space.add_parameter(p.ModelTrainer.MINI_BATCH_SIZE, options=[8, 16, 32, 64])
+    space.add_start(  # Flair's defaults for training a head (SGD at 0.1, batches of 32): trained first
+        {
+            p.TransformerDocumentEmbeddings.CLS_POOLING: "cls",
+            p.ModelTrainer.LEARNING_RATE: 0.1,
+            p.ModelTrainer.MINI_BATCH_SIZE: 32,
+        },
+        strict=False,
+    )
     return space
 
 

@@ -42,6 +42,7 @@ from flair_hpo.space import parameters as p
 from flair_hpo.space.consistency import applicability_problems, with_applicability
 from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, dimension_from_dict, when
 from flair_hpo.space.options import choice_dimension, range_dimension
+from flair_hpo.space.starts import Starts
 from flair_hpo.space.steering import Steering
 from flair_hpo.space.structure import count_configurations, grid, parents_first, sample_configuration
 from flair_hpo.space.training_modes import mode_problems, training_modes
@@ -53,7 +54,7 @@ TEXT_CLASSIFICATION = "text_classification"
 SEQUENCE_LABELING = "sequence_labeling"
 
 
-class SearchSpace(Steering):
+class SearchSpace(Steering, Starts):
     """What a search explores. Use ``TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``."""
 
     task: ClassVar[str]
@@ -63,6 +64,7 @@ class SearchSpace(Steering):
     def __init__(self) -> None:
         super().__init__()
         self._parameters: dict[str, Dimension] = {}
+        self._starts: list[tuple[dict[Any, Any], bool]] = []  # (values, strict)
 
     # ----------------------------------------------------------------------- tunable parameters
     def add_parameter(
@@ -196,6 +198,8 @@ class SearchSpace(Steering):
         """Raise :class:`SearchSpaceError` naming everything missing, before any training starts."""
         problems = self.steering_problems() + self._task_problems() + applicability_problems(self._own_dimensions())
         problems += self._epoch_problems()
+        if not problems:
+            problems = self._start_problems()
         if not problems:  # the training modes are known once the space is complete
             problems = mode_problems(self._parameters, training_modes(self.dimensions, self.training_mode))
         if problems:
@@ -221,6 +225,7 @@ class SearchSpace(Steering):
             **self._task_settings(),
             **self.steering_to_dict(),
             "dimensions": [d.to_dict() for d in self.dimensions],
+            "starts": self.starts,
         }
         return json.loads(json.dumps(data))  # the form it has after a trip through the trial store
 
@@ -235,11 +240,13 @@ class SearchSpace(Steering):
             if item["name"] != DOCUMENT_EMBEDDINGS:  # derived from the branches' parameters
                 dimension = dimension_from_dict(item)
                 self._parameters[dimension.name] = dimension
+        self._starts = [(dict(start), True) for start in data.get("starts", [])]  # earlier studies have none
 
     def fingerprint(self) -> str:
         """A hash of everything that defines results (not the budget): equal for the same search."""
         data = self.to_dict()
         data.pop("budget")
+        data.pop("starts")  # what is trained first, not what is searched: a study may be resumed with others
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def describe(self) -> str:

@@ -66,7 +66,7 @@ def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> list[st
             show = lambda d: "absent" if d is None else d.get("labels") or f"{d.get('low')} .. {d.get('high')}"  # noqa: E731
             differences.append(f"{name}: {show(before)} in the study, {show(after)} now")
     for key in sorted(stored.keys() | new.keys()):
-        if key != "budget" and stored.get(key) != new.get(key):
+        if key not in ("budget", "starts") and stored.get(key) != new.get(key):  # starts: what comes first
             differences.append(f"{key}: {stored.get(key)!r} in the study, {new.get(key)!r} now")
     return differences
 

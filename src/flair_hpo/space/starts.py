@@ -1,0 +1,116 @@
+"""Known-good configurations a search trains first: ``search_space.add_start({...})``, YAML ``start:``.
+
+A start is one configuration of the space, given by its values (a published configuration, last year's
+best). The search's policies queue each start before any strategy proposes anything
+(:mod:`flair_hpo.policies`), so every strategy, and every Optuna sampler, trains them first. A parameter with
+a single option may be left out of a start; every other active parameter needs its value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from flair_hpo.checks import is_real_number, is_whole_number
+from flair_hpo.errors import SearchSpaceError, did_you_mean
+from flair_hpo.space import parameters as p
+from flair_hpo.space.dimensions import Choice, Dimension, Label, Range
+
+
+def start_labels(dimensions: list[Dimension], values: Mapping[Any, Any]) -> dict[str, Label]:
+    """The labels of the configuration that ``values`` (parameter members or their names, to values) gives;
+    :class:`SearchSpaceError` naming what does not fit the space."""
+    if not isinstance(values, Mapping) or not values:
+        raise SearchSpaceError(
+            f"a start is a mapping of parameters to values, e.g. {{learning_rate: 0.1}}; not {values!r}"
+        )
+    given = {p.parameter_key(k) if isinstance(k, Enum) else str(k): v for k, v in values.items()}
+    labels: dict[str, Label] = {}
+    for dimension in dimensions:
+        if not dimension.is_active(labels):
+            continue
+        if dimension.name in given:
+            labels[dimension.name] = _label(dimension, given.pop(dimension.name))
+        elif isinstance(dimension, Choice) and dimension.size == 1:
+            labels[dimension.name] = dimension.labels[0]
+        else:
+            raise SearchSpaceError(f"the start gives no value for {dimension.name}; give one of {dimension.describe()}")
+    if given:
+        names = [d.name for d in dimensions]
+        unknown = ", ".join(f"{name}{did_you_mean(name, names)}" for name in given)
+        raise SearchSpaceError(f"the start gives {unknown}, which the search space does not tune (or not here)")
+    return labels
+
+
+def _label(dimension: Dimension, value: Any) -> Label:
+    if isinstance(dimension, Choice):
+        for label, stored in zip(dimension.labels, dimension.values, strict=True):
+            if _same(value, label) or _same(value, stored):
+                return label
+        raise SearchSpaceError(
+            f"{dimension.name}: the start's value {value!r} is not one of its options {dimension.describe()}"
+        )
+    assert isinstance(dimension, Range)
+    fits = is_whole_number(value) if dimension.integer else is_real_number(value)
+    if not fits or not dimension.low <= value <= dimension.high:
+        kind = "a whole number" if dimension.integer else "a number"
+        raise SearchSpaceError(
+            f"{dimension.name}: the start's value {value!r} is not {kind} in [{dimension.low}, {dimension.high}]"
+        )
+    return int(value) if dimension.integer else float(value)
+
+
+def _same(value: Any, option: Any) -> bool:
+    """Equal as stored values are (JSON), a boolean never equal to a number."""
+    if isinstance(value, bool) != isinstance(option, bool):
+        return False
+    return json.dumps(value, sort_keys=True) == json.dumps(option, sort_keys=True) or value == option
+
+
+class Starts:
+    """The starts of a search space (:class:`~flair_hpo.space.search_space.SearchSpace` inherits them)."""
+
+    _starts: list[tuple[dict[Any, Any], bool]]  # (values, strict), set by the search space
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        raise NotImplementedError
+
+    def add_start(self, configuration: dict[Any, Any], *, strict: bool = True) -> None:
+        """Train ``configuration`` (parameter members or their names, to values) before anything a strategy
+        proposes: a known-good configuration, say the one a paper published. Several starts are trained in
+        the order added. A parameter with one option may be left out.
+
+        A recipe's published configuration is added with ``strict=False``: it is left out, without an error,
+        once the space no longer holds it (a parameter given other options, say).
+
+        Example::
+
+            search_space.add_start({parameter.ModelTrainer.LEARNING_RATE: 0.1,
+                                    parameter.ModelTrainer.MINI_BATCH_SIZE: 32})
+        """
+        start_labels(self.dimensions, configuration)  # bad input fails here, before any training
+        self._starts.append((dict(configuration), strict))
+
+    @property
+    def starts(self) -> list[dict[str, Label]]:
+        """The configurations to train first (labels, as trials store them), in the order added; a start that
+        does not fit the space raises :class:`SearchSpaceError` (a recipe's is left out)."""
+        found = []
+        for values, strict in self._starts:
+            try:
+                found.append(start_labels(self.dimensions, values))
+            except SearchSpaceError:
+                if strict:
+                    raise
+        return found
+
+    def _start_problems(self) -> list[str]:
+        """Starts that no longer fit the space (a parameter removed or changed after ``add_start``)."""
+        try:
+            _ = self.starts
+        except SearchSpaceError as error:
+            return [str(error)]
+        return []
