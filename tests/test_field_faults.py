@@ -26,7 +26,18 @@ from flair_hpo.study import open_storage
 from flair_hpo.study.heartbeat import Heartbeat, surely_dead
 
 from .faults import FILLER, faketime_env, step_boot_time
-from .helpers import Place, creator, finish, search_yaml, start, trained, trec_config, wait_for_running_trial, write
+from .helpers import (
+    Place,
+    creator,
+    finish,
+    search_log,
+    search_yaml,
+    start,
+    trained,
+    trec_config,
+    wait_for_running_trial,
+    write,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -74,8 +85,8 @@ def test_a_search_in_which_no_trial_finished_exits_non_zero(tmp_path, trec_vecto
         "TransformerDocumentEmbeddings.layers": ["12"],
     }
     assert main(["run", str(write(tmp_path / "c.yaml", config))]) == 1
-    captured = capsys.readouterr()
-    assert "No trial finished" in captured.out and "flair-hpo: error: no trial finished" in captured.err
+    assert "flair-hpo: error: no trial finished" in capsys.readouterr().err
+    assert "No trial finished" in search_log(tmp_path / "trec")  # the summary, as the search showed it
 
 
 def test_a_worker_whose_disk_fails_queues_its_trials_again_and_stops(postgres_url, small_disk, tmp_path, trec_vectors):
