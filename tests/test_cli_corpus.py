@@ -129,6 +129,19 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
         "classification" if kind == "fasttext" else "column"
     )
+    if kind == "fasttext":  # the folder of another search: what differs in one line, by its option
+        again = [*command, "--runs", "2", "--epochs", "3", "--strategy", "random", "--base-path", str(base)]
+    else:
+        again = [*command[:-1], minilm_path, "--runs", "2", "--epochs", "1", "--base-path", str(base)]
+    assert main(again) == 2
+    err = capsys.readouterr().err
+    differ = (
+        "--epochs: 1 in the study, 3 now; --strategy: BayesianSearch in the study, RandomSearch now."
+        if (kind == "fasttext")
+        else "other settings: --model."
+    )
+    assert err.count("\n") == 1 and differ in err, err
+    assert err.endswith(f"To start afresh, give another --base-path, or delete {base}\n"), err
     saved = yaml.safe_load((base / "best-configuration.yaml").read_text())["configuration"]
     assert (saved["label_type"], saved["max_epochs"]) == ("class" if kind == "fasttext" else "ner", 1)
     stored_model = model_of(saved["parameters"], kind)
