@@ -45,7 +45,8 @@ def test_run_show_and_train_again(tmp_path, trec_vectors, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith(f"flair-hpo: error: {tmp_path / 'trec'} holds the study of a search with other settings: ")
-    assert "ModelTrainer.learning_rate; max_epochs: 1 in the study, 2 now; strategy: RandomSearch in the study, EvolutionarySearch now." in err
+    differ = "ModelTrainer.learning_rate; max_epochs: 1 in the study, 2 now; strategy: RandomSearch in the study, "
+    assert differ + "EvolutionarySearch now." in err, err
     assert err.endswith(
         f"To start afresh, give another --base-path (or base_path: in the file), or delete {tmp_path / 'trec'}\n"
     )
