@@ -385,7 +385,7 @@ CLI_CASES = {
     ),
     "YAML reopening a study with another space": (
         lambda c: cli_run(c),
-        "was created for a different search, so it is not continued",
+        "holds the study of a search with other settings: ",
     ),
     "YAML base_path is a file": (lambda c: cli_run(c, base_path=str(a_file(c))), "is a file; give a folder"),
     "worker for a study that does not exist": (

@@ -36,6 +36,22 @@ def test_run_show_and_train_again(tmp_path, trec_vectors, capsys):
     assert len(trials) == 2 and all("complete" in line for line in trials)
     assert "best-configuration.yaml" in shown and "DocumentPoolEmbeddings.embeddings" in shown
 
+    # The same folder for another search: what differs in one line, named as the file names it.
+    changed = trec_config(tmp_path, trec_vectors, max_epochs=2, strategy="evolutionary")
+    del changed["max_epochs_per_training_run"]
+    changed["parameters"]["ModelTrainer.learning_rate"] = [0.2]
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "trec").iterdir())
+    assert main(["run", str(write(tmp_path / "changed.yaml", changed)), "--base-path", str(tmp_path / "trec")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"flair-hpo: error: {tmp_path / 'trec'} holds the study of a search with other settings: ")
+    differ = "ModelTrainer.learning_rate; max_epochs: 1 in the study, 2 now; strategy: RandomSearch in the study, "
+    assert differ + "EvolutionarySearch now." in err, err
+    assert err.endswith(
+        f"To start afresh, give another --base-path (or base_path: in the file), or delete {tmp_path / 'trec'}\n"
+    )
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "trec").iterdir()) == before
+
     retrained = tmp_path / "retrained"
     best = tmp_path / "trec" / "best-configuration.yaml"
     assert main(["train", str(best), "--corpus-from", str(config), "--base-path", str(retrained)]) == 0

@@ -3,12 +3,17 @@ expect them, every mistake of a YAML file at once; searched and retrained end to
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import yaml
 
 from flair_hpo.cli import main
 from flair_hpo.cli.run_config import load_run_config
-from flair_hpo.errors import CorpusError
+from flair_hpo.errors import CorpusError, UntrustedInputError
+from flair_hpo.space import Configuration
+from flair_hpo.space.trust import Allowance, check_paths
 from flair_hpo.training.corpus_folder import parse_columns, read_corpus_folder
 
 from .helpers import conll_folder, fasttext_folder, write
@@ -92,6 +97,13 @@ def test_a_recipe_of_the_other_task_is_refused_naming_the_fitting_ones(tmp_path,
 RECIPES = {"fasttext": ("classifier-frozen", fasttext_folder), "conll": ("tagger-frozen", conll_folder)}
 
 
+def model_of(parameters: dict, kind: str) -> str:
+    """The transformer a configuration of the recipe names."""
+    if kind == "conll":
+        return parameters["SequenceTagger.embeddings"][0]["model"]
+    return parameters["TransformerDocumentEmbeddings.model"]
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", RECIPES)
 def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
@@ -99,25 +111,41 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
 ):
     """A user's folder (FastText lines, or CoNLL columns) searched with `run --corpus DIR --recipe` and its best
     configuration trained again with `train BASE_PATH`, after the project moved to another folder."""
-    import shutil
-
     from flair.models import SequenceTagger, TextClassifier
 
     recipe, make = RECIPES[kind]
     project = tmp_path / "project"
     make(project / "data" / kind)
     monkeypatch.chdir(project)
-    command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", minilm_path]
+    # The FastText search uses the venv's model (no parent shared with tmp_path but the root: kept absolute),
+    # the CoNLL one a copy in the project (written relative, so it moves with the project).
+    model = minilm_path if kind == "fasttext" else str(shutil.copytree(minilm_path, project / "models" / "minilm"))
+    command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", model]
     assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
     capsys.readouterr()
-    base = project / "hyperopt" / f"{kind}-{recipe}-model-1ep"
+    base = project / "hyperopt" / f"{kind}-{recipe}-{Path(model).name}-1ep"
     assert (base / "best-model.pt").exists()
     reference = yaml.safe_load((base / "corpus.yaml").read_text())
     assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
         "classification" if kind == "fasttext" else "column"
     )
+    if kind == "fasttext":  # the folder of another search: what differs in one line, by its option
+        again = [*command, "--runs", "2", "--epochs", "3", "--strategy", "random", "--base-path", str(base)]
+    else:
+        again = [*command[:-1], minilm_path, "--runs", "2", "--epochs", "1", "--base-path", str(base)]
+    assert main(again) == 2
+    err = capsys.readouterr().err
+    differ = (
+        "--epochs: 1 in the study, 3 now; --strategy: BayesianSearch in the study, RandomSearch now."
+        if (kind == "fasttext")
+        else "other settings: --model."
+    )
+    assert err.count("\n") == 1 and differ in err, err
+    assert err.endswith(f"To start afresh, give another --base-path, or delete {base}\n"), err
     saved = yaml.safe_load((base / "best-configuration.yaml").read_text())["configuration"]
     assert (saved["label_type"], saved["max_epochs"]) == ("class" if kind == "fasttext" else "ner", 1)
+    stored_model = model_of(saved["parameters"], kind)
+    assert stored_model == (minilm_path if kind == "fasttext" else "../../models/minilm"), saved["parameters"]
 
     shutil.move(project, tmp_path / "moved")  # another machine's folders: the corpus moves along
     monkeypatch.chdir(tmp_path)
@@ -126,8 +154,11 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     out = tmp_path / "moved" / "hyperopt" / base.name / ("final" if final else "retrained")
     model_file = out / ("final-model.pt" if final else "best-model.pt")
     assert str(model_file.relative_to(tmp_path)) in capsys.readouterr().out
-    model = (SequenceTagger if kind == "conll" else TextClassifier).load(model_file)
-    assert model.label_type == saved["label_type"]
+    trained = (SequenceTagger if kind == "conll" else TextClassifier).load(model_file)
+    assert trained.label_type == saved["label_type"]
+    if kind == "conll":  # the model came from the moved project, as the configuration now names it
+        loaded = Configuration.load(tmp_path / "moved" / "hyperopt" / base.name / "best-configuration.yaml")
+        assert model_of(loaded.parameters, kind) == str(tmp_path / "moved" / "models" / "minilm")
 
     if kind == "fasttext":  # a YAML file that holds only a corpus names another one
         only_corpus = write(tmp_path / "corpus.yaml", {"corpus": {"folder": f"moved/data/{kind}"}})
@@ -160,6 +191,48 @@ def test_a_configuration_path_missing_on_this_machine_is_named(tmp_path, capsys)
     assert main(["train", str(search)]) == 2
     err = capsys.readouterr().err
     assert "TransformerDocumentEmbeddings.model names /nowhere/venv/all-MiniLM-L6-v2, which does not exist" in err, err
+    configuration["parameters"]["TransformerDocumentEmbeddings.model"] = "../models/minilm"  # as a search writes it
+    write(search / "best-configuration.yaml", {"configuration": configuration})
+    assert main(["train", str(search)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"model names ../models/minilm ({tmp_path / 'models' / 'minilm'}), which does not exist on this" in err, err
+
+
+def test_paths_of_a_configuration_are_written_relative_to_its_folder_where_they_share_a_parent(tmp_path):
+    """A model or vectors file in the project is written relative to the search's folder and read back as an
+    absolute path of wherever the project is now, the path the trust checks see; elsewhere it stays absolute."""
+    project = tmp_path / "project"
+    (project / "models" / "bert").mkdir(parents=True)
+    (project / "vectors.kv").write_text("")
+    search = project / "hyperopt" / "ner"
+    search.mkdir(parents=True)
+    elsewhere = str(Path(yaml.__file__).parent)  # under the root only (tmp_path and the venv share no folder)
+    parameters = {
+        "TransformerWordEmbeddings.model": str(project / "models" / "bert"),
+        "SequenceTagger.word_embeddings": [{"class": "WordEmbeddings", "embeddings": str(project / "vectors.kv")}],
+        "ModelTrainer.optimizer": "torch.optim.SGD",
+        "other.model": "bert-base-cased",  # a model name, not a path
+        "other.folder": elsewhere,
+    }
+    configuration = Configuration("sequence_labeling", "ner", parameters, max_epochs=1)
+    written = configuration.to_dict(search)["parameters"]
+    assert written["TransformerWordEmbeddings.model"] == "../../models/bert"
+    assert written["SequenceTagger.word_embeddings"][0]["embeddings"] == "../../vectors.kv"
+    assert {key: written[key] for key in ("ModelTrainer.optimizer", "other.model", "other.folder")} == {
+        key: parameters[key] for key in ("ModelTrainer.optimizer", "other.model", "other.folder")
+    }
+    write(search / "best-configuration.yaml", {"configuration": configuration.to_dict(search)})
+    assert Configuration.load(search / "best-configuration.yaml").parameters == parameters
+
+    shutil.move(project, tmp_path / "moved")
+    moved = Configuration.load(tmp_path / "moved" / "hyperopt" / "ner" / "best-configuration.yaml").parameters
+    assert moved["TransformerWordEmbeddings.model"] == str(tmp_path / "moved" / "models" / "bert")
+    assert moved["SequenceTagger.word_embeddings"][0]["embeddings"] == str(tmp_path / "moved" / "vectors.kv")
+    assert moved["other.folder"] == elsewhere
+    check_paths(moved["TransformerWordEmbeddings.model"], "a model", Allowance((str(tmp_path / "moved"),)))
+    with pytest.raises(UntrustedInputError, match=f"names '{tmp_path / 'moved' / 'models' / 'bert'}'"):
+        check_paths(moved["TransformerWordEmbeddings.model"], "a model", Allowance((str(tmp_path / "project"),)))
 
 
 def test_the_default_folder_of_a_recipe_run_names_what_defines_the_study():

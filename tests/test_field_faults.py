@@ -255,7 +255,7 @@ def test_two_creators_at_once(tmp_path, trec_vectors, same):
     else:
         assert sorted(codes) == [0, 2], errors
         loser = errors[codes.index(2)]
-        assert "was created for a different search" in loser and loser.count("\n") == 1
+        assert "holds the study of a search with other settings" in loser and loser.count("\n") == 1
         winner = [0.1, 0.05] if codes[0] == 0 else [0.3, 0.02]
         rates = {dict(key)["ModelTrainer.learning_rate"] for key in keys}
         assert rates <= set(winner)

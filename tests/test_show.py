@@ -66,3 +66,26 @@ def test_show_prints_a_table_that_fits_without_importing_torch(tmp_path, minilm_
     assert all(len(line) <= 60 for line in table.splitlines()) and "a wider terminal or --all shows them" in table
     every, _ = show(str(tmp_path / "search"), "--all", columns=80)
     assert "TransformerDocumentEmbeddings.model" in every.splitlines()[0] and "best epoch" in every.splitlines()[0]
+
+
+def test_show_gives_a_running_trial_its_epochs_so_far(tmp_path):
+    """A trial in training, as a worker leaves it in the study between two epochs: `show` says how far it is."""
+    from flair_hpo import parameters as parameter
+    from flair_hpo import search_spaces, search_strategies
+
+    from .helpers import journal_study, steered
+
+    space = steered(search_spaces.TextClassifierSearchSpace(), epochs=5)
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
+    _, study, store = journal_study(tmp_path, "flair-hpo")
+    store.hold(space, search_strategies.RandomSearch(), "class", {"train": 10}, {})
+    done, running = study.ask(), study.ask()
+    for trial, epochs in ((done, 5), (running, 2)):
+        space.suggest(trial)
+        for epoch in range(1, epochs + 1):
+            trial.report(0.1 * epoch, epoch)
+    study.tell(done, 0.5)
+
+    header, _, *lines = show(str(tmp_path), columns=100)[0].partition("\n\n")[0].splitlines()
+    (line,) = [line for line in lines if " running " in line]
+    assert line[header.index("epochs") :].split()[0] == "2/5", lines  # epoch 2 of the 5 it may train

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 
 class InputError(ValueError):
@@ -53,7 +54,13 @@ class StorageError(InputError):
 
 
 class StudyMismatchError(InputError):
-    """The study at this place was created for a different search."""
+    """The study at this place was created for a different search; ``differences`` says what differs, as
+    (name, in the study, now): a parameter's name with its stored dimensions, or a setting (``max_epochs``,
+    ``strategy``, ``label type``, ``corpus``, ...) with its values."""
+
+    def __init__(self, message: str, differences: Iterable[tuple[str, Any, Any]] = ()) -> None:
+        super().__init__(message)
+        self.differences = tuple(differences)
 
 
 class UntrustedInputError(InputError):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -139,3 +140,51 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
     return removed
+
+
+# ------------------------------------------------------------------ paths a search's files name
+#: How a path relative to the file that names it starts (``./x`` or ``../x``): a model name never does.
+_RELATIVE_MARKS = tuple(mark + sep for mark in (os.curdir, os.pardir) for sep in {"/", os.sep})
+
+
+def portable_path(path: str | Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` (starting ``./`` or ``../``) where the two share a parent folder below
+    the root, so that they can be moved together; else absolute."""
+    path, folder_text = os.path.abspath(path), os.path.abspath(folder)
+    if os.path.commonpath([path, folder_text]) == Path(path).anchor:
+        return path
+    relative = os.path.relpath(path, folder_text)
+    return relative if relative.startswith(_RELATIVE_MARKS) else os.path.join(os.curdir, relative)
+
+
+def local_path(text: str, folder: Path) -> str | None:
+    """The path on this machine a string of a file in ``folder`` names: an absolute path as it is, a
+    ``./``/``../`` one resolved from ``folder``; None for any other string (a model name, say)."""
+    if os.path.isabs(text):
+        return text
+    if text.startswith(_RELATIVE_MARKS):
+        return os.path.normpath(os.path.join(os.path.abspath(folder), text))
+    return None
+
+
+def portable_paths(value: Any, folder: Path) -> Any:
+    """``value`` (nested mappings and lists) with every string that names an existing file or folder (an
+    absolute path, or one with a separator, from the current folder) made :func:`portable_path` to ``folder``."""
+    if isinstance(value, dict):
+        return {key: portable_paths(inner, folder) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [portable_paths(inner, folder) for inner in value]
+    if isinstance(value, str) and (os.path.isabs(value) or os.sep in value) and os.path.exists(value):
+        return portable_path(value, folder)
+    return value
+
+
+def resolved_paths(value: Any, folder: Path) -> Any:
+    """The inverse of :func:`portable_paths` for a file read from ``folder``: relative paths made absolute."""
+    if isinstance(value, dict):
+        return {key: resolved_paths(inner, folder) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [resolved_paths(inner, folder) for inner in value]
+    if isinstance(value, str):
+        return local_path(value, folder) or value
+    return value

@@ -26,7 +26,7 @@ from flair_hpo.cli import arguments
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
-from flair_hpo.errors import ConfigError, InputError, MachineError, Terminated, one_line
+from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
 EXIT_USAGE = 2
 #: A fault of the machine (a full disk, workers that keep dying) or a search in which no trial finished.
@@ -55,10 +55,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.final_model:
         settings = settings.replace(final_model=True)
     settings = settings.replace(**tracking_settings(args))
-    # The corpus reference (settings.corpus) is stored with the study for workers that join it.
-    orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
-    # The search shows its summary as it ends (once); here only what the command adds.
-    result = orchestrator.optimize(workers=config.workers if args.workers is None else args.workers, quiet=args.quiet)
+    try:
+        # The corpus reference (settings.corpus) is stored with the study for workers that join it.
+        orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+        # The search shows its summary as it ends (once); here only what the command adds.
+        workers = config.workers if args.workers is None else args.workers
+        result = orchestrator.optimize(workers=workers, quiet=args.quiet)
+    except StudyMismatchError as error:
+        from flair_hpo.cli.study_mismatch import mismatch_message
+
+        raise StudyMismatchError(mismatch_message(error, args, settings), error.differences) from None
     if config.report:
         try:
             print(f"Report: {result.report()}")

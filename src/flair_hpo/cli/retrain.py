@@ -60,7 +60,7 @@ def retrain(args: argparse.Namespace) -> int:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out} is not an empty folder; give a new folder with --base-path")
     configuration = Configuration.load(configuration_path)
-    _check_paths_exist(configuration.parameters, configuration_path)
+    _check_paths_exist(_stored_parameters(configuration_path), configuration_path)
     corpus = _corpus(args, source)
     from flair_hpo.training import train
 
@@ -106,17 +106,28 @@ def _corpus_section_of(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {error}") from None
 
 
+def _stored_parameters(path: Path) -> Any:
+    """The parameters as the configuration file writes them (a path relative to it as it is written there)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))  # read by Configuration.load just before
+    return data.get("configuration", data)["parameters"]
+
+
 def _check_paths_exist(value: Any, where: Path, key: str = "") -> None:
-    """A file or folder the configuration names by an absolute path (a model, word vectors) must be on this
-    machine: said in one line, not as a traceback from the middle of Flair."""
+    """A file or folder the configuration names by a path (a model, word vectors; absolute, or relative to the
+    file) must be on this machine: said in one line, not as a traceback from the middle of Flair."""
+    from flair_hpo.files import local_path
+
     if isinstance(value, dict):
         for name, inner in value.items():
             _check_paths_exist(inner, where, key or name)  # the parameter's name
     elif isinstance(value, list):
         for inner in value:
             _check_paths_exist(inner, where, key)
-    elif isinstance(value, str) and os.path.isabs(value) and not os.path.exists(value):
+    elif isinstance(value, str) and (here := local_path(value, where.parent)) and not os.path.exists(here):
+        named = value if here == value else f"{value} ({here})"
         raise InputError(
-            f"{where}: {key or 'a parameter'} names {value}, which does not exist on this machine; put it there "
+            f"{where}: {key or 'a parameter'} names {named}, which does not exist on this machine; put it there "
             "or write its place on this machine into the file"
         )

@@ -76,6 +76,8 @@ class TrialRecord:
     finished: datetime | None
     heartbeat: Any = None
     trial_id: int | None = None
+    #: The last epoch the trial reported (its intermediate values are by epoch): a running trial's progress.
+    last_epoch: int | None = None
 
     @classmethod
     def of(cls, trial: FrozenTrial) -> TrialRecord:
@@ -98,6 +100,7 @@ class TrialRecord:
             finished=trial.datetime_complete,
             heartbeat=system.get(keys.HEARTBEAT),
             trial_id=trial_id(trial),
+            last_epoch=max(trial.intermediate_values, default=None),
         )
 
     # -------------------------------------------------------------------- what its worker noted

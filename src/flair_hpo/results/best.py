@@ -68,7 +68,7 @@ def write_best_configuration(
         "# The best configuration flair-hpo found. Train it again with:\n"
         "#   flair-hpo train BASE_PATH   (this folder: its corpus.yaml names the corpus)\n"
         "#   or, in Python: flair_hpo.train(Configuration.load('best-configuration.yaml'), corpus, 'retrained/')\n"
-        + yaml.safe_dump({"configuration": configuration.to_dict(), "result": result}, sort_keys=False)
+        + yaml.safe_dump({"configuration": configuration.to_dict(path.parent), "result": result}, sort_keys=False)
     )
     atomic_write_text(path, text)
 

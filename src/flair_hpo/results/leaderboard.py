@@ -2,7 +2,8 @@
 it. Trials are grouped by configuration, configurations ranked as the search chooses (by the mean over
 their seeds, those with the most seeds first: see :mod:`flair_hpo.policies.reseeding`); complete and
 pruned trials rank together (a pruned trial keeps its best epoch's weights). A complete trial that the time
-budget's deadline cut short is shown as ``stopped``; with data halving, the ``share`` column says how much of
+budget's deadline cut short is shown as ``stopped``, a running one with its epochs so far (``2/5``, its
+last reported epoch of the most it may train); with data halving, the ``share`` column says how much of
 the training split each trial trained on."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flair_hpo.files import atomic_write_text
 from flair_hpo.policies import Reseeding
 from flair_hpo.records import History, TrialRecord, TrialStatus
 from flair_hpo.space import SearchSpace, configuration_key
+from flair_hpo.space import parameters as p
 from flair_hpo.training.scoring import Objective
 
 LEADERBOARD = "leaderboard.csv"
@@ -68,7 +70,7 @@ def leaderboard_rows(
             "seeds": configuration.seeds if configuration else "",
             f"dev {objective.evaluation_metric.value}": _number(record.dev_score),
             "dev loss": _number(record.dev_loss),
-            "epochs": "" if record.epochs is None else record.epochs,
+            "epochs": _epochs(record, space),
             "best epoch": "" if record.best_epoch is None else record.best_epoch,
             "seconds": _number(record.duration_s, 1),
         }
@@ -82,6 +84,14 @@ def leaderboard_rows(
         for column in unsaid:
             del row[column]
     return rows
+
+
+def _epochs(record: TrialRecord, space: SearchSpace) -> Any:
+    """The epochs a trial trained; a running one's so far, of the most it may train (``2/5``)."""
+    if record.status is TrialStatus.RUNNING:
+        most = record.labels.get(p.parameter_key(p.ModelTrainer.MAX_EPOCHS), space.max_epochs)
+        return f"{record.last_epoch or 0}/{most}"
+    return "" if record.epochs is None else record.epochs
 
 
 def shown_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -117,7 +127,7 @@ class LeaderboardFile:
         self._shown: tuple | None = None  # what the file shows
 
     def write(self, history: History) -> None:
-        shown = tuple((r.number, r.status, r.value) for r in history.records)
+        shown = tuple((r.number, r.status, r.value, r.last_epoch) for r in history.records)
         if shown != self._shown:
             write_leaderboard(self.path, leaderboard_rows(history, self.space, self.objective, self.reseeding))
             self._shown = shown

@@ -21,6 +21,7 @@ import yaml
 
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import ConfigError
+from flair_hpo.files import portable_paths, resolved_paths
 from flair_hpo.space import parameters as p
 from flair_hpo.space.dimensions import Choice, Label, configuration_key
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace
@@ -95,8 +96,10 @@ class Configuration:
         return self.parameters.get(DOCUMENT_EMBEDDINGS)
 
     # ------------------------------------------------------------------------------ files
-    def to_dict(self) -> dict[str, Any]:
-        """A plain mapping, as written to ``best-configuration.yaml``."""
+    def to_dict(self, folder: Path | None = None) -> dict[str, Any]:
+        """A plain mapping, as written to ``best-configuration.yaml``; for a file in ``folder``, a model or
+        vectors file that shares a parent folder with it is written relative to it (``../../models/bert``), so
+        that a project moves as a whole (:func:`~flair_hpo.files.portable_paths`)."""
         return {
             "task": self.task,
             "label_type": self.label_type,
@@ -106,7 +109,7 @@ class Configuration:
             "max_epochs": self.max_epochs,
             "seed": self.seed,
             "training_mode": self.training_mode,
-            "parameters": self.parameters,
+            "parameters": self.parameters if folder is None else portable_paths(self.parameters, folder),
         }
 
     @classmethod
@@ -135,13 +138,16 @@ class Configuration:
 
     @classmethod
     def load(cls, path: str | Path) -> Configuration:
-        """Read a configuration from a YAML file such as ``best-configuration.yaml``."""
+        """Read a configuration from a YAML file such as ``best-configuration.yaml``; a path in it that starts
+        ``./`` or ``../`` is relative to the file's folder, and comes back absolute."""
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise ConfigError(f"{path}: cannot be read as YAML ({type(error).__name__})") from None
         try:
-            return cls.from_dict(data.get("configuration", data) if isinstance(data, dict) else data)
+            configuration = cls.from_dict(data.get("configuration", data) if isinstance(data, dict) else data)
         except ConfigError as error:
             raise ConfigError(f"{path}: {error}") from None
+        configuration.parameters = resolved_paths(configuration.parameters, path.parent)
+        return configuration

@@ -56,19 +56,25 @@ def stored_space(data: Any, study_name: str, allowed: Allowance | None = None) -
         ) from None
 
 
-def _describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _space_differences(stored: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(name, in the study, now) for each parameter (its dimensions) and each setting of two spaces that differ."""
     differences = []
     old_dims = {d["name"]: d for d in stored.pop("dimensions", [])}
     new_dims = {d["name"]: d for d in new.pop("dimensions", [])}
     for name in sorted(old_dims.keys() | new_dims.keys()):
-        before, after = old_dims.get(name), new_dims.get(name)
-        if before != after:
-            show = lambda d: "absent" if d is None else d.get("labels") or f"{d.get('low')} .. {d.get('high')}"  # noqa: E731
-            differences.append(f"{name}: {show(before)} in the study, {show(after)} now")
+        if old_dims.get(name) != new_dims.get(name):
+            differences.append((name, old_dims.get(name), new_dims.get(name)))
     for key in sorted(stored.keys() | new.keys()):
         if key not in ("budget", "starts") and stored.get(key) != new.get(key):  # starts: what comes first
-            differences.append(f"{key}: {stored.get(key)!r} in the study, {new.get(key)!r} now")
+            differences.append((key, stored.get(key), new.get(key)))
     return differences
+
+
+def _describe(name: str, before: Any, after: Any) -> str:
+    if isinstance(before or after, dict) and "kind" in (before or after):  # a parameter's dimensions
+        show = lambda d: "absent" if d is None else d.get("labels") or f"{d.get('low')} .. {d.get('high')}"  # noqa: E731
+        return f"{name}: {show(before)} in the study, {show(after)} now"
+    return f"{name}: {before!r} in the study, {after!r} now"
 
 
 @dataclass
@@ -169,15 +175,14 @@ class TrialStore:
         stored = self.storage.get_study_system_attrs(self.study_id)
         # Compared in the form this version writes, so that a study of an earlier version is continued.
         stored_dict = stored_space(stored[keys.SEARCH_SPACE], self.study.study_name).to_dict()
-        problems = _describe_difference(stored_dict, space.to_dict())
+        differences = _space_differences(stored_dict, space.to_dict())
         checks = (
             ("strategy", keys.STRATEGY, strategy_settings(strategy)),
             ("label type", keys.LABEL_TYPE, label_type),
             ("corpus", keys.CORPUS, corpus),
         )
-        for what, key, now in checks:
-            if key in stored and stored[key] != now:
-                problems.append(f"{what}: {stored[key]!r} in the study, {now!r} now")
+        differences += [(what, stored[key], now) for what, key, now in checks if key in stored and stored[key] != now]
+        problems = [_describe(*difference) for difference in differences]
         if any(p.startswith("corpus:") for p in problems):
             problems.append(
                 "(a corpus whose dev split is sampled at random, like TREC_6(), needs flair.set_seed(...) before it "
@@ -187,7 +192,8 @@ class TrialStore:
             raise StudyMismatchError(
                 f"the study '{self.study.study_name}' was created for a different search, so it is not "
                 "continued; use a new base_path (or study name), or restore the original settings:\n  - "
-                + "\n  - ".join(problems)
+                + "\n  - ".join(problems),
+                differences,
             )
 
     # ---------------------------------------------------------- what flair-hpo notes on the study

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from flair_hpo.errors import CorpusError
-from flair_hpo.files import atomic_write_text
+from flair_hpo.files import atomic_write_text, portable_path
 from flair_hpo.training.corpus_reference import check_corpus_section
 
 CORPUS_FILE = "corpus.yaml"
@@ -26,21 +26,13 @@ _HEADER = (
 )
 
 
-def portable_folder(folder: str | Path, base_path: Path) -> str:
-    """``folder`` relative to ``base_path`` where they share a parent folder, else absolute."""
-    folder, base = Path(folder).resolve(), base_path.resolve()
-    if os.path.commonpath([folder, base]) == folder.anchor:
-        return str(folder)
-    return os.path.relpath(folder, base)
-
-
 def keep_corpus_reference(base_path: Path, section: Mapping[str, Any]) -> Path:
     """Write ``base_path/corpus.yaml`` unless it is there (a resumed search keeps what it started with)."""
     path = base_path / CORPUS_FILE
     if not path.exists():
         section = dict(section)
         if "folder" in section:
-            section["folder"] = portable_folder(section["folder"], base_path)
+            section["folder"] = portable_path(section["folder"], base_path)
         if "columns" in section:  # YAML keys as written, numbers
             section["columns"] = {int(number): name for number, name in section["columns"].items()}
         atomic_write_text(path, _HEADER + yaml.safe_dump(section, sort_keys=False))
