@@ -196,12 +196,8 @@ class Orchestrator:
         Returns how many trials this worker trained. ``quiet``: as for :meth:`optimize`.
         """
         check_models_load(self.search_space)
-        with (
-            search_console(quiet=quiet) as shown,
-            sigterm_stops_search(),
-            self._opened() as store,
-            log_file(self.base_path),
-        ):
+        console = search_console(quiet=quiet)
+        with console as shown, sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
             loop = SearchLoop(self.setup, store, shown=self._shown(shown))
             trained = loop.run()
             loop.listeners.search_finished(None)  # this worker's part is done; the creator reports the result
