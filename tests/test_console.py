@@ -113,3 +113,30 @@ def test_a_long_epoch_says_how_far_it_is_in_plain_lines(trec_corpus, trec_vector
     small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=1).optimize()
     batches = [line for line in search_log(tmp_path).splitlines() if "| batch " in line]
     assert batches and all(re.search(r"trial 0 \| epoch [12]/2 \| batch \d+/\d+", line) for line in batches)
+
+
+def test_the_time_left_runs_down_during_a_trial():
+    """With a time budget, an epoch line says what is left now, not what was left when the trial started."""
+    import logging
+    import time
+
+    from flair_hpo.orchestration.progress import ProgressDisplay
+    from flair_hpo.results.events import EpochEnded, TrialStarted
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    log = logging.getLogger("flair_hpo")
+    log.addHandler(handler)
+    level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        display = ProgressDisplay("dev micro_f1_score", 2)
+        started = TrialStarted(0, {}, 1, 0, 1.0, None, None, "0:01:40 left", seconds_left=100.0, timed=True)
+        display.trial_started(started)
+        time.sleep(2.1)
+        display.epoch_ended(EpochEnded(0, 1, 0.5, 0.5, 1.0, 1.0))
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    assert re.search(r"\| 0:01:3[5-7] left$", lines[-1]), lines

@@ -31,16 +31,10 @@ from flair_hpo.results.events import (
     TrialFinished,
     TrialStarted,
 )
-from flair_hpo.results.text import labels_text
+from flair_hpo.results.text import clock_text, labels_text
 from flair_hpo.training.scoring import Objective
 
 _SHOWN = (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED)
-
-
-def clock_text(seconds: float) -> str:
-    """``1:02:03`` for people."""
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 class LiveStatus(SearchListener):
@@ -122,8 +116,10 @@ class LiveStatus(SearchListener):
         trial = self.trial
         if trial is not None:
             if trial.seconds_left is not None:
-                head += f" · about {clock_text(trial.seconds_left - (now - self.trial_at))} left"
-            head += f" ({trial.budget_left})"
+                about = "" if trial.timed else "about "
+                head += f" · {about}{clock_text(trial.seconds_left - (now - self.trial_at))} left"
+            if not trial.timed:
+                head += f" ({trial.budget_left})"
         grid.add_row("flair-hpo", Text(head))
         counts = " · ".join(f"{self.counts.get(status.value, 0)} {status.value}" for status in _SHOWN)
         grid.add_row("trials", Text(f"{counts} · {0 if trial is None else 1} running"))

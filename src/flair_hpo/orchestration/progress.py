@@ -15,7 +15,7 @@ import logging
 import time
 
 from flair_hpo.results.events import BatchEnded, EpochEnded, SearchListener, TrialFinished, TrialStarted
-from flair_hpo.results.text import labels_text
+from flair_hpo.results.text import clock_text, labels_text
 
 log = logging.getLogger("flair_hpo")
 
@@ -32,10 +32,11 @@ class ProgressDisplay(SearchListener):
         #: Epoch lines at INFO (the console shows them) or DEBUG (the log file only: a live status shows epochs).
         self.epoch_level = logging.INFO if epochs_shown else logging.DEBUG
         self._started: TrialStarted | None = None
+        self._started_at = 0.0
         self._batch_line = 0.0
 
     def trial_started(self, event: TrialStarted) -> None:
-        self._started = event
+        self._started, self._started_at = event, time.monotonic()
         on = f" on {event.fraction:.0%} of the training split" if event.fraction < 1.0 else ""
         again = f", again for trial {event.retry_of}" if event.retry_of is not None else ""
         log.info("trial %d started (seed %s%s%s): %s", event.trial, event.seed, on, again, labels_text(event.labels))
@@ -63,6 +64,8 @@ class ProgressDisplay(SearchListener):
         best = started.best if started is not None else None
         shown = "none yet" if best is None else f"{best[1]:.4f} (trial {best[0]})"
         left = started.budget_left if started is not None else ""
+        if started is not None and started.timed and started.seconds_left is not None:  # the clock runs on
+            left = f"{clock_text(started.seconds_left - (time.monotonic() - self._started_at))} left"
         self._batch_line = time.monotonic()
         log.log(
             self.epoch_level,

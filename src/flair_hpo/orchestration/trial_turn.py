@@ -287,5 +287,6 @@ def _trial_started(
         budget_left=budget.left(history),
         best_labels=best.labels if best else {},
         seconds_left=budget.seconds_left(history),
+        timed=budget.deadline is not None,
         statuses=history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED),
     )

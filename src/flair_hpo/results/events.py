@@ -60,6 +60,8 @@ class TrialStarted:
     #: Seconds left to the budget's end: a time budget's own; for a budget of runs, an estimate (the runs left
     #: times the median trial's time), None before any trial finished.
     seconds_left: float | None = None
+    #: Whether the budget is wall time (then ``seconds_left`` is the budget's own and runs down as people watch).
+    timed: bool = False
     #: The study's trials by status when this one started (``{"complete": 4, "pruned": 1}``).
     statuses: dict[str, int] = field(default_factory=dict)
 

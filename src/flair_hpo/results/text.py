@@ -14,3 +14,9 @@ def readable(value: object) -> str:
 def labels_text(labels: dict[str, Label]) -> str:
     """A configuration's labels in one line: ``ModelTrainer.learning_rate=0.05, ...``."""
     return ", ".join(f"{name}={readable(value)}" for name, value in labels.items())
+
+
+def clock_text(seconds: float) -> str:
+    """``1:02:03`` for people (never below zero)."""
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
