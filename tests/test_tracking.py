@@ -21,7 +21,7 @@ from flair_hpo.errors import SettingsError
 from flair_hpo.records import keys
 
 from .conftest import free_port
-from .helpers import Place, creator, finish, search_yaml, small_trec_search, start, trained
+from .helpers import Place, creator, finish, search_yaml, small_trec_search, start, trained, wait_for_running_trial
 
 REPO = Path(__file__).resolve().parents[1]
 #: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
@@ -275,3 +275,33 @@ def _hparams_view(logdir: Path) -> list[dict]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.integration
+def test_a_search_stopped_by_sigterm_ends_its_runs_as_killed_and_a_resumed_search_runs_its_parent_again(
+    mlflow_server, tmp_path, trec_vectors
+):
+    """``flair-hpo run CONFIG --mlflow URI`` is sent SIGTERM in the middle of a trial: the trial's nested run and
+    the parent run end as KILLED (not left RUNNING); the same command resumes the parent, which ends FINISHED."""
+    place = Place(None, f"stopped-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.2, 0.1], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 2}, parameters, epochs=8, fraction=0.1)
+    command = [sys.executable, "-m", "flair_hpo.cli", "run", str(config), "--mlflow", mlflow_server]
+    run = start(command, tmp_path / "run.log")
+    number, _ = wait_for_running_trial(place, {run.pid}, set())
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=120) == 143, (tmp_path / "run.log").read_text()[-3000:]
+
+    study = place.study()
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id]
+    assert parent.info.status == "KILLED" and nested[number].info.status == "KILLED"
+    assert all(r.info.status != "RUNNING" for r in nested.values())
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    parent, tops, nested = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id] and parent.info.status == "FINISHED"
+    assert nested[number].info.status == "KILLED"
+    assert sorted(r.info.status for r in nested.values()).count("FINISHED") == 2
+    assert parent.data.tags["best.trial"] == str(study.best_trial.number)

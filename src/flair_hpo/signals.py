@@ -15,6 +15,11 @@ from typing import Any
 from flair_hpo.errors import Terminated
 
 
+def stop_reason(stop: KeyboardInterrupt) -> str:
+    """How a stop is said in the study and the log: ``"stopped by SIGTERM"`` or ``"interrupted by the user"``."""
+    return "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted by the user"
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
 

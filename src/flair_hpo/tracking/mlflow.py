@@ -6,7 +6,8 @@ strategy's settings and the run settings as parameters, and when the search ends
 a run nested under it: its parameters by their names in the search space, its seed and share of the training
 split; the dev score, dev loss and train loss after every epoch (the epoch as step), in one request per epoch;
 its status, value and seconds when it ends. A trial retried after a crash is a new run, tagged
-``flair_hpo.retry_of``.
+``flair_hpo.retry_of``. A search stopped by Ctrl-C or SIGTERM ends its trial's run and the parent as ``KILLED``
+(the parent only when no other worker's trial runs in it); resumed, the parent runs again.
 
 The parent's run id is noted on the study (a user attribute), so a resumed study and every worker of it, on
 any machine, log into the same parent. Workers that start at once may each create one: each then keeps the
@@ -28,7 +29,14 @@ from typing import Any
 
 from flair_hpo.errors import one_line
 from flair_hpo.records import TrialStatus, keys
-from flair_hpo.results.events import EpochEnded, SearchListener, SearchStarted, TrialFinished, TrialStarted
+from flair_hpo.results.events import (
+    EpochEnded,
+    SearchListener,
+    SearchStarted,
+    SearchStopped,
+    TrialFinished,
+    TrialStarted,
+)
 from flair_hpo.study import redact
 from flair_hpo.tracking.values import hyperparameters, plain
 
@@ -116,6 +124,15 @@ class MlflowTracker(SearchListener):
             if result.model_path is not None and result.model_path.is_file():
                 self.client.log_artifact(self.parent, str(result.model_path))
         self.client.set_terminated(self.parent, "FINISHED")
+
+    def search_stopped(self, event: SearchStopped) -> None:
+        """Runs this process left open end as killed: its trial's (if its end was not logged), and the parent
+        unless other workers' trials still run in it. A resumed search sets the parent running again."""
+        for run in self.runs.values():
+            self.client.set_terminated(run, "KILLED")
+        self.runs.clear()
+        if self.parent is not None and not event.others_running:
+            self.client.set_terminated(self.parent, "KILLED")
 
     # ------------------------------------------------------------------------------ the parent
     def _experiment(self, name: str) -> str:
