@@ -305,3 +305,38 @@ def test_a_search_stopped_by_sigterm_ends_its_runs_as_killed_and_a_resumed_searc
     assert nested[number].info.status == "KILLED"
     assert sorted(r.info.status for r in nested.values()).count("FINISHED") == 2
     assert parent.data.tags["best.trial"] == str(study.best_trial.number)
+
+
+@pytest.mark.integration
+def test_a_creator_without_mlflow_says_it_left_the_workers_parent_run_unfinished(
+    mlflow_server, trec_corpus, trec_vectors, tmp_path, caplog
+):
+    """A worker logs the study's trials with ``mlflow``; the creator, without it, finishes the search and says in
+    one line that the parent run was not finished and how to finish it; doing so finishes it."""
+    from flair_hpo.orchestration.joining import join_study
+
+    name = f"untracked-{uuid.uuid4().hex[:8]}"
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=2, study_name=name)
+    search.open_store()  # the study, created as the creator creates it
+    worker = join_study(
+        base_path=tmp_path, study_name=name, corpus=trec_corpus, allow_paths=[trec_vectors.parent], mlflow=mlflow_server
+    )
+    assert worker.work() == 2
+    study = optuna.load_study(study_name=name, storage=search.open_store().storage)
+    parent, _, nested = _tree(mlflow_server, study)
+    assert parent.info.status == "RUNNING" and sorted(nested) == [0, 1]
+
+    with caplog.at_level(logging.WARNING, logger="flair_hpo"):
+        result = search.optimize()
+    said = [r.getMessage() for r in caplog.records if "MLflow" in r.getMessage()]
+    assert said == [
+        f"the study's MLflow parent run {parent.info.run_id} was not finished with the best configuration and model: "
+        "this process was started without --mlflow (its workers log to MLflow); run the same command again with "
+        "--mlflow URI (or mlflow: in the YAML file) to finish it"
+    ]
+    assert _client(mlflow_server).get_run(parent.info.run_id).info.status == "RUNNING"
+
+    small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=2, study_name=name, mlflow=mlflow_server).optimize()
+    parent, tops, _ = _tree(mlflow_server, study)
+    assert [r.info.run_id for r in tops] == [parent.info.run_id] and parent.info.status == "FINISHED"
+    assert parent.data.tags["best.trial"] == str(result.best_trial)

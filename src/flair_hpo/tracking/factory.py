@@ -30,12 +30,15 @@ def check_trackers(settings: RunSettings) -> None:
 
 
 def trackers(settings: RunSettings) -> list[SearchListener]:
-    """A listener for each tracker the settings ask for."""
+    """A listener for each tracker the settings ask for (without MLflow, one that says when the study's MLflow
+    parent run is left unfinished)."""
+    from flair_hpo.tracking.mlflow import MlflowTracker, UntrackedParent
+
     found: list[SearchListener] = []
     if _wanted(settings.mlflow):
-        from flair_hpo.tracking.mlflow import MlflowTracker
-
         found.append(MlflowTracker(settings.mlflow if isinstance(settings.mlflow, str) else None))
+    else:  # workers elsewhere may log to MLflow: say that this process does not finish their parent run
+        found.append(UntrackedParent())
     if _wanted(settings.tensorboard):
         from flair_hpo.tracking.tensorboard import TensorboardTracker
 

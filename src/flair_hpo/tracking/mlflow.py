@@ -23,6 +23,7 @@ the log and left out (:class:`~flair_hpo.results.events.Listeners`): MLflow neve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import Any
@@ -39,6 +40,8 @@ from flair_hpo.results.events import (
 )
 from flair_hpo.study import redact
 from flair_hpo.tracking.values import hyperparameters, plain
+
+log = logging.getLogger("flair_hpo")
 
 #: MLflow's limits: characters of a parameter's value, parameters per request.
 _VALUE_CHARS, _PARAMS_PER_REQUEST = 6000, 100
@@ -208,6 +211,29 @@ class MlflowTracker(SearchListener):
         labels = [RunTag(_key(name), str(value)[:_VALUE_CHARS]) for name, value in (tags or {}).items()]
         if batch or labels:
             self.client.log_batch(run, metrics=batch, tags=labels)
+
+
+class UntrackedParent(SearchListener):
+    """In a process started without MLflow: says, when it finishes the search, that the study's MLflow parent
+    run (workers with ``--mlflow`` made one) was not given the result, and how to give it."""
+
+    def __init__(self) -> None:
+        self.store: Any = None
+
+    def search_started(self, event: SearchStarted) -> None:
+        self.store = event.store
+
+    def search_finished(self, result: Any) -> None:
+        if result is None or self.store is None:  # a worker's part ended; the study's creator reports
+            return
+        parent = self.store.study.user_attrs.get(keys.MLFLOW_PARENT_RUN)  # noted by a worker, maybe since the start
+        if parent:
+            log.warning(
+                "the study's MLflow parent run %s was not finished with the best configuration and model: this "
+                "process was started without --mlflow (its workers log to MLflow); run the same command again with "
+                "--mlflow URI (or mlflow: in the YAML file) to finish it",
+                parent,
+            )
 
 
 def _search_params(event: SearchStarted) -> dict[str, Any]:
