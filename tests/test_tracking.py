@@ -191,6 +191,8 @@ def test_a_search_goes_on_when_mlflow_is_down_and_says_so_once(trec_corpus, trec
 def test_a_tracker_setting_of_the_wrong_kind_is_refused_before_anything_is_trained(trec_corpus, trec_vectors, tmp_path):
     with pytest.raises(SettingsError, match="mlflow must be an MLflow tracking URI"):
         small_trec_search(trec_corpus, tmp_path / "a", trec_vectors, mlflow=5000)
+    with pytest.raises(SettingsError, match="wandb must be a W&B project name"):
+        small_trec_search(trec_corpus, tmp_path / "a", trec_vectors, wandb=["project"])
     (tmp_path / "file").write_text("")
     with pytest.raises(SettingsError, match=r"tensorboard: .* is a file"):
         small_trec_search(trec_corpus, tmp_path / "b", trec_vectors, tensorboard=tmp_path / "file")
@@ -340,3 +342,72 @@ def test_a_creator_without_mlflow_says_it_left_the_workers_parent_run_unfinished
     parent, tops, _ = _tree(mlflow_server, study)
     assert [r.info.run_id for r in tops] == [parent.info.run_id] and parent.info.status == "FINISHED"
     assert parent.data.tags["best.trial"] == str(result.best_trial)
+
+
+@pytest.mark.integration
+def test_wandb_has_an_offline_run_per_trial_grouped_by_study_with_config_and_epoch_metrics(
+    tmp_path, trec_vectors, monkeypatch
+):
+    """``flair-hpo run CONFIG --wandb PROJECT`` with ``WANDB_MODE=offline``: the runs' files under
+    BASE_PATH/wandb read back record by record (W&B's protobuf records, wandb.proto)."""
+    from flair_hpo.cli import main
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    place = Place(None, f"wb-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.1, 0.05], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 2}, parameters, epochs=2)
+    assert main(["run", str(config), "--wandb", "hpo-test"]) == 0
+
+    study = place.study()
+    runs = [_wandb_run(path) for path in sorted((place.base_path / "wandb").glob("offline-run-*/run-*.wandb"))]
+    assert sorted(run["name"] for run in runs) == ["trial-0000", "trial-0001"]
+    for run in runs:
+        trial = study.trials[run["config"]["trial"]]
+        assert run["name"] == f"trial-{trial.number:04d}"
+        assert (run["project"], run["group"], run["exit_code"]) == ("hpo-test", place.study_name, 0)
+        rate = "ModelTrainer.learning_rate"
+        assert run["config"][rate] == trial.params[rate] and run["config"]["seed"] == trial.user_attrs[keys.SEED]
+        dev = [(step["_step"], step["dev/score"]) for step in run["history"]]
+        assert [step for step, _ in dev] == [1, 2]
+        assert max(value for _, value in dev) == pytest.approx(trial.value, abs=1e-6)
+        assert all({"dev/loss", "train/loss"} <= set(step) for step in run["history"])
+        assert run["summary"]["status"] == "complete" and run["summary"]["value"] == pytest.approx(trial.value)
+
+
+def _wandb_run(path: Path) -> dict:
+    """What an offline W&B run file holds: its name, project, group, config, history (a dict per step), summary
+    and exit code. The file is a LevelDB log (32 KiB blocks; each record a 7-byte header, then its part) after
+    W&B's 7-byte header, each record a ``wandb_internal_pb2.Record``."""
+    import json
+
+    from wandb.proto.wandb_internal_pb2 import Record
+
+    data, block = path.read_bytes(), 32768
+    assert data[:4] == b":W&B"
+    position, part, found = 7, b"", {"history": [], "summary": {}}
+    while position + 7 <= len(data):
+        if block - position % block < 7:  # the rest of a block is padding
+            position += block - position % block
+            continue
+        length, kind = int.from_bytes(data[position + 4 : position + 6], "little"), data[position + 6]
+        part += data[position + 7 : position + 7 + length]
+        position += 7 + length
+        if kind not in (1, 4):  # a record's first or middle part
+            continue
+        record = Record.FromString(part)
+        part = b""
+
+        def items(entries) -> dict:
+            return {e.key or "/".join(e.nested_key): json.loads(e.value_json) for e in entries}
+
+        if record.HasField("run"):
+            run = record.run
+            found.update(name=run.display_name, project=run.project, group=run.run_group)
+            found["config"] = items(run.config.update)
+        elif record.HasField("history"):
+            found["history"].append(items(record.history.item))
+        elif record.HasField("summary"):
+            found["summary"].update(items(record.summary.update))
+        elif record.HasField("exit"):
+            found["exit_code"] = record.exit.exit_code
+    return found

@@ -77,9 +77,9 @@ class Orchestrator:
             ``SequenceTaggerSearchSpace``).
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
         storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
+            tensorboard, wandb: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
             (``mlflow="http://host:5000"`` logs the search to MLflow, ``tensorboard=True`` writes TensorBoard
-            event files; see :mod:`flair_hpo.tracking`).
+            event files, ``wandb="PROJECT"`` W&B runs; see :mod:`flair_hpo.tracking`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -101,6 +101,7 @@ class Orchestrator:
         reseeding: Reseeding | None = None,
         mlflow: str | bool | None = None,
         tensorboard: str | Path | bool | None = None,
+        wandb: str | bool | None = None,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -115,6 +116,7 @@ class Orchestrator:
             reseeding=reseeding,
             mlflow=mlflow,
             tensorboard=tensorboard,
+            wandb=wandb,
         )
         self.setup = _setup(corpus, search_space, search_strategy, settings)
 
@@ -188,10 +190,8 @@ class Orchestrator:
             return result
 
     def work(self, *, quiet: bool = False) -> int:
-        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
-
-        Returns how many trials this worker trained. ``quiet``: as for :meth:`optimize`.
-        """
+        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker; returns
+        how many trials it trained. ``quiet``: as for :meth:`optimize`."""
         check_models_load(self.search_space)
         with self._session(search_console(quiet=quiet)) as loop:
             trained = loop.run()

@@ -12,7 +12,7 @@ from flair_hpo.study import RunSettings
 #: Where ``tensorboard: true`` writes, under base_path.
 TENSORBOARD_DIR = "tensorboard"
 #: The package each tracker needs, and the extra that installs it.
-_NEEDS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard")}
+_NEEDS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard"), "wandb": ("wandb", "wandb")}
 
 
 def _wanted(value: object) -> bool:
@@ -46,4 +46,8 @@ def trackers(settings: RunSettings) -> list[SearchListener]:
         if folder is True or not str(folder):
             folder = settings.base_path / TENSORBOARD_DIR
         found.append(TensorboardTracker(Path(folder)))
+    if _wanted(settings.wandb):
+        from flair_hpo.tracking.wandb import WandbTracker
+
+        found.append(WandbTracker(settings.wandb if isinstance(settings.wandb, str) else None, settings.base_path))
     return found

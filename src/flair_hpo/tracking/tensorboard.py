@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.results.events import EpochEnded, SearchListener, TrialFinished, TrialStarted
-from flair_hpo.tracking.values import hyperparameters
+from flair_hpo.tracking.values import epoch_scalars, hyperparameters
 
 
 class TensorboardTracker(SearchListener):
@@ -36,10 +36,8 @@ class TensorboardTracker(SearchListener):
         writer = self.writers.get(event.trial)
         if writer is None:
             return
-        scalars = {"dev/score": event.dev_score, "dev/loss": event.dev_loss, "train/loss": event.train_loss}
-        for tag, value in {**scalars, "dev/value": event.value}.items():
-            if value is not None:
-                writer.add_scalar(tag, value, event.epoch)
+        for tag, value in epoch_scalars(event).items():
+            writer.add_scalar(tag, value, event.epoch)
         writer.flush()  # a trial whose process is killed keeps its epochs
 
     def trial_finished(self, event: TrialFinished) -> None:
