@@ -226,6 +226,8 @@ def test_tensorboard_has_a_run_folder_per_trial_with_epoch_scalars_and_hparams(m
         assert max(value for _, value in dev) == pytest.approx(trial.value, abs=1e-6)
         assert [s.step for s in events.Scalars("dev/loss")] == [1, 2]
         assert [s.step for s in events.Scalars("train/loss")] == [1, 2]
+        batches = [s.step for s in events.Scalars("train/batch_loss")]  # at least each epoch's last batch
+        assert batches == sorted(set(batches)) and batches[-1] % 2 == 0 and batches[-1] // 2 in batches
         plugin = {tag: HParamsPluginData.FromString(data) for tag, data in events.PluginTagToContent("hparams").items()}
         session = next(p.session_start_info for p in plugin.values() if p.HasField("session_start_info"))
         hparams = {name: getattr(value, value.WhichOneof("kind")) for name, value in session.hparams.items()}

@@ -15,21 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.records import TrialStatus
-from flair_hpo.results.events import (
-    EpochEnded,
-    SearchListener,
-    SearchStarted,
-    SearchStopped,
-    TrialFinished,
-    TrialStarted,
-)
+from flair_hpo.results import events
 from flair_hpo.tracking.values import epoch_scalars, hyperparameters
 
 #: The project of ``wandb: true``.
 DEFAULT_PROJECT = "flair-hpo"
 
 
-class WandbTracker(SearchListener):
+class WandbTracker(events.SearchListener):
     """Logs each trial of the search as a W&B run of ``project``, under ``folder`` (``folder/wandb/...``)."""
 
     def __init__(self, project: str | None, folder: Path) -> None:
@@ -38,10 +31,10 @@ class WandbTracker(SearchListener):
         self.group: str | None = None
         self.runs: dict[int, Any] = {}  # this worker's trials: number -> wandb Run
 
-    def search_started(self, event: SearchStarted) -> None:
+    def search_started(self, event: events.SearchStarted) -> None:
         self.group = event.study_name
 
-    def trial_started(self, event: TrialStarted) -> None:
+    def trial_started(self, event: events.TrialStarted) -> None:
         import wandb
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -59,12 +52,12 @@ class WandbTracker(SearchListener):
             settings=settings,
         )
 
-    def epoch_ended(self, event: EpochEnded) -> None:
+    def epoch_ended(self, event: events.EpochEnded) -> None:
         run = self.runs.get(event.trial)
         if run is not None:
             run.log(epoch_scalars(event), step=event.epoch)
 
-    def trial_finished(self, event: TrialFinished) -> None:
+    def trial_finished(self, event: events.TrialFinished) -> None:
         record = event.record
         run = self.runs.pop(record.number, None)
         if run is None:
@@ -73,7 +66,7 @@ class WandbTracker(SearchListener):
         run.summary.update({**summary, "epochs": record.epochs} | ({"error": record.error} if record.error else {}))
         run.finish(exit_code=0 if record.status in (TrialStatus.COMPLETE, TrialStatus.PRUNED) else 1)
 
-    def search_stopped(self, event: SearchStopped) -> None:
+    def search_stopped(self, event: events.SearchStopped) -> None:
         """A trial whose end was not told (the stop came between its events) ends as failed."""
         for run in self.runs.values():
             run.summary.update({"status": TrialStatus.INTERRUPTED.value, "error": event.reason})
