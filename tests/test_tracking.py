@@ -350,11 +350,12 @@ def test_a_creator_without_mlflow_says_it_left_the_workers_parent_run_unfinished
 def test_wandb_has_an_offline_run_per_trial_grouped_by_study_with_config_and_epoch_metrics(
     tmp_path, trec_vectors, monkeypatch
 ):
-    """``flair-hpo run CONFIG --wandb PROJECT`` with ``WANDB_MODE=offline``: the runs' files under
-    BASE_PATH/wandb read back record by record (W&B's protobuf records, wandb.proto)."""
+    """``flair-hpo run CONFIG --wandb PROJECT`` without ``WANDB_MODE`` (offline, the default): the runs' files
+    under BASE_PATH/wandb read back record by record (W&B's protobuf records, wandb.proto)."""
     from flair_hpo.cli import main
 
-    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
     place = Place(None, f"wb-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     parameters = {"ModelTrainer.learning_rate": [0.1, 0.05], "DocumentRNNEmbeddings.hidden_size": [16]}
     config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 2}, parameters, epochs=2)
