@@ -3,6 +3,7 @@ TensorBoard event files (read back with TensorBoard's own event reader)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -309,6 +310,41 @@ def test_a_search_stopped_by_sigterm_ends_its_runs_as_killed_and_a_resumed_searc
     assert nested[number].info.status == "KILLED"
     assert sorted(r.info.status for r in nested.values()).count("FINISHED") == 2
     assert parent.data.tags["best.trial"] == str(study.best_trial.number)
+
+
+@pytest.mark.integration
+def test_a_worker_stopped_while_another_trains_leaves_the_parent_run_running(
+    mlflow_server, postgres_url, tmp_path, trec_vectors
+):
+    """Two ``flair-hpo worker --mlflow`` on a PostgreSQL study; one is sent SIGTERM while the other trains: its
+    trial's run ends as KILLED, the parent stays RUNNING for the other, and ends FINISHED with the search."""
+    from optuna.trial import TrialState
+
+    place = Place(postgres_url, f"stop-one-{uuid.uuid4().hex[:8]}", tmp_path / "search")
+    parameters = {"ModelTrainer.learning_rate": [0.2, 0.1, 0.05], "DocumentRNNEmbeddings.hidden_size": [16]}
+    config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 3}, parameters, epochs=20, fraction=0.1)
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), "mlflow": mlflow_server}))
+    made = creator(config, tmp_path / "creator.log")
+    workers = [start([*place.worker_command(), "--mlflow", mlflow_server], tmp_path / f"w{i}.log") for i in range(2)]
+    stopped, going = workers
+    deadline, early = time.time() + 240, {}  # both in the first epochs of a trial (20 take seconds)
+    while set(early) != {stopped.pid, going.pid}:
+        assert time.time() < deadline, "the workers never trained at the same time"
+        time.sleep(0.1)
+        with contextlib.suppress(KeyError):  # the creator has not made the study yet
+            running = place.study().get_trials(states=(TrialState.RUNNING,))
+            owner = {t.number: t.user_attrs.get(keys.OWNER, {}).get("pid") for t in running}
+            early = {owner[t.number]: t.number for t in running if 1 <= len(t.intermediate_values) <= 6}
+    number = early[stopped.pid]
+    stopped.send_signal(signal.SIGTERM)
+    assert stopped.wait(timeout=120) == 143, (tmp_path / "w0.log").read_text()[-3000:]
+    parent, _, nested = _tree(mlflow_server, place.study())
+    assert nested[number].info.status == "KILLED" and parent.info.status == "RUNNING"
+
+    assert finish([made, going]) == [0, 0], (tmp_path / "creator.log").read_text()[-3000:]
+    parent, tops, nested = _tree(mlflow_server, place.study())
+    assert [r.info.run_id for r in tops] == [parent.info.run_id] and parent.info.status == "FINISHED"
+    assert nested[number].info.status == "KILLED"
 
 
 @pytest.mark.integration
