@@ -23,7 +23,7 @@ from flair_hpo.policies import Move
 from flair_hpo.records import keys
 from flair_hpo.results.events import Listeners, SearchListener, SearchStarted, SearchStopped
 from flair_hpo.results.leaderboard import LeaderboardFile
-from flair_hpo.signals import stop_reason
+from flair_hpo.signals import raise_if_stopped, stop_reason
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
 from flair_hpo.study.requeue import repair, requeue_dead
@@ -67,6 +67,7 @@ class SearchLoop:
         trained, said, skipped, faults = 0, "", 0, 0
         try:
             while True:
+                raise_if_stopped()
                 reading = time.monotonic()
                 history = self.store.history()
                 if time.monotonic() - reading > self.store.heartbeat_interval:
