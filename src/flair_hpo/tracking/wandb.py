@@ -6,6 +6,9 @@ Runs are written offline unless ``WANDB_MODE`` says otherwise: into ``BASE_PATH/
 ``wandb sync`` uploads later. So a search never waits on W&B's servers or asks for a login in the middle of its
 progress lines; ``WANDB_MODE=online`` (with ``wandb login`` done) logs live. W&B's own console capture, code
 and git snapshots and system statistics are turned off: a trial's run holds what the search logs, no more.
+
+Flair's ``WandbLogger`` trainer plugin is not used: in Flair 0.15.1 it ends every training with an
+AttributeError (it closes a ``writer`` it never made) and logs its scalars without their step.
 """
 
 from __future__ import annotations
