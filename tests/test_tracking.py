@@ -459,3 +459,35 @@ def test_flairs_wandb_logger_fails_at_the_end_of_a_training_so_it_is_not_used():
 
     with pytest.raises(AttributeError, match="writer"):
         WandbLogger(wandb=None, emit_alerts=False)._training_finally()
+
+
+@pytest.mark.integration
+def test_flairs_tensorboard_logger_writes_no_hparams_repeats_dev_loss_and_warns_in_every_trial(
+    trec_corpus, trec_vectors, tmp_path
+):
+    """Why flair_hpo.tracking.tensorboard does not use Flair's TensorboardLogger plugin: attached to a trial's
+    training it writes no HParams data, its epoch scalars use the tags ours do (``dev/loss``), and it warns
+    that it cannot write the learning rate."""
+    from flair.trainers.plugins.loggers.tensorboard import TensorboardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from flair_hpo.space import Configuration
+    from flair_hpo.training import train_configuration
+
+    space = small_trec_search(trec_corpus, tmp_path / "search", trec_vectors).search_space
+    configuration = Configuration.from_labels(space, next(space.grid()), "question_class", seed=1)
+    heard: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: heard.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("flair").addHandler(handler)
+    try:
+        plugin = TensorboardLogger(log_dir=str(tmp_path / "flair-tb"))
+        train_configuration(configuration, trec_corpus, tmp_path / "trial", plugins=[plugin])
+    finally:
+        logging.getLogger("flair").removeHandler(handler)
+    events = EventAccumulator(str(tmp_path / "flair-tb"))
+    events.Reload()
+    assert {"dev/loss", "train/loss", "train/batch_loss"} <= set(events.Tags()["scalars"])
+    with pytest.raises(KeyError):  # ours are read with the same call
+        events.PluginTagToContent("hparams")
+    assert "Logging anything other than scalars to TensorBoard is currently not supported." in heard

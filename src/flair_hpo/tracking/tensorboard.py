@@ -4,10 +4,9 @@
 a second and at each epoch's end) and its hyper-parameters in TensorBoard's HParams view, where the trials are
 compared (``tensorboard --logdir BASE_PATH/tensorboard``).
 
-Flair's own ``TensorboardLogger`` trainer plugin is not used: it writes no hyper-parameters (the HParams view,
-where trials are compared, would be empty), its epoch scalars repeat ours under Flair's result keys
-(``dev/loss`` twice in one folder), and it cannot write the learning rate Flair records as a list, which it
-warns about in every trial. Its per-batch loss is what ``train/batch_loss`` gives here, from the search's events.
+Flair's own ``TensorboardLogger`` trainer plugin is not used: it writes no HParams data (the view where trials
+are compared would be empty), its epoch scalars use our tags (``dev/loss`` twice in one folder), and it warns in
+every trial that it cannot write the learning rate. Its per-batch loss is what ``train/batch_loss`` gives here, from the search's events.
 
 Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
 TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,

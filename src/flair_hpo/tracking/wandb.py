@@ -8,7 +8,7 @@ progress lines; ``WANDB_MODE=online`` (with ``wandb login`` done) logs live. W&B
 and git snapshots and system statistics are turned off: a trial's run holds what the search logs, no more.
 
 Flair's ``WandbLogger`` trainer plugin is not used: in Flair 0.15.1 it ends every training with an
-AttributeError (it closes a ``writer`` it never made) and logs its scalars without their step.
+AttributeError (it closes a ``writer`` it never made).
 """
 
 from __future__ import annotations
