@@ -6,7 +6,8 @@ compared (``tensorboard --logdir BASE_PATH/tensorboard``).
 
 Flair's own ``TensorboardLogger`` trainer plugin is not used: it writes no HParams data (the view where trials
 are compared would be empty), its epoch scalars use our tags (``dev/loss`` twice in one folder), and it warns in
-every trial that it cannot write the learning rate. Its per-batch loss is what ``train/batch_loss`` gives here, from the search's events.
+every trial that it cannot write the learning rate. Its per-batch loss is what ``train/batch_loss`` gives here,
+from the search's events.
 
 Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
 TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,
