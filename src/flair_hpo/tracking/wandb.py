@@ -7,8 +7,8 @@ Runs are written offline unless ``WANDB_MODE`` says otherwise: into ``BASE_PATH/
 progress lines; ``WANDB_MODE=online`` (with ``wandb login`` done) logs live. W&B's own console capture, code
 and git snapshots and system statistics are turned off: a trial's run holds what the search logs, no more.
 
-Flair's ``WandbLogger`` trainer plugin is not used: in Flair 0.15.1 it ends every training with an
-AttributeError (it closes a ``writer`` it never made).
+Flair's ``WandbLogger`` trainer plugin is not used: Flair 0.15.1's trainer refuses it (it hooks an event,
+``after_training_setup``, that the trainer does not have).
 """
 
 from __future__ import annotations
