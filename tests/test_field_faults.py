@@ -290,6 +290,25 @@ def test_sigterm_queues_the_trial_again_and_exits_143(tmp_path, trec_vectors, wo
     assert len(keys) == 3 and max(keys.values()) == 1
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception, on purpose
+def test_a_sigterm_whose_exception_python_drops_still_stops_the_search():
+    """SIGTERM handled inside a ``__del__`` (as inside the garbage collector's callbacks): Python prints the
+    exception and drops it; the search loop still finds the stop before its next turn."""
+    from flair_hpo.errors import Terminated
+    from flair_hpo.signals import raise_if_stopped, sigterm_stops_search
+
+    class Dropped:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler raises here, where the exception is dropped
+
+    with sigterm_stops_search():
+        raise_if_stopped()  # nothing yet
+        Dropped()  # collected at once
+        with pytest.raises(Terminated):
+            raise_if_stopped()
+    raise_if_stopped()  # a later search starts afresh
+
+
 # ----------------------------------------------------------------------------------- dying workers
 def test_workers_that_keep_dying_make_the_search_stop_not_wait_forever(tmp_path, trec_vectors):
     import psutil

@@ -15,8 +15,26 @@ from typing import Any
 from flair_hpo.errors import Terminated
 
 
+def stop_reason(stop: KeyboardInterrupt) -> str:
+    """How a stop is said in the study and the log: ``"stopped by SIGTERM"`` or ``"interrupted by the user"``."""
+    return "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted by the user"
+
+
+#: Whether SIGTERM came while :func:`sigterm_stops_search` handles it: its exception may have been dropped.
+_asked = threading.Event()
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
+    _asked.set()
     raise Terminated()
+
+
+def raise_if_stopped() -> None:
+    """Raise :class:`Terminated` if SIGTERM came and its exception did not stop the search: Python drops an
+    exception raised where it cannot go on (a ``__del__``, a weakref callback of the garbage collector), so the
+    search loop asks here before each turn."""
+    if _asked.is_set():
+        raise Terminated()
 
 
 def _ours(signum: int) -> bool:
@@ -34,11 +52,13 @@ def sigterm_stops_search() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or not _ours(signal.SIGTERM):
         yield
         return
+    _asked.clear()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _asked.clear()
 
 
 @contextlib.contextmanager

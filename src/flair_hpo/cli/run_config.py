@@ -74,6 +74,7 @@ _TOP_KEYS = {
     "reseeding": "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)",
     "mlflow": "an MLflow tracking URI, or true for MLflow's default: log the search there (optional)",
     "tensorboard": "a folder, or true for base_path/tensorboard: TensorBoard event files of every trial (optional)",
+    "wandb": "a W&B project, or true for flair-hpo: each trial as a W&B run, offline unless WANDB_MODE (optional)",
 }
 _REQUIRED = ("corpus", "base_path", "strategy")
 

@@ -1,5 +1,5 @@
 """How a search is watched, for ``flair-hpo run`` and ``flair-hpo worker``: ``--quiet`` on the terminal,
-``--mlflow [URI]`` and ``--tensorboard [DIR]`` in experiment trackers."""
+``--mlflow [URI]``, ``--tensorboard [DIR]`` and ``--wandb [PROJECT]`` in experiment trackers."""
 
 from __future__ import annotations
 
@@ -27,8 +27,16 @@ def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
         help="write TensorBoard event files, one run folder per trial with its hyper-parameters (without DIR: "
         "BASE_PATH/tensorboard; overrides tensorboard of the YAML file)",
     )
+    parser.add_argument(
+        "--wandb",
+        nargs="?",
+        const=True,
+        metavar="PROJECT",
+        help="log each trial as a Weights & Biases run, grouped by study, under BASE_PATH/wandb (offline unless "
+        "WANDB_MODE says otherwise; without PROJECT: flair-hpo; overrides wandb of the YAML file)",
+    )
 
 
 def tracking_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The trackers the command line asks for, as run settings (none given: none changed)."""
-    return {name: getattr(args, name) for name in ("mlflow", "tensorboard") if getattr(args, name) is not None}
+    return {name: getattr(args, name) for name in ("mlflow", "tensorboard", "wandb") if getattr(args, name) is not None}

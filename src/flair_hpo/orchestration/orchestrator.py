@@ -42,7 +42,6 @@ from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.policies import Policies, Reseeding
-from flair_hpo.results.events import SearchListener
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
@@ -78,9 +77,9 @@ class Orchestrator:
             ``SequenceTaggerSearchSpace``).
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
         storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
+            tensorboard, wandb: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
             (``mlflow="http://host:5000"`` logs the search to MLflow, ``tensorboard=True`` writes TensorBoard
-            event files; see :mod:`flair_hpo.tracking`).
+            event files, ``wandb="PROJECT"`` W&B runs; see :mod:`flair_hpo.tracking`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -102,6 +101,7 @@ class Orchestrator:
         reseeding: Reseeding | None = None,
         mlflow: str | bool | None = None,
         tensorboard: str | Path | bool | None = None,
+        wandb: str | bool | None = None,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -116,6 +116,7 @@ class Orchestrator:
             reseeding=reseeding,
             mlflow=mlflow,
             tensorboard=tensorboard,
+            wandb=wandb,
         )
         self.setup = _setup(corpus, search_space, search_strategy, settings)
 
@@ -168,14 +169,12 @@ class Orchestrator:
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
         # The live status shows the trials trained in this process; worker processes write lines.
-        console = search_console(quiet=quiet, live=workers == 1)
-        with console as shown, sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
-            storage = self.settings.storage
+        with self._session(search_console(quiet=quiet, live=workers == 1)) as loop:
+            store, storage = loop.store, self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
             if self.settings.corpus is not None:  # for `flair-hpo train BASE_PATH`
                 keep_corpus_reference(self.base_path, self.settings.corpus)
-            loop = SearchLoop(self.setup, store, shown=self._shown(shown))
             if workers == 1:
                 loop.run()
             elif workers > 1:
@@ -191,21 +190,22 @@ class Orchestrator:
             return result
 
     def work(self, *, quiet: bool = False) -> int:
-        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker.
-
-        Returns how many trials this worker trained. ``quiet``: as for :meth:`optimize`.
-        """
+        """Train trials of the study until the budget is spent and no trial runs: the loop of one worker; returns
+        how many trials it trained. ``quiet``: as for :meth:`optimize`."""
         check_models_load(self.search_space)
-        console = search_console(quiet=quiet)
-        with console as shown, sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
-            loop = SearchLoop(self.setup, store, shown=self._shown(shown))
+        with self._session(search_console(quiet=quiet)) as loop:
             trained = loop.run()
             loop.listeners.search_finished(None)  # this worker's part is done; the creator reports the result
             return trained
 
     # ------------------------------------------------------------------------------ plumbing
-    def _shown(self, console: SearchConsole) -> list[SearchListener]:
-        return console.listeners(self.setup.objective, self.search_space.max_epochs)
+    @contextlib.contextmanager
+    def _session(self, console: contextlib.AbstractContextManager[SearchConsole]) -> Iterator[SearchLoop]:
+        """The study opened, its log written, SIGTERM stopping it; a stop is told to the search's listeners."""
+        with console as shown, sigterm_stops_search(), self._opened() as store, log_file(self.base_path):
+            listeners = shown.listeners(self.setup.objective, self.search_space.max_epochs)
+            with (loop := SearchLoop(self.setup, store, shown=listeners)).telling_stops():
+                yield loop
 
     def open_store(self) -> TrialStore:
         """The study of this search, created or checked as :meth:`optimize` opens it (nothing is trained)."""

@@ -9,9 +9,11 @@ within a RUNS budget. One trial's turn is :class:`~flair_hpo.orchestration.trial
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 
 from flair_hpo.errors import MachineError
 from flair_hpo.orchestration.progress import ProgressDisplay
@@ -19,8 +21,9 @@ from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
 from flair_hpo.policies import Move
 from flair_hpo.records import keys
-from flair_hpo.results.events import Listeners, SearchListener, SearchStarted
+from flair_hpo.results.events import Listeners, SearchListener, SearchStarted, SearchStopped
 from flair_hpo.results.leaderboard import LeaderboardFile
+from flair_hpo.signals import raise_if_stopped, stop_reason
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
 from flair_hpo.study.requeue import repair, requeue_dead
@@ -64,6 +67,7 @@ class SearchLoop:
         trained, said, skipped, faults = 0, "", 0, 0
         try:
             while True:
+                raise_if_stopped()
                 reading = time.monotonic()
                 history = self.store.history()
                 if time.monotonic() - reading > self.store.heartbeat_interval:
@@ -103,6 +107,20 @@ class SearchLoop:
         finally:
             self.note_session()
         return trained
+
+    @contextlib.contextmanager
+    def telling_stops(self) -> Iterator[None]:
+        """A Ctrl-C or SIGTERM that unwinds the block (training, waiting or finishing) is told to the listeners
+        (:meth:`~flair_hpo.results.events.SearchListener.search_stopped`), so that a tracker ends its runs."""
+        try:
+            yield
+        except KeyboardInterrupt as stop:
+            try:
+                others_running = bool(self.store.history().running())  # this process's trial was queued again
+            except Exception:  # the storage is out of reach: leave the study's runs as they are
+                others_running = True
+            self.listeners.search_stopped(SearchStopped(stop_reason(stop), others_running))
+            raise
 
     def _started(self) -> SearchStarted:
         stored = self.store.attributes()

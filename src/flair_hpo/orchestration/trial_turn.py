@@ -24,7 +24,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError, Terminated, TrialAbandoned
+from flair_hpo.errors import DiskFullError, TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
@@ -33,6 +33,7 @@ from flair_hpo.records import History, TrialRecord, TrialStatus, keys
 from flair_hpo.records.keys import FRACTION, REPLICATE, SKIPPED
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.events import BatchEnded, EpochEnded, Listeners, TrialFinished, TrialStarted
+from flair_hpo.signals import stop_reason
 from flair_hpo.space import Configuration, Label
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
@@ -94,7 +95,7 @@ class TrialTurn:
                     return Turn.SKIPPED
                 self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
-                reason = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted by the user"
+                reason = stop_reason(stop)
                 if self._requeue_if_running(trial, reason):
                     self._finished(trial, reason)
                 raise

@@ -2,7 +2,7 @@
 
 A search tells its listeners, in order: the search started (with its study), then for each trial it trains:
 the trial started, its mini-batches went by (now and then), each epoch ended, the trial finished; and the
-search finished, with its result. Like
+search finished, with its result, or stopped without one (Ctrl-C, SIGTERM). Like
 Flair's trainer plugins hook the trainer's events, a listener hooks the search's without editing its loop.
 Every method of :class:`SearchListener` does nothing by default; :class:`Listeners` tells several, and a
 listener that fails is said once in the log and then left out: watching a search never stops it.
@@ -100,6 +100,16 @@ class TrialFinished:
     detail: str
 
 
+@dataclass(frozen=True)
+class SearchStopped:
+    """This process's search was stopped by Ctrl-C or SIGTERM (``reason``, as the study notes it), without a
+    result; its trial in training was queued again. ``others_running``: trials of other workers of the study
+    still run (the study goes on without this process)."""
+
+    reason: str
+    others_running: bool
+
+
 class SearchListener:
     """Hooks on what a search does (see the module's docstring)."""
 
@@ -120,6 +130,9 @@ class SearchListener:
 
     def search_finished(self, result: Any) -> None:
         """The search ended with ``result`` (an :class:`~flair_hpo.results.outcome.OptimizationResult`)."""
+
+    def search_stopped(self, event: SearchStopped) -> None:
+        """The search was stopped (Ctrl-C, SIGTERM) before it had a result; the next run resumes it."""
 
 
 class Listeners(SearchListener):
@@ -156,3 +169,6 @@ class Listeners(SearchListener):
 
     def search_finished(self, result: Any) -> None:
         self._tell("search_finished", result)
+
+    def search_stopped(self, event: SearchStopped) -> None:
+        self._tell("search_stopped", event)

@@ -53,6 +53,8 @@ class RunSettings:
             ``""``) for MLflow's default (``$MLFLOW_TRACKING_URI``); None or False logs nothing.
         tensorboard: write TensorBoard event files, one run folder per trial: a folder, or True (or ``""``) for
             ``base_path/tensorboard``; None or False writes none.
+        wandb: log each trial as a Weights & Biases run (:mod:`flair_hpo.tracking.wandb`): a W&B project, or True
+            (or ``""``) for the project ``flair-hpo``; None or False logs nothing.
     """
 
     base_path: Path
@@ -66,6 +68,7 @@ class RunSettings:
     reseeding: Reseeding | Mapping[str, Any] | None = None
     mlflow: str | bool | None = None
     tensorboard: str | Path | bool | None = None
+    wandb: str | bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -91,6 +94,8 @@ class RunSettings:
             raise SettingsError(
                 f"mlflow must be an MLflow tracking URI such as http://host:5000, or true, not {self.mlflow!r}"
             )
+        if self.wandb is not None and not isinstance(self.wandb, str | bool):
+            raise SettingsError(f"wandb must be a W&B project name, or true, not {self.wandb!r}")
         if self.tensorboard is not None and not isinstance(self.tensorboard, bool) and str(self.tensorboard):
             _folder(self.tensorboard, "tensorboard")
 

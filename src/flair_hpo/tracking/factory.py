@@ -12,7 +12,7 @@ from flair_hpo.study import RunSettings
 #: Where ``tensorboard: true`` writes, under base_path.
 TENSORBOARD_DIR = "tensorboard"
 #: The package each tracker needs, and the extra that installs it.
-_NEEDS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard")}
+_NEEDS = {"mlflow": ("mlflow", "mlflow"), "tensorboard": ("tensorboard", "tensorboard"), "wandb": ("wandb", "wandb")}
 
 
 def _wanted(value: object) -> bool:
@@ -30,12 +30,15 @@ def check_trackers(settings: RunSettings) -> None:
 
 
 def trackers(settings: RunSettings) -> list[SearchListener]:
-    """A listener for each tracker the settings ask for."""
+    """A listener for each tracker the settings ask for (without MLflow, one that says when the study's MLflow
+    parent run is left unfinished)."""
+    from flair_hpo.tracking.mlflow import MlflowTracker, UntrackedParent
+
     found: list[SearchListener] = []
     if _wanted(settings.mlflow):
-        from flair_hpo.tracking.mlflow import MlflowTracker
-
         found.append(MlflowTracker(settings.mlflow if isinstance(settings.mlflow, str) else None))
+    else:  # workers elsewhere may log to MLflow: say that this process does not finish their parent run
+        found.append(UntrackedParent())
     if _wanted(settings.tensorboard):
         from flair_hpo.tracking.tensorboard import TensorboardTracker
 
@@ -43,4 +46,8 @@ def trackers(settings: RunSettings) -> list[SearchListener]:
         if folder is True or not str(folder):
             folder = settings.base_path / TENSORBOARD_DIR
         found.append(TensorboardTracker(Path(folder)))
+    if _wanted(settings.wandb):
+        from flair_hpo.tracking.wandb import WandbTracker
+
+        found.append(WandbTracker(settings.wandb if isinstance(settings.wandb, str) else None, settings.base_path))
     return found

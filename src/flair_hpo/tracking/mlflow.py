@@ -6,7 +6,8 @@ strategy's settings and the run settings as parameters, and when the search ends
 a run nested under it: its parameters by their names in the search space, its seed and share of the training
 split; the dev score, dev loss and train loss after every epoch (the epoch as step), in one request per epoch;
 its status, value and seconds when it ends. A trial retried after a crash is a new run, tagged
-``flair_hpo.retry_of``.
+``flair_hpo.retry_of``. A search stopped by Ctrl-C or SIGTERM ends its trial's run and the parent as ``KILLED``
+(the parent only when no other worker's trial runs in it); resumed, the parent runs again.
 
 The parent's run id is noted on the study (a user attribute), so a resumed study and every worker of it, on
 any machine, log into the same parent. Workers that start at once may each create one: each then keeps the
@@ -22,15 +23,25 @@ the log and left out (:class:`~flair_hpo.results.events.Listeners`): MLflow neve
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import Any
 
 from flair_hpo.errors import one_line
 from flair_hpo.records import TrialStatus, keys
-from flair_hpo.results.events import EpochEnded, SearchListener, SearchStarted, TrialFinished, TrialStarted
+from flair_hpo.results.events import (
+    EpochEnded,
+    SearchListener,
+    SearchStarted,
+    SearchStopped,
+    TrialFinished,
+    TrialStarted,
+)
 from flair_hpo.study import redact
 from flair_hpo.tracking.values import hyperparameters, plain
+
+log = logging.getLogger("flair_hpo")
 
 #: MLflow's limits: characters of a parameter's value, parameters per request.
 _VALUE_CHARS, _PARAMS_PER_REQUEST = 6000, 100
@@ -117,6 +128,15 @@ class MlflowTracker(SearchListener):
                 self.client.log_artifact(self.parent, str(result.model_path))
         self.client.set_terminated(self.parent, "FINISHED")
 
+    def search_stopped(self, event: SearchStopped) -> None:
+        """Runs this process left open end as killed: its trial's (if its end was not logged), and the parent
+        unless other workers' trials still run in it. A resumed search sets the parent running again."""
+        for run in self.runs.values():
+            self.client.set_terminated(run, "KILLED")
+        self.runs.clear()
+        if self.parent is not None and not event.others_running:
+            self.client.set_terminated(self.parent, "KILLED")
+
     # ------------------------------------------------------------------------------ the parent
     def _experiment(self, name: str) -> str:
         """The id of the experiment named after the study, made (or restored) if needed."""
@@ -191,6 +211,29 @@ class MlflowTracker(SearchListener):
         labels = [RunTag(_key(name), str(value)[:_VALUE_CHARS]) for name, value in (tags or {}).items()]
         if batch or labels:
             self.client.log_batch(run, metrics=batch, tags=labels)
+
+
+class UntrackedParent(SearchListener):
+    """In a process started without MLflow: says, when it finishes the search, that the study's MLflow parent
+    run (workers with ``--mlflow`` made one) was not given the result, and how to give it."""
+
+    def __init__(self) -> None:
+        self.store: Any = None
+
+    def search_started(self, event: SearchStarted) -> None:
+        self.store = event.store
+
+    def search_finished(self, result: Any) -> None:
+        if result is None or self.store is None:  # a worker's part ended; the study's creator reports
+            return
+        parent = self.store.study.user_attrs.get(keys.MLFLOW_PARENT_RUN)  # noted by a worker, maybe since the start
+        if parent:
+            log.warning(
+                "the study's MLflow parent run %s was not finished with the best configuration and model: this "
+                "process was started without --mlflow (its workers log to MLflow); run the same command again with "
+                "--mlflow URI (or mlflow: in the YAML file) to finish it",
+                parent,
+            )
 
 
 def _search_params(event: SearchStarted) -> dict[str, Any]:

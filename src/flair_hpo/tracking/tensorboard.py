@@ -1,6 +1,13 @@
 """The search in TensorBoard: one run folder per trial (``trial-0003``), with its scalars after every epoch
-(``dev/score``, ``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step) and its hyper-parameters in
-TensorBoard's HParams view, where the trials are compared (``tensorboard --logdir BASE_PATH/tensorboard``).
+(``dev/score``, ``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step), its mini-batch training loss
+(``train/batch_loss``, the trial's batch count as step; sampled as the search's batch events come: at most twice
+a second and at each epoch's end) and its hyper-parameters in TensorBoard's HParams view, where the trials are
+compared (``tensorboard --logdir BASE_PATH/tensorboard``).
+
+Flair's own ``TensorboardLogger`` trainer plugin is not used: it writes no HParams data (the view where trials
+are compared would be empty), its epoch scalars use our tags (``dev/loss`` twice in one folder), and it warns in
+every trial that it cannot write the learning rate. Its per-batch loss is what ``train/batch_loss`` gives here,
+from the search's events.
 
 Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
 TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,
@@ -11,8 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flair_hpo.results.events import EpochEnded, SearchListener, TrialFinished, TrialStarted
-from flair_hpo.tracking.values import hyperparameters
+from flair_hpo.results.events import BatchEnded, EpochEnded, SearchListener, TrialFinished, TrialStarted
+from flair_hpo.tracking.values import epoch_scalars, hyperparameters
 
 
 class TensorboardTracker(SearchListener):
@@ -32,14 +39,17 @@ class TensorboardTracker(SearchListener):
         writer.file_writer.add_summary(session_start)
         self.writers[event.trial] = writer
 
+    def batch_ended(self, event: BatchEnded) -> None:
+        writer = self.writers.get(event.trial)
+        if writer is not None and event.train_loss is not None:  # sampled as told: twice a second, each epoch's end
+            writer.add_scalar("train/batch_loss", event.train_loss, (event.epoch - 1) * event.batches + event.batch)
+
     def epoch_ended(self, event: EpochEnded) -> None:
         writer = self.writers.get(event.trial)
         if writer is None:
             return
-        scalars = {"dev/score": event.dev_score, "dev/loss": event.dev_loss, "train/loss": event.train_loss}
-        for tag, value in {**scalars, "dev/value": event.value}.items():
-            if value is not None:
-                writer.add_scalar(tag, value, event.epoch)
+        for tag, value in epoch_scalars(event).items():
+            writer.add_scalar(tag, value, event.epoch)
         writer.flush()  # a trial whose process is killed keeps its epochs
 
     def trial_finished(self, event: TrialFinished) -> None:

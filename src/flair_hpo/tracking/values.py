@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from flair_hpo.results.events import EpochEnded
 from flair_hpo.space import Label
 
 
@@ -21,3 +22,9 @@ def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int, 
     found = {name: plain(value) for name, value in labels.items()}
     found.update(seed=plain(seed), replicate=replicate, train_fraction=fraction)
     return found
+
+
+def epoch_scalars(event: EpochEnded) -> dict[str, float]:
+    """An epoch's scalars by the names TensorBoard and W&B show them under (those that are known)."""
+    scalars = {"dev/score": event.dev_score, "dev/loss": event.dev_loss, "train/loss": event.train_loss}
+    return {tag: value for tag, value in {**scalars, "dev/value": event.value}.items() if value is not None}
