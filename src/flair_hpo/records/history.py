@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flair_hpo.records.trial import TrialRecord, TrialStatus
+from flair_hpo.records.trial import TrialRecord, TrialStatus, trained_key
 from flair_hpo.space import Label, configuration_key
 
 
@@ -88,10 +88,13 @@ class History:
 
     def scored(self, fraction: float = 1.0) -> list[TrialRecord]:
         """Trials with a dev value on ``fraction`` of the training split (all of it by default), best first:
-        complete ones and pruned ones (by their best epoch)."""
+        complete ones and pruned ones (by their best epoch), but not one that a last call trained again."""
         done = [
             r for r in self.records if r.status.scored and r.value is not None and abs(r.fraction - fraction) < 1e-9
         ]
+        # A training cut short that a last call trained again to the end counts no more: the full one replaces it.
+        redone = {trained_key(r.labels, r.replicate, r.fraction) for r in done if r.last_call}
+        done = [r for r in done if r.last_call or r.key not in redone]
         return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, r.number))
 
     def best(self) -> TrialRecord | None:
