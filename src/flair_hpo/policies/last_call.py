@@ -36,7 +36,7 @@ def announce(record: TrialRecord) -> None:
     """Say, in one line of the log, that ``record``'s configuration is trained again to the end."""
     how = "pruned" if record.status is TrialStatus.PRUNED else "stopped by the time budget"
     log.info(
-        "last call: the best model, trial %d's, was %s after %s epochs; its configuration is trained again with "
+        "last call: the best model, trial %d's, was %s after epoch %s; its configuration is trained again with "
         "the same seed, to its last epoch and without pruning, so that the model returned is from a full training",
         record.number,
         how,
