@@ -117,8 +117,8 @@ class BudgetState:
 
     def next_move(self, space: SearchSpace, history: History, policies: Policies) -> Move:
         """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): the last call of a model cut
-        short once only its time is left (or nothing else is); a finalist trained again once what is left is
-        only what reseeding takes (and the last call); the last call of data halving when no configuration was
+        short once only its time is left (or nothing else is), before the finalists' last seeds; a finalist trained
+        again once what is left is only what reseeding takes; the last call of data halving when no configuration was
         trained on the whole split yet and there is time for one; else exploring while configurations are left
         to try or to promote."""
         if not self.allows_new_trial(history):
@@ -128,7 +128,7 @@ class BudgetState:
         if redo and self.keeps_last_call(history):
             return Move.LAST_CALL
         finalist_left = reseeding.next(history) is not None
-        if finalist_left and self.keeps_for(history, reseeding.trials + int(policies.last_call)):
+        if finalist_left and self.keeps_for(history, reseeding.trials):
             return Move.RESEED
         if fidelity is not None and not history.configurations(1.0) and self.keeps_for(history, 1):
             return Move.LAST_CALL
