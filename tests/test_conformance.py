@@ -181,3 +181,33 @@ def test_a_strategy_is_followed_by_the_last_call(make, reseeding):
 
     without = search(make, Policies(reseeding=reseeding, last_call=False), runs=8, prune=True)
     assert not any(r.last_call for r in without.records) and reseeding.winner(without).best.cut_short
+
+
+def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
+    """Before a trial starts, a time budget makes the last call once what a typical trial would leave is less
+    than a training to the last epoch takes (medians of the trials so far); a best trial that the deadline
+    stopped is cut short too."""
+    from flair_hpo.space import parameters as p
+
+    space = conditional_space()
+    space.add_budget(p.Budget.TIME_IN_H, 1)
+    now = [0.0]
+    budget = BudgetState(p.Budget.TIME_IN_H, None, deadline=100.0, clock=lambda: now[0])
+
+    def trial(number: int, status: TrialStatus, value: float, seconds: float, **notes) -> TrialRecord:
+        labels = {"document_embeddings": "DocumentPoolEmbeddings", "ModelTrainer.learning_rate": 0.1 * (number + 1)}
+        return TrialRecord(number, status, labels, value, {keys.DURATION: seconds, **notes}, None, None)
+
+    full, cut = trial(0, TrialStatus.COMPLETE, 0.5, 30.0), trial(1, TrialStatus.PRUNED, 0.9, 10.0, epochs=1)
+    history = History([full, cut, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
+    policies = Policies()
+    now[0] = 55.0  # 45 s left: a typical trial (10 s) still leaves a training to the end (30 s)
+    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    now[0] = 61.0  # 39 s left
+    assert budget.next_move(space, history, policies) is Move.LAST_CALL
+    queued = policies.next(history, Move.LAST_CALL)
+    assert queued.labels == cut.labels and queued.last_call and queued.replicate == 0
+    assert budget.next_move(space, history, Policies(last_call=False)) is Move.EXPLORE
+
+    stopped = trial(1, TrialStatus.COMPLETE, 0.9, 10.0, epochs=1, **{keys.STOPPED_BY_TIME_BUDGET: True})
+    assert budget.next_move(space, History([full, stopped], minimize=False), policies) is Move.LAST_CALL
