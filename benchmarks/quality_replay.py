@@ -30,7 +30,7 @@ import optuna
 from flair_hpo.optuna_internals import user_attrs
 from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
 from flair_hpo.records import History
-from flair_hpo.records.keys import FRACTION, REPLICATE
+from flair_hpo.records.keys import FRACTION, LAST_CALL, REPLICATE, STOPPED_BY_TIME_BUDGET
 from flair_hpo.space import SearchSpace, configuration_key
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import BudgetState
@@ -205,19 +205,13 @@ def replay(
             replicate = sum(1 for r in history.records if r.key == key) % table.replicates
         fraction = noted.get(FRACTION, 1.0)
         row = table.row(key, order[replicate], fraction)
-        epochs = _train(trial, study, row, table.max_epochs, clock, deadline, overhead)
+        prune = not noted.get(LAST_CALL)  # a last call trains to the end, as the search loop does
+        epochs = _train(trial, study, row, table.max_epochs if prune else 0, clock, deadline, overhead)
         trained[trial.number] = (key, order[replicate], epochs)
         trials += 1
         done = study.trials[-1]
-        steps.append(
-            {
-                "key": key,
-                "replicate": replicate,
-                "seed": order[replicate],
-                "fraction": fraction,
-                "value": _kept_value(done),
-            }
-        )
+        step = {"key": key, "replicate": replicate, "seed": order[replicate], "fraction": fraction}
+        steps.append({**step, "value": _kept_value(done), "last_call": not prune})
     returned = _returned(study, variant)
     if returned is None:
         outcome = Replayed(None, table.regret(None), None, clock[0], trials)
@@ -253,7 +247,8 @@ def _train(
     deadline: float,
     overhead: float,
 ) -> int:
-    """What TrialMonitor does with a real training, on a row of the table; the epochs it trained."""
+    """What TrialMonitor does with a real training, on a row of the table; the epochs it trained. The pruner
+    is asked after every epoch before ``max_epochs`` (0: never, as for a last call)."""
     started = clock[0]
     best = None
     state = optuna.trial.TrialState.COMPLETE
@@ -266,6 +261,7 @@ def _train(
             state = optuna.trial.TrialState.PRUNED
             break
         if clock[0] >= deadline:
+            trial.set_user_attr(STOPPED_BY_TIME_BUDGET, epoch < len(row.dev))  # as TrialMonitor notes it
             break
     clock[0] += overhead
     trial.set_user_attr("duration_s", clock[0] - started)

@@ -49,8 +49,9 @@ def score(record: TrialRecord) -> float:
     return quality - 0.2 * (1 - record.fraction) + 0.01 * record.replicate
 
 
-def search(make, policies: Policies, runs: int, space: SearchSpace | None = None) -> History:
-    """A search of ``runs`` trials as the search loop makes it, scored by :func:`score`."""
+def search(make, policies: Policies, runs: int, space: SearchSpace | None = None, prune: bool = False) -> History:
+    """A search of ``runs`` trials as the search loop makes it, scored by :func:`score`; with ``prune``, every
+    trial is pruned after its first epoch but a last call (which the search loop trains without the pruner)."""
     space = space or conditional_space()
     space.add_budget(space.budget[0], runs)
     strategy = as_strategy(make())
@@ -73,7 +74,12 @@ def search(make, policies: Policies, runs: int, space: SearchSpace | None = None
             skipped += 1
             continue
         space.suggest(trial)
-        study.tell(trial, score(record))
+        if prune and not record.last_call:
+            trial.set_user_attr(keys.VALUE, score(record))
+            trial.set_user_attr(keys.EPOCHS, 1)
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, score(record))
         skipped = 0  # as the search loop counts: skips in a row
     return History.of(study)
 
@@ -154,3 +160,54 @@ def test_a_strategy_trains_the_starts_first(make, fidelity):
     assert [r.fraction for r in first] == [1.0, 1.0]
     keys_of = [r.key for r in history.records if r.status is TrialStatus.COMPLETE]
     assert len(keys_of) == len(set(keys_of)) == 10
+
+
+@every_strategy
+@pytest.mark.parametrize("reseeding", [Reseeding(finalists=0), Reseeding(finalists=2, seeds=2)], ids=["", "reseed"])
+def test_a_strategy_is_followed_by_the_last_call(make, reseeding):
+    """When the model the search would return is from a pruned trial, the last run trains its configuration
+    again with the same seed, to the end (the pruner off), once; that training's model is the one returned."""
+    policies = Policies(reseeding=reseeding)
+    history = search(make, policies, runs=8, prune=True)
+    *before, last = [r for r in history.records if r.status is not TrialStatus.SKIPPED]
+    assert len(before) == 7 and all(r.status is TrialStatus.PRUNED for r in before)
+    assert last.last_call and last.status is TrialStatus.COMPLETE
+    redone = next(r for r in before if r.labels == last.labels and r.replicate == last.replicate)
+    earlier = History(before, minimize=False)
+    assert reseeding.winner(earlier).best.number == redone.number  # the model the search would have returned
+    winner = reseeding.winner(history)
+    assert winner.best.number == last.number and redone.number not in [r.number for r in winner.records]
+    assert policies.cut_short(history) is None  # once: no further last call
+
+    without = search(make, Policies(reseeding=reseeding, last_call=False), runs=8, prune=True)
+    assert not any(r.last_call for r in without.records) and reseeding.winner(without).best.cut_short
+
+
+def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
+    """Before a trial starts, a time budget makes the last call once what a typical trial would leave is less
+    than a training to the last epoch takes (medians of the trials so far); a best trial that the deadline
+    stopped is cut short too."""
+    from flair_hpo.space import parameters as p
+
+    space = conditional_space()
+    space.add_budget(p.Budget.TIME_IN_H, 1)
+    now = [0.0]
+    budget = BudgetState(p.Budget.TIME_IN_H, None, deadline=100.0, clock=lambda: now[0])
+
+    def trial(number: int, status: TrialStatus, value: float, seconds: float, **notes) -> TrialRecord:
+        labels = {"document_embeddings": "DocumentPoolEmbeddings", "ModelTrainer.learning_rate": 0.1 * (number + 1)}
+        return TrialRecord(number, status, labels, value, {keys.DURATION: seconds, **notes}, None, None)
+
+    full, cut = trial(0, TrialStatus.COMPLETE, 0.5, 30.0), trial(1, TrialStatus.PRUNED, 0.9, 10.0, epochs=1)
+    history = History([full, cut, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
+    policies = Policies()
+    now[0] = 55.0  # 45 s left: a typical trial (10 s) still leaves a training to the end (30 s)
+    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    now[0] = 61.0  # 39 s left
+    assert budget.next_move(space, history, policies) is Move.LAST_CALL
+    queued = policies.next(history, Move.LAST_CALL)
+    assert queued.labels == cut.labels and queued.last_call and queued.replicate == 0
+    assert budget.next_move(space, history, Policies(last_call=False)) is Move.EXPLORE
+
+    stopped = trial(1, TrialStatus.COMPLETE, 0.9, 10.0, epochs=1, **{keys.STOPPED_BY_TIME_BUDGET: True})
+    assert budget.next_move(space, History([full, stopped], minimize=False), policies) is Move.LAST_CALL

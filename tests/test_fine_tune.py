@@ -99,9 +99,12 @@ def test_scoring_pruning_time_budget_and_heartbeat_work_in_both_modes(wnut_corpu
     ).optimize()
     trials = open_for_reading(tmp_path / "pruned").study.get_trials()
     assert len(trials) == 2
+    pruned, last_call = trials  # the last run trains the pruned best model's configuration to the end
+    assert pruned.state == optuna.trial.TrialState.PRUNED and pruned.user_attrs["epochs"] == 1
+    assert pruned.user_attrs["value"] == pruned.intermediate_values[1]  # scored on dev after the epoch
+    assert last_call.state == optuna.trial.TrialState.COMPLETE and last_call.user_attrs["last_call"]
+    assert last_call.user_attrs["epochs"] == 3 and last_call.params == pruned.params
     for trial in trials:
-        assert trial.state == optuna.trial.TrialState.PRUNED and trial.user_attrs["epochs"] == 1
-        assert trial.user_attrs["value"] == trial.intermediate_values[1]  # scored on dev after the epoch
         assert "flair_hpo:heartbeat" in trial.system_attrs  # it beat while it trained
     log_text = (tmp_path / "pruned" / "trials" / "trial-0000" / "training.log").read_text()
     assert ("LinearScheduler" in log_text) == (mode == "fine_tune")

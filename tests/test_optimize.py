@@ -388,6 +388,40 @@ def test_a_lost_best_model_is_rebuilt_from_the_epochs_its_trial_trained(trec_cor
     assert dev == pytest.approx(result.dev_score, abs=1e-9) == pruned.dev_score
 
 
+def test_a_best_model_cut_short_is_trained_to_the_end_in_a_last_call(trec_corpus, trec_vectors, tmp_path):
+    """Every trial is pruned after its first epoch; the last run trains the best one's configuration again with
+    the same seed, to its last epoch and without the pruner, and the search returns that model."""
+    import optuna
+    from flair.models import TextClassifier
+    from optuna.trial import TrialState
+
+    from flair_hpo.results.best import model_trial
+    from flair_hpo.training.scoring import Objective
+
+    always = optuna.pruners.ThresholdPruner(lower=1.1)  # no dev score reaches 1.1: pruned after epoch 1
+    search = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=3)
+    result = orchestrator.Orchestrator(
+        trec_corpus, tmp_path, search.search_space, search.search_strategy, pruner=always
+    ).optimize()
+    trials = open_for_reading(tmp_path).study.get_trials()
+    assert [t.state for t in trials] == [TrialState.PRUNED, TrialState.PRUNED, TrialState.COMPLETE]
+    redone = max(trials[:2], key=lambda t: (t.user_attrs["value"], -t.number))
+    last = trials[2]
+    assert last.user_attrs["last_call"] and last.user_attrs["epochs"] == 2 and len(last.intermediate_values) == 2
+    assert last.params == redone.params and last.user_attrs["seed"] == redone.user_attrs["seed"]
+    assert last.intermediate_values[1] == pytest.approx(redone.user_attrs["value"], abs=1e-6)  # the same seed
+    assert result.best_trial == 2 and result.stopped_early is None and result.dev_score == last.value
+    assert model_trial(tmp_path / "best-model.pt") == 2
+    configuration = Configuration.load(result.configuration_path)
+    model = TextClassifier.load(tmp_path / "best-model.pt")
+    assert Objective.of(configuration).test_score(model, configuration, trec_corpus.dev) == pytest.approx(
+        result.dev_score, abs=1e-9
+    )
+    log_text = (tmp_path / "flair-hpo.log").read_text()
+    assert f"last call: the best model, trial {redone.number}'s, was pruned after epoch 1" in log_text
+    assert "training it again" not in log_text  # the last call's model was kept as the best one
+
+
 def test_the_same_configuration_trains_to_the_same_score_in_two_studies(trec_corpus, trec_vectors, tmp_path):
     """The training seed comes from the configuration alone, not from the strategy's seed."""
     first = small_trec_search(trec_corpus, tmp_path / "a", trec_vectors, runs=4).optimize()

@@ -29,8 +29,8 @@ from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.policies import Move, ask
-from flair_hpo.records import History, TrialRecord, TrialStatus, keys
-from flair_hpo.records.keys import FRACTION, REPLICATE, SKIPPED
+from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
+from flair_hpo.records.keys import SKIPPED
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.events import BatchEnded, EpochEnded, Listeners, TrialFinished, TrialStarted
 from flair_hpo.signals import stop_reason
@@ -187,7 +187,8 @@ class TrialTurn:
                 self.setup.objective,
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
-                should_prune=lambda epoch: trial.should_prune(),
+                # The last call trains to the end: the pruner is not asked.
+                should_prune=None if opened.last_call else lambda epoch: trial.should_prune(),
                 max_epochs=configuration.max_epochs,
                 keep_going=keep_going,
                 on_batch=on_batch,
@@ -213,7 +214,7 @@ class TrialTurn:
             self._finished(trial, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
-        noted = {REPLICATE: replicate, FRACTION: fraction}
+        noted = queue_notes(replicate, fraction, opened.last_call)
         record = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
         # Only a training on the whole training split can be the best model (a screening is not comparable).
         if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):

@@ -8,7 +8,9 @@ follows policies that need no sampler's cooperation, as Ray Tune wraps any searc
 * :class:`~flair_hpo.policies.fidelity.DataFidelity` (data halving): new configurations are screened on a
   small part of the training split, and the best of them are trained again on more of it;
 * starts (``search_space.add_start``, a recipe's published configuration): known-good configurations are
-  trained first, on the whole split, before the strategy proposes anything.
+  trained first, on the whole split, before the strategy proposes anything;
+* the last call (:mod:`~flair_hpo.policies.last_call`): when the model the search would return is from a
+  trial cut short, its configuration is trained again to the end before the budget runs out.
 
 Each turn of the search the budget names its :class:`Move`; the policies then say whether a configuration
 should be trained now (:class:`Queued`) and the search puts it in Optuna's queue (``enqueue_trial``) before
@@ -25,8 +27,9 @@ from dataclasses import dataclass, field
 import optuna
 
 from flair_hpo.policies.fidelity import DataFidelity
+from flair_hpo.policies.last_call import announce, cut_short_model
 from flair_hpo.policies.reseeding import Reseeding
-from flair_hpo.records import History, keys
+from flair_hpo.records import History, TrialRecord, keys, queue_notes
 from flair_hpo.space import Label, configuration_key
 
 
@@ -37,8 +40,9 @@ class Move(enum.Enum):
     EXPLORE = "explore"
     #: A finalist trained again with a further seed.
     RESEED = "reseed"
-    #: Data halving about to run out of time with no configuration trained on the whole split: the best
-    #: screened one is trained on it.
+    #: The end of the budget: with data halving and no configuration trained on the whole split yet, the best
+    #: screened one is trained on it; else the trial whose model the search would return, cut short, is
+    #: trained again to the end (:mod:`~flair_hpo.policies.last_call`).
     LAST_CALL = "last call"
     #: No trial starts: the budget is spent.
     SPENT = "spent"
@@ -49,11 +53,12 @@ class Move(enum.Enum):
 @dataclass(frozen=True)
 class Queued:
     """A configuration a policy wants trained next, with the seed number and the fraction of the training
-    split it is trained with."""
+    split it is trained with; ``last_call``: to its last epoch, without pruning."""
 
     labels: dict[str, Label]
     replicate: int = 0
     fraction: float = 1.0
+    last_call: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,18 @@ class Policies:
     fidelity: DataFidelity | None = None
     #: Configurations (labels) to train first, in order (:attr:`flair_hpo.space.SearchSpace.starts`).
     starts: tuple[dict[str, Label], ...] = ()
+    #: Whether a model cut short is trained again to the end at the end of the budget (the last call).
+    last_call: bool = True
 
     @property
     def new_fraction(self) -> float:
         """The fraction of the training split a new configuration trains on."""
         return self.fidelity.first if self.fidelity is not None else 1.0
+
+    def cut_short(self, history: History) -> TrialRecord | None:
+        """The trial cut short that the last call would train again to the end, or None (see
+        :func:`~flair_hpo.policies.last_call.cut_short_model`)."""
+        return cut_short_model(history, self.reseeding) if self.last_call else None
 
     def next(self, history: History, move: Move) -> Queued | None:
         """What to train now for ``move``, before the strategy proposes anything; None: a new configuration."""
@@ -80,6 +92,9 @@ class Policies:
             start = next((s for s in self.starts if configuration_key(s) not in tried), None)
             if start is not None:
                 return Queued(start)
+        if move is Move.LAST_CALL and (self.fidelity is None or history.configurations(1.0)):
+            cut = self.cut_short(history)
+            return Queued(cut.labels, cut.replicate, cut.fraction, last_call=True) if cut is not None else None
         if self.fidelity is None:
             return None
         fidelity = self.fidelity.with_last_call() if move is Move.LAST_CALL else self.fidelity
@@ -92,7 +107,9 @@ def ask(study: optuna.Study, policies: Policies, history: History, move: Move) -
     out rather than ask the sampler), or else a new proposal, noted with the fraction new ones train on."""
     queued = policies.next(history, move)
     if queued is not None:
-        notes = {keys.REPLICATE: queued.replicate, keys.FRACTION: queued.fraction}
+        if queued.last_call:
+            announce(policies.cut_short(history))
+        notes = queue_notes(queued.replicate, queued.fraction, queued.last_call)
         study.enqueue_trial(queued.labels, user_attrs=notes, skip_if_exists=False)
     trial = study.ask()
     if keys.FRACTION not in trial.user_attrs and policies.new_fraction < 1.0:

@@ -5,6 +5,6 @@ and the orchestration all read trials through it, as Optuna's samplers read ``Fr
 
 from flair_hpo.records import keys
 from flair_hpo.records.history import ConfigurationScore, History
-from flair_hpo.records.trial import TrialRecord, TrialStatus, trained_key
+from flair_hpo.records.trial import TrialRecord, TrialStatus, queue_notes, trained_key
 
-__all__ = ["ConfigurationScore", "History", "TrialRecord", "TrialStatus", "keys", "trained_key"]
+__all__ = ["ConfigurationScore", "History", "TrialRecord", "TrialStatus", "keys", "queue_notes", "trained_key"]

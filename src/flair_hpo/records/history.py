@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flair_hpo.records.trial import TrialRecord, TrialStatus
+from flair_hpo.records.trial import TrialRecord, TrialStatus, trained_key
 from flair_hpo.space import Label, configuration_key
 
 
@@ -52,6 +52,20 @@ class History:
     def __init__(self, records: list[TrialRecord], minimize: bool) -> None:
         self.records = sorted(records, key=lambda r: r.number)
         self.minimize = minimize
+        # A last call, once scored, takes the place of the training cut short that it trained again to the end:
+        # that one counts no more, and among equal values the last call ranks at its number.
+        last_calls = {trained_key(r.labels, r.replicate, r.fraction): r for r in self.records if r.last_call}
+        self._redone = {
+            r.number: last_calls[r.key].number
+            for r in self.records
+            if r.key in last_calls and last_calls[r.key].status.scored and r.value is not None
+        }
+        self._places = {call: cut for cut, call in self._redone.items()}
+
+    def place(self, record: TrialRecord) -> int:
+        """The number ``record`` ranks by among equal values: its own; a last call's, that of the trial it
+        trained again."""
+        return self._places.get(record.number, record.number)
 
     @classmethod
     def of(cls, study: Any) -> History:
@@ -88,11 +102,12 @@ class History:
 
     def scored(self, fraction: float = 1.0) -> list[TrialRecord]:
         """Trials with a dev value on ``fraction`` of the training split (all of it by default), best first:
-        complete ones and pruned ones (by their best epoch)."""
+        complete ones and pruned ones (by their best epoch), but not one that a last call trained again."""
         done = [
             r for r in self.records if r.status.scored and r.value is not None and abs(r.fraction - fraction) < 1e-9
         ]
-        return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, r.number))
+        done = [r for r in done if r.number not in self._redone]
+        return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, self.place(r)))
 
     def best(self) -> TrialRecord | None:
         """The trial with the best dev value (the earliest among equals).
@@ -110,7 +125,7 @@ class History:
             groups.setdefault(configuration_key(record.labels), []).append(record)
         scores = [ConfigurationScore(records[0].labels, records) for records in groups.values()]
         sign = 1 if self.minimize else -1
-        return sorted(scores, key=lambda c: (sign * c.value, min(r.number for r in c.records)))
+        return sorted(scores, key=lambda c: (sign * c.value, min(self.place(r) for r in c.records)))
 
     def holder(self, record: TrialRecord) -> TrialRecord | None:
         """Another trial that trains what ``record`` trains and comes first: one that finished, or an earlier

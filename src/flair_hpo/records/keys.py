@@ -35,6 +35,9 @@ FRACTION = "fraction"
 VALUE = "value"
 DEV_SCORE = "dev_score"
 DEV_LOSS = "dev_loss"
+#: The trial trains again, to its last epoch and with the pruner off, the configuration and seed of a trial
+#: that was pruned or cut short by the deadline and whose model the search would return (the last call).
+LAST_CALL = "last_call"
 #: Epochs trained, and the epoch whose weights the trial kept.
 EPOCHS = "epochs"
 BEST_EPOCH = "best_epoch"

@@ -54,13 +54,23 @@ _STATUS = {
 }
 
 
-def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 1.0) -> str:
+def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 1.0, last_call: bool = False) -> str:
     """The key of training ``labels`` with its ``replicate``-th seed on ``fraction`` of the training split (the
-    configuration's key for the first seed on all of it)."""
+    configuration's key for the first seed on all of it); ``last_call``: that training again, to the end."""
     key = configuration_key(labels)
     if replicate:
         key += f"#{replicate}"
-    return key if fraction >= 1.0 else f"{key}@{fraction:.6f}"
+    key = key if fraction >= 1.0 else f"{key}@{fraction:.6f}"
+    return f"{key}!last-call" if last_call else key
+
+
+def queue_notes(replicate: int = 0, fraction: float = 1.0, last_call: bool = False) -> dict[str, Any]:
+    """The notes a queued trial carries (``enqueue_trial``'s user attributes): which seed, how much data, and
+    whether it is a last call."""
+    notes: dict[str, Any] = {keys.REPLICATE: replicate, keys.FRACTION: fraction}
+    if last_call:
+        notes[keys.LAST_CALL] = True
+    return notes
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,25 @@ class TrialRecord:
         return float(self.user_attrs.get(keys.FRACTION, 1.0))
 
     @property
+    def last_call(self) -> bool:
+        """Whether the trial trains again, to the end, a trial that was cut short (see :data:`keys.LAST_CALL`)."""
+        return bool(self.user_attrs.get(keys.LAST_CALL))
+
+    @property
+    def stopped_by_deadline(self) -> bool:
+        """Whether the time budget's deadline stopped it before its last epoch (the study keeps it complete)."""
+        return self.status is TrialStatus.COMPLETE and bool(self.user_attrs.get(keys.STOPPED_BY_TIME_BUDGET))
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether its training stopped before its last epoch: pruned, or by the deadline (a training that
+        annealing ended early ended by its own rule)."""
+        return self.status is TrialStatus.PRUNED or self.stopped_by_deadline
+
+    @property
     def shown_status(self) -> TrialStatus:
         """The status people read: ``stopped`` for a complete trial the deadline cut short."""
-        stopped = self.status is TrialStatus.COMPLETE and self.user_attrs.get(keys.STOPPED_BY_TIME_BUDGET)
-        return TrialStatus.STOPPED if stopped else self.status
+        return TrialStatus.STOPPED if self.stopped_by_deadline else self.status
 
     @property
     def duration_s(self) -> float | None:
@@ -153,7 +178,7 @@ class TrialRecord:
     def key(self) -> str:
         """What a trial trains: its configuration, with the seed and the fraction when they are not the first
         and the whole."""
-        return trained_key(self.labels, self.replicate, self.fraction)
+        return trained_key(self.labels, self.replicate, self.fraction, self.last_call)
 
     @property
     def counts(self) -> bool:

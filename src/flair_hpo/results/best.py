@@ -125,6 +125,6 @@ class BestModelKeeper:
         value = holder.get(self.objective.name)
         if record.number == holder.get("trial") or value is None:
             return True
-        if record.value == value:
-            return record.number < holder["trial"]
+        if record.value == value:  # the earlier wins; a last call replaces the training it redoes, cut short
+            return record.number < holder["trial"] or record.last_call
         return self.objective.is_better(record.value, value)

@@ -42,10 +42,13 @@ def runs_allowed(space: SearchSpace, strategy: Strategy) -> int | None:
     return int(amount) * size
 
 
-def full_trial_seconds(history: History) -> float | None:
+def full_trial_seconds(history: History, to_the_end: bool = False) -> float | None:
     """The median seconds of a trial on the whole training split; from trials on a part of it, scaled by the
-    part, when none trained on the whole yet."""
+    part, when none trained on the whole yet. ``to_the_end``: of the trials that were not cut short (pruned,
+    stopped by the deadline), when there are any: what a training to the last epoch takes."""
     timed = [r for r in history.records if r.status.scored and r.duration_s is not None]
+    if to_the_end and any(not r.cut_short for r in timed):
+        timed = [r for r in timed if not r.cut_short]
     full = sorted(r.duration_s for r in timed if r.fraction >= 1.0)
     scaled = sorted(r.duration_s / r.fraction for r in timed)
     seconds = full or scaled
@@ -96,6 +99,15 @@ class BudgetState:
         typical = full_trial_seconds(history)
         return typical is not None and self.deadline - self.clock() <= trials * typical
 
+    def keeps_last_call(self, history: History) -> bool:
+        """Whether a trial started now must be the last call (:mod:`flair_hpo.policies.last_call`): the last run
+        of a RUNS budget; for a time budget, when what is left after a typical trial would be less than a
+        training to the last epoch takes (the median of those so far)."""
+        if self.deadline is None:
+            return self.keeps_for(history, 1)
+        typical, full = full_trial_seconds(history), full_trial_seconds(history, to_the_end=True)
+        return typical is not None and full is not None and self.deadline - self.clock() <= typical + full
+
     def admits(self, history: History, number: int) -> bool:
         """Whether trial ``number`` is within the budget: trials are admitted in the order they were opened,
         so workers racing for the last run never overshoot a RUNS or GENERATIONS budget."""
@@ -104,13 +116,17 @@ class BudgetState:
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
     def next_move(self, space: SearchSpace, history: History, policies: Policies) -> Move:
-        """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): a finalist trained again once
-        what is left is only what reseeding takes; the last call of data halving when no configuration was
+        """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): the last call of a model cut
+        short once only its time is left (or nothing else is), before the finalists' last seeds; a finalist trained
+        again once what is left is only what reseeding takes; the last call of data halving when no configuration was
         trained on the whole split yet and there is time for one; else exploring while configurations are left
         to try or to promote."""
         if not self.allows_new_trial(history):
             return Move.SPENT
         reseeding, fidelity = policies.reseeding, policies.fidelity
+        redo = policies.cut_short(history) is not None
+        if redo and self.keeps_last_call(history):
+            return Move.LAST_CALL
         finalist_left = reseeding.next(history) is not None
         if finalist_left and self.keeps_for(history, reseeding.trials):
             return Move.RESEED
@@ -118,7 +134,9 @@ class BudgetState:
             return Move.LAST_CALL
         if not space_exhausted(space, history) or (fidelity is not None and fidelity.promotion(history)):
             return Move.EXPLORE
-        return Move.RESEED if finalist_left else Move.EXHAUSTED
+        if finalist_left:
+            return Move.RESEED
+        return Move.LAST_CALL if redo else Move.EXHAUSTED
 
     def seconds_left(self, history: History) -> float | None:
         """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of

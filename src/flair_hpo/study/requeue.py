@@ -14,7 +14,7 @@ import logging
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.records import History, TrialRecord, TrialStatus, keys
+from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
 from flair_hpo.study.heartbeat import Watch
 from flair_hpo.study.trial_store import TrialStore
 
@@ -62,5 +62,5 @@ def repair(store: TrialStore, history: History) -> list[TrialRecord]:
 
 def _enqueue(store: TrialStore, record: TrialRecord) -> None:
     if record.labels:
-        notes = {keys.REPLICATE: record.replicate, keys.FRACTION: record.fraction}
+        notes = queue_notes(record.replicate, record.fraction, record.last_call)
         store.study.enqueue_trial(record.labels, user_attrs=notes)

@@ -135,6 +135,6 @@ class TrialMonitor(TrainerPlugin):
         if self.should_prune is not None and not last and self.should_prune(epoch):  # never after the last epoch
             self.pruned = True
             raise TrainingInterrupt(f"flair-hpo: pruned after epoch {epoch}; other trials did better by now")
-        if self.deadline is not None and time.monotonic() >= self.deadline:
+        if self.deadline is not None and not last and time.monotonic() >= self.deadline:
             self.stopped_by_deadline = True
             raise TrainingInterrupt("flair-hpo: the time budget is spent; stopping after this epoch")
