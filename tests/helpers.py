@@ -119,6 +119,8 @@ def die_while(step: str) -> None:
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the trial is failed as interrupted, then queued
 
         ProgressDisplay.epoch_ended = interrupt
+        # A child started in the background of a non-interactive shell inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         import optuna
 
         optuna.Study.enqueue_trial = kill  # the requeue's second step

@@ -253,3 +253,11 @@ def test_the_default_folder_of_a_recipe_run_names_what_defines_the_study():
     assert (
         folder("--recipe", "ner-fine-tune", "--model", "/models/my bert/") == "hyperopt/wnut_17-ner-fine-tune-my_bert"
     )
+
+
+def test_a_path_is_relative_only_within_a_project_folder():
+    from flair_hpo.files import portable_path
+
+    assert portable_path("/home/me/ner/models/bert", Path("/home/me/ner/hyperopt/run")) == "../../models/bert"
+    assert portable_path("/tmp/venv/model", Path("/tmp/pytest-1/hyperopt/run")) == "/tmp/venv/model"  # only /tmp
+    assert portable_path("/opt/model", Path("/home/me/ner/hyperopt")) == "/opt/model"

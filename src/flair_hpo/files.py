@@ -147,11 +147,16 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
 _RELATIVE_MARKS = tuple(mark + sep for mark in (os.curdir, os.pardir) for sep in {"/", os.sep})
 
 
+#: How deep below the root a folder that ``path`` and ``folder`` share must be for a relative path: a project
+#: (``/home/me/ner``, ``/work/ner``), not a top-level folder that everything shares (``/tmp``, ``/home``).
+_PROJECT_DEPTH = 2
+
+
 def portable_path(path: str | Path, folder: Path) -> str:
-    """``path`` relative to ``folder`` (starting ``./`` or ``../``) where the two share a parent folder below
-    the root, so that they can be moved together; else absolute."""
+    """``path`` relative to ``folder`` (starting ``./`` or ``../``) where the two share a parent folder at least
+    two levels below the root (a project they can be moved with); else absolute."""
     path, folder_text = os.path.abspath(path), os.path.abspath(folder)
-    if os.path.commonpath([path, folder_text]) == Path(path).anchor:
+    if len(Path(os.path.commonpath([path, folder_text])).parts) <= _PROJECT_DEPTH:
         return path
     relative = os.path.relpath(path, folder_text)
     return relative if relative.startswith(_RELATIVE_MARKS) else os.path.join(os.curdir, relative)
