@@ -3,13 +3,21 @@
 Each real search is the ``default`` variant with strategy seed ``s`` and a time budget of ``budget`` x the
 grid's time (one CPU thread, as the table was made). Its replay uses the same strategy seed and gives every
 configuration its seeds in the table's order (a real search trains a configuration's first seed first), so
-the two should train the same configurations with the same dev scores until their clocks part (a real
-trial's seconds are not the table's to the millisecond, and near the deadline one more or one fewer trial
-fits). Reported: how many of the first trials agree, and the regret of the configuration each returns. The
-real searches also measure what a search spends outside training per trial, the replay's overhead.
+the two should train the same configurations with the same dev scores, and as many of them.
+
+The table's seconds were measured once, on the machine of that day; the machine a comparison runs on may be
+faster or slower (a shared 2-core virtual machine here: the same code trains the same rows 1.4 times slower on
+some days than on others). So a comparison first measures this machine's speed: it trains a few of the
+table's rows again (``calibration``) and takes the median ratio of their seconds to the table's. The real
+searches' budget is the grid's time in this machine's seconds (``budget`` x grid time x ratio), and the
+replay charges per trial what the real searches spent between trials, in table seconds (their median gap
+divided by the ratio). Without the ratio a replay fits more trials than the real search whenever the
+machine is slower than it was on the day of the table: that was the "about one trial optimistic" replay.
 
 The table's seconds leave out computing the frozen embeddings (a study computes them once), so the real
-searches run on an embedding cache filled beforehand, in a temporary folder of their own.
+searches run on an embedding cache filled beforehand, in a temporary folder of their own. Time a search
+spends outside its budget (loading the models once before the first trial, the test score after the last)
+is reported too; it is not part of the budget, in the replay or in a real search.
 """
 
 from __future__ import annotations
@@ -17,26 +25,37 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import quality_replay
-from quality_replay import Table, replay
+from quality_replay import OVERHEAD_S, Table, replay
 from quality_scenarios import REPO, SCENARIOS
-from quality_tables import TABLES
+from quality_tables import TABLES, train_row, training_context
 from quality_variants import variants
 
-from flair_hpo.optuna_internals import storage_of, study_id
-from flair_hpo.records import keys
 from flair_hpo.records.keys import FRACTION, REPLICATE
 from flair_hpo.space import configuration_key
 
 RESULTS = REPO / "benchmarks" / "results"
+#: Rows of the table trained again to measure this machine's speed against the table's.
+CALIBRATION_ROWS = 4
 
 
-def _real_search(name: str, seed: int, budget: float, grid_seconds: float, base_path: Path) -> dict:
+def speed_ratio(context: dict, table: Table, rows: int = CALIBRATION_ROWS) -> tuple[float, list[float]]:
+    """This machine's seconds per table second: the median over ``rows`` configurations (drawn with a fixed
+    seed, replicate 0, the whole training split) of the seconds they take now over the table's."""
+    chosen = random.Random(0).sample(context["grid"], rows)
+    ratios = []
+    for labels in chosen:
+        now = train_row(context, labels, 1.0, 0)["seconds"][-1]
+        ratios.append(now / table.row(configuration_key(labels), 0).seconds[-1])
+    return statistics.median(ratios), ratios
+
+
+def _real_search(name: str, seed: int, seconds: float, base_path: Path) -> dict:
     import torch
 
     import flair_hpo.parameters as parameter
@@ -46,7 +65,7 @@ def _real_search(name: str, seed: int, budget: float, grid_seconds: float, base_
     torch.set_num_threads(1)
     scenario = SCENARIOS[name]
     space = scenario.build_space()
-    space.add_budget(parameter.Budget.TIME_IN_H, budget * grid_seconds / 3600)
+    space.add_budget(parameter.Budget.TIME_IN_H, seconds / 3600)
     variant = variants(scenario.max_epochs)["default"]
     strategy = variant.strategy(seed)
     strategy.make_configurations(space)
@@ -55,94 +74,89 @@ def _real_search(name: str, seed: int, budget: float, grid_seconds: float, base_
     result = Orchestrator(corpus, base_path, space, strategy, pruner="auto", reseeding=variant.reseeding).optimize()
     wall = time.time() - began
     view = open_for_reading(base_path)
-    records = view.history.records
-    # Seconds between one trial's training and the next's start (study, leaderboard, best model): what a
-    # search spends per trial outside training; the rest of the wall time is paid once per search.
-    started = sorted((t.datetime_start, t.user_attrs.get("duration_s", 0.0)) for t in view.study.trials)
-    gaps = [(b[0] - a[0]).total_seconds() - a[1] for a, b in itertools.pairwise(started)]
+    spans = sorted(
+        (t.datetime_start.timestamp(), t.datetime_start.timestamp() + t.user_attrs.get("duration_s", 0.0))
+        for t in view.study.trials
+    )
+    # What a search spends per trial outside training: from one trial's end to the next one's start (the
+    # study, the leaderboard, the best model's file, freeing the trial's memory).
+    gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
     trials = [
         {
             "key": configuration_key(r.labels),
             "replicate": r.user_attrs.get(REPLICATE, 0),
             "fraction": r.user_attrs.get(FRACTION, 1.0),
             "value": r.value,
-            "seconds": r.user_attrs.get("duration_s"),
         }
-        for r in records
+        for r in view.history.records
         if r.status.finished
     ]
-    # The time budget's clock starts with the worker's session; before the first trial it opens the study.
-    noted = storage_of(view.study).get_study_system_attrs(study_id(view.study))
-    sessions = [value[0] for key, value in noted.items() if key.startswith(keys.SESSION_PREFIX)]
-    first = started[0][0].timestamp() - min(sessions) if started else 0.0
+    searched = spans[-1][1] - spans[0][0] if spans else 0.0
     return {
         "winner": configuration_key(result.best_configuration),
         "trials": trials,
-        "wall": wall,
         "gaps": gaps,
-        "before_first_trial": first,
+        "outside_s": wall - searched,
     }
 
 
-def _fill_cache(name: str) -> None:
-    """Compute the scenario's frozen embeddings into the machine's cache, as the table's runs had them."""
-    from quality_tables import build_store_entries
-
-    from flair_hpo.training.corpus import check_corpus, label_dictionary
-    from flair_hpo.training.embedding_store import store_for
-
-    scenario = SCENARIOS[name]
-    corpus, space = scenario.load_corpus(), scenario.build_space()
-    label_type = check_corpus(corpus, space)
-    dictionary = label_dictionary(corpus, label_type)
-    build_store_entries(store_for(True), list(space.grid()), space, label_type, dictionary, corpus)
+def _first_agreeing(real: list[dict], predicted: list[dict]) -> int:
+    """How many of the first trials the real search and its replay share (configuration, seed, data, score)."""
+    agree = 0
+    for mine, theirs in zip(real, predicted, strict=False):
+        same = all(mine[k] == theirs[k] for k in ("key", "replicate", "fraction"))
+        if not same or abs((mine["value"] or 0.0) - (theirs["value"] or 0.0)) > 1e-6:
+            break
+        agree += 1
+    return agree
 
 
 def run(name: str, searches: int, budget: float) -> dict:
     os.environ["FLAIR_HPO_CACHE"] = tempfile.mkdtemp(prefix="flair-hpo-real-cache-")
-    _fill_cache(name)
+    import torch
+
+    from flair_hpo.training.environment import cache_directory
+
+    torch.set_num_threads(1)
     table = Table.load(TABLES / f"{name}.json")
+    context = training_context(SCENARIOS[name], cache_directory())  # fills the searches' embedding cache
+    ratio, ratios = speed_ratio(context, table)
+    print(f"{name}: this machine takes {ratio:.2f} s per table second ({', '.join(f'{r:.2f}' for r in ratios)})")
     space = SCENARIOS[name].build_space()
     variant = variants(table.max_epochs)["default"]
     comparisons = []
     for seed in range(searches):
         with tempfile.TemporaryDirectory(prefix="flair-hpo-real-") as folder:
-            real = _real_search(name, seed, budget, table.grid_seconds, Path(folder) / "search")
-        trained = sum(t["seconds"] or 0.0 for t in real["trials"])
-        between = statistics.median(real["gaps"])
-        replayed, predicted = replay(table, space, variant, budget, seed, trace=True, seed_order="table")
-        agree = 0
-        for mine, theirs in zip(real["trials"], predicted, strict=False):
-            same = (mine["key"], mine["replicate"], mine["fraction"]) == (
-                theirs["key"],
-                theirs["replicate"],
-                theirs["fraction"],
-            )
-            if not same or abs((mine["value"] or 0.0) - (theirs["value"] or 0.0)) > 1e-6:
-                break
-            agree += 1
+            real = _real_search(name, seed, budget * table.grid_seconds * ratio, Path(folder) / "search")
+        gap = statistics.median(real["gaps"]) if real["gaps"] else 0.0
+        replayed, predicted = replay(table, space, variant, budget, seed, gap / ratio, trace=True, seed_order="table")
+        _, uncalibrated = replay(
+            table, space, variant, budget * ratio, seed, OVERHEAD_S, trace=True, seed_order="table"
+        )
         comparisons.append(
             {
                 "seed": seed,
                 "real_trials": len(real["trials"]),
                 "replayed_trials": len(predicted),
-                "first_trials_identical": agree,
+                # the replay as before: the table's seconds taken for this machine's, the constant overhead
+                "replayed_trials_at_table_speed": len(uncalibrated),
+                "first_trials_identical": _first_agreeing(real["trials"], predicted),
                 # the configuration's regret on both sides (the real search's model is not judged on held-out seeds)
                 "real_regret": table.regret(real["winner"]),
                 "replayed_regret": replayed.configuration_regret,
                 "same_winner": real["winner"] == replayed.key,
-                "overhead_s_per_trial": between,
-                "overhead_s_per_search": real["wall"] - trained - between * len(real["gaps"]),
-                "before_first_trial_s": real["before_first_trial"],
+                "gap_s_per_trial": gap,
+                "outside_budget_s": real["outside_s"],
             }
         )
         print(json.dumps(comparisons[-1]), flush=True)
     summary = {
         "scenario": name,
         "budget": budget,
-        "replay_overhead_s": quality_replay.OVERHEAD_S,
-        "measured_overhead_s": statistics.median(c["overhead_s_per_trial"] for c in comparisons),
-        "measured_start_s": statistics.median(c["before_first_trial_s"] for c in comparisons),
+        "speed_ratio": ratio,
+        "calibration_ratios": ratios,
+        "replay_overhead_s": OVERHEAD_S,
+        "measured_gap_s": statistics.median(c["gap_s_per_trial"] for c in comparisons),
         "searches": comparisons,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

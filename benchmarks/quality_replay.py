@@ -153,6 +153,9 @@ class Variant:
     selection: str = "flair-hpo"
     #: Configurations (labels) trained first, as ``search_space.add_start`` makes a search do.
     starts: tuple[dict[str, Any], ...] = ()
+    #: Further configurations trained first, which depend on the search's seed (a warm start from earlier
+    #: searches, themselves replayed with that seed: quality_earlier.py).
+    starts_of: Callable[[int], tuple[dict[str, Any], ...]] | None = None
 
 
 def replay(
@@ -174,7 +177,8 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
-    policies = Policies(variant.reseeding, variant.fidelity, tuple(space.starts) + variant.starts)
+    starts = tuple(space.starts) + variant.starts + (variant.starts_of(seed) if variant.starts_of else ())
+    policies = Policies(variant.reseeding, variant.fidelity, starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")

@@ -70,6 +70,21 @@ def _trec_space() -> Any:
     return space
 
 
+# -------------------------------------------------------------------------- TREC_6, a document RNN
+def _rnn_space() -> Any:
+    import flair_hpo.parameters as parameter
+    from flair_hpo import search_spaces
+
+    space = _steered(search_spaces.TextClassifierSearchSpace(), 5)
+    space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[_word_embeddings()])
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.05, 0.1, 0.2, 0.4])
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[32])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[64, 256])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.RNN_TYPE, options=["GRU", "LSTM"])
+    space.add_parameter(parameter.DocumentRNNEmbeddings.DROPOUT, options=[0.0, 0.5])
+    return space
+
+
 # ------------------------------------------------------------------------------------------------ WNUT_17
 def _wnut_corpus() -> Any:
     import flair
@@ -159,5 +174,22 @@ SCENARIOS: dict[str, Scenario] = {
         replicates=3,
         # Flair's tagger at 0.1 without dropout on the output; Flair's hidden size 256 is not in this grid: 128
         published={"ModelTrainer.learning_rate": 0.1, "SequenceTagger.hidden_size": 128, "SequenceTagger.dropout": 0.0},
+    ),
+    "rnn": Scenario(
+        "rnn",
+        "TREC_6 question classification: TextClassifier over a document RNN (GRU or LSTM, trained) over frozen"
+        " MiniLM word embeddings",
+        _trec_corpus,
+        _rnn_space,
+        max_epochs=5,
+        replicates=3,
+        # Flair's text classification tutorial: a GRU of hidden size 256 (DocumentRNNEmbeddings' dropout of
+        # 0.5), SGD at 0.1, mini-batches of 32
+        published={
+            "ModelTrainer.learning_rate": 0.1,
+            "DocumentRNNEmbeddings.hidden_size": 256,
+            "DocumentRNNEmbeddings.rnn_type": "GRU",
+            "DocumentRNNEmbeddings.dropout": 0.5,
+        },
     ),
 }

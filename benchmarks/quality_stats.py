@@ -32,6 +32,7 @@ CLAIMS = (
     ("bayesian+data-halving", "random+data-halving"),
     ("bayesian+data-halving", "default"),
     ("default+start", "default"),
+    ("default+earlier", "default"),
 )
 
 

@@ -73,10 +73,6 @@ def _round(values: list[float], digits: int = 6) -> list[float]:
 
 def tabulate(scenario: Scenario, threads: int = 1) -> Path:
     """Train the scenario's grid into its table; return the table's path."""
-    from flair_hpo.training.corpus import check_corpus, label_dictionary
-    from flair_hpo.training.embedding_store import EmbeddingStore
-    from flair_hpo.training.scoring import Objective
-
     torch.set_num_threads(threads)
     TABLES.mkdir(parents=True, exist_ok=True)
     partial = TABLES / f"{scenario.name}.partial.jsonl"
@@ -89,36 +85,21 @@ def tabulate(scenario: Scenario, threads: int = 1) -> Path:
         for line in kept:
             row = json.loads(line)
             done.add(_key(row["labels"], row["fraction"], row["replicate"]))
-    corpus = scenario.load_corpus()
-    space = scenario.build_space()
-    label_type = check_corpus(corpus, space)
-    dictionary = label_dictionary(corpus, label_type)
-    objective = Objective.of(space)
-    grid = list(space.grid())
-    store_dir = Path(tempfile.gettempdir()) / f"flair-hpo-quality-store-{scenario.name}"
-    store = EmbeddingStore(store_dir)
-    build_store_entries(store, grid, space, label_type, dictionary, corpus)
-    total = len(grid) * len(FRACTIONS) * scenario.replicates
+    context = training_context(scenario, Path(tempfile.gettempdir()) / f"flair-hpo-quality-store-{scenario.name}")
+    corpus, space, label_type = context["corpus"], context["space"], context["label_type"]
+    total = len(context["grid"]) * len(FRACTIONS) * scenario.replicates
     print(
-        f"{scenario.name}: {len(grid)} configurations x {len(FRACTIONS)} fractions x {scenario.replicates} seeds"
-        f" = {total} trainings; {len(done)} done",
+        f"{scenario.name}: {len(context['grid'])} configurations x {len(FRACTIONS)} fractions x {scenario.replicates}"
+        f" seeds = {total} trainings; {len(done)} done",
         flush=True,
     )
-    context = {
-        "space": space,
-        "label_type": label_type,
-        "corpus": corpus,
-        "dictionary": dictionary,
-        "objective": objective,
-        "store": store,
-    }
     with partial.open("a") as out:
         for replicate in range(scenario.replicates):
             for fraction in FRACTIONS:
-                for labels in grid:
+                for labels in context["grid"]:
                     if _key(labels, fraction, replicate) in done:
                         continue
-                    row = _train_row(context, labels, fraction, replicate)
+                    row = train_row(context, labels, fraction, replicate)
                     out.write(json.dumps(row) + "\n")
                     out.flush()
                     done.add(_key(labels, fraction, replicate))
@@ -130,7 +111,32 @@ def tabulate(scenario: Scenario, threads: int = 1) -> Path:
     return collect(scenario, corpus, space, label_type, threads)
 
 
-def _train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float, replicate: int) -> dict[str, Any]:
+def training_context(scenario: Scenario, store_dir: Path) -> dict[str, Any]:
+    """What training a row needs: the corpus, the space and its grid, the objective and an embedding store
+    at ``store_dir`` holding every configuration's frozen embeddings (computed before any training is timed)."""
+    from flair_hpo.training.corpus import check_corpus, label_dictionary
+    from flair_hpo.training.embedding_store import EmbeddingStore
+    from flair_hpo.training.scoring import Objective
+
+    corpus = scenario.load_corpus()
+    space = scenario.build_space()
+    label_type = check_corpus(corpus, space)
+    dictionary = label_dictionary(corpus, label_type)
+    grid = list(space.grid())
+    store = EmbeddingStore(store_dir)
+    build_store_entries(store, grid, space, label_type, dictionary, corpus)
+    return {
+        "space": space,
+        "grid": grid,
+        "label_type": label_type,
+        "corpus": corpus,
+        "dictionary": dictionary,
+        "objective": Objective.of(space),
+        "store": store,
+    }
+
+
+def train_row(context: dict[str, Any], labels: dict[str, Any], fraction: float, replicate: int) -> dict[str, Any]:
     """One row of the table: ``labels`` trained as a search trains its ``replicate``-th seed, on ``fraction``."""
     from flair_hpo.errors import TrialError
     from flair_hpo.space import Configuration, configuration_seed

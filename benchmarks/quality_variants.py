@@ -28,9 +28,14 @@ def _halving(reduction_factor: int) -> Callable[[], optuna.pruners.BasePruner]:
     return lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=reduction_factor)
 
 
-def variants(max_epochs: int, start: dict[str, Label] | None = None) -> dict[str, Variant]:
+def variants(
+    max_epochs: int,
+    start: dict[str, Label] | None = None,
+    earlier: Callable[[int], tuple[dict[str, Label], ...]] | None = None,
+) -> dict[str, Variant]:
     """Every variant, by name, for a scenario whose trials train ``max_epochs`` epochs; with ``start`` (labels:
-    the scenario's published configuration), also the default that trains it first."""
+    the scenario's published configuration), also the default that trains it first; with ``earlier`` (a
+    search's seed to its warm start, quality_earlier.py), also the default with the warm start."""
     default_reseeding = RunSettings(base_path="unused").reseeding
     found = [
         Variant(
@@ -54,4 +59,6 @@ def variants(max_epochs: int, start: dict[str, Label] | None = None) -> dict[str
     if start is not None:
         default = found[0]
         found.append(dataclasses.replace(default, name="default+start", starts=(start,)))
+    if earlier is not None:
+        found.append(dataclasses.replace(found[0], name="default+earlier", starts_of=earlier))
     return {variant.name: variant for variant in found}

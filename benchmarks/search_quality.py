@@ -30,6 +30,7 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
     """Replay the variants of scenario ``name`` over ``seeds`` strategy seeds: every variant at the tables'
     budgets, the plotted ones along the whole curve; cells with bootstrap intervals (quality_stats). With
     ``only``, just those variants are replayed and the others kept from ``stored`` (same number of seeds)."""
+    from quality_earlier import earlier_starts
     from quality_replay import Table, replay, summarize
     from quality_report import PLOTTED, TABLE_BUDGETS
     from quality_stats import grid_once, uncertainty
@@ -40,7 +41,8 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
 
     table = Table.load(TABLES / f"{name}.json")
     space = SCENARIOS[name].build_space()
-    found = variants(table.max_epochs, start_labels(space.dimensions, SCENARIOS[name].published))
+    published = start_labels(space.dimensions, SCENARIOS[name].published)
+    found = variants(table.max_epochs, published, earlier_starts(name))
     chosen = [found[v] for v in only] if only else list(found.values())
     scenario = {
         "title": table.title,
@@ -100,7 +102,10 @@ def write_results(results: dict) -> None:
     (RESULTS / "quality.json").write_text(json.dumps(results, indent=1) + "\n")
     (RESULTS / "quality.md").write_text(tables(results, "###"))
     plot(results, RESULTS / "quality-curves.png")
-    update_page(results, json.loads(LOSO.read_text()) if LOSO.exists() else None)
+    reals = {
+        name: json.loads(path.read_text()) for name in order if (path := RESULTS / f"quality-real-{name}.json").exists()
+    }
+    update_page(results, json.loads(LOSO.read_text()) if LOSO.exists() else None, reals)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,10 +26,13 @@ from quality_report import (  # noqa: E402
     LOSO_BEGIN,
     LOSO_END,
     QUALITY_PAGE,
+    REAL_BEGIN,
+    REAL_END,
     TABLE_BUDGETS,
     current_block,
     loso_block,
     page_block,
+    real_block,
 )
 from quality_scenarios import SCENARIOS  # noqa: E402
 from quality_stats import Judge, uncertainty  # noqa: E402
@@ -79,12 +82,17 @@ def _regrets(table, space, variant, budget: float, searches: int) -> list[float]
 
 
 def test_the_readme_tables_are_generated_from_the_results():
-    """Every number in docs/search-quality.md's search-quality tables is quality.json's or quality-loso.json's
-    (search_quality.py report)."""
+    """Every number in docs/search-quality.md's search-quality tables is quality.json's, quality-loso.json's or
+    quality-real-*.json's (search_quality.py report)."""
     page = QUALITY_PAGE.read_text()
     assert current_block(page) == page_block(RESULTS)
     assert list(RESULTS) == ["trec", "wnut", "pos"]
     assert current_block(page, LOSO_BEGIN, LOSO_END) == loso_block(LOSO, RESULTS)
+    reals = {
+        name: json.loads((REPO / "benchmarks" / "results" / f"quality-real-{name}.json").read_text())
+        for name in ("trec", "wnut")
+    }
+    assert current_block(page, REAL_BEGIN, REAL_END) == real_block(reals, RESULTS)
 
 
 def _loso_score(scenario: str, candidate: int) -> float:

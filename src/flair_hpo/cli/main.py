@@ -54,6 +54,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = settings.replace(base_path=Path(args.base_path))
     if args.final_model:
         settings = settings.replace(final_model=True)
+    if args.warm_start:
+        settings = settings.replace(warm_start=True)
     settings = settings.replace(**tracking_settings(args))
     try:
         # The corpus reference (settings.corpus) is stored with the study for workers that join it.
@@ -155,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
+    )
+    run.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="first train the best configurations of earlier studies of the same task on this machine",
     )
     add_tracking_arguments(run)
     _remote_code_argument(run)

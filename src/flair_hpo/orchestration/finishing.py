@@ -27,6 +27,7 @@ from flair_hpo.results.leaderboard import LEADERBOARD, LeaderboardFile
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.space import Configuration
 from flair_hpo.study import TrialStore
+from flair_hpo.study.earlier import EarlierStudy, remember, study_source
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
 
@@ -62,6 +63,9 @@ class Finisher:
         reseeding = self.setup.settings.reseeding
         with locked(self.base_path):
             LeaderboardFile(self.base_path, self.setup.search_space, self.setup.objective, reseeding).write(history)
+        setup = self.setup
+        source = study_source(setup.settings)  # kept for later studies' warm starts
+        remember(EarlierStudy.of(setup.search_space, setup.label_type, setup.objective.name, history, source))
         winner = reseeding.winner(history)
         best = winner.best if winner else None  # the winning configuration's best seed
         counts = history.counts(TrialStatus.COMPLETE, TrialStatus.FAILED, TrialStatus.PRUNED)

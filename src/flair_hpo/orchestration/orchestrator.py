@@ -48,6 +48,7 @@ from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
 from flair_hpo.study.budget import runs_allowed
+from flair_hpo.study.earlier import search_starts
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
@@ -73,13 +74,12 @@ class Orchestrator:
             ``flair.datasets``, with ``"args"``) or ``{"folder": ..., "format": "column", "columns": {...}}``
             (see :mod:`flair_hpo.training.corpus_reference`).
         base_path: folder for the study, the best model, the leaderboard and the log.
-        search_space: a complete search space (``search_spaces.TextClassifierSearchSpace`` or
-            ``SequenceTaggerSearchSpace``).
+        search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
         storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard, wandb: the run settings, described in :class:`~flair_hpo.study.settings.RunSettings`
-            (``mlflow="http://host:5000"`` logs the search to MLflow, ``tensorboard=True`` writes TensorBoard
-            event files, ``wandb="PROJECT"`` W&B runs; see :mod:`flair_hpo.tracking`).
+            tensorboard, wandb, warm_start: the run settings, described in
+            :class:`~flair_hpo.study.settings.RunSettings` (trackers: :mod:`flair_hpo.tracking`; warm start from
+            earlier studies of the same task: :mod:`flair_hpo.study.earlier`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -102,6 +102,7 @@ class Orchestrator:
         mlflow: str | bool | None = None,
         tensorboard: str | Path | bool | None = None,
         wandb: str | bool | None = None,
+        warm_start: bool = False,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -117,6 +118,7 @@ class Orchestrator:
             mlflow=mlflow,
             tensorboard=tensorboard,
             wandb=wandb,
+            warm_start=warm_start,
         )
         self.setup = _setup(corpus, search_space, search_strategy, settings)
 
@@ -164,8 +166,6 @@ class Orchestrator:
         machines included) and the budget is spent.
         """
         check_workers(workers, self.settings.storage)
-        # The space is read now (as the study's check reads it): starts added since this object was made count.
-        self.setup.policies = replace(self.setup.policies, starts=tuple(self.search_space.starts))
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
         # The live status shows the trials trained in this process; worker processes write lines.
@@ -173,6 +173,8 @@ class Orchestrator:
             store, storage = loop.store, self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
+            # The space is read now (as the study's check reads it): starts added since this object was made count.
+            self.setup.policies = replace(self.setup.policies, starts=search_starts(self.search_space, self.settings))
             if self.settings.corpus is not None:  # for `flair-hpo train BASE_PATH`
                 keep_corpus_reference(self.base_path, self.settings.corpus)
             if workers == 1:

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from flair_hpo.space.parameters import FLAIR_TARGETS
+from flair_hpo.space.parameters import FLAIR_TARGETS, PARAMETER_GROUPS
 
 
 def resolve(dotted: str) -> Any:
@@ -41,6 +41,16 @@ def target_parameters(group: type[Enum]) -> dict[str, inspect.Parameter]:
         for name, parameter in inspect.signature(function).parameters.items():
             parameters.setdefault(name, parameter)
     return parameters
+
+
+def flair_default(key: str) -> Any:
+    """Flair's default for the argument a dimension named ``Group.argument`` tunes (``ModelTrainer.mini_batch_size``:
+    32); :data:`inspect.Parameter.empty` when it has none or the name is not of a parameter group."""
+    group, _, argument = key.partition(".")
+    if group not in PARAMETER_GROUPS:
+        return inspect.Parameter.empty
+    found = target_parameters(PARAMETER_GROUPS[group]).get(argument)
+    return inspect.Parameter.empty if found is None else found.default
 
 
 @cache

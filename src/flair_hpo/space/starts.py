@@ -8,7 +8,9 @@ a single option may be left out of a start; every other active parameter needs i
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import SearchSpaceError, did_you_mean
 from flair_hpo.space import parameters as p
+from flair_hpo.space.argument_checks import flair_default
 from flair_hpo.space.dimensions import Choice, Dimension, Label, Range
 
 
@@ -42,6 +45,56 @@ def start_labels(dimensions: list[Dimension], values: Mapping[Any, Any]) -> dict
         unknown = ", ".join(f"{name}{did_you_mean(name, names)}" for name in given)
         raise SearchSpaceError(f"the start gives {unknown}, which the search space does not tune (or not here)")
     return labels
+
+
+def projected_start(dimensions: list[Dimension], labels: Mapping[str, Label]) -> dict[str, Label] | None:
+    """An earlier study's configuration (its stored labels) as a start of this space, or None when it has no
+    counterpart here.
+
+    A parameter this space does not tune is dropped; one with a single option here takes it; one the
+    earlier study did not tune takes Flair's default for it (its dropout, its pooling). A number that is not
+    one of this space's options moves to the nearest one (on a log scale for positive numbers: a learning
+    rate of 0.4 becomes 0.5, not 0.2), and one outside a range to the range's nearer end. Any other value
+    must be one of this space's options, else there is no counterpart.
+
+    >>> from flair_hpo.space.dimensions import Choice
+    >>> rate = Choice("ModelTrainer.learning_rate", labels=(0.05, 0.1, 0.5), values=(0.05, 0.1, 0.5))
+    >>> projected_start([rate], {"ModelTrainer.learning_rate": 0.4, "SequenceTagger.use_crf": True})
+    {'ModelTrainer.learning_rate': 0.5}
+    """
+    projected: dict[str, Label] = {}
+    for dimension in dimensions:
+        if not dimension.is_active(projected):
+            continue
+        if isinstance(dimension, Choice) and dimension.size == 1:
+            projected[dimension.name] = dimension.labels[0]
+            continue
+        value = labels.get(dimension.name, flair_default(dimension.name))
+        if value is inspect.Parameter.empty:
+            return None
+        label = _nearest(dimension, value)
+        if label is None:
+            return None
+        projected[dimension.name] = label
+    return projected
+
+
+def _nearest(dimension: Dimension, value: Label) -> Label | None:
+    """``value`` as a label of ``dimension``: itself, or the nearest number it holds; None if it has none."""
+    if isinstance(dimension, Range):
+        if not is_real_number(value):
+            return None
+        clipped = min(max(value, dimension.low), dimension.high)
+        return round(clipped) if dimension.integer else float(clipped)
+    assert isinstance(dimension, Choice)
+    same = [label for label in dimension.labels if _same(value, label)]
+    if same:
+        return same[0]
+    numbers = [label for label in dimension.labels if is_real_number(label)]
+    if not is_real_number(value) or not numbers:
+        return None
+    positive = value > 0 and all(n > 0 for n in numbers)
+    return min(numbers, key=lambda n: abs(math.log(n / value)) if positive else abs(n - value))
 
 
 def _label(dimension: Dimension, value: Any) -> Label:

@@ -55,6 +55,8 @@ class RunSettings:
             ``base_path/tensorboard``; None or False writes none.
         wandb: log each trial as a Weights & Biases run (:mod:`flair_hpo.tracking.wandb`): a W&B project, or True
             (or ``""``) for the project ``flair-hpo``; None or False logs nothing.
+        warm_start: first train the best configurations of earlier studies of the same task on this machine
+            (:mod:`flair_hpo.study.earlier`).
     """
 
     base_path: Path
@@ -69,6 +71,7 @@ class RunSettings:
     mlflow: str | bool | None = None
     tensorboard: str | Path | bool | None = None
     wandb: str | bool | None = None
+    warm_start: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -86,6 +89,7 @@ class RunSettings:
         if not isinstance(self.embedding_store, bool):
             _folder(self.embedding_store, "embedding_store")
         flag(self.final_model, "final_model", SettingsError)
+        flag(self.warm_start, "warm_start", SettingsError)
         whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))

@@ -5,8 +5,8 @@ otherwise be a traceback in every trial, or worse, a silent surprise (``FLAIR_HP
 every other study's embedding cache). Checked once, up front, it is one line that names the variable and
 what it may be.
 
-* ``FLAIR_HPO_CACHE``: the folder of the machine's embedding cache (else ``$XDG_CACHE_HOME/flair-hpo``,
-  else ``~/.cache/flair-hpo``); a folder this user can make and write.
+* ``FLAIR_HPO_CACHE``: the folder of the machine's cache (embeddings, earlier studies; else
+  ``$XDG_CACHE_HOME/flair-hpo``, else ``~/.cache/flair-hpo``); a folder this user can make and write.
 * ``FLAIR_HPO_CACHE_GB``: what that cache may hold, in gigabytes (64 when unset); a number above 0.
 * ``FLAIR_HPO_THREADS``: the CPU threads of each worker process (flair-hpo sets it for its own workers on
   CPUs); a whole number from 1.
@@ -29,9 +29,10 @@ THREADS = "FLAIR_HPO_THREADS"
 DEFAULT_CACHE_GB = 64.0
 
 
-def cache_directory() -> Path:
-    """The machine's embedding cache, ``$FLAIR_HPO_CACHE/embeddings`` or under the user's cache folder;
-    :class:`SettingsError` when it cannot be made or written."""
+def cache_directory(part: str = "embeddings") -> Path:
+    """A folder of the machine's cache, ``$FLAIR_HPO_CACHE/PART`` or under the user's cache folder: the
+    embedding cache (``embeddings``) or the record of earlier studies (``studies``); :class:`SettingsError`
+    when it cannot be made or written."""
     given = os.environ.get(CACHE)
     xdg = os.environ.get("XDG_CACHE_HOME")
     if given:
@@ -39,7 +40,7 @@ def cache_directory() -> Path:
     else:
         root = Path(xdg or Path.home() / ".cache") / "flair-hpo"
         source = f"XDG_CACHE_HOME={xdg!r}" if xdg else f"the embedding cache {root}"
-    directory = root / "embeddings"
+    directory = root / part
     problem = _folder_problem(directory)
     if problem:
         raise SettingsError(
