@@ -53,16 +53,21 @@ def measure(seeds: int) -> dict:
                 cells[str(budget)] = {k: found[k] for k in ("median_regret", "within_half_point")}
             shares[name][str(startup)] = cells
             print(f"{name} startup_trials={startup}: mean share within 0.5 {_score(cells):.0%}", flush=True)
+    return {"searches": seeds, "candidates": list(CANDIDATES), "cells": shares, "held_out": choose(shares)}
+
+
+def choose(shares: dict[str, dict[str, dict]]) -> dict[str, dict]:
+    """Each scenario's candidate, chosen on the other scenarios, with its score and the shipped default's."""
     held_out = {}
-    for name in SCENARIOS:
-        others = [other for other in SCENARIOS if other != name]
+    for name in shares:
+        others = [other for other in shares if other != name]
         chosen = max(CANDIDATES, key=lambda c: (statistics.mean(_score(shares[o][str(c)]) for o in others), -c))
         held_out[name] = {
             "chosen": chosen,
             "chosen_score": _score(shares[name][str(chosen)]),
             "default_score": _score(shares[name][str(BayesianSearch().startup_trials)]),
         }
-    return {"searches": seeds, "candidates": list(CANDIDATES), "cells": shares, "held_out": held_out}
+    return held_out
 
 
 def run(seeds: int) -> dict:

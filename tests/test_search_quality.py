@@ -86,7 +86,7 @@ def test_the_readme_tables_are_generated_from_the_results():
     quality-real-*.json's (search_quality.py report)."""
     page = QUALITY_PAGE.read_text()
     assert current_block(page) == page_block(RESULTS)
-    assert list(RESULTS) == ["trec", "wnut", "pos"]
+    assert list(RESULTS) == ["trec", "wnut", "pos", "rnn"]
     assert current_block(page, LOSO_BEGIN, LOSO_END) == loso_block(LOSO, RESULTS)
     reals = {
         name: json.loads((REPO / "benchmarks" / "results" / f"quality-real-{name}.json").read_text())
@@ -101,16 +101,18 @@ def _loso_score(scenario: str, candidate: int) -> float:
 
 def test_startup_trials_is_chosen_on_the_other_scenarios():
     """The leave-one-scenario-out choice: the default's startup_trials replays as the default variant does,
-    and each scenario's choice is the best on the other two; docs/search-quality.md states 2 for TREC_6, else 3."""
-    assert BayesianSearch().startup_trials == 3
+    and each scenario's choice is the best on the other three; docs/search-quality.md states 2 for each, the
+    default."""
+    default = BayesianSearch().startup_trials
+    assert default == 2
     for name, held in LOSO["held_out"].items():
-        cells = LOSO["cells"][name]["3"]
+        cells = LOSO["cells"][name][str(default)]
         for budget, cell in cells.items():
             assert cell["within_half_point"] == RESULTS[name]["variants"]["default"][budget]["within_half_point"]
         others = [o for o in LOSO["held_out"] if o != name]
         scores = {c: statistics.mean(_loso_score(o, c) for o in others) for c in LOSO["candidates"]}
         assert held["chosen"] == max(LOSO["candidates"], key=lambda c: (scores[c], -c))
-    assert {name: held["chosen"] for name, held in LOSO["held_out"].items()} == {"trec": 2, "wnut": 3, "pos": 3}
+    assert {name: held["chosen"] for name, held in LOSO["held_out"].items()} == dict.fromkeys(RESULTS, 2)
 
 
 @pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving", "default+start"])
@@ -209,60 +211,79 @@ def test_the_readmes_claims_hold_in_the_results():
     """What docs/search-quality.md's "What the numbers say" states, checked against quality.json."""
     budgets = (0.05, 0.1, 0.25)
     significant = lambda d: d[1] > 0 or d[2] < 0  # noqa: E731 - the interval excludes 0
+    gains = {}
     for scenario in RESULTS:
         for budget in budgets:
+            cell = (scenario, budget)
             assert _difference(scenario, "default", "random", budget)[2] > 0  # never significantly worse
+            assert significant(_difference(scenario, "default", "random", budget)) == (
+                cell in {("wnut", 0.25), ("pos", 0.25)}
+            )
+            assert significant(_difference(scenario, "default", "grid", budget)) == (
+                cell not in {("wnut", 0.05), ("trec", 0.25)}
+            )
             for first, second in (("optuna-tpe", "random"), ("evolutionary", "random")):
                 assert not significant(_difference(scenario, first, second, budget))
-            # pruning's gain on its own: significant only on WNUT_17 at 25%, with the last call
-            pruning = _difference(scenario, "default", "bayesian", budget)
-            assert significant(pruning) == ((scenario, budget) == ("wnut", 0.25))
-            assert not significant(_difference(scenario, "random+halving", "random", budget))
+            assert significant(_difference(scenario, "default", "optuna-tpe", budget)) == (
+                cell in {("trec", 0.1), ("wnut", 0.25)}
+            )
+            assert significant(_difference(scenario, "default", "bayesian", budget)) == (cell == ("wnut", 0.25))
+            assert significant(_difference(scenario, "random+halving", "random", budget)) == (cell == ("wnut", 0.25))
             assert not significant(_difference(scenario, "bayesian+halving+reseed2x2", "default", budget))
             assert not significant(_difference(scenario, "default+start", "default", budget))
+            halving = _difference(scenario, "bayesian+data-halving", "default", budget)
+            gains[cell] = significant(halving) and halving[1] > 0
+            assert significant(halving) == (cell in {("trec", 0.05), ("wnut", 0.25)})
+            earlier = _difference(scenario, "default+earlier", "default", budget)
+            assert significant(earlier) == (cell == ("pos", 0.05)) and earlier[2] > 0
+            assert not significant(_difference(scenario, "bayesian+data-halving", "random+data-halving", budget))
         # the goal: at 10%, 80% of the share the grid trained once reaches; not met
         at10 = RESULTS[scenario]["variants"]["default"]["0.1"]["within_half_point"]
         assert at10 < 0.8 * RESULTS[scenario]["grid_once"]
-    assert _difference("wnut", "default", "random", 0.25)[1] > 0
-    assert _difference("pos", "default", "random", 0.25)[1] > 0
-    assert not significant(_difference("trec", "default", "random", 0.1))
-    assert _difference("trec", "default", "optuna-tpe", 0.1)[1] > 0
-    assert _difference("wnut", "default", "optuna-tpe", 0.25)[1] > 0
-    assert _difference("trec", "bayesian+data-halving", "default", 0.05)[2] < 0
-    assert _difference("trec", "bayesian+data-halving", "default", 0.1)[2] < 0
-    assert _difference("wnut", "bayesian+data-halving", "default", 0.25)[2] < 0
-    assert _difference("pos", "bayesian+data-halving", "random+data-halving", 0.25)[1] > 0
+    assert not any(gains.values())  # data halving is nowhere significantly better than the default
+    for scenario in RESULTS:  # pruning points the same way at 25% everywhere
+        assert _difference(scenario, "default", "bayesian", 0.25)[0] > 0
+    shares = {n: [RESULTS[n]["variants"]["default"][b]["within_half_point"] for b in ("0.1", "0.25")] for n in RESULTS}
+    assert shares == {"trec": [0.6, 0.76], "wnut": [0.14, 0.56], "pos": [0.2, 0.61], "rnn": [0.07, 0.23]}
+    assert [round(RESULTS[n]["grid_once"], 2) for n in RESULTS] == [0.83, 0.66, 1.0, 0.35]
 
 
 def test_flair_defaults_are_as_far_from_the_best_as_the_readme_says():
     below = {}
-    for name in ("trec", "wnut", "pos"):
+    for name in ("trec", "wnut", "pos", "rnn"):
         table = Table.load(REPO / "benchmarks" / "tables" / f"{name}.json")
         space = SCENARIOS[name].build_space()
         below[name] = table.regret(configuration_key(start_labels(space.dimensions, SCENARIOS[name].published)))
-    assert (round(below["trec"]), round(below["wnut"], 1), round(below["pos"], 1)) == (26, 8.5, 2.4)
+    assert (round(below["trec"]), round(below["wnut"], 1), round(below["pos"], 1), round(below["rnn"], 1)) == (
+        26,
+        8.5,
+        2.4,
+        14.5,
+    )
 
 
 def test_the_readmes_other_figures_are_the_results():
     """Figures the search-quality page quotes outside its tables: the earlier (configuration) measure against
-    the model's,
-    the share of the default's models from pruned or cut trials, the trials the default runs at 10%."""
+    the model's, the share of the default's models from pruned or cut trials, the trials the default runs at
+    10%."""
     default = {name: RESULTS[name]["variants"]["default"] for name in RESULTS}
     assert (default["trec"]["0.1"]["configuration_within_half_point"], default["trec"]["0.1"]["within_half_point"]) == (
-        0.71,
-        0.64,
+        0.73,
+        0.6,
     )
     assert (
         default["wnut"]["0.25"]["configuration_within_half_point"],
         default["wnut"]["0.25"]["within_half_point"],
-    ) == (
-        0.57,
-        0.55,
-    )
+    ) == (0.57, 0.56)
     short = {name: [default[name][b]["returned_short"] for b in ("0.05", "0.1", "0.25")] for name in RESULTS}
-    assert short == {"trec": [0.21, 0.06, 0.02], "wnut": [0.21, 0.08, 0.07], "pos": [0.32, 0.06, 0.0]}
-    assert [round(default[name]["0.1"]["mean_trials"]) for name in ("wnut", "pos")] == [8, 4]
-    assert [RESULTS[name]["configurations"] / 10 for name in ("wnut", "pos")] == [3.6, 2.4]
+    assert short == {
+        "trec": [0.19, 0.05, 0.01],
+        "wnut": [0.21, 0.13, 0.03],
+        "pos": [0.33, 0.04, 0.02],
+        "rnn": [0.36, 0.2, 0.04],
+    }
+    assert [round(default[name]["0.1"]["mean_trials"]) for name in ("wnut", "pos", "rnn")] == [8, 4, 7]
+    assert [RESULTS[name]["configurations"] / 10 for name in ("wnut", "pos", "rnn")] == [3.6, 2.4, 3.2]
     every_seed_seen = {
         (name, variant, budget): sum(
             1 for r in cell["returned"] if r and len(r[2]) == scenario["seeds_per_configuration"]
@@ -272,7 +293,11 @@ def test_the_readmes_other_figures_are_the_results():
         for budget, cell in curve.items()
         if budget in ("0.05", "0.1", "0.25")
     }
-    assert {k: v for k, v in every_seed_seen.items() if v} == {("wnut", "optuna-tpe", "0.25"): 3}
+    assert {k: v for k, v in every_seed_seen.items() if v} == {
+        ("wnut", "optuna-tpe", "0.25"): 3,
+        ("rnn", "optuna-tpe", "0.1"): 1,
+        ("rnn", "optuna-tpe", "0.25"): 4,
+    }
 
 
 def test_a_replayed_search_makes_the_last_call_as_a_real_one_does(trec):
@@ -288,7 +313,11 @@ def test_a_replayed_search_makes_the_last_call_as_a_real_one_does(trec):
             calls += 1
             call = steps[i]
             assert any((s["key"], s["seed"]) == (call["key"], call["seed"]) for s in steps[:i])
-            assert call["value"] == table.row(call["key"], call["seed"]).value  # all its epochs, no pruning
+            if call["value"] != table.row(call["key"], call["seed"]).value:  # not all its epochs
+                # The time kept back is the median training to the end; a slower configuration meets the
+                # deadline again, as the search's last trial.
+                assert i == len(steps) - 1
+                continue
             if outcome.key == call["key"]:
                 assert outcome.epochs == table.max_epochs
     assert calls > 0

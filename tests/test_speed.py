@@ -288,3 +288,34 @@ def test_worker_settings_are_checked_before_training(trec_corpus, minilm_path, t
     with pytest.raises(InputError, match="storage as a URL"):
         runner.optimize(workers=2)
     assert not (tmp_path / "w").exists()
+
+
+def test_the_corpus_is_out_of_the_collectors_sight_while_trials_train_and_given_back_after(
+    trec_corpus, trec_vectors, tmp_path, monkeypatch
+):
+    """docs/speed.md "Little between trials": while a search trains, what lived at its start (the corpus among
+    it) is frozen (``gc.freeze``), so collecting a trial's garbage does not walk it; afterwards it is unfrozen."""
+    import gc
+
+    from flair_hpo.orchestration.progress import ProgressDisplay
+
+    from .helpers import small_trec_search
+
+    sentence = trec_corpus.train[0]
+
+    def in_sight() -> bool:  # the collector's generations list what it walks; frozen objects are not in them
+        return any(o is sentence for o in gc.get_objects())
+
+    seen_during = []
+    original = ProgressDisplay.epoch_ended
+
+    def epoch_ended(self, event):
+        seen_during.append(in_sight())
+        original(self, event)
+
+    monkeypatch.setattr(ProgressDisplay, "epoch_ended", epoch_ended)
+    assert in_sight()
+    before = gc.get_freeze_count()
+    small_trec_search(trec_corpus, tmp_path / "search", trec_vectors, runs=2).optimize(quiet=True)
+    assert seen_during == [False] * 4  # 2 trials of 2 epochs
+    assert in_sight() and gc.get_freeze_count() == before  # given back: what died meanwhile can be collected
