@@ -21,15 +21,17 @@ from quality_replay import Table, replay
 from quality_scenarios import SCENARIOS
 from quality_tables import TABLES
 
-from flair_hpo.study.earlier import EarlierStudy, warm_starts
+from flair_hpo.study.earlier import EarlierStudy, prior_rankings, warm_starts
 
 #: The share of its grid's time the earlier searches had.
 EARLIER_BUDGET = 0.25
 
 
-def earlier_starts(name: str) -> Callable[[int], tuple[dict[str, Any], ...]] | None:
-    """For scenario ``name``: the warm start of a search with strategy seed ``s``, from the other scenarios of
-    its task; None when no other scenario of its task has a table."""
+@functools.cache
+def earlier_studies(name: str) -> Callable[[int], list[EarlierStudy]] | None:
+    """For scenario ``name``: the earlier studies a search with strategy seed ``s`` may learn from (the other
+    scenarios of its task, each searched by the default with seed ``s``); None when no other scenario of its
+    task has a table."""
     from quality_variants import variants
 
     space = SCENARIOS[name].build_space()
@@ -45,13 +47,35 @@ def earlier_starts(name: str) -> Callable[[int], tuple[dict[str, Any], ...]] | N
         return None
 
     @functools.cache
-    def starts(seed: int) -> tuple[dict[str, Any], ...]:
-        studies = []
+    def studies(seed: int) -> list[EarlierStudy]:
+        found = []
         for other, table, other_space, default in others:
-            returned = replay(table, other_space, default, EARLIER_BUDGET, seed)
-            if returned.key is not None:
-                ranked = [json.loads(returned.key)]
-                studies.append(EarlierStudy(space.task, "", "", 0.0, ranked, other))
-        return tuple(warm_starts(space, studies))
+            searched = replay(table, other_space, default, EARLIER_BUDGET, seed)
+            if searched.key is not None:
+                # What the study's record keeps: its whole-split configurations, best first. The search's
+                # returned model leads (with reseeding off it is the best of them).
+                ranked = [searched.key, *(key for key in searched.ranked if key != searched.key)]
+                found.append(EarlierStudy(space.task, "", "", 0.0, [json.loads(k) for k in ranked], other))
+        return found
 
-    return starts
+    return studies
+
+
+def earlier_starts(name: str) -> Callable[[int], tuple[dict[str, Any], ...]] | None:
+    """For scenario ``name``: the warm start (configurations trained first) of a search with strategy seed
+    ``s``; None when no other scenario of its task has a table."""
+    studies = earlier_studies(name)
+    if studies is None:
+        return None
+    space = SCENARIOS[name].build_space()
+    return lambda seed: tuple(warm_starts(space, studies(seed)))
+
+
+def earlier_prior(name: str) -> Callable[[int], list[list[dict[str, Any]]]] | None:
+    """For scenario ``name``: the prior (earlier rankings projected onto its space) of a search with strategy
+    seed ``s``; None when no other scenario of its task has a table."""
+    studies = earlier_studies(name)
+    if studies is None:
+        return None
+    space = SCENARIOS[name].build_space()
+    return lambda seed: prior_rankings(space, studies(seed))

@@ -34,6 +34,7 @@ from flair_hpo.records.keys import FRACTION, LAST_CALL, REPLICATE, STOPPED_BY_TI
 from flair_hpo.space import SearchSpace, configuration_key
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import BudgetState
+from flair_hpo.study.earlier import KEPT
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -139,6 +140,9 @@ class Replayed:
     epochs: int = 0
     seen: tuple[int, ...] = ()
     configuration_regret: float = 100.0
+    #: The configurations (keys) the search scored on the whole split, best first: what its study's record
+    #: keeps for later warm starts (flair_hpo.study.earlier).
+    ranked: tuple[str, ...] = ()
 
 
 @dataclass
@@ -158,6 +162,9 @@ class Variant:
     #: Further configurations trained first, which depend on the search's seed (a warm start from earlier
     #: searches, themselves replayed with that seed: quality_earlier.py).
     starts_of: Callable[[int], tuple[dict[str, Any], ...]] | None = None
+    #: Earlier studies' rankings that depend on the search's seed, given to the strategy as its prior
+    #: (``BayesianSearch.learn_from``, quality_earlier.py).
+    prior_of: Callable[[int], list[list[dict[str, Any]]]] | None = None
 
 
 def replay(
@@ -179,6 +186,8 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
+    if variant.prior_of is not None:
+        strategy.learn_from(variant.prior_of(seed))
     starts = tuple(space.starts) + variant.starts + (variant.starts_of(seed) if variant.starts_of else ())
     policies = Policies(variant.reseeding, variant.fidelity, starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
@@ -219,13 +228,17 @@ def replay(
         step = {"key": key, "replicate": replicate, "seed": order[replicate], "fraction": fraction}
         steps.append({**step, "value": _kept_value(done), "last_call": not prune})
     returned = _returned(study, variant)
+    ranked = tuple(configuration_key(c.labels) for c in History.of(study).configurations()[:KEPT])
     if returned is None:
-        outcome = Replayed(None, table.regret(None), None, clock[0], trials)
+        outcome = Replayed(None, table.regret(None), None, clock[0], trials, ranked=ranked)
     else:
         key, _, epochs = trained[returned]
         seen = tuple(sorted({seed for k, seed, _ in trained.values() if k == key}))
         regret = table.model_regret(key, epochs, seen)
-        outcome = Replayed(key, regret, table.true_test[key], clock[0], trials, epochs, seen, table.regret(key))
+        configuration_regret = table.regret(key)
+        outcome = Replayed(
+            key, regret, table.true_test[key], clock[0], trials, epochs, seen, configuration_regret, ranked
+        )
     return (outcome, steps) if trace else outcome
 
 

@@ -143,7 +143,12 @@ def page_block(results: dict) -> str:
 
 
 def loso_block(loso: dict, results: dict) -> str:
-    titles = {name: scenario["title"].split(":")[0] for name, scenario in results.items()}
+    short = {name: scenario["title"].split(":")[0] for name, scenario in results.items()}
+    # A scenario whose short title another shares (TREC_6 over MiniLM, over an RNN) is named in full.
+    titles = {
+        name: title if list(short.values()).count(title) == 1 else results[name]["title"]
+        for name, title in short.items()
+    }
     return f"{LOSO_BEGIN}\n\n{loso_markdown(loso, titles)}\n{LOSO_END}"
 
 

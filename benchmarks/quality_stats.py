@@ -33,6 +33,8 @@ CLAIMS = (
     ("bayesian+data-halving", "default"),
     ("default+start", "default"),
     ("default+earlier", "default"),
+    ("default+prior", "default"),
+    ("default+earlier+prior", "default+earlier"),
 )
 
 

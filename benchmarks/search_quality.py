@@ -30,7 +30,7 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
     """Replay the variants of scenario ``name`` over ``seeds`` strategy seeds: every variant at the tables'
     budgets, the plotted ones along the whole curve; cells with bootstrap intervals (quality_stats). With
     ``only``, just those variants are replayed and the others kept from ``stored`` (same number of seeds)."""
-    from quality_earlier import earlier_starts
+    from quality_earlier import earlier_prior, earlier_starts
     from quality_replay import Table, replay, summarize
     from quality_report import PLOTTED, TABLE_BUDGETS
     from quality_stats import grid_once, uncertainty
@@ -42,7 +42,7 @@ def replay_scenario(name: str, seeds: int, only: list[str] | None, stored: dict 
     table = Table.load(TABLES / f"{name}.json")
     space = SCENARIOS[name].build_space()
     published = start_labels(space.dimensions, SCENARIOS[name].published)
-    found = variants(table.max_epochs, published, earlier_starts(name))
+    found = variants(table.max_epochs, published, earlier_starts(name), earlier_prior(name))
     chosen = [found[v] for v in only] if only else list(found.values())
     scenario = {
         "title": table.title,

@@ -50,11 +50,17 @@ def trec_corpus():
 
 
 def small_trec_search(
-    corpus, base_path: Path, vectors: Path, runs: int = 4, storage: str | None = None, **settings
+    corpus,
+    base_path: Path,
+    vectors: Path,
+    runs: int = 4,
+    storage: str | None = None,
+    strategy: search_strategies.SearchStrategy | None = None,
+    **settings,
 ) -> orchestrator.Orchestrator:
-    """Random search over two learning rates and two hidden sizes of an RNN over small word vectors, without
-    pruning: the tests that use it count the trials that train all their epochs. ``settings``: further run
-    settings (study_name, mlflow, ...)."""
+    """Random search (or ``strategy``) over two learning rates and two hidden sizes of an RNN over small word
+    vectors, without pruning: the tests that use it count the trials that train all their epochs.
+    ``settings``: further run settings (study_name, mlflow, ...)."""
     from flair.embeddings import WordEmbeddings
 
     search_space = search_spaces.TextClassifierSearchSpace()
@@ -67,7 +73,7 @@ def small_trec_search(
     search_space.add_word_embeddings(
         parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(str(vectors))]]
     )
-    search_strategy = search_strategies.RandomSearch(seed=5)
+    search_strategy = strategy or search_strategies.RandomSearch(seed=5)
     search_strategy.make_configurations(search_space)
     return orchestrator.Orchestrator(
         corpus=corpus,

@@ -236,6 +236,12 @@ def test_the_readmes_claims_hold_in_the_results():
             assert significant(halving) == (cell in {("trec", 0.05), ("wnut", 0.25)})
             earlier = _difference(scenario, "default+earlier", "default", budget)
             assert significant(earlier) == (cell == ("pos", 0.05)) and earlier[2] > 0
+            prior = _difference(scenario, "default+prior", "default", budget)
+            assert significant(prior) == (cell in {("pos", 0.1), ("rnn", 0.05)}) and prior[1] <= 0
+            both = _difference(scenario, "default+earlier+prior", "default+earlier", budget)
+            assert significant(both) == (cell == ("rnn", 0.1)) and both[1] <= 0
+            if scenario == "trec":
+                assert prior[0] < 0
             assert not significant(_difference(scenario, "bayesian+data-halving", "random+data-halving", budget))
         # the goal: at 10%, 80% of the share the grid trained once reaches; not met
         at10 = RESULTS[scenario]["variants"]["default"]["0.1"]["within_half_point"]

@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.final_model:
         settings = settings.replace(final_model=True)
     if args.warm_start:
-        settings = settings.replace(warm_start=True)
+        settings = settings.replace(warm_start=args.warm_start)
     settings = settings.replace(**tracking_settings(args))
     try:
         # The corpus reference (settings.corpus) is stored with the study for workers that join it.
@@ -158,10 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
     )
-    run.add_argument(
+    warm = run.add_mutually_exclusive_group()
+    warm.add_argument(
         "--warm-start",
-        action="store_true",
+        action="store_const",
+        const="starts",
         help="first train the best configurations of earlier studies of the same task on this machine",
+    )
+    warm.add_argument(
+        "--warm-start-prior",
+        dest="warm_start",
+        action="store_const",
+        const="prior",
+        help="BayesianSearch: fit its model on earlier studies' results of the same task from the first trial on",
     )
     add_tracking_arguments(run)
     _remote_code_argument(run)

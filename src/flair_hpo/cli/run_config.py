@@ -67,8 +67,8 @@ _TOP_KEYS = {
     "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",
     "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",
-    "warm_start": "true: first train the best configurations of earlier studies of the same task on this machine"
-    " (optional)",
+    "warm_start": "true: first train the best configurations of earlier studies of the same task on this machine;"
+    " prior: BayesianSearch fits its model on their results (optional)",
     "report": "true: write report.html after the search (optional, default true)",
     "recipe": "a ready search space: ner-fine-tune, tagger-frozen, classifier-fine-tune, classifier-frozen "
     "(or {name: ..., model: ...}); the keys above override it (optional)",

@@ -48,7 +48,7 @@ from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
 from flair_hpo.study.budget import runs_allowed
-from flair_hpo.study.earlier import search_starts
+from flair_hpo.study.earlier import check_prior, search_starts
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
@@ -77,9 +77,8 @@ class Orchestrator:
         search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
         storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard, wandb, warm_start: the run settings, described in
-            :class:`~flair_hpo.study.settings.RunSettings` (trackers: :mod:`flair_hpo.tracking`; warm start from
-            earlier studies of the same task: :mod:`flair_hpo.study.earlier`).
+            tensorboard, wandb, warm_start: the run settings of :class:`~flair_hpo.study.settings.RunSettings`
+            (trackers: :mod:`flair_hpo.tracking`; learning from earlier studies: :mod:`flair_hpo.study.earlier`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -102,7 +101,7 @@ class Orchestrator:
         mlflow: str | bool | None = None,
         tensorboard: str | Path | bool | None = None,
         wandb: str | bool | None = None,
-        warm_start: bool = False,
+        warm_start: bool | str = False,
     ) -> None:
         reference = corpus if isinstance(corpus, Mapping) else None
         settings = RunSettings(
@@ -174,7 +173,8 @@ class Orchestrator:
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
             # The space is read now (as the study's check reads it): starts added since this object was made count.
-            self.setup.policies = replace(self.setup.policies, starts=search_starts(self.search_space, self.settings))
+            starts = search_starts(self.search_space, self.settings, self.setup.search_strategy)
+            self.setup.policies = replace(self.setup.policies, starts=starts)
             if self.settings.corpus is not None:  # for `flair-hpo train BASE_PATH`
                 keep_corpus_reference(self.base_path, self.settings.corpus)
             if workers == 1:
@@ -281,6 +281,7 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         raise StrategyError("the search strategy was made for a different search space")
     strategy.make_configurations(space)
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
+    check_prior(strategy, settings)
     check_device(space)
     check_trackers(settings)
     store = store_for(settings.embedding_store)  # checks the cache's environment variables, before any download

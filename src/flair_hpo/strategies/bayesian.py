@@ -7,12 +7,14 @@ configuration is proposed, so that it shares flair-hpo's claims (no configuratio
 with many workers) and its history (a configuration trained with several seeds counts with its mean).
 Under data halving, TPE is fitted as BOHB fits it (Falkner et al., 2018): on the largest fraction of the
 training split that enough configurations were trained on, since whole-split trainings are few there.
+Earlier studies' results may join the fit as prior observations (:mod:`flair_hpo.strategies.prior`).
 """
 
 from __future__ import annotations
 
 import random
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -23,6 +25,7 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.records import ConfigurationScore, History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
+from flair_hpo.strategies.prior import Ranking, prior_observations
 
 # TPE may propose a configuration that was tried; it is told that trial's value and asked again.
 _PROPOSALS = 20
@@ -39,6 +42,9 @@ class BayesianSearch(SearchStrategy):
     * Under data halving (``pruner="data_halving"``) TPE is fitted on the largest fraction of the training
       split with at least ``startup_trials`` configurations scored on it (BOHB's rule), so that it learns
       from the screening trainings before many configurations reach the whole split.
+    * Given earlier studies' rankings (:meth:`learn_from`; ``warm_start="prior"`` passes them), TPE is fitted
+      on them too, rank-normalised and weighted down (:func:`~flair_hpo.strategies.prior.prior_observations`),
+      and proposes from the first trial on instead of starting at random.
 
     Args:
         startup_trials: random configurations before TPE takes over. The default, 2, is chosen leaving one
@@ -56,6 +62,13 @@ class BayesianSearch(SearchStrategy):
     def __init__(self, startup_trials: int = 2, seed: int | None = None) -> None:
         super().__init__(seed)
         self.startup_trials = whole_number(startup_trials, "startup_trials", StrategyError, 1, 100_000)
+        self.prior: list[Ranking] = []
+
+    def learn_from(self, rankings: Sequence[Ranking]) -> None:
+        """Take earlier studies' configurations (each study's best first, already projected onto this
+        strategy's space) as TPE's prior observations. Not part of :meth:`settings`: a resumed study may
+        have more earlier studies to learn from than when it began."""
+        self.prior = [list(ranking) for ranking in rankings if ranking]
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "startup_trials": self.startup_trials}
@@ -63,10 +76,13 @@ class BayesianSearch(SearchStrategy):
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         taken = history.tried()
         scored = self._observed(history)
-        if len(scored) < self.startup_trials:
+        own = {configuration_key(c.labels): (c.labels, c.value) for c in scored}
+        prior = prior_observations(self.prior, [v for _, v in own.values()], history.minimize, set(own))
+        if len(scored) < self.startup_trials and not prior:
             return self.random_unseen(taken, rng)
-        study = self._fitted(scored, history.minimize, rng)
-        known = {configuration_key(c.labels): c.value for c in scored}
+        observed = [*own.values(), *prior]
+        study = self._fitted(observed, history.minimize, rng)
+        known = {configuration_key(labels): value for labels, value in observed}
         for _ in range(_PROPOSALS):
             trial = study.ask()
             labels = self.space.suggest(trial)
@@ -87,8 +103,10 @@ class BayesianSearch(SearchStrategy):
                 return scored
         return history.configurations()
 
-    def _fitted(self, scored: list[Any], minimize: bool, rng: random.Random) -> optuna.Study:
-        """A throw-away study in memory, holding one finished trial per configuration scored so far."""
+    def _fitted(
+        self, observed: list[tuple[dict[str, Label], float]], minimize: bool, rng: random.Random
+    ) -> optuna.Study:
+        """A throw-away study in memory, holding one finished trial per observed configuration."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             sampler = optuna.samplers.TPESampler(
@@ -97,11 +115,8 @@ class BayesianSearch(SearchStrategy):
         study = optuna.create_study(direction="minimize" if minimize else "maximize", sampler=sampler)
         study.add_trials(
             [
-                optuna.trial.create_trial(
-                    params=configuration.labels, distributions=self._distributions(configuration.labels), value=value
-                )
-                for configuration in scored
-                for value in [configuration.value]
+                optuna.trial.create_trial(params=labels, distributions=self._distributions(labels), value=value)
+                for labels, value in observed
             ]
         )
         return study

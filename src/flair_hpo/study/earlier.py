@@ -14,9 +14,12 @@ warning in the log.
 How it is used: with ``warm_start=True`` (``--warm-start``, YAML ``warm_start: true``), a new search of the
 same task first trains the best configuration of each of the :data:`WARM_STARTS` most recent earlier studies
 whose best has a counterpart in its space (:func:`~flair_hpo.space.starts.projected_start`: parameters it
-does not tune dropped, numbers moved to its nearest option), after the user's own starts. Dev values of
-different corpora are not comparable, so only each study's order is used. Off by default: on the tabular
-benchmark, leaving one scenario out, it did not gain (docs/search-quality.md).
+does not tune dropped, numbers moved to its nearest option), after the user's own starts. With
+``warm_start="prior"`` (``--warm-start-prior``, YAML ``warm_start: prior``) a BayesianSearch is given those
+studies' rankings, projected the same way, as TPE's prior observations
+(:mod:`flair_hpo.strategies.prior`) instead. Dev values of different corpora are not comparable, so only
+each study's order is used. Both are off by default: on the tabular benchmark, leaving one scenario out,
+neither gained in most cells (docs/search-quality.md).
 
 Example::
 
@@ -129,13 +132,37 @@ def warm_starts(space: SearchSpace, studies: list[EarlierStudy], count: int = WA
     return list(starts.values())
 
 
-def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
-    """What a search of ``space`` (study ``source``) with ``warm_start=True`` trains first, logged."""
+def prior_rankings(
+    space: SearchSpace, studies: list[EarlierStudy], count: int = WARM_STARTS
+) -> list[list[dict[str, Any]]]:
+    """The rankings of the first ``count`` studies, each projected onto ``space`` (configurations without a
+    counterpart dropped, repeats after projection kept at their best place): TPE's prior observations."""
+    rankings = []
+    for study in studies[:count]:
+        projected: dict[str, dict[str, Any]] = {}
+        for labels in study.ranked:
+            start = projected_start(space.dimensions, labels)
+            if start is not None:
+                projected.setdefault(configuration_key(start), start)
+        if projected:
+            rankings.append(list(projected.values()))
+    return rankings
+
+
+def _readable_studies(space: SearchSpace, source: str) -> list[EarlierStudy]:
     try:
         studies = earlier_studies(space, source)
     except SettingsError as error:  # an unwritable cache: no earlier study to learn from
         log.warning("no warm start: %s", error)
         return []
+    if not studies:
+        log.info("warm start: no earlier %s study on this machine", space.task)
+    return studies
+
+
+def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
+    """What a search of ``space`` (study ``source``) with ``warm_start=True`` trains first, logged."""
+    studies = _readable_studies(space, source)
     starts = warm_starts(space, studies)
     if studies:
         log.info(
@@ -144,14 +171,38 @@ def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
             len(studies),
             space.task,
         )
-    else:
-        log.info("warm start: no earlier %s study on this machine", space.task)
     return starts
 
 
-def search_starts(space: SearchSpace, settings: RunSettings) -> tuple[dict[str, Label], ...]:
-    """What a search trains first: the space's starts, then, with ``warm_start``, earlier studies' best."""
+def check_prior(strategy: Any, settings: RunSettings) -> None:
+    """Refuse ``warm_start="prior"`` for a strategy that cannot learn from earlier results."""
+    if settings.warm_start == "prior" and not hasattr(strategy, "learn_from"):
+        raise SettingsError(
+            f"warm_start='prior' fits BayesianSearch's model on earlier studies; {type(strategy).__name__} has "
+            "none: use BayesianSearch, or warm_start=True to train the earlier studies' best configurations first"
+        )
+
+
+def _give_prior(strategy: Any, space: SearchSpace, settings: RunSettings) -> None:
+    """With ``warm_start="prior"``: give ``strategy`` the rankings of earlier studies of ``space``'s task."""
+    if settings.warm_start != "prior":
+        return
+    studies = _readable_studies(space, study_source(settings))
+    rankings = prior_rankings(space, studies)
+    strategy.learn_from(rankings)
+    if studies:
+        log.info(
+            "warm start: the rankings of %d earlier %s studies on this machine are the model's prior",
+            len(rankings),
+            space.task,
+        )
+
+
+def search_starts(space: SearchSpace, settings: RunSettings, strategy: Any = None) -> tuple[dict[str, Label], ...]:
+    """What a search trains first: the space's starts, then, with ``warm_start``, earlier studies' best; with
+    ``warm_start="prior"``, ``strategy`` is given their rankings instead."""
+    _give_prior(strategy, space, settings)
     starts = list(space.starts)
-    if settings.warm_start:
+    if settings.warm_start == "starts":
         starts += [s for s in warm_starts_for(space, study_source(settings)) if s not in starts]
     return tuple(starts)

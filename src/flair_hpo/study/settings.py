@@ -55,8 +55,9 @@ class RunSettings:
             ``base_path/tensorboard``; None or False writes none.
         wandb: log each trial as a Weights & Biases run (:mod:`flair_hpo.tracking.wandb`): a W&B project, or True
             (or ``""``) for the project ``flair-hpo``; None or False logs nothing.
-        warm_start: first train the best configurations of earlier studies of the same task on this machine
-            (:mod:`flair_hpo.study.earlier`).
+        warm_start: learn from earlier studies of the same task on this machine (:mod:`flair_hpo.study.earlier`):
+            True (or ``"starts"``) first trains their best configurations; ``"prior"`` fits BayesianSearch's
+            TPE on their results from the first trial on; False learns nothing from them.
     """
 
     base_path: Path
@@ -71,7 +72,7 @@ class RunSettings:
     mlflow: str | bool | None = None
     tensorboard: str | Path | bool | None = None
     wandb: str | bool | None = None
-    warm_start: bool = False
+    warm_start: bool | str = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -89,7 +90,7 @@ class RunSettings:
         if not isinstance(self.embedding_store, bool):
             _folder(self.embedding_store, "embedding_store")
         flag(self.final_model, "final_model", SettingsError)
-        flag(self.warm_start, "warm_start", SettingsError)
+        object.__setattr__(self, "warm_start", _warm_start(self.warm_start))
         whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
@@ -159,6 +160,22 @@ def _reseeding(value: Any) -> Reseeding:
         return Reseeding(**value)
     raise SettingsError(
         f"reseeding must be Reseeding(finalists=..., seeds=...), a mapping of those or None, not {value!r}"
+    )
+
+
+#: What ``warm_start`` may be, besides False: earlier studies' best trained first, or TPE's prior.
+WARM_STARTS = ("starts", "prior")
+
+
+def _warm_start(value: Any) -> bool | str:
+    """``value`` as False, "starts" (also for True) or "prior"."""
+    if value is True:
+        return "starts"
+    if value is False or (isinstance(value, str) and value in WARM_STARTS):
+        return value
+    raise SettingsError(
+        "warm_start must be true or 'starts' (train earlier studies' best configurations first), 'prior' "
+        f"(BayesianSearch learns from their results) or false, not {value!r}"
     )
 
 
