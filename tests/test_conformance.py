@@ -211,3 +211,11 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
 
     stopped = trial(1, TrialStatus.COMPLETE, 0.9, 10.0, epochs=1, **{keys.STOPPED_BY_TIME_BUDGET: True})
     assert budget.next_move(space, History([full, stopped], minimize=False), policies) is Move.LAST_CALL
+
+    # A best configuration slower than the others (20 s for 1 of 3 epochs) keeps back its own pace: 60 s.
+    slow = trial(1, TrialStatus.PRUNED, 0.9, 20.0, epochs=1)
+    history = History([full, slow, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
+    now[0] = 25.0  # 75 s left: a typical trial (20 s) leaves 55 s, more than the median (30 s), less than 60 s
+    assert budget.next_move(space, history, policies) is Move.LAST_CALL
+    now[0] = 5.0  # 95 s left
+    assert budget.next_move(space, history, policies) is Move.EXPLORE

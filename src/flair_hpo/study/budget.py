@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flair_hpo.errors import StrategyError
 from flair_hpo.policies import Move, Policies
-from flair_hpo.records import History
+from flair_hpo.records import History, TrialRecord
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
 from flair_hpo.strategies import Strategy
@@ -99,13 +99,16 @@ class BudgetState:
         typical = full_trial_seconds(history)
         return typical is not None and self.deadline - self.clock() <= trials * typical
 
-    def keeps_last_call(self, history: History) -> bool:
+    def keeps_last_call(self, history: History, cut: TrialRecord | None = None, max_epochs: int = 0) -> bool:
         """Whether a trial started now must be the last call (:mod:`flair_hpo.policies.last_call`): the last run
         of a RUNS budget; for a time budget, when what is left after a typical trial would be less than a
-        training to the last epoch takes (the median of those so far)."""
+        training to the last epoch takes: the median of those so far, or, when the trial ``cut`` short went
+        slower, its own pace over ``max_epochs`` (a slow configuration's last call must not be cut again)."""
         if self.deadline is None:
             return self.keeps_for(history, 1)
         typical, full = full_trial_seconds(history), full_trial_seconds(history, to_the_end=True)
+        if cut is not None and cut.duration_s is not None and cut.epochs:
+            full = max(full or 0.0, cut.duration_s / cut.epochs * max_epochs)
         return typical is not None and full is not None and self.deadline - self.clock() <= typical + full
 
     def admits(self, history: History, number: int) -> bool:
@@ -124,8 +127,9 @@ class BudgetState:
         if not self.allows_new_trial(history):
             return Move.SPENT
         reseeding, fidelity = policies.reseeding, policies.fidelity
-        redo = policies.cut_short(history) is not None
-        if redo and self.keeps_last_call(history):
+        cut = policies.cut_short(history)
+        redo = cut is not None
+        if redo and self.keeps_last_call(history, cut, space.max_epochs):
             return Move.LAST_CALL
         finalist_left = reseeding.next(history) is not None
         if finalist_left and self.keeps_for(history, reseeding.trials):
