@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from pathlib import Path
 
 import optuna
@@ -15,6 +16,7 @@ import pytest
 import flair_hpo.parameters as parameter
 from flair_hpo import search_spaces, search_strategies
 from flair_hpo.cli.main import main
+from flair_hpo.errors import StrategyError
 from flair_hpo.records import History
 from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.space import configuration_key
@@ -209,3 +211,18 @@ def test_warm_start_must_be_true_false_starts_or_prior(value, tmp_path: Path):
 
     with pytest.raises(SettingsError, match="warm_start"):
         RunSettings(base_path=tmp_path, warm_start=value)
+
+
+def test_a_prior_configuration_that_is_not_one_of_the_spaces_is_refused_naming_it():
+    tpe = search_strategies.BayesianSearch(seed=1)
+    tpe.make_configurations(_tagger_space())
+    rate = "ModelTrainer.learning_rate"
+    with pytest.raises(
+        StrategyError, match=re.escape("SequenceTagger.dropout=0.3, which the search space does not tune")
+    ):
+        tpe.learn_from([[{rate: 0.1, "SequenceTagger.dropout": 0.3}]])
+    with pytest.raises(StrategyError, match=re.escape(f"{rate}=0.4, which the search space does not offer")):
+        tpe.learn_from([[{rate: 0.4}]])  # not projected: 0.4 is no option here
+    assert tpe.prior == []
+    tpe.learn_from([[{rate: 0.5, "SequenceTagger.hidden_size": 64}]])
+    assert tpe.prior == [[{rate: 0.5, "SequenceTagger.hidden_size": 64}]]

@@ -25,7 +25,7 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.records import ConfigurationScore, History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.prior import Ranking, prior_observations
+from flair_hpo.strategies.prior import Ranking, check_rankings, prior_observations
 
 # TPE may propose a configuration that was tried; it is told that trial's value and asked again.
 _PROPOSALS = 20
@@ -67,7 +67,9 @@ class BayesianSearch(SearchStrategy):
     def learn_from(self, rankings: Sequence[Ranking]) -> None:
         """Take earlier studies' configurations (each study's best first, already projected onto this
         strategy's space) as TPE's prior observations. Not part of :meth:`settings`: a resumed study may
-        have more earlier studies to learn from than when it began."""
+        have more earlier studies to learn from than when it began. Call it after :meth:`make_configurations`:
+        a configuration that is not one of the space's is refused here."""
+        check_rankings(self.space, rankings)
         self.prior = [list(ranking) for ranking in rankings if ranking]
 
     def settings(self) -> dict[str, Any]:

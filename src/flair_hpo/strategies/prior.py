@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from flair_hpo.space import Label, configuration_key
+from flair_hpo.checks import is_real_number
+from flair_hpo.errors import StrategyError
+from flair_hpo.space import Label, SearchSpace, configuration_key
+from flair_hpo.space.dimensions import Choice, Range
 
 #: At most this many observations are taken from each earlier study's ranking.
 PRIOR_POINTS = 5
@@ -48,6 +51,26 @@ def prior_observations(
             key = configuration_key(fresh[index])
             observations.setdefault(key, (fresh[index], _on_own_scale(quantile, own, minimize)))
     return list(observations.values())
+
+
+def check_rankings(space: SearchSpace, rankings: Sequence[Ranking]) -> None:
+    """Refuse a prior configuration that is not one of ``space``'s (a parameter it does not tune, a value it
+    does not offer), naming it, before anything is proposed."""
+    dimensions = {dimension.name: dimension for dimension in space.dimensions}
+    for ranking in rankings:
+        for labels in ranking:
+            for name, label in labels.items():
+                dimension = dimensions.get(name)
+                if isinstance(dimension, Range):
+                    fits = is_real_number(label) and dimension.low <= float(label) <= dimension.high
+                else:
+                    fits = isinstance(dimension, Choice) and label in dimension.labels
+                if not fits:
+                    raise StrategyError(
+                        f"a prior configuration gives {name}={label!r}, which the search space does not "
+                        f"{'offer' if dimension else 'tune'}; move earlier configurations onto the space with "
+                        "flair_hpo.study.earlier.prior_rankings"
+                    )
 
 
 def _spread(length: int, points: int) -> list[int]:
