@@ -186,3 +186,18 @@ def private_accesses(path: Path) -> list[str]:
 def test_private_parts_of_other_libraries_are_reached_only_from_the_internals_modules():
     files = [p for folder in ("src", "tests", "benchmarks") for p in (REPO / folder).rglob("*.py")]
     assert [hit for path in files if path not in INTERNALS for hit in private_accesses(path)] == []
+
+
+#: Tracked files allowed past 1 MB: the benchmark's data (its tables and replayed searches).
+LARGE_FILES = {"benchmarks/results/quality.json", "benchmarks/tables/trec.json"}
+MAX_FILE_BYTES = 1_000_000
+
+
+def test_no_tracked_file_is_large_unless_listed():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    names = [name for name in tracked.decode().split("\0") if name and (REPO / name).is_file()]
+    assert names, "git ls-files found nothing: run the tests from a clone"
+    large = {n: (REPO / n).stat().st_size for n in names if (REPO / n).stat().st_size > MAX_FILE_BYTES}
+    assert {n: size for n, size in large.items() if n not in LARGE_FILES} == {}
