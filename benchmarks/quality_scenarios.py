@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-UD_ENGLISH_LINES = REPO.parent / "shared" / "corpora" / "ud_english_lines"
+CORPORA = REPO.parent / "shared" / "corpora"
+UD_ENGLISH_LINES = CORPORA / "ud_english_lines"
 #: Sizes of the training split every configuration is also trained on (the low fidelities).
 FRACTIONS = (1 / 9, 1 / 3, 1.0)
 
@@ -36,6 +37,10 @@ class Scenario:
     #: The configuration a Flair user would try first (Flair's own defaults), as a start
     #: (``search_space.add_start``) for the ``default+start`` variant.
     published: dict[str, Any] = field(default_factory=dict)
+    #: Sizes of the training split the table holds (the new corpora's tables: the whole split only).
+    fractions: tuple[float, ...] = FRACTIONS
+    #: The recipe whose space the grid discretises (its starts are learned from the tables of that recipe).
+    recipe: str | None = None
 
 
 def _steered(space: Any, max_epochs: int) -> Any:
@@ -136,6 +141,139 @@ def _pos_space() -> Any:
     return space
 
 
+# ------------------------------------------------------------ more corpora, the frozen recipes' own spaces
+#: The classifier-frozen recipe's space as a grid: its learning-rate range (0.01 to 0.5, log) at six points,
+#: its batch sizes and poolings, and its 10 epochs.
+CLASSIFIER_GRID = {
+    "learning_rate": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+    "mini_batch_size": [8, 16, 32, 64],
+    "cls_pooling": ["cls", "mean", "max"],
+}
+#: The tagger-frozen recipe's most influential parameters as a grid: its learning-rate range (0.01 to 0.5,
+#: log) at five points, its hidden sizes, locked dropout at its two ends; the rest at the recipe's start
+#: (batches of 32, one layer, a CRF, word dropout 0.05). 5 epochs of the recipe's 30: what this machine allows.
+TAGGER_GRID = {
+    "learning_rate": [0.025, 0.05, 0.1, 0.2, 0.4],
+    "hidden_size": [128, 256, 512],
+    "locked_dropout": [0.0, 0.5],
+}
+
+
+def _classification_corpus(name: str) -> Callable[[], Any]:
+    def load() -> Any:
+        import flair
+        from flair.datasets import ClassificationCorpus
+
+        flair.set_seed(1)
+        return ClassificationCorpus(CORPORA / name, label_type="class")
+
+    return load
+
+
+def _column_corpus(name: str, downsample: float = 1.0) -> Callable[[], Any]:
+    def load() -> Any:
+        import flair
+        from flair.datasets import ColumnCorpus
+
+        flair.set_seed(1)
+        corpus = ColumnCorpus(CORPORA / name, {0: "text", 1: "ner"})
+        return corpus.downsample(downsample) if downsample < 1.0 else corpus
+
+    return load
+
+
+def _ewt_corpus() -> Any:
+    import flair
+    from flair.datasets import UniversalDependenciesCorpus
+
+    flair.set_seed(1)
+    return UniversalDependenciesCorpus(CORPORA / "ud_english_ewt")
+
+
+def _classifier_recipe_space() -> Any:
+    import flair_hpo.parameters as parameter
+    from flair_hpo import search_spaces
+
+    space = _steered(search_spaces.TextClassifierSearchSpace(), 10)
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=CLASSIFIER_GRID["learning_rate"])
+    space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=CLASSIFIER_GRID["mini_batch_size"])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.MODEL, options=[minilm()])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.FINE_TUNE, options=[False])
+    space.add_parameter(parameter.TransformerDocumentEmbeddings.CLS_POOLING, options=CLASSIFIER_GRID["cls_pooling"])
+    return space
+
+
+def _tagger_recipe_space(tag_type: str) -> Callable[[], Any]:
+    def build() -> Any:
+        import flair_hpo.parameters as parameter
+        from flair_hpo import search_spaces
+
+        space = _steered(search_spaces.SequenceTaggerSearchSpace(), 5)
+        space.add_tag_type(tag_type)
+        space.add_word_embeddings(options=[_word_embeddings()])
+        space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=TAGGER_GRID["learning_rate"])
+        space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[32])
+        space.add_parameter(parameter.SequenceTagger.HIDDEN_SIZE, options=TAGGER_GRID["hidden_size"])
+        space.add_parameter(parameter.SequenceTagger.RNN_LAYERS, options=[1])
+        space.add_parameter(parameter.SequenceTagger.USE_CRF, options=[True])
+        space.add_parameter(parameter.SequenceTagger.LOCKED_DROPOUT, options=TAGGER_GRID["locked_dropout"])
+        space.add_parameter(parameter.SequenceTagger.WORD_DROPOUT, options=[0.05])
+        return space
+
+    return build
+
+
+#: The recipes' published starts (recipes.py), as a Flair user of each recipe trains first.
+CLASSIFIER_PUBLISHED = {
+    "ModelTrainer.learning_rate": 0.1,
+    "ModelTrainer.mini_batch_size": 32,
+    "TransformerDocumentEmbeddings.cls_pooling": "cls",
+}
+TAGGER_PUBLISHED = {
+    "ModelTrainer.learning_rate": 0.1,
+    "SequenceTagger.hidden_size": 256,
+    "SequenceTagger.locked_dropout": 0.5,
+}
+
+
+def _classifier_scenario(name: str, title: str) -> Scenario:
+    return Scenario(
+        name,
+        f"{title}: TextClassifier over frozen MiniLM document embeddings (classifier-frozen recipe)",
+        _classification_corpus(name),
+        _classifier_recipe_space,
+        max_epochs=10,
+        replicates=5,
+        published=CLASSIFIER_PUBLISHED,
+        fractions=(1.0,),
+        recipe="classifier-frozen",
+    )
+
+
+def _tagger_scenario(name: str, title: str, load: Callable[[], Any], tag_type: str) -> Scenario:
+    return Scenario(
+        name,
+        f"{title}: SequenceTagger (BiLSTM-CRF) over frozen MiniLM word embeddings (tagger-frozen recipe)",
+        load,
+        _tagger_recipe_space(tag_type),
+        max_epochs=5,
+        replicates=3,
+        published=TAGGER_PUBLISHED,
+        fractions=(1.0,),
+        recipe="tagger-frozen",
+    )
+
+
+NEW_SCENARIOS: dict[str, Scenario] = {
+    "cr": _classifier_scenario("cr", "CR customer-review polarity"),
+    "subj": _classifier_scenario("subj", "SUBJ subjectivity"),
+    "mpqa": _classifier_scenario("mpqa", "MPQA opinion polarity"),
+    "trec_50": _classifier_scenario("trec_50", "TREC-50 fine question classification"),
+    "wikiann_en": _tagger_scenario("wikiann_en", "WikiANN English NER", _column_corpus("wikiann_en"), "ner"),
+    "ud_english_ewt": _tagger_scenario("ud_english_ewt", "UD English-EWT POS tagging", _ewt_corpus, "upos"),
+    "bc5cdr": _tagger_scenario("bc5cdr", "BC5CDR (50%) biomedical NER", _column_corpus("bc5cdr", 0.5), "ner"),
+}
+
 SCENARIOS: dict[str, Scenario] = {
     "trec": Scenario(
         "trec",
@@ -193,3 +331,4 @@ SCENARIOS: dict[str, Scenario] = {
         },
     ),
 }
+SCENARIOS.update(NEW_SCENARIOS)
