@@ -93,7 +93,7 @@ def tabulate(scenario: Scenario, threads: int = 1) -> Path:
             row = json.loads(line)
             done.add(_key(row["labels"], row["fraction"], row["replicate"]))
     context = training_context(scenario, Path(tempfile.gettempdir()) / f"flair-hpo-quality-store-{scenario.name}")
-    context["cpu_clock"] = scenario.fractions != FULL_ONLY
+    context["cpu_clock"] = scenario.fractions == FULL_ONLY
     corpus, space, label_type = context["corpus"], context["space"], context["label_type"]
     total = len(context["grid"]) * len(scenario.fractions) * scenario.replicates
     print(
