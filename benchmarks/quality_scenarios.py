@@ -165,7 +165,8 @@ def _classification_corpus(name: str) -> Callable[[], Any]:
         from flair.datasets import ClassificationCorpus
 
         flair.set_seed(1)
-        return ClassificationCorpus(CORPORA / name, label_type="class")
+        # As flair-hpo loads a corpus folder: in memory (training_context times only training).
+        return ClassificationCorpus(CORPORA / name, label_type="class", memory_mode="full")
 
     return load
 

@@ -129,7 +129,11 @@ def _load(section: Mapping[str, Any]) -> Any:
         corpus = flair.datasets.ColumnCorpus(section["folder"], column_format=columns, **files)
     else:
         label_type = section.get("label_type", "class")
-        corpus = flair.datasets.ClassificationCorpus(section["folder"], label_type=label_type, **files)
+        # In memory: Flair's default ("partial") parses every line again each time a trial's epoch reads it,
+        # which costs more than training a head over stored embeddings.
+        corpus = flair.datasets.ClassificationCorpus(
+            section["folder"], label_type=label_type, memory_mode="full", **files
+        )
     if section.get("downsample", 1.0) < 1.0:
         corpus = corpus.downsample(section["downsample"])
     return corpus
