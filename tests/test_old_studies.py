@@ -73,3 +73,24 @@ def test_a_study_of_an_earlier_version_is_continued(old_study):
     backend = open_storage(storage, base_path, heartbeat_interval=None)
     stored = backend.get_study_system_attrs(backend.get_study_id_from_name("flair-hpo"))
     assert keys.FORMAT not in stored  # it stays a study of its format: nothing is rewritten
+
+
+@pytest.fixture
+def screened_study(tmp_path) -> Path:
+    """A copy of a study searched with data halving (``make_v2_data_halving.py``): six trials screened on a
+    ninth or a third of the training split, one trained on all of it."""
+    copy = tmp_path / "v2-data-halving"
+    shutil.copytree(FIXTURES / "v2-data-halving", copy)
+    return copy
+
+
+def test_a_study_with_trials_screened_on_part_of_the_training_split_is_shown_and_reported(screened_study, capsys):
+    from flair_hpo.results.report import write_report
+
+    history = open_for_reading(screened_study).history
+    assert sorted(round(r.fraction, 3) for r in history.records) == [0.111] * 5 + [0.333, 1.0]
+    assert main(["show", str(screened_study)]) == 0
+    shown = capsys.readouterr().out
+    assert "share" in shown and shown.count("11%") == 5 and "33%" in shown and "100%" in shown
+    page = write_report(screened_study).read_text()
+    assert page.count("11%") >= 5 and "33%" in page
