@@ -28,9 +28,9 @@ from typing import Any
 import optuna
 
 from flair_hpo.optuna_internals import user_attrs
-from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.policies import Move, Policies, Reseeding, ask
 from flair_hpo.records import History
-from flair_hpo.records.keys import FRACTION, LAST_CALL, REPLICATE, STOPPED_BY_TIME_BUDGET
+from flair_hpo.records.keys import LAST_CALL, REPLICATE, STOPPED_BY_TIME_BUDGET
 from flair_hpo.space import SearchSpace, configuration_key
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import BudgetState
@@ -153,7 +153,6 @@ class Variant:
     strategy: Callable[[int], Any]
     pruner: Callable[[], optuna.pruners.BasePruner] | None = None
     reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
-    fidelity: DataFidelity | None = None
     #: How the search's result is chosen: "flair-hpo" (its reseeding's winner, its best seed's trial) or
     #: "best-trial" (``study.best_trial``, as a user's hand-written Optuna loop returns it).
     selection: str = "flair-hpo"
@@ -189,7 +188,7 @@ def replay(
     if variant.prior_of is not None:
         strategy.learn_from(variant.prior_of(seed))
     starts = tuple(space.starts) + variant.starts + (variant.starts_of(seed) if variant.starts_of else ())
-    policies = Policies(variant.reseeding, variant.fidelity, starts)
+    policies = Policies(variant.reseeding, starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")
@@ -218,14 +217,13 @@ def replay(
         replicate = noted.get(REPLICATE)
         if replicate is None:  # a sampler that repeats a configuration trains it again, with the next seed
             replicate = sum(1 for r in history.records if r.key == key) % table.replicates
-        fraction = noted.get(FRACTION, 1.0)
-        row = table.row(key, order[replicate], fraction)
+        row = table.row(key, order[replicate])
         prune = not noted.get(LAST_CALL)  # a last call trains to the end, as the search loop does
         epochs = _train(trial, study, row, table.max_epochs if prune else 0, clock, deadline, overhead)
         trained[trial.number] = (key, order[replicate], epochs)
         trials += 1
         done = study.trials[-1]
-        step = {"key": key, "replicate": replicate, "seed": order[replicate], "fraction": fraction}
+        step = {"key": key, "replicate": replicate, "seed": order[replicate]}
         steps.append({**step, "value": _kept_value(done), "last_call": not prune})
     returned = _returned(study, variant)
     ranked = tuple(configuration_key(c.labels) for c in History.of(study).configurations()[:KEPT])

@@ -1,10 +1,10 @@
 """One conformance suite, run over every strategy of flair-hpo and one plain Optuna sampler (TPE): what the
-search asks of a strategy, and the policies that work around any of them (data halving, reseeding).
+search asks of a strategy, and the policies that work around any of them (reseeding, the last call).
 
 The search's own decisions are used (the budget's moves, the policies, ``ask``, the strategy's ``opened``, a
 trial held by another being skipped); only the training is replaced by a synthetic score, so that the suite
-is fast. The real thing, a TPE sampler under both policies with real Flair training, is
-``test_optimize.py::test_an_optuna_sampler_gets_data_halving_and_reseeding``.
+is fast. The real thing, a TPE sampler followed by reseeding with real Flair training, is
+``test_optimize.py::test_an_optuna_sampler_gets_reseeding``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import optuna
 import pytest
 
 from flair_hpo.optuna_internals import storage_of, trial_id
-from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.policies import Move, Policies, Reseeding, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import (
@@ -44,9 +44,9 @@ every_strategy = pytest.mark.parametrize("make", list(STRATEGIES.values()), ids=
 
 
 def score(record: TrialRecord) -> float:
-    """A fixed, made-up quality of a configuration, less on less data and shifted a little by the seed."""
+    """A fixed, made-up quality of a configuration, shifted a little by the seed."""
     quality = int(hashlib.sha256(record.labels.__repr__().encode()).hexdigest()[:6], 16) / 0xFFFFFF
-    return quality - 0.2 * (1 - record.fraction) + 0.01 * record.replicate
+    return quality + 0.01 * record.replicate
 
 
 def search(make, policies: Policies, runs: int, space: SearchSpace | None = None, prune: bool = False) -> History:
@@ -95,20 +95,6 @@ def test_a_strategy_proposes_configurations_of_the_space_none_twice_with_one_see
 
 
 @every_strategy
-def test_a_strategy_is_followed_by_data_halving(make):
-    """New configurations are screened on a ninth of the training split, the best third promoted to a third,
-    and the best of those to the whole split: whatever proposes the new configurations."""
-    fidelity = DataFidelity()
-    history = search(make, Policies(fidelity=fidelity), runs=27)
-    at = {f: history.configurations(f) for f in fidelity.fractions}
-    assert len(at[1 / 9]) > len(at[1 / 3]) > 0 and len(at[1.0]) > 0
-    promoted = {str(sorted(c.labels.items())) for c in at[1 / 3]}
-    screened = {str(sorted(c.labels.items())) for c in at[1 / 9]}
-    assert promoted <= screened
-    assert len(history.taken()) == len([r for r in history.records if r.status is not TrialStatus.SKIPPED])
-
-
-@every_strategy
 def test_a_strategy_is_followed_by_reseeding(make):
     """At the end of the budget the finalists are trained again with further seeds; the winner has them all."""
     reseeding = Reseeding(finalists=2, seeds=3)
@@ -135,10 +121,9 @@ def test_a_strategy_is_rebuilt_from_what_a_study_stores(make):
 
 
 @every_strategy
-@pytest.mark.parametrize("fidelity", [None, DataFidelity()], ids=["whole-split", "data-halving"])
-def test_a_strategy_trains_the_starts_first(make, fidelity):
-    """Known-good configurations (search_space.add_start) are the first trials, on the whole split, whatever
-    the strategy; the strategy never proposes them again."""
+def test_a_strategy_trains_the_starts_first(make):
+    """Known-good configurations (search_space.add_start) are the first trials, whatever the strategy; the
+    strategy never proposes them again."""
     space = conditional_space()
     space.add_start(
         {
@@ -154,10 +139,9 @@ def test_a_strategy_trains_the_starts_first(make, fidelity):
             "TransformerDocumentEmbeddings.model": "roberta-base",
         }
     )
-    history = search(make, Policies(fidelity=fidelity, starts=tuple(space.starts)), runs=10, space=space)
+    history = search(make, Policies(starts=tuple(space.starts)), runs=10, space=space)
     first = history.records[:2]
     assert [r.labels for r in first] == space.starts
-    assert [r.fraction for r in first] == [1.0, 1.0]
     keys_of = [r.key for r in history.records if r.status is TrialStatus.COMPLETE]
     assert len(keys_of) == len(set(keys_of)) == 10
 

@@ -57,7 +57,7 @@ from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
 from flair_hpo.training.embedding_store import store_for
 from flair_hpo.training.preflight import check_models_load
-from flair_hpo.training.pruning import make_fidelity, make_pruner
+from flair_hpo.training.pruning import make_pruner
 
 log = logging.getLogger("flair_hpo")
 
@@ -289,5 +289,5 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
     pruner = make_pruner(settings.pruner, space.max_epochs)
-    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs), tuple(space.starts))
+    policies = Policies(settings.reseeding, tuple(space.starts))
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, policies)

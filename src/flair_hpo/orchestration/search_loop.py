@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from flair_hpo.errors import MachineError
+from flair_hpo.errors import MachineError, StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
@@ -28,6 +28,7 @@ from flair_hpo.signals import raise_if_stopped, stop_reason
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Watch
 from flair_hpo.study.requeue import repair, requeue_dead
+from flair_hpo.training.pruning import DATA_HALVING
 
 log = logging.getLogger("flair_hpo")
 
@@ -42,6 +43,12 @@ class SearchLoop:
     """Trains trials of the study until the budget is spent, then waits until no trial of the study runs."""
 
     def __init__(self, setup: SearchSetup, store: TrialStore, *, shown: list[SearchListener] | None = None) -> None:
+        if store.run_settings().get("pruner") == DATA_HALVING:
+            raise StudyMismatchError(
+                f"the study '{store.study.study_name}' was searched with pruner=\"{DATA_HALVING}\", which is no longer "
+                "offered, so it is not continued; flair-hpo show and report still read it, and a new base_path (or "
+                "study name) searches again"
+            )
         self.setup = setup
         self.store = store
         self.base_path = setup.settings.base_path

@@ -166,7 +166,7 @@ class TrialTurn:
         keep_going: Callable[[], bool],
     ) -> None:
         labels = self.setup.search_space.suggest(trial)
-        replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
+        replicate = opened.replicate  # the strategy's note: which seed
         configuration = self.setup.configuration(labels, replicate)
         self.listeners.trial_started(_trial_started(trial.number, labels, configuration.seed, opened, history, budget))
         started = time.monotonic()
@@ -200,7 +200,6 @@ class TrialTurn:
                 label_dictionary=self.setup.label_dictionary,
                 monitor=monitor,
                 embedding_store=self.setup.embedding_store,
-                train_fraction=fraction,
             )
         except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
             raise  # not the configuration's failure: the trial was given up, or taken over
@@ -214,10 +213,9 @@ class TrialTurn:
             self._finished(trial, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
-        noted = queue_notes(replicate, fraction, opened.last_call)
+        noted = queue_notes(replicate, opened.last_call)
         record = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
-        # Only a training on the whole training split can be the best model (a screening is not comparable).
-        if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):
+        if self.keeper.offer(record, outcome.model, configuration):
             log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
 
     def _tell(
@@ -283,7 +281,7 @@ def _trial_started(
         labels,
         seed,
         opened.replicate,
-        opened.fraction,
+        1.0,
         retry_of=interrupted[-1] if interrupted else None,
         best=(best.number, best.value) if best else None,
         budget_left=budget.left(history),

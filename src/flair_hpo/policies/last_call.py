@@ -24,12 +24,12 @@ log = logging.getLogger("flair_hpo")
 
 def cut_short_model(history: History, reseeding: Reseeding) -> TrialRecord | None:
     """The trial whose model the search would return now if it was cut short (pruned, or stopped by the
-    deadline) on the whole training split, and no last call was made yet; else None."""
+    deadline), and no last call was made yet; else None."""
     if any(r.last_call and r.status is not TrialStatus.SKIPPED for r in history.records):
         return None
     winner = reseeding.winner(history)
     best = winner.best if winner is not None else None
-    return best if best is not None and best.cut_short and best.fraction >= 1.0 else None
+    return best if best is not None and best.cut_short else None
 
 
 def announce(record: TrialRecord) -> None:

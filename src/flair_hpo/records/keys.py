@@ -29,7 +29,8 @@ FIXED_PARAMS = "fixed_params"
 OWNER = "flair_hpo:owner"
 #: Which training of its configuration the trial is: 0 for the first, 1, 2, ... for further seeds.
 REPLICATE = "replicate"
-#: The fraction of the training split the trial trained on (1 unless data halving screened it on less).
+#: The fraction of the training split the trial trained on: 1, unless data halving (offered by earlier
+#: versions) screened it on less.
 FRACTION = "fraction"
 #: The objective value of the trial's best epoch (also of a pruned trial, whose Optuna value is empty).
 VALUE = "value"

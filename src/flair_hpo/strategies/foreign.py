@@ -3,7 +3,7 @@
 An Optuna sampler (``TPESampler``, ``CmaEsSampler``, a genetic one, ...) samples the space parameter by
 parameter, as in a plain Optuna study. Wrapped, it answers what the search asks of a strategy (see
 :class:`~flair_hpo.strategies.base.Strategy`), so the search treats it as its own strategies: the same
-budget, the same policies around it (reseeding, data halving), the same claim of a configuration.
+budget, the same policies around it (reseeding, the last call), the same claim of a configuration.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 from flair_hpo.errors import StrategyError
 from flair_hpo.optuna_internals import storage_of, trial_id
 from flair_hpo.records import History, trained_key
-from flair_hpo.records.keys import FIXED_PARAMS, FRACTION, REPLICATE
+from flair_hpo.records.keys import FIXED_PARAMS, REPLICATE
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies.base import Strategy
 
@@ -55,9 +55,8 @@ class ForeignSampler(Strategy):
         if FIXED_PARAMS in storage_of(study).get_trial_system_attrs(trial_id(trial)):
             return True  # queued by a policy or as a retry: what it trains is given
         taken = History.of(study).taken(except_number=trial.number)
-        fraction = float(trial.user_attrs.get(FRACTION, 1.0))
         replicate = 0
-        while trained_key(labels, replicate, fraction) in taken:
+        while trained_key(labels, replicate) in taken:
             replicate += 1
         if replicate:
             trial.set_user_attr(REPLICATE, replicate)
