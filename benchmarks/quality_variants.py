@@ -2,7 +2,7 @@
 
 ``default`` is what flair-hpo recommends and does when a setting is left out: the strategy the docs
 recommends (BayesianSearch), with the default pruner (``"auto"``: successive halving from epoch 1) and the
-default reseeding of :class:`~flair_hpo.study.RunSettings` (none). The others are the baselines a Flair
+default reseeding of :class:`~flair_hpo.search.settings.RunSettings` (none). The others are the baselines a Flair
 user has (random search, a grid, Optuna's TPE in a hand-written loop, whose result is ``study.best_trial``
 as such a loop returns it) and the variants the defaults were
 chosen from: each adds or removes one ingredient (pruning, its reduction factor, reseeding the finalists).
@@ -19,9 +19,9 @@ import optuna
 from quality_replay import Variant
 
 from flair_hpo.policies import Reseeding
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.space import Label
 from flair_hpo.strategies import BayesianSearch, EvolutionarySearch, GridSearch, RandomSearch
-from flair_hpo.study import RunSettings
 from flair_hpo.training.pruning import make_pruner
 
 

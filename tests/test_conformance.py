@@ -1,10 +1,9 @@
 """One conformance suite, run over every strategy of flair-hpo and one plain Optuna sampler (TPE): what the
-search asks of a strategy, and the policies that work around any of them (reseeding, the last call).
+search asks of a strategy, and the policies that work around any of them (starts, reseeding, the last call).
 
-The search's own decisions are used (the budget's moves, the policies, ``ask``, the strategy's ``opened``, a
-trial held by another being skipped); only the training is replaced by a synthetic score, so that the suite
-is fast. The real thing, a TPE sampler followed by reseeding with real Flair training, is
-``test_optimize.py::test_an_optuna_sampler_gets_reseeding``.
+The search's own loop and driver run (:mod:`flair_hpo.search`); only the training is replaced by a
+synthetic score, so that the suite is fast. The real thing, a TPE sampler followed by reseeding with real
+Flair training, is ``test_optimize.py::test_an_optuna_sampler_gets_reseeding``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import hashlib
 import optuna
 import pytest
 
-from flair_hpo.optuna_internals import storage_of, trial_id
-from flair_hpo.policies import Move, Policies, Reseeding, ask
+from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys
+from flair_hpo.search import Action, BudgetState, Driver, Loop
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import (
     BayesianSearch,
@@ -27,7 +26,6 @@ from flair_hpo.strategies import (
     strategy_from_settings,
     strategy_settings,
 )
-from flair_hpo.study import BudgetState
 
 from .helpers import conditional_space
 
@@ -50,37 +48,24 @@ def score(record: TrialRecord) -> float:
 
 
 def search(make, policies: Policies, runs: int, space: SearchSpace | None = None, prune: bool = False) -> History:
-    """A search of ``runs`` trials as the search loop makes it, scored by :func:`score`; with ``prune``, every
-    trial is pruned after its first epoch but a last call (which the search loop trains without the pruner)."""
+    """A search of ``runs`` trials by the search loop, each scored by :func:`score`; with ``prune``, every trial
+    is pruned after its first epoch but a last call (which the search trains without the pruner)."""
     space = space or conditional_space()
     space.add_budget(space.budget[0], runs)
     strategy = as_strategy(make())
     strategy.make_configurations(space)
     study = optuna.create_study(direction="maximize", sampler=strategy)
-    budget = BudgetState.start(space, strategy, used_seconds=0.0)
-    skipped = 0
-    while skipped < 20:
-        history = History.of(study)
-        move = budget.next_move(space, history, policies)
-        if move in (Move.SPENT, Move.EXHAUSTED):
-            break
-        strategy.knows(history)
-        trial = ask(study, policies, history, move)
-        proposed = strategy.opened(study, trial)
-        record = TrialRecord.of(storage_of(study).get_trial(trial_id(trial)))
-        if not proposed or History.of(study).holder(record):  # nothing new, or held by another trial: skipped
-            storage_of(study).set_trial_system_attr(trial_id(trial), keys.SKIPPED, True)
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            skipped += 1
-            continue
-        space.suggest(trial)
+
+    def train(opened) -> None:
+        record = opened.record
         if prune and not record.last_call:
-            trial.set_user_attr(keys.VALUE, score(record))
-            trial.set_user_attr(keys.EPOCHS, 1)
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            opened.trial.set_user_attr(keys.VALUE, score(record))
+            opened.trial.set_user_attr(keys.EPOCHS, 1)
+            study.tell(opened.trial, state=optuna.trial.TrialState.PRUNED)
         else:
-            study.tell(trial, score(record))
-        skipped = 0  # as the search loop counts: skips in a row
+            study.tell(opened.trial, score(record))
+
+    Loop(Driver(space, strategy, policies), study, train).run()
     return History.of(study)
 
 
@@ -175,6 +160,8 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
 
     space = conditional_space()
     space.add_budget(p.Budget.TIME_IN_H, 1)
+    strategy = RandomSearch(seed=1)
+    strategy.make_configurations(space)
     now = [0.0]
     budget = BudgetState(p.Budget.TIME_IN_H, None, deadline=100.0, clock=lambda: now[0])
 
@@ -182,24 +169,25 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
         labels = {"document_embeddings": "DocumentPoolEmbeddings", "ModelTrainer.learning_rate": 0.1 * (number + 1)}
         return TrialRecord(number, status, labels, value, {keys.DURATION: seconds, **notes}, None, None)
 
+    def action(history: History, policies: Policies | None = None) -> Action:
+        return Driver(space, strategy, policies, budget).next(history).action
+
     full, cut = trial(0, TrialStatus.COMPLETE, 0.5, 30.0), trial(1, TrialStatus.PRUNED, 0.9, 10.0, epochs=1)
     history = History([full, cut, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
-    policies = Policies()
     now[0] = 55.0  # 45 s left: a typical trial (10 s) still leaves a training to the end (30 s)
-    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    assert action(history) is Action.PROPOSAL
     now[0] = 61.0  # 39 s left
-    assert budget.next_move(space, history, policies) is Move.LAST_CALL
-    queued = policies.next(history, Move.LAST_CALL)
-    assert queued.labels == cut.labels and queued.last_call and queued.replicate == 0
-    assert budget.next_move(space, history, Policies(last_call=False)) is Move.EXPLORE
+    step = Driver(space, strategy, Policies(), budget).next(history)
+    assert (step.action, step.labels, step.replicate) == (Action.LAST_CALL, cut.labels, 0)
+    assert action(history, Policies(last_call=False)) is Action.PROPOSAL
 
     stopped = trial(1, TrialStatus.COMPLETE, 0.9, 10.0, epochs=1, **{keys.STOPPED_BY_TIME_BUDGET: True})
-    assert budget.next_move(space, History([full, stopped], minimize=False), policies) is Move.LAST_CALL
+    assert action(History([full, stopped], minimize=False)) is Action.LAST_CALL
 
     # A best configuration slower than the others (20 s for 1 of 3 epochs) keeps back its own pace: 60 s.
     slow = trial(1, TrialStatus.PRUNED, 0.9, 20.0, epochs=1)
     history = History([full, slow, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
     now[0] = 25.0  # 75 s left: a typical trial (20 s) leaves 55 s, more than the median (30 s), less than 60 s
-    assert budget.next_move(space, history, policies) is Move.LAST_CALL
+    assert action(history) is Action.LAST_CALL
     now[0] = 5.0  # 95 s left
-    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    assert action(history) is Action.PROPOSAL

@@ -1,4 +1,4 @@
-"""Earlier studies on the machine, and the warm start a search takes from them (flair_hpo.study.earlier): a real
+"""Earlier studies on the machine, and the warm start a search takes from them (flair_hpo.search.earlier): a real
 search leaves its record in the machine's cache, and a later search of the same task trains that search's best
 configuration first."""
 
@@ -19,11 +19,11 @@ from flair_hpo.cli.main import main
 from flair_hpo.errors import StrategyError
 from flair_hpo.records import History
 from flair_hpo.results.study_view import open_for_reading
+from flair_hpo.search.earlier import EarlierStudy, earlier_studies, prior_rankings, remember, warm_starts
 from flair_hpo.space import configuration_key
 from flair_hpo.space.dimensions import Choice, Range
 from flair_hpo.space.starts import projected_start
 from flair_hpo.strategies.prior import prior_observations
-from flair_hpo.study.earlier import EarlierStudy, earlier_studies, prior_rankings, remember, warm_starts
 from tests.helpers import WORDS, search_log, small_trec_search, steered, trec_config, write
 
 
@@ -207,7 +207,7 @@ def test_a_warm_start_takes_each_earlier_studys_best_once(tmp_path):
 @pytest.mark.parametrize("value", ["yes", 1, "Prior"])
 def test_warm_start_must_be_true_false_starts_or_prior(value, tmp_path: Path):
     from flair_hpo.errors import SettingsError
-    from flair_hpo.study import RunSettings
+    from flair_hpo.search.settings import RunSettings
 
     with pytest.raises(SettingsError, match="warm_start"):
         RunSettings(base_path=tmp_path, warm_start=value)

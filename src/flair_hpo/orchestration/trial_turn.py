@@ -1,4 +1,5 @@
-"""One trial of a worker: ask the study for a configuration, claim it, train it, tell the study the outcome.
+"""One trial of a worker, as the driver opened it (:mod:`flair_hpo.search.driver`): train it with heartbeats,
+tell the study the outcome, and the search's listeners what happened.
 
 What can happen to a trial, and what the study then holds:
 
@@ -28,14 +29,13 @@ from flair_hpo.errors import DiskFullError, TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.policies import Move, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
-from flair_hpo.records.keys import SKIPPED
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.events import BatchEnded, EpochEnded, Listeners, TrialFinished, TrialStarted
+from flair_hpo.search import BudgetState, Opened
 from flair_hpo.signals import stop_reason
-from flair_hpo.space import Configuration, Label
-from flair_hpo.study import BudgetState, TrialStore
+from flair_hpo.space import Configuration
+from flair_hpo.study import TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
 from flair_hpo.study.requeue import requeue
 from flair_hpo.training.faults import machine_fault
@@ -54,8 +54,6 @@ class Turn(enum.Enum):
     """How a trial's turn ended."""
 
     TRAINED = "trained"  # trained, or failed as a configuration, or taken over: a trial of the search
-    SKIPPED = "skipped"  # another trial holds what it was given, or the budget filled up meanwhile
-    NOTHING_LEFT = "nothing left"  # the strategy had nothing left to propose
     MACHINE_FAULT = "machine fault"  # the machine failed it; queued again
 
 
@@ -72,28 +70,14 @@ class TrialTurn:
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
         self.last_fault: BaseException | None = None
 
-    def run(self, budget: BudgetState, history: History, move: Move) -> Turn:
-        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`): what the search's policies queue
-        for it, else the strategy's new proposal."""
-        strategy = self.setup.search_strategy
-        strategy.knows(history)
-        study, storage = self.store.study, self.store.storage
-        trial = ask(study, self.setup.policies, history, move)
-        proposed = strategy.opened(study, trial)
+    def run(self, opened: Opened, budget: BudgetState) -> Turn:
+        """Train the trial the driver ``opened``, within ``budget``."""
+        trial = opened.trial
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
-        with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
+        with Heartbeat(self.store.storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
             try:
                 self.store.claim(trial)
-                opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if not proposed or not opened.labels:  # the strategy had nothing left to propose
-                    self._skip(trial)
-                    return Turn.NOTHING_LEFT
-                now = self._history_after_ask(budget, held_before=opened.key in history.taken())
-                # Another worker may have taken the last run, or the same retry, between the check and ask().
-                if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
-                    self._skip(trial)
-                    return Turn.SKIPPED
-                self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
+                self._train_and_record(opened, budget, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
                 reason = stop_reason(stop)
                 if self._requeue_if_running(trial, reason):
@@ -145,30 +129,11 @@ class TrialTurn:
         log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
         log.debug("trial %d's machine fault", trial.number, exc_info=fault)
 
-    def _skip(self, trial: optuna.Trial) -> None:
-        """Close a trial that trains nothing; it uses no budget, and what it was given stays free."""
-        self.store.storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
-        self.store.study.tell(trial, state=TrialState.FAIL)
-
-    def _history_after_ask(self, budget: BudgetState, held_before: bool) -> History | None:
-        """The study as it is now, when needed: for a RUNS budget's admission, or to tell whether another trial
-        holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
-        if budget.deadline is not None and not held_before:
-            return None
-        return self.setup.search_strategy.claim_history() or self.store.history()
-
-    def _train_and_record(
-        self,
-        trial: optuna.Trial,
-        opened: TrialRecord,
-        budget: BudgetState,
-        history: History,
-        keep_going: Callable[[], bool],
-    ) -> None:
-        labels = self.setup.search_space.suggest(trial)
-        replicate = opened.replicate  # the strategy's note: which seed
+    def _train_and_record(self, opened: Opened, budget: BudgetState, keep_going: Callable[[], bool]) -> None:
+        trial, record = opened.trial, opened.record
+        labels, replicate = record.labels, record.replicate
         configuration = self.setup.configuration(labels, replicate)
-        self.listeners.trial_started(_trial_started(trial.number, labels, configuration.seed, opened, history, budget))
+        self.listeners.trial_started(_trial_started(opened, configuration.seed, budget))
         started = time.monotonic()
 
         def on_epoch(epoch: int, value: float) -> None:
@@ -188,7 +153,7 @@ class TrialTurn:
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
                 # The last call trains to the end: the pruner is not asked.
-                should_prune=None if opened.last_call else lambda epoch: trial.should_prune(),
+                should_prune=None if record.last_call else lambda epoch: trial.should_prune(),
                 max_epochs=configuration.max_epochs,
                 keep_going=keep_going,
                 on_batch=on_batch,
@@ -213,9 +178,9 @@ class TrialTurn:
             self._finished(trial, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
-        noted = queue_notes(replicate, opened.last_call)
-        record = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
-        if self.keeper.offer(record, outcome.model, configuration):
+        noted = queue_notes(replicate, record.last_call)
+        told = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
+        if self.keeper.offer(told, outcome.model, configuration):
             log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
 
     def _tell(
@@ -270,17 +235,16 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _trial_started(
-    number: int, labels: dict[str, Label], seed: int | None, opened: TrialRecord, history: History, budget: BudgetState
-) -> TrialStarted:
-    """What the listeners hear when trial ``number`` starts to train ``labels``."""
-    interrupted = [r.number for r in history.records if r.key == opened.key and r.status is TrialStatus.INTERRUPTED]
+def _trial_started(opened: Opened, seed: int | None, budget: BudgetState) -> TrialStarted:
+    """What the listeners hear when the trial ``opened`` starts to train."""
+    record, history = opened.record, opened.history
+    interrupted = [r.number for r in history.records if r.key == record.key and r.status is TrialStatus.INTERRUPTED]
     best = history.best()
     return TrialStarted(
-        number,
-        labels,
+        record.number,
+        record.labels,
         seed,
-        opened.replicate,
+        record.replicate,
         1.0,
         retry_of=interrupted[-1] if interrupted else None,
         best=(best.number, best.value) if best else None,

@@ -13,7 +13,8 @@ from __future__ import annotations
 FORMAT_VERSION = 2
 
 # ------------------------------------------------------------------------ trial system attributes
-#: The configuration (labels) a strategy proposed for a trial.
+#: The configuration (labels) a strategy proposed for a trial, in studies of earlier versions (the search
+#: now queues each proposal: Optuna's ``fixed_params``).
 PROPOSAL = "flair_hpo:proposal"
 #: A counter the trial's worker raises while it trains (see :mod:`flair_hpo.study.heartbeat`).
 HEARTBEAT = "flair_hpo:heartbeat"

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flair_hpo.errors import StrategyError
-from flair_hpo.policies import Move, Policies
 from flair_hpo.records import History, TrialRecord
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
@@ -114,26 +113,6 @@ class BudgetState:
         if self.deadline is not None:
             return True
         return sum(r.counts and r.number < number for r in history.records) < self.runs
-
-    def next_move(self, space: SearchSpace, history: History, policies: Policies) -> Move:
-        """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): the last call of a model cut
-        short once only its time is left (or nothing else is), before the finalists' last seeds; a finalist trained
-        again once what is left is only what reseeding takes; else exploring while configurations are left."""
-        if not self.allows_new_trial(history):
-            return Move.SPENT
-        reseeding = policies.reseeding
-        cut = policies.cut_short(history)
-        redo = cut is not None
-        if redo and self.keeps_last_call(history, cut, space.max_epochs):
-            return Move.LAST_CALL
-        finalist_left = reseeding.next(history) is not None
-        if finalist_left and self.keeps_for(history, reseeding.trials):
-            return Move.RESEED
-        if not space_exhausted(space, history):
-            return Move.EXPLORE
-        if finalist_left:
-            return Move.RESEED
-        return Move.LAST_CALL if redo else Move.EXHAUSTED
 
     def seconds_left(self, history: History) -> float | None:
         """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of
