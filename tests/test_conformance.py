@@ -191,3 +191,37 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
     assert action(history) is Action.LAST_CALL
     now[0] = 5.0  # 95 s left
     assert action(history) is Action.PROPOSAL
+
+
+def test_the_driver_waits_while_other_trials_run_and_says_why_it_stops():
+    """Nothing left to train: the driver waits while another worker's trial runs (it may die and come back),
+    then stops, saying why; a spent budget stops it before anything else."""
+    space = conditional_space()
+    space.add_budget(space.budget[0], 100)
+    strategy = GridSearch()
+    strategy.make_configurations(space)
+    done = [TrialRecord(n, TrialStatus.COMPLETE, labels, 0.5, {}, None, None) for n, labels in enumerate(space.grid())]
+    running = TrialRecord(len(done), TrialStatus.RUNNING, done[-1].labels, None, {keys.REPLICATE: 1}, None, None)
+    driver = Driver(space, strategy)
+    step = driver.next(History([*done, running], minimize=False))
+    assert (step.action, step.why) == (Action.WAIT, "every configuration of the search space has been tried")
+    step = driver.next(History(done, minimize=False))
+    assert (step.action, step.why) == (Action.STOP, "every configuration of the search space has been tried")
+    space.add_budget(space.budget[0], 3)
+    step = Driver(space, strategy).next(History(done[:3], minimize=False))
+    assert (step.action, step.why) == (Action.STOP, "the budget is spent")
+
+
+def test_a_proposal_is_queued_once_and_the_strategy_is_never_asked_for_a_value():
+    """The driver queues each proposal (Optuna's fixed parameters) and Optuna hands it out: the study's sampler
+    is never asked for a value, and no other copy of the configuration is written."""
+    history = search(STRATEGIES["bayesian"], Policies(), runs=6)
+    assert [r.status for r in history.records] == [TrialStatus.COMPLETE] * 6
+    study = optuna.create_study()
+    space = conditional_space()
+    strategy = BayesianSearch(seed=1)
+    strategy.make_configurations(space)
+    driver = Driver(space, strategy)
+    opened = driver.open(study, driver.next(History.of(study)))
+    frozen = study.get_trials()[0]
+    assert frozen.system_attrs == {"fixed_params": opened.record.labels} and frozen.params == opened.record.labels

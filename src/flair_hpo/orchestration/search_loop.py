@@ -3,7 +3,7 @@
 Each turn reads the study's history once: dead workers' trials are queued again from it, the leaderboard is
 written from it, and the driver decides from it; a wait notes this worker's session and looks again after a
 few seconds. A trial is trained by :class:`~flair_hpo.orchestration.trial_turn.TrialTurn`, with heartbeats and
-the search's listeners; a worker whose machine failed three trials in a row stops.
+the search's listeners; a worker whose machine failed three trials in a row stops there.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from flair_hpo.errors import MachineError, StudyMismatchError
+from flair_hpo.errors import StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
+from flair_hpo.orchestration.trial_turn import TrialTurn
 from flair_hpo.records import History, keys
 from flair_hpo.results.events import Listeners, SearchListener, SearchStarted, SearchStopped
 from flair_hpo.results.leaderboard import LeaderboardFile
-from flair_hpo.search import Driver, Loop, Opened
+from flair_hpo.search import Driver, Loop
 from flair_hpo.signals import raise_if_stopped, stop_reason
 from flair_hpo.study import TrialStore
 from flair_hpo.study.heartbeat import Watch
@@ -29,8 +29,6 @@ from flair_hpo.study.requeue import repair, requeue_dead
 from flair_hpo.training.pruning import DATA_HALVING
 
 _POLL_SECONDS = 5
-#: Trials in a row this worker's machine may fail before the worker stops (its trials go to other workers).
-MACHINE_FAULTS_IN_A_ROW = 3
 
 
 class SearchLoop(Loop):
@@ -44,31 +42,29 @@ class SearchLoop(Loop):
                 "study name) searches again"
             )
         space, strategy = setup.search_space, setup.search_strategy
-        # The time budget's deadline is read from the study's clock at every turn (BudgetState.refresh).
-        super().__init__(Driver(space, strategy, setup.policies), store.study)
+        driver = Driver(space, strategy, setup.policies)  # its budget is refreshed from the study at every turn
         self.setup, self.store = setup, store
         if shown is None:
             shown = [ProgressDisplay(setup.objective.name, space.max_epochs)]
         #: Who hears what the search does: what shows it to people, and the trackers the run settings ask for.
         self.listeners = Listeners([*shown, *setup.trackers()])
-        self.trials = TrialTurn(setup, store, self.listeners, beat=self.note_session)
+        self.trials = TrialTurn(setup, store, self.listeners, self.note_session, driver.budget)
+        super().__init__(driver, store.study, train=self.trials.run)
         self.leaderboard = LeaderboardFile(setup.settings.base_path, space, setup.objective, setup.settings.reseeding)
-        self._watch, self._faults = Watch(), 0
+        self._watch = Watch()
 
     def run(self, trains: bool = True) -> int:
         """Train trials until the budget is spent (``trains=False``: only wait), then wait until no trial of
-        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained.
-
-        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
-        self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
-        self.note_session()
-        self.listeners.search_started(self._started())
-        self.driver.policies = self.setup.policies  # with the starts the orchestrator found since
-        try:
-            with out_of_collectors_sight():
-                return super().run(trains)
-        finally:
+        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained."""
+        with out_of_collectors_sight():  # (its full collection first, before the session's time counts)
+            self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
             self.note_session()
+            self.listeners.search_started(self._started())
+            self.driver.policies = self.setup.policies  # with the starts the orchestrator found since
+            try:
+                return super().run(trains)
+            finally:
+                self.note_session()
 
     # ---------------------------------------------------------------- the loop's hooks
     def read(self) -> History:
@@ -82,14 +78,6 @@ class SearchLoop(Loop):
         self.leaderboard.write(history)
         self.driver.budget.refresh(self.store.time_used(self.store.clock()))  # other workers' sessions count
         return history
-
-    def train(self, opened: Opened) -> bool:
-        turn = self.trials.run(opened, self.driver.budget)
-        self._faults = self._faults + 1 if turn is Turn.MACHINE_FAULT else 0
-        if self._faults >= MACHINE_FAULTS_IN_A_ROW:
-            raise self._failing_machine(self._faults)
-        self.note_session()
-        return turn is Turn.TRAINED
 
     def wait(self) -> None:
         # Other workers' trials still run; if one of them dies, its configuration comes back.
@@ -126,24 +114,12 @@ class SearchLoop(Loop):
         """Note in the study that this session runs until now (for the time budget of every worker)."""
         self.store.record_session(self._session, self._session_start, self.store.clock())
 
-    def _failing_machine(self, faults: int) -> MachineError:
-        fault = self.trials.last_fault
-        last = " ".join(f"{type(fault).__name__}: {fault}".split())[:300]
-        return MachineError(
-            f"this machine failed {faults} trials in a row, whatever their configuration (last: {last}); they are "
-            "queued again for other workers. Fix the machine (its disk, files, models or GPU) and run the same "
-            "command again"
-        )
-
 
 @contextlib.contextmanager
 def out_of_collectors_sight() -> Iterator[None]:
-    """While a search runs, what lives at its start (the corpus, Flair, torch: some 700,000 objects with TREC_6
-    and WNUT_17 loaded) is kept out of the garbage collector's sight (``gc.freeze``). Collecting a trial's
-    model after the trial (``free_memory``), and Python's own full collections during training, then no
-    longer walk the whole corpus: 0.3 to 0.6 s per trial with both corpora loaded, under a millisecond frozen
-    (``benchmarks/gc_pause.py``). At the end it is given back (``gc.unfreeze``): what died meanwhile is
-    collected then."""
+    """Keep what lives at the search's start (the corpus, Flair, torch) out of the garbage collector's sight
+    while it runs (``gc.freeze``), so that collecting a trial's model does not walk the whole corpus again
+    (docs/speed.md); give it back at the end (``gc.unfreeze``)."""
     gc.collect()
     gc.freeze()
     try:

@@ -15,7 +15,6 @@ What can happen to a trial, and what the study then holds:
 
 from __future__ import annotations
 
-import enum
 import gc
 import logging
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError, TrialAbandoned
+from flair_hpo.errors import DiskFullError, MachineError, TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
@@ -48,13 +47,8 @@ log = logging.getLogger("flair_hpo")
 MACHINE_FAULT = "machine fault"
 #: Processes whose machine may fail a configuration's training before it is recorded as failed.
 _FAULTS_PER_CONFIGURATION = 3
-
-
-class Turn(enum.Enum):
-    """How a trial's turn ended."""
-
-    TRAINED = "trained"  # trained, or failed as a configuration, or taken over: a trial of the search
-    MACHINE_FAULT = "machine fault"  # the machine failed it; queued again
+#: Trials in a row this worker's machine may fail before the worker stops (its trials go to other workers).
+MACHINE_FAULTS_IN_A_ROW = 3
 
 
 class MachineFault(Exception):
@@ -62,22 +56,41 @@ class MachineFault(Exception):
 
 
 class TrialTurn:
-    """Runs the trials of one worker, one at a time (see the module's docstring)."""
+    """Trains the trials of one worker, one at a time, within ``budget`` (see the module's docstring); ``beat``
+    is called while one trains and after it."""
 
-    def __init__(self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None]):
-        self.setup, self.store, self.listeners, self.beat = setup, store, listeners, beat
+    def __init__(
+        self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None], budget: BudgetState
+    ):
+        self.setup, self.store, self.listeners, self.beat, self.budget = setup, store, listeners, beat, budget
         self.base_path = setup.settings.base_path
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
-        self.last_fault: BaseException | None = None
+        self.faults = 0  # trials in a row that the machine failed
 
-    def run(self, opened: Opened, budget: BudgetState) -> Turn:
-        """Train the trial the driver ``opened``, within ``budget``."""
+    def run(self, opened: Opened) -> bool:
+        """Train the trial the driver ``opened``; whether it counts as trained (not when the machine failed it).
+
+        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
+        fault = self._run(opened)
+        self.faults = self.faults + 1 if fault else 0
+        self.beat()
+        if self.faults >= MACHINE_FAULTS_IN_A_ROW:
+            last = " ".join(f"{type(fault).__name__}: {fault}".split())[:300]
+            raise MachineError(
+                f"this machine failed {self.faults} trials in a row, whatever their configuration (last: {last}); "
+                "they are queued again for other workers. Fix the machine (its disk, files, models or GPU) and run "
+                "the same command again"
+            )
+        return not fault
+
+    def _run(self, opened: Opened) -> BaseException | None:
+        """Train ``opened``'s trial; the fault of the machine that stopped it, if one did."""
         trial = opened.trial
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
         with Heartbeat(self.store.storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
             try:
                 self.store.claim(trial)
-                self._train_and_record(opened, budget, keep_going=lambda: not heart.lost)
+                self._train_and_record(opened, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
                 reason = stop_reason(stop)
                 if self._requeue_if_running(trial, reason):
@@ -87,7 +100,7 @@ class TrialTurn:
                 self._after_machine_fault(trial, fault.__cause__)
                 if isinstance(fault.__cause__, DiskFullError):  # no trial can be written here: stop at once
                     raise fault.__cause__ from None
-                return Turn.MACHINE_FAULT
+                return fault.__cause__
             except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
                 if heart.taken_over or not self._requeue_if_running(trial, "abandoned: its heartbeat was lost"):
                     log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
@@ -101,7 +114,7 @@ class TrialTurn:
                 # declared the trial dead and queued its configuration again; that retry counts instead.
                 log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
         free_memory()
-        return Turn.TRAINED
+        return None
 
     def _requeue_if_running(self, trial: optuna.Trial, reason: str) -> bool:
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
@@ -115,7 +128,6 @@ class TrialTurn:
     def _after_machine_fault(self, trial: optuna.Trial, fault: BaseException | None) -> None:
         """Queue the trial's configuration again for any worker; or, once the machines of three processes failed
         it, record it as failed (then it is most likely the configuration's fault)."""
-        self.last_fault = fault
         error = " ".join(f"{type(fault).__name__}: {fault}".split())
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
         processes = _processes_failed(self.store.history(), current)
@@ -129,8 +141,8 @@ class TrialTurn:
         log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
         log.debug("trial %d's machine fault", trial.number, exc_info=fault)
 
-    def _train_and_record(self, opened: Opened, budget: BudgetState, keep_going: Callable[[], bool]) -> None:
-        trial, record = opened.trial, opened.record
+    def _train_and_record(self, opened: Opened, keep_going: Callable[[], bool]) -> None:
+        trial, record, budget = opened.trial, opened.record, self.budget
         labels, replicate = record.labels, record.replicate
         configuration = self.setup.configuration(labels, replicate)
         self.listeners.trial_started(_trial_started(opened, configuration.seed, budget))

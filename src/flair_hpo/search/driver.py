@@ -18,10 +18,10 @@ A step that stops becomes *wait* while other workers' trials run: one that dies 
 :meth:`Driver.open` opens the step's trial: it writes the configuration into the study's queue (Optuna's
 ``enqueue_trial``, with its seed number) and asks the study for the next trial, which Optuna hands out from
 the queue, to whichever worker asks first; an Optuna sampler that is the strategy chooses its values instead
-as the trial's parameters are suggested. Then the driver reads
-the study once more: a trial that another, earlier or finished trial already holds (the same configuration
-with the same seed), or that a RUNS budget no longer admits, is closed unused (*skipped*). So, however many
-workers race, no configuration is trained twice with one seed and no budget is overshot.
+as the trial's parameters are suggested. Then the driver reads the study once more: a trial that another,
+earlier or finished trial already holds (the same configuration with the same seed), or that a RUNS budget
+no longer admits, is closed unused (*skipped*). So, however many workers race, no configuration is trained
+twice with one seed and no budget is overshot.
 """
 
 from __future__ import annotations

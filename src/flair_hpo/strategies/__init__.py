@@ -1,7 +1,7 @@
 """Search strategies: how the next new configuration is chosen.
 
-Each strategy of flair-hpo is an Optuna sampler that proposes whole configurations of a search space (bind
-it to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
+Each strategy of flair-hpo proposes whole configurations of a search space from the study's history (bind it
+to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
 ``CmaEsSampler``, ...) can be given to the orchestrator as well: it then samples the space parameter by
 parameter, as in a plain Optuna study (:class:`ForeignSampler`). Either way the search's policies
 (reseeding, the last call: :mod:`flair_hpo.policies`) work around it.
