@@ -257,7 +257,6 @@ def _trial_started(opened: Opened, seed: int | None, budget: BudgetState) -> Tri
         record.labels,
         seed,
         record.replicate,
-        1.0,
         retry_of=interrupted[-1] if interrupted else None,
         best=(best.number, best.value) if best else None,
         budget_left=budget.left(history),
