@@ -1,4 +1,4 @@
-"""The warm start from earlier studies (flair_hpo.study.earlier), measured leaving one scenario out.
+"""The warm start from earlier studies (flair_hpo.search.earlier), measured leaving one scenario out.
 
 A user who turns the warm start on has run earlier searches of the same task on other corpora. Here the
 held-out scenario's search may use the *other* scenarios of its task as its history (TREC_6 over MiniLM
@@ -6,7 +6,7 @@ and TREC_6 over a document RNN are text classification; WNUT_17 and UD English-L
 each is searched first, by the default with the same strategy seed and :data:`EARLIER_BUDGET` of its grid's
 time, as a user's earlier search would be, and what that search returned becomes the earlier study's best.
 The warm start then projects it onto the held-out space with the product's own code
-(:func:`flair_hpo.study.earlier.warm_starts`) and trains it first. Nothing of the held-out scenario's own
+(:func:`flair_hpo.search.earlier.warm_starts`) and trains it first. Nothing of the held-out scenario's own
 table is used to choose it.
 """
 
@@ -21,7 +21,7 @@ from quality_replay import Table, replay
 from quality_scenarios import SCENARIOS
 from quality_tables import TABLES
 
-from flair_hpo.study.earlier import EarlierStudy, prior_rankings, warm_starts
+from flair_hpo.search.earlier import EarlierStudy, prior_rankings, warm_starts
 
 #: The share of its grid's time the earlier searches had.
 EARLIER_BUDGET = 0.25

@@ -36,7 +36,7 @@ from quality_scenarios import REPO, SCENARIOS
 from quality_tables import TABLES, train_row, training_context
 from quality_variants import variants
 
-from flair_hpo.records.keys import FRACTION, REPLICATE
+from flair_hpo.records.keys import REPLICATE
 from flair_hpo.space import configuration_key
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -88,7 +88,6 @@ def _real_search(name: str, seed: int, seconds: float, base_path: Path) -> dict:
         {
             "key": configuration_key(r.labels),
             "replicate": r.user_attrs.get(REPLICATE, 0),
-            "fraction": r.user_attrs.get(FRACTION, 1.0),
             "value": r.value,
             "epochs": r.epochs,
             "seconds": r.duration_s,
@@ -107,15 +106,15 @@ def _real_search(name: str, seed: int, seconds: float, base_path: Path) -> dict:
 
 def _table_seconds(table: Table, trial: dict) -> float:
     """The table's seconds for what ``trial`` trained: its configuration and seed, as far as it went."""
-    row = table.row(trial["key"], trial["replicate"], trial["fraction"])
+    row = table.row(trial["key"], trial["replicate"])
     return row.seconds[min(trial["epochs"], len(row.seconds)) - 1] if row.seconds else 0.0
 
 
 def _first_agreeing(real: list[dict], predicted: list[dict]) -> int:
-    """How many of the first trials the real search and its replay share (configuration, seed, data, score)."""
+    """How many of the first trials the real search and its replay share (configuration, seed, score)."""
     agree = 0
     for mine, theirs in zip(real, predicted, strict=False):
-        same = all(mine[k] == theirs[k] for k in ("key", "replicate", "fraction"))
+        same = all(mine[k] == theirs[k] for k in ("key", "replicate"))
         if not same or abs((mine["value"] or 0.0) - (theirs["value"] or 0.0)) > 1e-6:
             break
         agree += 1

@@ -1,9 +1,10 @@
 """Replay searches against a scenario's table: the strategy asks, the table answers; nothing is trained.
 
-A replayed search runs flair-hpo's own strategies, policies, budget and Optuna's pruners on an in-memory
-Optuna study; only the trial is simulated: a configuration "trains" by reading its row of the table, epoch
-by epoch (reported to the pruner, stopped at the deadline), and costs the row's seconds plus a fixed
-overhead per trial (what a real search spends outside training). Each configuration's seeds come in an
+A replayed search is flair-hpo's own search loop (:mod:`flair_hpo.search.loop`), with its driver, strategies,
+policies, budget and Optuna's pruners, on an in-memory Optuna study; only the trial is simulated: a
+configuration "trains" by reading its row of the table, epoch by epoch (reported to the pruner, stopped at
+the deadline), and costs the row's seconds plus a fixed overhead per trial (what a real search spends
+outside training). Each configuration's seeds come in an
 order drawn per replayed search, so the seed noise a search sees is the table's.
 
 A search is judged by the model it returns, the one a user gets: the returned trial's configuration,
@@ -27,14 +28,13 @@ from typing import Any
 
 import optuna
 
-from flair_hpo.optuna_internals import user_attrs
-from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.records import History
-from flair_hpo.records.keys import FRACTION, LAST_CALL, REPLICATE, STOPPED_BY_TIME_BUDGET
+from flair_hpo.records.keys import STOPPED_BY_TIME_BUDGET
+from flair_hpo.search import BudgetState, Driver, Loop, Opened
+from flair_hpo.search.earlier import KEPT
 from flair_hpo.space import SearchSpace, configuration_key
 from flair_hpo.strategies import as_strategy
-from flair_hpo.study import BudgetState
-from flair_hpo.study.earlier import KEPT
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -141,7 +141,7 @@ class Replayed:
     seen: tuple[int, ...] = ()
     configuration_regret: float = 100.0
     #: The configurations (keys) the search scored on the whole split, best first: what its study's record
-    #: keeps for later warm starts (flair_hpo.study.earlier).
+    #: keeps for later warm starts (flair_hpo.search.earlier).
     ranked: tuple[str, ...] = ()
 
 
@@ -153,7 +153,6 @@ class Variant:
     strategy: Callable[[int], Any]
     pruner: Callable[[], optuna.pruners.BasePruner] | None = None
     reseeding: Reseeding = field(default_factory=lambda: Reseeding(finalists=0))
-    fidelity: DataFidelity | None = None
     #: How the search's result is chosen: "flair-hpo" (its reseeding's winner, its best seed's trial) or
     #: "best-trial" (``study.best_trial``, as a user's hand-written Optuna loop returns it).
     selection: str = "flair-hpo"
@@ -189,7 +188,6 @@ def replay(
     if variant.prior_of is not None:
         strategy.learn_from(variant.prior_of(seed))
     starts = tuple(space.starts) + variant.starts + (variant.starts_of(seed) if variant.starts_of else ())
-    policies = Policies(variant.reseeding, variant.fidelity, starts)
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)
     noise = random.Random(f"noise:{seed}")
@@ -197,36 +195,24 @@ def replay(
     clock = [0.0]
     deadline = budget * table.grid_seconds
     state = BudgetState(space.budget[0], None, deadline, clock=lambda: clock[0])
-    trials = 0
     trained: dict[int, tuple[str, int, int]] = {}  # trial number: configuration, table seed, epochs trained
     steps: list[dict[str, Any]] = []
-    while True:
-        history = History.of(study)
-        move = state.next_move(space, history, policies)  # as the search loop decides
-        if move in (Move.SPENT, Move.EXHAUSTED):
-            break
-        strategy.knows(history)
-        trial = ask(study, policies, history, move)  # as the search loop asks
-        if not strategy.opened(study, trial):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            break
-        labels = space.suggest(trial)
-        key = configuration_key(labels)
+
+    def train(opened: Opened) -> None:
+        """The trial trains by reading its row of the table."""
+        trial, record = opened.trial, opened.record
+        key = configuration_key(record.labels)
         shuffled = noise.sample(range(table.replicates), table.replicates)
         order = orders.setdefault(key, shuffled if seed_order == "random" else list(range(table.replicates)))
-        noted = user_attrs(study, trial)
-        replicate = noted.get(REPLICATE)
-        if replicate is None:  # a sampler that repeats a configuration trains it again, with the next seed
-            replicate = sum(1 for r in history.records if r.key == key) % table.replicates
-        fraction = noted.get(FRACTION, 1.0)
-        row = table.row(key, order[replicate], fraction)
-        prune = not noted.get(LAST_CALL)  # a last call trains to the end, as the search loop does
+        row = table.row(key, order[record.replicate])
+        prune = not record.last_call  # a last call trains to the end, as the search loop does
         epochs = _train(trial, study, row, table.max_epochs if prune else 0, clock, deadline, overhead)
-        trained[trial.number] = (key, order[replicate], epochs)
-        trials += 1
-        done = study.trials[-1]
-        step = {"key": key, "replicate": replicate, "seed": order[replicate], "fraction": fraction}
-        steps.append({**step, "value": _kept_value(done), "last_call": not prune})
+        trained[trial.number] = (key, order[record.replicate], epochs)
+        step = {"key": key, "replicate": record.replicate, "seed": order[record.replicate]}
+        steps.append({**step, "value": _kept_value(study.trials[-1]), "last_call": not prune})
+
+    Loop(Driver(space, strategy, Policies(variant.reseeding, starts), state), study, train).run()
+    trials = len(trained)
     returned = _returned(study, variant)
     ranked = tuple(configuration_key(c.labels) for c in History.of(study).configurations()[:KEPT])
     if returned is None:

@@ -117,19 +117,22 @@ def die_while(step: str) -> None:
 
         JournalStorage.set_study_system_attr = set_study_system_attr
     else:
-        original = ProgressDisplay.epoch_ended
+        import optuna
+
+        original, enqueue = ProgressDisplay.epoch_ended, optuna.Study.enqueue_trial
+        interrupted = []
 
         def interrupt(self, event):
             original(self, event)
             if event.trial == 1:
+                interrupted.append(event.trial)
                 os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the trial is failed as interrupted, then queued
 
         ProgressDisplay.epoch_ended = interrupt
         # A child started in the background of a non-interactive shell inherits SIGINT ignored.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        import optuna
-
-        optuna.Study.enqueue_trial = kill  # the requeue's second step
+        # The search queues every trial it trains; after the Ctrl-C, the next is the requeue's second step.
+        optuna.Study.enqueue_trial = lambda *args, **kwargs: kill() if interrupted else enqueue(*args, **kwargs)
 
 
 def race_at_creation(barrier: Path, me: str, racers: int = 2) -> None:

@@ -28,10 +28,13 @@ LAYERS = [
     },
     {"flair_hpo.space"},
     {"flair_hpo.records"},
+    # The storage layer, below all that trains and searches.
+    {"flair_hpo.study"},
+    {"flair_hpo.training"},
     {"flair_hpo.policies"},
     {"flair_hpo.strategies"},
-    {"flair_hpo.training"},
-    {"flair_hpo.study"},
+    # The driver, the one search loop, the budget, the run settings, warm starts.
+    {"flair_hpo.search"},
     {"flair_hpo.results"},
     {"flair_hpo.tracking"},
     {"flair_hpo.orchestration"},

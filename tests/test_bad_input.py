@@ -197,6 +197,7 @@ PYTHON_CASES = {
         "heartbeat_interval (seconds) must be a whole number from 1",
     ),
     "misspelled pruner": (lambda c: search(c, pruner="successive_halfing"), "did you mean 'successive_halving'?"),
+    "pruner no longer offered": (lambda c: search(c, pruner="data_halving"), 'pruner="data_halving" is no longer'),
     "empty study name": (lambda c: search(c, study_name=""), "study_name must be a non-empty string"),
     "joining a study that does not exist": (
         lambda c: join_study(base_path=c.study, study_name="nope"),
@@ -405,6 +406,7 @@ CLI_CASES = {
     "YAML storage a list": (lambda c: cli_run(c, storage=["x"]), "storage must be an Optuna storage URL"),
     "YAML workers too many": (lambda c: cli_run(c, workers=100000), "workers must be a whole number up to 1024"),
     "YAML pruner a number": (lambda c: cli_run(c, pruner=5), "pruner must be one of"),
+    "YAML pruner no longer offered": (lambda c: cli_run(c, pruner="data_halving"), 'pruner="data_halving" is no'),
     "YAML embedding store a number": (lambda c: cli_run(c, embedding_store=5), "embedding_store must be True"),
     "YAML report null": (lambda c: cli_run(c, report="~null~"), "report must be True or False"),
     "YAML budget null": (lambda c: cli_run(c, budget="~null~"), "budget: give exactly one of"),

@@ -1,10 +1,9 @@
 """One conformance suite, run over every strategy of flair-hpo and one plain Optuna sampler (TPE): what the
-search asks of a strategy, and the policies that work around any of them (data halving, reseeding).
+search asks of a strategy, and the policies that work around any of them (starts, reseeding, the last call).
 
-The search's own decisions are used (the budget's moves, the policies, ``ask``, the strategy's ``opened``, a
-trial held by another being skipped); only the training is replaced by a synthetic score, so that the suite
-is fast. The real thing, a TPE sampler under both policies with real Flair training, is
-``test_optimize.py::test_an_optuna_sampler_gets_data_halving_and_reseeding``.
+The search's own loop and driver run (:mod:`flair_hpo.search`); only the training is replaced by a
+synthetic score, so that the suite is fast. The real thing, a TPE sampler followed by reseeding with real
+Flair training, is ``test_optimize.py::test_an_optuna_sampler_gets_reseeding``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import hashlib
 import optuna
 import pytest
 
-from flair_hpo.optuna_internals import storage_of, trial_id
-from flair_hpo.policies import DataFidelity, Move, Policies, Reseeding, ask
+from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys
+from flair_hpo.search import Action, BudgetState, Driver, Loop
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import (
     BayesianSearch,
@@ -27,7 +26,6 @@ from flair_hpo.strategies import (
     strategy_from_settings,
     strategy_settings,
 )
-from flair_hpo.study import BudgetState
 
 from .helpers import conditional_space
 
@@ -44,43 +42,30 @@ every_strategy = pytest.mark.parametrize("make", list(STRATEGIES.values()), ids=
 
 
 def score(record: TrialRecord) -> float:
-    """A fixed, made-up quality of a configuration, less on less data and shifted a little by the seed."""
+    """A fixed, made-up quality of a configuration, shifted a little by the seed."""
     quality = int(hashlib.sha256(record.labels.__repr__().encode()).hexdigest()[:6], 16) / 0xFFFFFF
-    return quality - 0.2 * (1 - record.fraction) + 0.01 * record.replicate
+    return quality + 0.01 * record.replicate
 
 
 def search(make, policies: Policies, runs: int, space: SearchSpace | None = None, prune: bool = False) -> History:
-    """A search of ``runs`` trials as the search loop makes it, scored by :func:`score`; with ``prune``, every
-    trial is pruned after its first epoch but a last call (which the search loop trains without the pruner)."""
+    """A search of ``runs`` trials by the search loop, each scored by :func:`score`; with ``prune``, every trial
+    is pruned after its first epoch but a last call (which the search trains without the pruner)."""
     space = space or conditional_space()
     space.add_budget(space.budget[0], runs)
     strategy = as_strategy(make())
     strategy.make_configurations(space)
     study = optuna.create_study(direction="maximize", sampler=strategy)
-    budget = BudgetState.start(space, strategy, used_seconds=0.0)
-    skipped = 0
-    while skipped < 20:
-        history = History.of(study)
-        move = budget.next_move(space, history, policies)
-        if move in (Move.SPENT, Move.EXHAUSTED):
-            break
-        strategy.knows(history)
-        trial = ask(study, policies, history, move)
-        proposed = strategy.opened(study, trial)
-        record = TrialRecord.of(storage_of(study).get_trial(trial_id(trial)))
-        if not proposed or History.of(study).holder(record):  # nothing new, or held by another trial: skipped
-            storage_of(study).set_trial_system_attr(trial_id(trial), keys.SKIPPED, True)
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            skipped += 1
-            continue
-        space.suggest(trial)
+
+    def train(opened) -> None:
+        record = opened.record
         if prune and not record.last_call:
-            trial.set_user_attr(keys.VALUE, score(record))
-            trial.set_user_attr(keys.EPOCHS, 1)
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            opened.trial.set_user_attr(keys.VALUE, score(record))
+            opened.trial.set_user_attr(keys.EPOCHS, 1)
+            study.tell(opened.trial, state=optuna.trial.TrialState.PRUNED)
         else:
-            study.tell(trial, score(record))
-        skipped = 0  # as the search loop counts: skips in a row
+            study.tell(opened.trial, score(record))
+
+    Loop(Driver(space, strategy, policies), study, train).run()
     return History.of(study)
 
 
@@ -92,20 +77,6 @@ def test_a_strategy_proposes_configurations_of_the_space_none_twice_with_one_see
     assert len(complete) == 12
     assert all(str(sorted(r.labels.items())) in grid for r in complete)  # valid points, inactive ones left out
     assert len({r.key for r in complete}) == 12
-
-
-@every_strategy
-def test_a_strategy_is_followed_by_data_halving(make):
-    """New configurations are screened on a ninth of the training split, the best third promoted to a third,
-    and the best of those to the whole split: whatever proposes the new configurations."""
-    fidelity = DataFidelity()
-    history = search(make, Policies(fidelity=fidelity), runs=27)
-    at = {f: history.configurations(f) for f in fidelity.fractions}
-    assert len(at[1 / 9]) > len(at[1 / 3]) > 0 and len(at[1.0]) > 0
-    promoted = {str(sorted(c.labels.items())) for c in at[1 / 3]}
-    screened = {str(sorted(c.labels.items())) for c in at[1 / 9]}
-    assert promoted <= screened
-    assert len(history.taken()) == len([r for r in history.records if r.status is not TrialStatus.SKIPPED])
 
 
 @every_strategy
@@ -135,10 +106,9 @@ def test_a_strategy_is_rebuilt_from_what_a_study_stores(make):
 
 
 @every_strategy
-@pytest.mark.parametrize("fidelity", [None, DataFidelity()], ids=["whole-split", "data-halving"])
-def test_a_strategy_trains_the_starts_first(make, fidelity):
-    """Known-good configurations (search_space.add_start) are the first trials, on the whole split, whatever
-    the strategy; the strategy never proposes them again."""
+def test_a_strategy_trains_the_starts_first(make):
+    """Known-good configurations (search_space.add_start) are the first trials, whatever the strategy; the
+    strategy never proposes them again."""
     space = conditional_space()
     space.add_start(
         {
@@ -154,10 +124,9 @@ def test_a_strategy_trains_the_starts_first(make, fidelity):
             "TransformerDocumentEmbeddings.model": "roberta-base",
         }
     )
-    history = search(make, Policies(fidelity=fidelity, starts=tuple(space.starts)), runs=10, space=space)
+    history = search(make, Policies(starts=tuple(space.starts)), runs=10, space=space)
     first = history.records[:2]
     assert [r.labels for r in first] == space.starts
-    assert [r.fraction for r in first] == [1.0, 1.0]
     keys_of = [r.key for r in history.records if r.status is TrialStatus.COMPLETE]
     assert len(keys_of) == len(set(keys_of)) == 10
 
@@ -191,6 +160,8 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
 
     space = conditional_space()
     space.add_budget(p.Budget.TIME_IN_H, 1)
+    strategy = RandomSearch(seed=1)
+    strategy.make_configurations(space)
     now = [0.0]
     budget = BudgetState(p.Budget.TIME_IN_H, None, deadline=100.0, clock=lambda: now[0])
 
@@ -198,24 +169,59 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
         labels = {"document_embeddings": "DocumentPoolEmbeddings", "ModelTrainer.learning_rate": 0.1 * (number + 1)}
         return TrialRecord(number, status, labels, value, {keys.DURATION: seconds, **notes}, None, None)
 
+    def action(history: History, policies: Policies | None = None) -> Action:
+        return Driver(space, strategy, policies, budget).next(history).action
+
     full, cut = trial(0, TrialStatus.COMPLETE, 0.5, 30.0), trial(1, TrialStatus.PRUNED, 0.9, 10.0, epochs=1)
     history = History([full, cut, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
-    policies = Policies()
     now[0] = 55.0  # 45 s left: a typical trial (10 s) still leaves a training to the end (30 s)
-    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    assert action(history) is Action.PROPOSAL
     now[0] = 61.0  # 39 s left
-    assert budget.next_move(space, history, policies) is Move.LAST_CALL
-    queued = policies.next(history, Move.LAST_CALL)
-    assert queued.labels == cut.labels and queued.last_call and queued.replicate == 0
-    assert budget.next_move(space, history, Policies(last_call=False)) is Move.EXPLORE
+    step = Driver(space, strategy, Policies(), budget).next(history)
+    assert (step.action, step.labels, step.replicate) == (Action.LAST_CALL, cut.labels, 0)
+    assert action(history, Policies(last_call=False)) is Action.PROPOSAL
 
     stopped = trial(1, TrialStatus.COMPLETE, 0.9, 10.0, epochs=1, **{keys.STOPPED_BY_TIME_BUDGET: True})
-    assert budget.next_move(space, History([full, stopped], minimize=False), policies) is Move.LAST_CALL
+    assert action(History([full, stopped], minimize=False)) is Action.LAST_CALL
 
     # A best configuration slower than the others (20 s for 1 of 3 epochs) keeps back its own pace: 60 s.
     slow = trial(1, TrialStatus.PRUNED, 0.9, 20.0, epochs=1)
     history = History([full, slow, trial(2, TrialStatus.PRUNED, 0.4, 10.0)], minimize=False)
     now[0] = 25.0  # 75 s left: a typical trial (20 s) leaves 55 s, more than the median (30 s), less than 60 s
-    assert budget.next_move(space, history, policies) is Move.LAST_CALL
+    assert action(history) is Action.LAST_CALL
     now[0] = 5.0  # 95 s left
-    assert budget.next_move(space, history, policies) is Move.EXPLORE
+    assert action(history) is Action.PROPOSAL
+
+
+def test_the_driver_waits_while_other_trials_run_and_says_why_it_stops():
+    """Nothing left to train: the driver waits while another worker's trial runs (it may die and come back),
+    then stops, saying why; a spent budget stops it before anything else."""
+    space = conditional_space()
+    space.add_budget(space.budget[0], 100)
+    strategy = GridSearch()
+    strategy.make_configurations(space)
+    done = [TrialRecord(n, TrialStatus.COMPLETE, labels, 0.5, {}, None, None) for n, labels in enumerate(space.grid())]
+    running = TrialRecord(len(done), TrialStatus.RUNNING, done[-1].labels, None, {keys.REPLICATE: 1}, None, None)
+    driver = Driver(space, strategy)
+    step = driver.next(History([*done, running], minimize=False))
+    assert (step.action, step.why) == (Action.WAIT, "every configuration of the search space has been tried")
+    step = driver.next(History(done, minimize=False))
+    assert (step.action, step.why) == (Action.STOP, "every configuration of the search space has been tried")
+    space.add_budget(space.budget[0], 3)
+    step = Driver(space, strategy).next(History(done[:3], minimize=False))
+    assert (step.action, step.why) == (Action.STOP, "the budget is spent")
+
+
+def test_a_proposal_is_queued_once_and_the_strategy_is_never_asked_for_a_value():
+    """The driver queues each proposal (Optuna's fixed parameters) and Optuna hands it out: the study's sampler
+    is never asked for a value, and no other copy of the configuration is written."""
+    history = search(STRATEGIES["bayesian"], Policies(), runs=6)
+    assert [r.status for r in history.records] == [TrialStatus.COMPLETE] * 6
+    study = optuna.create_study()
+    space = conditional_space()
+    strategy = BayesianSearch(seed=1)
+    strategy.make_configurations(space)
+    driver = Driver(space, strategy)
+    opened = driver.open(study, driver.next(History.of(study)))
+    frozen = study.get_trials()[0]
+    assert frozen.system_attrs == {"fixed_params": opened.record.labels} and frozen.params == opened.record.labels

@@ -132,7 +132,7 @@ def test_the_time_left_runs_down_during_a_trial():
     log.setLevel(logging.INFO)
     try:
         display = ProgressDisplay("dev micro_f1_score", 2)
-        started = TrialStarted(0, {}, 1, 0, 1.0, None, None, "0:01:40 left", seconds_left=100.0, timed=True)
+        started = TrialStarted(0, {}, 1, 0, None, None, "0:01:40 left", seconds_left=100.0, timed=True)
         display.trial_started(started)
         time.sleep(2.1)
         display.epoch_ended(EpochEnded(0, 1, 0.5, 0.5, 1.0, 1.0))

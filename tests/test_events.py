@@ -20,7 +20,7 @@ class Recorder(SearchListener):
         self.heard.append(f"search {event.study_name}")
 
     def trial_started(self, event: TrialStarted) -> None:
-        self.heard.append(f"start {event.trial} seed {event.seed is not None} fraction {event.fraction}")
+        self.heard.append(f"start {event.trial} seed {event.seed is not None} replicate {event.replicate}")
 
     def epoch_ended(self, event: EpochEnded) -> None:
         losses = event.dev_loss is not None and event.train_loss is not None
@@ -51,11 +51,11 @@ def test_listeners_hear_a_search_in_order_and_a_broken_one_is_left_out(
     assert result.trials["complete"] == 2
     assert recorder.heard == [
         "search flair-hpo",
-        "start 0 seed True fraction 1.0",
+        "start 0 seed True replicate 0",
         "epoch 0.1 losses True score True",
         "epoch 0.2 losses True score True",
         f"end 0 {TrialStatus.COMPLETE}",
-        "start 1 seed True fraction 1.0",
+        "start 1 seed True replicate 0",
         "epoch 1.1 losses True score True",
         "epoch 1.2 losses True score True",
         f"end 1 {TrialStatus.COMPLETE}",

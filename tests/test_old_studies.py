@@ -22,8 +22,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "studies"
 VECTORS = "tests/fixtures/studies/vectors.kv"  # as the old search named them (the tests run from the repository)
 
 
-def the_old_search(base_path: Path, runs: int, storage: str | None) -> orchestrator.Orchestrator:
-    """The search ``make_v1.py`` ran, with a budget of ``runs``."""
+def the_old_search(
+    base_path: Path, runs: int, storage: str | None, learning_rates=(0.1,), pruner="none"
+) -> orchestrator.Orchestrator:
+    """The search ``make_v1.py`` ran (``make_v2_data_halving.py``: with learning rates 0.1 and 0.2), with a budget
+    of ``runs`` and ``pruner``."""
     from flair.embeddings import WordEmbeddings
 
     space = search_spaces.TextClassifierSearchSpace()
@@ -31,7 +34,7 @@ def the_old_search(base_path: Path, runs: int, storage: str | None) -> orchestra
     space.add_evaluation_metric(parameter.EvaluationMetric.MICRO_F1_SCORE)
     space.add_optimization_value(parameter.OptimizationValue.DEV_SCORE)
     space.add_max_epochs_per_training_run(1)
-    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1])
+    space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=list(learning_rates))
     space.add_parameter(parameter.DocumentRNNEmbeddings.HIDDEN_SIZE, options=[8, 16, 32])
     space.add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[[WordEmbeddings(VECTORS)]])
     return orchestrator.Orchestrator(
@@ -40,7 +43,7 @@ def the_old_search(base_path: Path, runs: int, storage: str | None) -> orchestra
         space,
         search_strategies.RandomSearch(seed=1),
         storage=storage,
-        pruner="none",
+        pruner=pruner,
         embedding_store=False,
     )
 
@@ -73,3 +76,36 @@ def test_a_study_of_an_earlier_version_is_continued(old_study):
     backend = open_storage(storage, base_path, heartbeat_interval=None)
     stored = backend.get_study_system_attrs(backend.get_study_id_from_name("flair-hpo"))
     assert keys.FORMAT not in stored  # it stays a study of its format: nothing is rewritten
+
+
+@pytest.fixture
+def screened_study(tmp_path) -> Path:
+    """A copy of a study searched with data halving (``make_v2_data_halving.py``): six trials screened on a
+    ninth or a third of the training split, one trained on all of it."""
+    copy = tmp_path / "v2-data-halving"
+    shutil.copytree(FIXTURES / "v2-data-halving", copy)
+    return copy
+
+
+def test_a_study_with_trials_screened_on_part_of_the_training_split_is_shown_and_reported(screened_study, capsys):
+    from flair_hpo.results.report import write_report
+
+    history = open_for_reading(screened_study).history
+    assert sorted(round(r.fraction, 3) for r in history.records) == [0.111] * 5 + [0.333, 1.0]
+    assert main(["show", str(screened_study)]) == 0
+    shown = capsys.readouterr().out
+    assert "share" in shown and shown.count("11%") == 5 and "33%" in shown and "100%" in shown
+    page = write_report(screened_study).read_text()
+    assert page.count("11%") >= 5 and "33%" in page
+
+
+def test_a_study_searched_with_data_halving_is_not_continued(screened_study):
+    """Data halving is no longer offered: its study is refused in one line naming the setting, before anything
+    is trained, and kept as it was."""
+    from flair_hpo.errors import StudyMismatchError
+
+    journal = (screened_study / "study.journal").read_bytes()
+    search = the_old_search(screened_study, runs=9, storage=None, learning_rates=(0.1, 0.2), pruner="auto")
+    with pytest.raises(StudyMismatchError, match=r'searched with pruner="data_halving", which is no longer offered'):
+        search.optimize()
+    assert (screened_study / "study.journal").read_bytes() == journal

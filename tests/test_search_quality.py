@@ -46,7 +46,7 @@ RESULTS = json.loads((REPO / "benchmarks" / "results" / "quality.json").read_tex
 LOSO = json.loads((REPO / "benchmarks" / "results" / "quality-loso.json").read_text())
 
 #: The strategies a user can pick, each as the benchmark runs it.
-STRATEGIES = ("default", "grid", "random", "evolutionary", "bayesian", "optuna-tpe", "bayesian+data-halving")
+STRATEGIES = ("default", "grid", "random", "evolutionary", "bayesian", "optuna-tpe")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_startup_trials_is_chosen_on_the_other_scenarios():
     assert {name: held["chosen"] for name, held in LOSO["held_out"].items()} == dict.fromkeys(RESULTS, 2)
 
 
-@pytest.mark.parametrize("name", ["default", "optuna-tpe", "bayesian+data-halving", "default+start"])
+@pytest.mark.parametrize("name", ["default", "optuna-tpe", "default+start"])
 def test_the_stored_searches_replay_the_same(trec, name):
     """quality.json holds what the code replays now: its first searches of a cell, replayed again."""
     table, space, found = trec
@@ -179,18 +179,6 @@ def test_the_stored_intervals_are_those_of_the_stored_searches(trec):
         for measure in ("within_half_point", "median_regret"):
             _, low, high = claim[measure]
             assert low <= high
-
-
-@pytest.mark.parametrize("budget", [0.05, 0.1, 0.25])
-def test_bayesian_search_leaves_its_random_start_under_data_halving(trec, budget):
-    """BOHB's rule: TPE fits on the screening trainings, so it proposes what random search would not."""
-    table, space, found = trec
-    differ = 0
-    for seed in range(5):
-        _, bayesian = replay(table, space, found["bayesian+data-halving"], budget, seed, trace=True)
-        _, random = replay(table, space, found["random+data-halving"], budget, seed, trace=True)
-        differ += [s["key"] for s in bayesian] != [s["key"] for s in random]
-    assert differ >= 4
 
 
 def test_a_search_that_spends_nothing_returns_nothing(trec):

@@ -78,7 +78,7 @@ def test_show_gives_a_running_trial_its_epochs_so_far(tmp_path):
     space = steered(search_spaces.TextClassifierSearchSpace(), epochs=5)
     space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, options=[0.1, 0.05])
     _, study, store = journal_study(tmp_path, "flair-hpo")
-    store.hold(space, search_strategies.RandomSearch(), "class", {"train": 10}, {})
+    store.hold(space, search_strategies.RandomSearch().settings(), "class", {"train": 10}, {})
     done, running = study.ask(), study.ask()
     for trial, epochs in ((done, 5), (running, 2)):
         space.suggest(trial)

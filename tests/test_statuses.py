@@ -1,6 +1,6 @@
-"""Statuses that say what happened: a trial the deadline cut short is `stopped`, and with data halving the
-leaderboard lists every trial with its share of the training split (leaderboard.csv, `show` and the report
-all read these rows)."""
+"""Statuses that say what happened: a trial the deadline cut short is `stopped`, and in a study searched with
+data halving the leaderboard lists every trial with its share of the training split (leaderboard.csv, `show`
+and the report all read these rows)."""
 
 from __future__ import annotations
 
@@ -28,14 +28,15 @@ def test_a_trial_the_deadline_cut_short_is_stopped_not_complete():
     history = History([record(0, 0.8), record(1, 0.7, **{keys.STOPPED_BY_TIME_BUDGET: True})], minimize=False)
     rows = leaderboard_rows(history, space(), Objective.of(space()))
     assert [(row["trial"], row["status"]) for row in rows] == [(0, "complete"), (1, "stopped")]
-    assert "share" not in rows[0]  # no data halving: nothing to say
+    assert "share" not in rows[0]  # every trial on the whole training split: nothing to say
     assert history.records[1].status is TrialStatus.COMPLETE  # the study's status: its score counts
     # The report's summary line counts as people read the statuses.
     assert history.counts(TrialStatus.COMPLETE, TrialStatus.STOPPED, as_shown=True) == {"complete": 1, "stopped": 1}
     assert history.counts(TrialStatus.COMPLETE) == {"complete": 2}
 
 
-def test_with_data_halving_every_trial_is_listed_with_its_share_of_the_training_split():
+def test_in_a_study_searched_with_data_halving_every_trial_is_listed_with_its_share_of_the_training_split():
+    """Earlier versions offered data halving; the leaderboard of such a study lists its screening trials."""
     records = [
         record(0, 0.5, fraction=1 / 9),
         record(1, 0.6, fraction=1 / 9),

@@ -13,9 +13,9 @@ import flair_hpo.parameters as parameter
 from flair_hpo.errors import StrategyError
 from flair_hpo.optuna_internals import storage_of, trial_id
 from flair_hpo.records import History
+from flair_hpo.search import Driver, Loop, runs_allowed
 from flair_hpo.search_spaces import TextClassifierSearchSpace, configuration_key
 from flair_hpo.strategies import EvolutionarySearch, GridSearch, RandomSearch
-from flair_hpo.study import runs_allowed, space_exhausted
 
 from .helpers import OTHER_WORDS, WORDS, conditional_space, steered
 
@@ -23,17 +23,11 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def run(strategy, space, objective, trials, storage=None):
-    """The orchestrator's loop with a synthetic objective in place of training."""
+    """A search of at most ``trials`` trials by the search loop, each scored by ``objective`` in place of training."""
+    space.add_budget(parameter.Budget.RUNS, trials)
     strategy.make_configurations(space)
     study = optuna.create_study(direction=space.direction, sampler=strategy, storage=storage)
-    for _ in range(trials):
-        if space_exhausted(space, History.of(study)):
-            break
-        trial = study.ask()
-        if not strategy.opened(study, trial):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            break
-        study.tell(trial, objective(space.suggest(trial)))
+    Loop(Driver(space, strategy), study, lambda opened: study.tell(opened.trial, objective(opened.record.labels))).run()
     return study
 
 
@@ -208,6 +202,7 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     space = conditional_space()  # 27 configurations, 4 workers racing for them
+    space.add_budget(parameter.Budget.RUNS, 100)
     made = strategy(seed=None) if strategy is RandomSearch else strategy(population_size=4)
     made.make_configurations(space)
     storage = JournalStorage(JournalFileBackend(str(tmp_path / "journal")))
@@ -215,12 +210,7 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
 
     def worker():
         study = optuna.load_study(study_name="race", storage=storage, sampler=made)
-        while not space_exhausted(space, History.of(study)):
-            trial = study.ask()
-            if not made.opened(study, trial):
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                break
-            study.tell(trial, 0.0 if space.suggest(trial) else 1.0)
+        Loop(Driver(space, made), study, lambda opened: study.tell(opened.trial, 0.0)).run()
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -233,71 +223,21 @@ def test_concurrent_workers_never_claim_the_same_configuration(tmp_path, strateg
 
 
 def test_an_interrupted_grid_point_is_retrained_before_the_next_new_point():
+    from flair_hpo.records import queue_notes
     from flair_hpo.records.keys import SUPERSEDED
 
     space = conditional_space()
     strategy = GridSearch()
     strategy.make_configurations(space)
     study = optuna.create_study(direction="maximize", sampler=strategy)
-    first = study.ask()
-    labels = space.suggest(first)
+    driver = Driver(space, strategy)
+    first = driver.open(study, driver.next(History.of(study)))
     # What TrialStore.requeue does when a worker died: fail the trial as superseded, queue its configuration.
-    storage_of(study).set_trial_system_attr(trial_id(first), SUPERSEDED, True)
-    study.tell(first, state=optuna.trial.TrialState.FAIL)
-    study.enqueue_trial(labels)
-    retry = study.ask()
-    assert space.suggest(retry) == labels
-    study.tell(retry, 1.0)
-    following = study.ask()
-    assert space.suggest(following) == list(space.grid())[1]
-
-
-def test_data_halving_screens_on_a_ninth_and_promotes_the_best_third():
-    from flair_hpo.optuna_internals import user_attrs
-    from flair_hpo.policies import DataFidelity, Move, Policies, ask
-    from flair_hpo.records.keys import FRACTION
-
-    space = rich_space()
-    strategy = RandomSearch(seed=4)
-    strategy.make_configurations(space)
-    fidelity = DataFidelity()
-    study = optuna.create_study(direction="maximize", sampler=strategy)
-    for _ in range(40):
-        history = History.of(study)
-        strategy.knows(history)
-        trial = ask(study, Policies(fidelity=fidelity), history, Move.EXPLORE)
-        labels = space.suggest(trial)
-        fraction = user_attrs(study, trial)[FRACTION]
-        study.tell(trial, synthetic_score(labels) - (1 - fraction))  # less data, lower score, same ranking
-    history = History.of(study)
-    at = {f: history.configurations(f) for f in fidelity.fractions}
-    assert len(at[1 / 9]) > len(at[1 / 3]) > len(at[1.0]) > 0
-    keys = {f: {configuration_key(c.labels) for c in configurations} for f, configurations in at.items()}
-    assert keys[1.0] <= keys[1 / 3] <= keys[1 / 9]  # only promoted configurations climb
-    screened = sorted(at[1 / 9], key=lambda c: -c.value)
-    assert configuration_key(screened[0].labels) in keys[1 / 3]  # the best screening was promoted
-    # Each promotion went to one of the best third of the screenings finished before it (ASHA's rule).
-    for promoted in (r for r in history.records if r.fraction == 1 / 3):
-        earlier = History([r for r in history.records if r.number < promoted.number], minimize=False)
-        screened_then = earlier.configurations(1 / 9)
-        best_third = {configuration_key(c.labels) for c in screened_then[: len(screened_then) // 3]}
-        assert configuration_key(promoted.labels) in best_third
-    assert len(history.taken()) == len(history.records)  # nothing trained twice on the same fraction
-
-
-def test_data_halving_ends_with_a_configuration_on_the_whole_split():
-    """Out of time before any promotion reached the whole split: the best screening is trained on all of it."""
-    import dataclasses
-
-    from flair_hpo.policies import DataFidelity
-    from flair_hpo.records import TrialRecord, TrialStatus
-    from flair_hpo.records.keys import FRACTION
-
-    records = [
-        TrialRecord(n, TrialStatus.COMPLETE, {"x": n}, value, {FRACTION: 1 / 9}, None, None)
-        for n, value in enumerate([0.3, 0.7])
-    ]
-    history = History(records, minimize=False)
-    assert DataFidelity().promotion(history) is None  # the best third of two is none yet
-    last = dataclasses.replace(DataFidelity(), last_call=True)
-    assert last.promotion(history) == ({"x": 1}, 1.0)
+    storage_of(study).set_trial_system_attr(trial_id(first.trial), SUPERSEDED, True)
+    study.tell(first.trial, state=optuna.trial.TrialState.FAIL)
+    study.enqueue_trial(first.record.labels, user_attrs=queue_notes())
+    retry = driver.open(study, driver.next(History.of(study)))
+    assert retry.record.labels == first.record.labels == next(iter(space.grid()))
+    study.tell(retry.trial, 1.0)
+    following = driver.open(study, driver.next(History.of(study)))
+    assert following.record.labels == list(space.grid())[1]

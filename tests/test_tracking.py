@@ -111,7 +111,7 @@ def test_mlflow_holds_one_parent_run_a_nested_run_per_trial_and_the_best_model(
         assert run.info.status == "FINISHED" and run.data.tags["status"] == "complete"
         assert {k: run.data.params[k] for k in trial.params} == {k: str(v) for k, v in trial.params.items()}
         assert run.data.params["seed"] == str(trial.user_attrs[keys.SEED])
-        assert run.data.params["train_fraction"] == "1.0"
+        assert run.data.params["replicate"] == "0"
         dev = _history(mlflow_server, run, "dev_score")
         assert [step for step, _ in dev] == [1, 2]
         assert max(value for _, value in dev) == pytest.approx(trial.value)

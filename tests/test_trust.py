@@ -229,7 +229,7 @@ SECRET_URLS = [
 
 @pytest.mark.parametrize("url", SECRET_URLS)
 def test_a_password_never_shows_however_the_url_is_written(url):
-    from flair_hpo.study import RunSettings
+    from flair_hpo.search.settings import RunSettings
     from flair_hpo.study.storages import redact, without_secrets
 
     for shown in (redact(url), repr(RunSettings(base_path="x", storage=url)), without_secrets(f"no {url}", url)):

@@ -1,10 +1,9 @@
 """The few private parts of Optuna flair-hpo uses, in one place; ``pyproject.toml`` pins Optuna to the minor
 version they were tested with (5.0).
 
-A sampler that proposes whole configurations has to note its proposal on the trial it is asked about, as
-Optuna's own ``GridSampler`` notes its grid point: through the study's storage and the trial's id, which
-Optuna keeps private. The study's clock reads the file a journal storage writes, which Optuna keeps
-private too.
+A trial the search closes unused is marked through the study's storage and the trial's id (as Optuna's own
+``GridSampler`` notes its grid point on a trial), which Optuna keeps private. The study's clock reads the
+file a journal storage writes, which Optuna keeps private too.
 """
 
 from __future__ import annotations
@@ -29,12 +28,6 @@ def study_id(study: optuna.Study) -> int:
 def trial_id(trial: Any) -> int:
     """The storage's id of a trial (``optuna.Trial`` or ``FrozenTrial``); numbers are per study, ids per storage."""
     return trial._trial_id
-
-
-def user_attrs(study: optuna.Study, trial: optuna.Trial) -> dict[str, Any]:
-    """A trial's user attributes as stored now: ``trial.user_attrs`` misses those a sampler set when the
-    trial was opened (``before_trial``)."""
-    return storage_of(study).get_trial(trial_id(trial)).user_attrs
 
 
 def journal_path(storage: Any) -> Path | None:

@@ -38,10 +38,10 @@ from flair_hpo.checks import flag
 from flair_hpo.cli.yaml_space import DEFAULTS, build_space
 from flair_hpo.errors import ConfigError, InputError, Mistakes, did_you_mean
 from flair_hpo.orchestration.workers import check_workers
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.space import SEQUENCE_LABELING, SearchSpace
 from flair_hpo.space.recipes import RECIPES
 from flair_hpo.strategies import STRATEGIES, SearchStrategy
-from flair_hpo.study import RunSettings
 from flair_hpo.training.corpus_folder import TASKS, completed_section
 from flair_hpo.training.corpus_reference import check_corpus_section, load_corpus
 

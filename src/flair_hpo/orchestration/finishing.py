@@ -25,9 +25,9 @@ from flair_hpo.results.best import (
 )
 from flair_hpo.results.leaderboard import LEADERBOARD, LeaderboardFile
 from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.search.earlier import EarlierStudy, remember, study_source
 from flair_hpo.space import Configuration
 from flair_hpo.study import TrialStore
-from flair_hpo.study.earlier import EarlierStudy, remember, study_source
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
 

@@ -2,7 +2,7 @@
 
 When a study is created, the orchestrator stores with it the search space, the strategy's settings and its
 run settings (corpus reference, pruner, embedding store, heartbeat; see
-:meth:`~flair_hpo.study.settings.RunSettings.stored`). A worker on any machine that reaches the storage
+:meth:`~flair_hpo.search.settings.RunSettings.stored`). A worker on any machine that reaches the storage
 rebuilds the same orchestrator from them and trains trials until the budget is spent.
 
 On machine A, create the study and wait for the workers (or train too, with ``--workers 1``)::
@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 from flair_hpo.errors import InputError, UntrustedInputError
 from flair_hpo.orchestration.orchestrator import Orchestrator
 from flair_hpo.records import keys
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.space.trust import allow, machine_allowance
 from flair_hpo.strategies import strategy_from_settings
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, open_storage, redact, study_exists
+from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.embedding_store import cache_directory
 
@@ -82,7 +83,7 @@ def join_study(
             Flair's, Hugging Face's and the embedding cache and ``$FLAIR_HPO_ALLOW_PATHS``.
         trust_remote_code: let embeddings run their model's own code (``trust_remote_code``), in this process.
         mlflow, tensorboard, wandb: log this worker's trials to MLflow (into the study's parent run), TensorBoard
-            or W&B, as :class:`~flair_hpo.study.settings.RunSettings` describes.
+            or W&B, as :class:`~flair_hpo.search.settings.RunSettings` describes.
     """
     if storage is None and base_path is None:
         raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")

@@ -128,8 +128,7 @@ class LiveStatus(SearchListener):
             grid.add_row("best", Text(f"{value:.4f} (trial {number})" + (f": {labels}" if labels else "")))
         if trial is None:
             return Group(grid)
-        on = f" on {trial.fraction:.0%} of the training split" if trial.fraction < 1.0 else ""
-        grid.add_row(f"trial {trial.trial}", Text(f"(seed {trial.seed}{on}) {labels_text(trial.labels)}"))
+        grid.add_row(f"trial {trial.trial}", Text(f"(seed {trial.seed}) {labels_text(trial.labels)}"))
         epoch = min(self.epoch, self.max_epochs)
         batch = self.batch
         bar = ProgressBar(total=batch.batches if batch else 1, completed=batch.batch if batch else 0, width=30)

@@ -43,12 +43,13 @@ from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.search import runs_allowed
+from flair_hpo.search.earlier import check_prior, search_starts
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
-from flair_hpo.study.budget import runs_allowed
-from flair_hpo.study.earlier import check_prior, search_starts
+from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage, redact
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
@@ -57,7 +58,7 @@ from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.device import check_device
 from flair_hpo.training.embedding_store import store_for
 from flair_hpo.training.preflight import check_models_load
-from flair_hpo.training.pruning import make_fidelity, make_pruner
+from flair_hpo.training.pruning import make_pruner
 
 log = logging.getLogger("flair_hpo")
 
@@ -77,8 +78,8 @@ class Orchestrator:
         search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
         storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard, wandb, warm_start: the run settings of :class:`~flair_hpo.study.settings.RunSettings`
-            (trackers: :mod:`flair_hpo.tracking`; learning from earlier studies: :mod:`flair_hpo.study.earlier`).
+            tensorboard, wandb, warm_start: the run settings of :class:`~flair_hpo.search.settings.RunSettings`
+            (trackers: :mod:`flair_hpo.tracking`; learning from earlier studies: :mod:`flair_hpo.search.earlier`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -161,9 +162,8 @@ class Orchestrator:
                 waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
             quiet: a line per trial, not per epoch, and no live status on a terminal.
 
-        Whatever the number, the result is written once no trial of the study runs any more (trials of other
-        machines included) and the budget is spent.
-        """
+        Whatever the number, the result is written once the budget is spent and no trial of the study (of any
+        machine) runs any more."""
         check_workers(workers, self.settings.storage)
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
@@ -185,7 +185,7 @@ class Orchestrator:
             if workers != 1:
                 log.info("waiting until the study's budget is spent and no trial runs")
                 # After this machine's workers, train here what is left (a dead worker's trial queued again).
-                loop.run(train=workers > 1)
+                loop.run(trains=workers > 1)
             result = Finisher(self.setup, store).finish()
             loop.listeners.search_finished(result)
             log.info("%s", result)
@@ -216,7 +216,8 @@ class Orchestrator:
             open_storage(self.settings.storage, self.base_path, self.settings.heartbeat_interval),
             self.settings.study_name,
             space=setup.search_space,
-            strategy=setup.search_strategy,
+            strategy=setup.search_strategy.settings(),
+            sampler=setup.search_strategy,
             label_type=setup.label_type,
             corpus=corpus_fingerprint(setup.corpus, setup.label_type),
             pruner=setup.pruner,
@@ -289,5 +290,5 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         corpus = load_corpus(settings.corpus)
     label_type = check_corpus(corpus, space)
     pruner = make_pruner(settings.pruner, space.max_epochs)
-    policies = Policies(settings.reseeding, make_fidelity(settings.pruner, space.max_epochs), tuple(space.starts))
+    policies = Policies(settings.reseeding, tuple(space.starts))
     return SearchSetup(corpus, label_type, space, strategy, settings, pruner, store, policies)

@@ -37,9 +37,8 @@ class ProgressDisplay(SearchListener):
 
     def trial_started(self, event: TrialStarted) -> None:
         self._started, self._started_at = event, time.monotonic()
-        on = f" on {event.fraction:.0%} of the training split" if event.fraction < 1.0 else ""
         again = f", again for trial {event.retry_of}" if event.retry_of is not None else ""
-        log.info("trial %d started (seed %s%s%s): %s", event.trial, event.seed, on, again, labels_text(event.labels))
+        log.info("trial %d started (seed %s%s): %s", event.trial, event.seed, again, labels_text(event.labels))
         self._batch_line = time.monotonic()
 
     def batch_ended(self, event: BatchEnded) -> None:

@@ -1,118 +1,90 @@
-"""The trial loop of one worker: ask the study for a configuration, train it, tell the study its score.
+"""The search loop of one worker, with a real search's duties added to the one loop (:mod:`flair_hpo.search.loop`).
 
-Each turn reads the study's history once: it decides whether the budget allows another trial and whether
-the space has configurations left, gives the strategy what it proposes from, and is what the progress
-line and the leaderboard show. The strategy reads the study once more when it claims a configuration
-(another worker may have claimed the same one since), and that read also decides whether the new trial is
-within a RUNS budget. One trial's turn is :class:`~flair_hpo.orchestration.trial_turn.TrialTurn`'s.
+Each turn reads the study's history once: dead workers' trials are queued again from it, the leaderboard is
+written from it, and the driver decides from it; a wait notes this worker's session and looks again after a
+few seconds. A trial is trained by :class:`~flair_hpo.orchestration.trial_turn.TrialTurn`, with heartbeats and
+the search's listeners; a worker whose machine failed three trials in a row stops there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 import time
 import uuid
 from collections.abc import Iterator
 
-from flair_hpo.errors import MachineError
+from flair_hpo.errors import StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.orchestration.trial_turn import TrialTurn, Turn
-from flair_hpo.policies import Move
-from flair_hpo.records import keys
+from flair_hpo.orchestration.trial_turn import TrialTurn
+from flair_hpo.records import History, keys
 from flair_hpo.results.events import Listeners, SearchListener, SearchStarted, SearchStopped
 from flair_hpo.results.leaderboard import LeaderboardFile
+from flair_hpo.search import Driver, Loop
 from flair_hpo.signals import raise_if_stopped, stop_reason
-from flair_hpo.study import BudgetState, TrialStore
+from flair_hpo.study import TrialStore
 from flair_hpo.study.heartbeat import Watch
 from flair_hpo.study.requeue import repair, requeue_dead
-
-log = logging.getLogger("flair_hpo")
+from flair_hpo.training.pruning import DATA_HALVING
 
 _POLL_SECONDS = 5
-# Trials in a row that another trial already held (an Optuna sampler that repeats itself): the search stops.
-_SKIPS = 20
-#: Trials in a row this worker's machine may fail before the worker stops (its trials go to other workers).
-MACHINE_FAULTS_IN_A_ROW = 3
 
 
-class SearchLoop:
+class SearchLoop(Loop):
     """Trains trials of the study until the budget is spent, then waits until no trial of the study runs."""
 
     def __init__(self, setup: SearchSetup, store: TrialStore, *, shown: list[SearchListener] | None = None) -> None:
-        self.setup = setup
-        self.store = store
-        self.base_path = setup.settings.base_path
+        if store.run_settings().get("pruner") == DATA_HALVING:
+            raise StudyMismatchError(
+                f"the study '{store.study.study_name}' was searched with pruner=\"{DATA_HALVING}\", which is no longer "
+                "offered, so it is not continued; flair-hpo show and report still read it, and a new base_path (or "
+                "study name) searches again"
+            )
+        space, strategy = setup.search_space, setup.search_strategy
+        driver = Driver(space, strategy, setup.policies)  # its budget is refreshed from the study at every turn
+        self.setup, self.store = setup, store
         if shown is None:
-            shown = [ProgressDisplay(setup.objective.name, setup.search_space.max_epochs)]
+            shown = [ProgressDisplay(setup.objective.name, space.max_epochs)]
         #: Who hears what the search does: what shows it to people, and the trackers the run settings ask for.
         self.listeners = Listeners([*shown, *setup.trackers()])
-        self.trials = TrialTurn(setup, store, self.listeners, beat=self.note_session)
-        self.leaderboard = LeaderboardFile(
-            self.base_path, setup.search_space, setup.objective, setup.settings.reseeding
-        )
+        self.trials = TrialTurn(setup, store, self.listeners, self.note_session, driver.budget)
+        super().__init__(driver, store.study, train=self.trials.run)
+        self.leaderboard = LeaderboardFile(setup.settings.base_path, space, setup.objective, setup.settings.reseeding)
+        self._watch = Watch()
 
-    def run(self, train: bool = True) -> int:
-        """Train trials until the budget is spent (``train=False``: only wait), then wait until no trial of
-        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained.
-
-        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
-        with out_of_collectors_sight():
-            return self._run(train)
-
-    def _run(self, train: bool) -> int:
-        self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
-        self.note_session()
-        self.listeners.search_started(self._started())
-        space, strategy = self.setup.search_space, self.setup.search_strategy
-        budget = BudgetState.start(space, strategy, self.store.time_used(self.store.clock()))
-        watch = Watch()
-        trained, said, skipped, faults = 0, "", 0, 0
-        try:
-            while True:
-                raise_if_stopped()
-                reading = time.monotonic()
-                history = self.store.history()
-                if time.monotonic() - reading > self.store.heartbeat_interval:
-                    watch.forget()  # the read waited out an outage, which may have silenced the owners too
-                if requeue_dead(self.store, history, watch) or repair(self.store, history):
-                    history = self.store.history()
-                self.leaderboard.write(history)
-                budget.refresh(self.store.time_used(self.store.clock()))  # other workers' sessions count as they run
-                waiting_for_workers = False
-                move = budget.next_move(space, history, self.setup.policies)
-                if move is Move.SPENT:
-                    done = "the budget is spent"
-                elif move is Move.EXHAUSTED:
-                    done = "every configuration of the search space has been tried"
-                elif not train:
-                    done, waiting_for_workers = "waiting for workers to train the study's trials", True
-                elif skipped >= _SKIPS:
-                    done = "the strategy proposes only configurations that were tried"
-                elif (turn := self.trials.run(budget, history, move)) is not Turn.NOTHING_LEFT:
-                    trained += turn is Turn.TRAINED
-                    skipped = skipped + 1 if turn is Turn.SKIPPED else 0
-                    faults = faults + 1 if turn is Turn.MACHINE_FAULT else 0
-                    if faults >= MACHINE_FAULTS_IN_A_ROW:
-                        raise self._failing_machine(faults)
-                    self.note_session()
-                    continue
-                else:
-                    done = "no configuration is free now"
-                if done != said:
-                    log.info("%s", done)
-                    said = done
-                if not waiting_for_workers and not history.running():
-                    break
-                # Other workers' trials still run; if one of them dies, its configuration comes back.
-                self.note_session()
-                time.sleep(min(self.store.heartbeat_interval, _POLL_SECONDS))
-        finally:
+    def run(self, trains: bool = True) -> int:
+        """Train trials until the budget is spent (``trains=False``: only wait), then wait until no trial of
+        the study runs: a dead worker's trial is queued again and trained here. Returns the trials trained."""
+        with out_of_collectors_sight():  # (its full collection first, before the session's time counts)
+            self._session, self._session_start = uuid.uuid4().hex, self.store.clock()
             self.note_session()
-        return trained
+            self.listeners.search_started(self._started())
+            self.driver.policies = self.setup.policies  # with the starts the orchestrator found since
+            try:
+                return super().run(trains)
+            finally:
+                self.note_session()
 
+    # ---------------------------------------------------------------- the loop's hooks
+    def read(self) -> History:
+        raise_if_stopped()
+        reading = time.monotonic()
+        history = self.store.history()
+        if time.monotonic() - reading > self.store.heartbeat_interval:
+            self._watch.forget()  # the read waited out an outage, which may have silenced the owners too
+        if requeue_dead(self.store, history, self._watch) or repair(self.store, history):
+            history = self.store.history()
+        self.leaderboard.write(history)
+        self.driver.budget.refresh(self.store.time_used(self.store.clock()))  # other workers' sessions count
+        return history
+
+    def wait(self) -> None:
+        # Other workers' trials still run; if one of them dies, its configuration comes back.
+        self.note_session()
+        time.sleep(min(self.store.heartbeat_interval, _POLL_SECONDS))
+
+    # ------------------------------------------------------------------------- the session
     @contextlib.contextmanager
     def telling_stops(self) -> Iterator[None]:
         """A Ctrl-C or SIGTERM that unwinds the block (training, waiting or finishing) is told to the listeners
@@ -142,24 +114,12 @@ class SearchLoop:
         """Note in the study that this session runs until now (for the time budget of every worker)."""
         self.store.record_session(self._session, self._session_start, self.store.clock())
 
-    def _failing_machine(self, faults: int) -> MachineError:
-        fault = self.trials.last_fault
-        last = " ".join(f"{type(fault).__name__}: {fault}".split())[:300]
-        return MachineError(
-            f"this machine failed {faults} trials in a row, whatever their configuration (last: {last}); they are "
-            "queued again for other workers. Fix the machine (its disk, files, models or GPU) and run the same "
-            "command again"
-        )
-
 
 @contextlib.contextmanager
 def out_of_collectors_sight() -> Iterator[None]:
-    """While a search runs, what lives at its start (the corpus, Flair, torch: some 700,000 objects with TREC_6
-    and WNUT_17 loaded) is kept out of the garbage collector's sight (``gc.freeze``). Collecting a trial's
-    model after the trial (``free_memory``), and Python's own full collections during training, then no
-    longer walk the whole corpus: 0.3 to 0.6 s per trial with both corpora loaded, under a millisecond frozen
-    (``benchmarks/gc_pause.py``). At the end it is given back (``gc.unfreeze``): what died meanwhile is
-    collected then."""
+    """Keep what lives at the search's start (the corpus, Flair, torch) out of the garbage collector's sight
+    while it runs (``gc.freeze``), so that collecting a trial's model does not walk the whole corpus again
+    (docs/speed.md); give it back at the end (``gc.unfreeze``)."""
     gc.collect()
     gc.freeze()
     try:

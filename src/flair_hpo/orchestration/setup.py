@@ -15,11 +15,11 @@ from optuna.pruners import BasePruner
 
 from flair_hpo.policies import Policies
 from flair_hpo.results.events import SearchListener
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.space import Configuration, Label, SearchSpace, configuration_seed
 from flair_hpo.space.registry import register, registered
 from flair_hpo.space.trust import allow, allowance
 from flair_hpo.strategies import Strategy
-from flair_hpo.study import RunSettings
 from flair_hpo.tracking import trackers
 from flair_hpo.training.corpus import label_dictionary
 from flair_hpo.training.embedding_store import EmbeddingStore

@@ -1,4 +1,5 @@
-"""One trial of a worker: ask the study for a configuration, claim it, train it, tell the study the outcome.
+"""One trial of a worker, as the driver opened it (:mod:`flair_hpo.search.driver`): train it with heartbeats,
+tell the study the outcome, and the search's listeners what happened.
 
 What can happen to a trial, and what the study then holds:
 
@@ -14,7 +15,6 @@ What can happen to a trial, and what the study then holds:
 
 from __future__ import annotations
 
-import enum
 import gc
 import logging
 import time
@@ -24,18 +24,17 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError, TrialAbandoned
+from flair_hpo.errors import DiskFullError, MachineError, TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
-from flair_hpo.policies import Move, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
-from flair_hpo.records.keys import SKIPPED
 from flair_hpo.results.best import BestModelKeeper
 from flair_hpo.results.events import BatchEnded, EpochEnded, Listeners, TrialFinished, TrialStarted
+from flair_hpo.search import BudgetState, Opened
 from flair_hpo.signals import stop_reason
-from flair_hpo.space import Configuration, Label
-from flair_hpo.study import BudgetState, TrialStore
+from flair_hpo.space import Configuration
+from flair_hpo.study import TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
 from flair_hpo.study.requeue import requeue
 from flair_hpo.training.faults import machine_fault
@@ -48,15 +47,8 @@ log = logging.getLogger("flair_hpo")
 MACHINE_FAULT = "machine fault"
 #: Processes whose machine may fail a configuration's training before it is recorded as failed.
 _FAULTS_PER_CONFIGURATION = 3
-
-
-class Turn(enum.Enum):
-    """How a trial's turn ended."""
-
-    TRAINED = "trained"  # trained, or failed as a configuration, or taken over: a trial of the search
-    SKIPPED = "skipped"  # another trial holds what it was given, or the budget filled up meanwhile
-    NOTHING_LEFT = "nothing left"  # the strategy had nothing left to propose
-    MACHINE_FAULT = "machine fault"  # the machine failed it; queued again
+#: Trials in a row this worker's machine may fail before the worker stops (its trials go to other workers).
+MACHINE_FAULTS_IN_A_ROW = 3
 
 
 class MachineFault(Exception):
@@ -64,36 +56,41 @@ class MachineFault(Exception):
 
 
 class TrialTurn:
-    """Runs the trials of one worker, one at a time (see the module's docstring)."""
+    """Trains the trials of one worker, one at a time, within ``budget`` (see the module's docstring); ``beat``
+    is called while one trains and after it."""
 
-    def __init__(self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None]):
-        self.setup, self.store, self.listeners, self.beat = setup, store, listeners, beat
+    def __init__(
+        self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None], budget: BudgetState
+    ):
+        self.setup, self.store, self.listeners, self.beat, self.budget = setup, store, listeners, beat, budget
         self.base_path = setup.settings.base_path
         self.keeper = BestModelKeeper(self.base_path, setup.objective)
-        self.last_fault: BaseException | None = None
+        self.faults = 0  # trials in a row that the machine failed
 
-    def run(self, budget: BudgetState, history: History, move: Move) -> Turn:
-        """Train one trial for ``move`` (see :meth:`BudgetState.next_move`): what the search's policies queue
-        for it, else the strategy's new proposal."""
-        strategy = self.setup.search_strategy
-        strategy.knows(history)
-        study, storage = self.store.study, self.store.storage
-        trial = ask(study, self.setup.policies, history, move)
-        proposed = strategy.opened(study, trial)
+    def run(self, opened: Opened) -> bool:
+        """Train the trial the driver ``opened``; whether it counts as trained (not when the machine failed it).
+
+        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
+        fault = self._run(opened)
+        self.faults = self.faults + 1 if fault else 0
+        self.beat()
+        if self.faults >= MACHINE_FAULTS_IN_A_ROW:
+            last = " ".join(f"{type(fault).__name__}: {fault}".split())[:300]
+            raise MachineError(
+                f"this machine failed {self.faults} trials in a row, whatever their configuration (last: {last}); "
+                "they are queued again for other workers. Fix the machine (its disk, files, models or GPU) and run "
+                "the same command again"
+            )
+        return not fault
+
+    def _run(self, opened: Opened) -> BaseException | None:
+        """Train ``opened``'s trial; the fault of the machine that stopped it, if one did."""
+        trial = opened.trial
         # Other workers take this trial for dead if its heartbeats stop (see flair_hpo.study.heartbeat).
-        with Heartbeat(storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
+        with Heartbeat(self.store.storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
             try:
                 self.store.claim(trial)
-                opened = TrialRecord.of(storage.get_trial(trial_id(trial)))
-                if not proposed or not opened.labels:  # the strategy had nothing left to propose
-                    self._skip(trial)
-                    return Turn.NOTHING_LEFT
-                now = self._history_after_ask(budget, held_before=opened.key in history.taken())
-                # Another worker may have taken the last run, or the same retry, between the check and ask().
-                if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
-                    self._skip(trial)
-                    return Turn.SKIPPED
-                self._train_and_record(trial, opened, budget, history, keep_going=lambda: not heart.lost)
+                self._train_and_record(opened, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
                 reason = stop_reason(stop)
                 if self._requeue_if_running(trial, reason):
@@ -103,7 +100,7 @@ class TrialTurn:
                 self._after_machine_fault(trial, fault.__cause__)
                 if isinstance(fault.__cause__, DiskFullError):  # no trial can be written here: stop at once
                     raise fault.__cause__ from None
-                return Turn.MACHINE_FAULT
+                return fault.__cause__
             except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
                 if heart.taken_over or not self._requeue_if_running(trial, "abandoned: its heartbeat was lost"):
                     log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
@@ -117,7 +114,7 @@ class TrialTurn:
                 # declared the trial dead and queued its configuration again; that retry counts instead.
                 log.warning("trial %d was taken for dead by another worker; its result is dropped", trial.number)
         free_memory()
-        return Turn.TRAINED
+        return None
 
     def _requeue_if_running(self, trial: optuna.Trial, reason: str) -> bool:
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
@@ -131,7 +128,6 @@ class TrialTurn:
     def _after_machine_fault(self, trial: optuna.Trial, fault: BaseException | None) -> None:
         """Queue the trial's configuration again for any worker; or, once the machines of three processes failed
         it, record it as failed (then it is most likely the configuration's fault)."""
-        self.last_fault = fault
         error = " ".join(f"{type(fault).__name__}: {fault}".split())
         current = TrialRecord.of(self.store.storage.get_trial(trial_id(trial)))
         processes = _processes_failed(self.store.history(), current)
@@ -145,30 +141,11 @@ class TrialTurn:
         log.warning("trial %d: the machine failed it (%s); its configuration is queued again", trial.number, error)
         log.debug("trial %d's machine fault", trial.number, exc_info=fault)
 
-    def _skip(self, trial: optuna.Trial) -> None:
-        """Close a trial that trains nothing; it uses no budget, and what it was given stays free."""
-        self.store.storage.set_trial_system_attr(trial_id(trial), SKIPPED, True)
-        self.store.study.tell(trial, state=TrialState.FAIL)
-
-    def _history_after_ask(self, budget: BudgetState, held_before: bool) -> History | None:
-        """The study as it is now, when needed: for a RUNS budget's admission, or to tell whether another trial
-        holds what this one was given (a retry queued twice); the strategy's claim read, if it made one."""
-        if budget.deadline is not None and not held_before:
-            return None
-        return self.setup.search_strategy.claim_history() or self.store.history()
-
-    def _train_and_record(
-        self,
-        trial: optuna.Trial,
-        opened: TrialRecord,
-        budget: BudgetState,
-        history: History,
-        keep_going: Callable[[], bool],
-    ) -> None:
-        labels = self.setup.search_space.suggest(trial)
-        replicate, fraction = opened.replicate, opened.fraction  # the strategy's notes: which seed, how much data
+    def _train_and_record(self, opened: Opened, keep_going: Callable[[], bool]) -> None:
+        trial, record, budget = opened.trial, opened.record, self.budget
+        labels, replicate = record.labels, record.replicate
         configuration = self.setup.configuration(labels, replicate)
-        self.listeners.trial_started(_trial_started(trial.number, labels, configuration.seed, opened, history, budget))
+        self.listeners.trial_started(_trial_started(opened, configuration.seed, budget))
         started = time.monotonic()
 
         def on_epoch(epoch: int, value: float) -> None:
@@ -188,7 +165,7 @@ class TrialTurn:
                 on_epoch=on_epoch,
                 deadline=budget.deadline,
                 # The last call trains to the end: the pruner is not asked.
-                should_prune=None if opened.last_call else lambda epoch: trial.should_prune(),
+                should_prune=None if record.last_call else lambda epoch: trial.should_prune(),
                 max_epochs=configuration.max_epochs,
                 keep_going=keep_going,
                 on_batch=on_batch,
@@ -200,7 +177,6 @@ class TrialTurn:
                 label_dictionary=self.setup.label_dictionary,
                 monitor=monitor,
                 embedding_store=self.setup.embedding_store,
-                train_fraction=fraction,
             )
         except (TrialAbandoned, optuna.exceptions.UpdateFinishedTrialError):
             raise  # not the configuration's failure: the trial was given up, or taken over
@@ -214,10 +190,9 @@ class TrialTurn:
             self._finished(trial, f"{type(error).__name__}: {error}")
             log.debug("trial %d failed", trial.number, exc_info=True)  # the traceback, for the log file
             return
-        noted = queue_notes(replicate, fraction, opened.last_call)
-        record = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
-        # Only a training on the whole training split can be the best model (a screening is not comparable).
-        if fraction >= 1.0 and self.keeper.offer(record, outcome.model, configuration):
+        noted = queue_notes(replicate, record.last_call)
+        told = self._tell(trial, configuration, outcome, time.monotonic() - started, noted)
+        if self.keeper.offer(told, outcome.model, configuration):
             log.info("trial %d is the best so far; its model is in %s", trial.number, self.keeper.model_path)
 
     def _tell(
@@ -272,18 +247,16 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _trial_started(
-    number: int, labels: dict[str, Label], seed: int | None, opened: TrialRecord, history: History, budget: BudgetState
-) -> TrialStarted:
-    """What the listeners hear when trial ``number`` starts to train ``labels``."""
-    interrupted = [r.number for r in history.records if r.key == opened.key and r.status is TrialStatus.INTERRUPTED]
+def _trial_started(opened: Opened, seed: int | None, budget: BudgetState) -> TrialStarted:
+    """What the listeners hear when the trial ``opened`` starts to train."""
+    record, history = opened.record, opened.history
+    interrupted = [r.number for r in history.records if r.key == record.key and r.status is TrialStatus.INTERRUPTED]
     best = history.best()
     return TrialStarted(
-        number,
-        labels,
+        record.number,
+        record.labels,
         seed,
-        opened.replicate,
-        opened.fraction,
+        record.replicate,
         retry_of=interrupted[-1] if interrupted else None,
         best=(best.number, best.value) if best else None,
         budget_left=budget.left(history),

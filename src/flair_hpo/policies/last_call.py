@@ -9,36 +9,30 @@ once per search. Once it has finished, the training cut short counts no more (:m
 the best model is chosen as usual: the full training's competes on its own dev value.
 
 When: a RUNS budget keeps back its last run; a time budget keeps back, before a trial starts, the time of
-one training to the end (see :meth:`flair_hpo.study.BudgetState.keeps_last_call`).
+one training to the end (see :meth:`flair_hpo.search.budget.BudgetState.keeps_last_call`).
 """
 
 from __future__ import annotations
 
-import logging
-
 from flair_hpo.policies.reseeding import Reseeding
 from flair_hpo.records import History, TrialRecord, TrialStatus
-
-log = logging.getLogger("flair_hpo")
 
 
 def cut_short_model(history: History, reseeding: Reseeding) -> TrialRecord | None:
     """The trial whose model the search would return now if it was cut short (pruned, or stopped by the
-    deadline) on the whole training split, and no last call was made yet; else None."""
+    deadline), and no last call was made yet; else None."""
     if any(r.last_call and r.status is not TrialStatus.SKIPPED for r in history.records):
         return None
     winner = reseeding.winner(history)
     best = winner.best if winner is not None else None
-    return best if best is not None and best.cut_short and best.fraction >= 1.0 else None
+    return best if best is not None and best.cut_short else None
 
 
-def announce(record: TrialRecord) -> None:
-    """Say, in one line of the log, that ``record``'s configuration is trained again to the end."""
+def announcement(record: TrialRecord) -> str:
+    """One line for the log: ``record``'s configuration is trained again to the end."""
     how = "pruned" if record.status is TrialStatus.PRUNED else "stopped by the time budget"
-    log.info(
-        "last call: the best model, trial %d's, was %s after epoch %s; its configuration is trained again with "
-        "the same seed, to its last epoch and without pruning, so that the model returned is from a full training",
-        record.number,
-        how,
-        record.epochs,
+    return (
+        f"last call: the best model, trial {record.number}'s, was {how} after epoch {record.epochs}; its "
+        "configuration is trained again with the same seed, to its last epoch and without pruning, so that the "
+        "model returned is from a full training"
     )

@@ -13,7 +13,8 @@ from __future__ import annotations
 FORMAT_VERSION = 2
 
 # ------------------------------------------------------------------------ trial system attributes
-#: The configuration (labels) a strategy proposed for a trial.
+#: The configuration (labels) a strategy proposed for a trial, in studies of earlier versions (the search
+#: now queues each proposal: Optuna's ``fixed_params``).
 PROPOSAL = "flair_hpo:proposal"
 #: A counter the trial's worker raises while it trains (see :mod:`flair_hpo.study.heartbeat`).
 HEARTBEAT = "flair_hpo:heartbeat"
@@ -29,7 +30,8 @@ FIXED_PARAMS = "fixed_params"
 OWNER = "flair_hpo:owner"
 #: Which training of its configuration the trial is: 0 for the first, 1, 2, ... for further seeds.
 REPLICATE = "replicate"
-#: The fraction of the training split the trial trained on (1 unless data halving screened it on less).
+#: The fraction of the training split the trial trained on: 1, unless data halving (offered by earlier
+#: versions) screened it on less.
 FRACTION = "fraction"
 #: The objective value of the trial's best epoch (also of a pruned trial, whose Optuna value is empty).
 VALUE = "value"

@@ -64,10 +64,10 @@ def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 
     return f"{key}!last-call" if last_call else key
 
 
-def queue_notes(replicate: int = 0, fraction: float = 1.0, last_call: bool = False) -> dict[str, Any]:
-    """The notes a queued trial carries (``enqueue_trial``'s user attributes): which seed, how much data, and
-    whether it is a last call."""
-    notes: dict[str, Any] = {keys.REPLICATE: replicate, keys.FRACTION: fraction}
+def queue_notes(replicate: int = 0, last_call: bool = False) -> dict[str, Any]:
+    """The notes a queued trial carries (``enqueue_trial``'s user attributes): which seed, and whether it is a
+    last call."""
+    notes: dict[str, Any] = {keys.REPLICATE: replicate}
     if last_call:
         notes[keys.LAST_CALL] = True
     return notes
@@ -121,7 +121,8 @@ class TrialRecord:
 
     @property
     def fraction(self) -> float:
-        """The fraction of the training split the trial trained on."""
+        """The fraction of the training split the trial trained on (below 1 only in studies searched with data
+        halving, which earlier versions offered)."""
         return float(self.user_attrs.get(keys.FRACTION, 1.0))
 
     @property

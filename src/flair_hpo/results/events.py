@@ -43,13 +43,12 @@ class SearchStarted:
 
 @dataclass(frozen=True)
 class TrialStarted:
-    """A trial begins to train ``labels`` with its ``replicate``-th seed on ``fraction`` of the training split."""
+    """A trial begins to train ``labels`` with its ``replicate``-th seed."""
 
     trial: int
     labels: dict[str, Label]
     seed: int | None
     replicate: int
-    fraction: float
     #: The interrupted trial this one trains again, if it is a retry.
     retry_of: int | None
     #: The best trial so far (number and value) and what is left of the budget, for people.

@@ -1,10 +1,10 @@
 """Search strategies: how the next new configuration is chosen.
 
-Each strategy of flair-hpo is an Optuna sampler that proposes whole configurations of a search space (bind
-it to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
+Each strategy of flair-hpo proposes whole configurations of a search space from the study's history (bind it
+to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
 ``CmaEsSampler``, ...) can be given to the orchestrator as well: it then samples the space parameter by
 parameter, as in a plain Optuna study (:class:`ForeignSampler`). Either way the search's policies
-(reseeding, data halving: :mod:`flair_hpo.policies`) work around it.
+(reseeding, the last call: :mod:`flair_hpo.policies`) work around it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from optuna.samplers import BaseSampler
 
 from flair_hpo.errors import StrategyError
-from flair_hpo.policies import DataFidelity, Reseeding
+from flair_hpo.policies import Reseeding
 from flair_hpo.strategies.base import SearchStrategy, Strategy
 from flair_hpo.strategies.bayesian import BayesianSearch
 from flair_hpo.strategies.evolutionary import EvolutionarySearch
@@ -59,7 +59,6 @@ def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None
 __all__ = [
     "STRATEGIES",
     "BayesianSearch",
-    "DataFidelity",
     "EvolutionarySearch",
     "ForeignSampler",
     "GridSearch",

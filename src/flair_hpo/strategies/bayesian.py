@@ -5,8 +5,6 @@ TPE models which values the better trials have and proposes where good trials ar
 conditional spaces (``multivariate=True, group=True``), fitted on the study's finished trials each time a
 configuration is proposed, so that it shares flair-hpo's claims (no configuration is trained twice, also
 with many workers) and its history (a configuration trained with several seeds counts with its mean).
-Under data halving, TPE is fitted as BOHB fits it (Falkner et al., 2018): on the largest fraction of the
-training split that enough configurations were trained on, since whole-split trainings are few there.
 Earlier studies' results may join the fit as prior observations (:mod:`flair_hpo.strategies.prior`).
 """
 
@@ -22,7 +20,7 @@ from optuna.distributions import BaseDistribution
 
 from flair_hpo.checks import whole_number
 from flair_hpo.errors import StrategyError
-from flair_hpo.records import ConfigurationScore, History
+from flair_hpo.records import History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
 from flair_hpo.strategies.prior import Ranking, check_rankings, prior_observations
@@ -39,9 +37,6 @@ class BayesianSearch(SearchStrategy):
       the next configuration from the finished trials; a configuration trained with several seeds counts
       once, with its mean. When TPE keeps proposing configurations that were tried, a random new one is
       trained instead.
-    * Under data halving (``pruner="data_halving"``) TPE is fitted on the largest fraction of the training
-      split with at least ``startup_trials`` configurations scored on it (BOHB's rule), so that it learns
-      from the screening trainings before many configurations reach the whole split.
     * Given earlier studies' rankings (:meth:`learn_from`; ``warm_start="prior"`` passes them), TPE is fitted
       on them too, rank-normalised and weighted down (:func:`~flair_hpo.strategies.prior.prior_observations`),
       and proposes from the first trial on instead of starting at random.
@@ -77,7 +72,7 @@ class BayesianSearch(SearchStrategy):
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
         taken = history.tried()
-        scored = self._observed(history)
+        scored = history.configurations()
         own = {configuration_key(c.labels): (c.labels, c.value) for c in scored}
         prior = prior_observations(self.prior, [v for _, v in own.values()], history.minimize, set(own))
         if len(scored) < self.startup_trials and not prior:
@@ -94,16 +89,6 @@ class BayesianSearch(SearchStrategy):
             # A repeat: TPE learns it is known (or being trained: its value is the liar's, the worst).
             study.tell(trial, known.get(key, max(known.values()) if history.minimize else min(known.values())))
         return self.random_unseen(taken, rng)
-
-    def _observed(self, history: History) -> list[ConfigurationScore]:
-        """What TPE is fitted on: the configurations scored on the largest fraction of the training split that
-        at least ``startup_trials`` were scored on (all of it when no data halving is done)."""
-        fractions = {r.fraction for r in history.records if r.status.scored and r.value is not None}
-        for fraction in sorted(fractions, reverse=True):
-            scored = history.configurations(fraction)
-            if len(scored) >= self.startup_trials:
-                return scored
-        return history.configurations()
 
     def _fitted(
         self, observed: list[tuple[dict[str, Label], float]], minimize: bool, rng: random.Random

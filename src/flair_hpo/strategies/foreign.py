@@ -1,9 +1,12 @@
 """Any Optuna sampler as a flair-hpo strategy.
 
 An Optuna sampler (``TPESampler``, ``CmaEsSampler``, a genetic one, ...) samples the space parameter by
-parameter, as in a plain Optuna study. Wrapped, it answers what the search asks of a strategy (see
+parameter, as in a plain Optuna study: it proposes nothing ahead, and chooses each value as the trial's
+parameters are suggested. Wrapped, it answers what else the search asks of a strategy (see
 :class:`~flair_hpo.strategies.base.Strategy`), so the search treats it as its own strategies: the same
-budget, the same policies around it (reseeding, data halving), the same claim of a configuration.
+budget, the same policies around it (reseeding, the last call). A configuration it chooses again (TPE does,
+once it is sure) is trained with its next seed, as in a plain Optuna loop, rather than given up: the search
+would otherwise stall on it (:meth:`flair_hpo.search.driver.Driver.open`).
 """
 
 from __future__ import annotations
@@ -15,10 +18,6 @@ from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseGASampler, BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
-from flair_hpo.errors import StrategyError
-from flair_hpo.optuna_internals import storage_of, trial_id
-from flair_hpo.records import History, trained_key
-from flair_hpo.records.keys import FIXED_PARAMS, FRACTION, REPLICATE
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies.base import Strategy
 
@@ -28,6 +27,8 @@ OPTUNA = "optuna"
 
 class ForeignSampler(Strategy):
     """``sampler``, an Optuna sampler, as a strategy of a search."""
+
+    proposes = False
 
     def __init__(self, sampler: BaseSampler) -> None:
         self.sampler = sampler
@@ -44,24 +45,6 @@ class ForeignSampler(Strategy):
     def settings(self) -> dict[str, Any]:
         cls = type(self.sampler)
         return {"strategy": OPTUNA, "sampler": f"{cls.__module__}.{cls.__qualname__}"}
-
-    def opened(self, study: optuna.Study, trial: optuna.Trial) -> bool:
-        """The sampler chooses value by value, now. A configuration it chooses again (TPE does, once it is
-        sure) is trained again with its next seed, as in a plain Optuna loop, rather than given up: the
-        search would otherwise stall on it."""
-        if self.search_space is None:
-            raise StrategyError("the search space is not bound to the sampler (make_configurations)")
-        labels = self.search_space.suggest(trial)
-        if FIXED_PARAMS in storage_of(study).get_trial_system_attrs(trial_id(trial)):
-            return True  # queued by a policy or as a retry: what it trains is given
-        taken = History.of(study).taken(except_number=trial.number)
-        fraction = float(trial.user_attrs.get(FRACTION, 1.0))
-        replicate = 0
-        while trained_key(labels, replicate, fraction) in taken:
-            replicate += 1
-        if replicate:
-            trial.set_user_attr(REPLICATE, replicate)
-        return True
 
     # ---------------------------------------------------------------- Optuna's sampler interface
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:

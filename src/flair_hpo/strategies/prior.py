@@ -69,7 +69,7 @@ def check_rankings(space: SearchSpace, rankings: Sequence[Ranking]) -> None:
                     raise StrategyError(
                         f"a prior configuration gives {name}={label!r}, which the search space does not "
                         f"{'offer' if dimension else 'tune'}; move earlier configurations onto the space with "
-                        "flair_hpo.study.earlier.prior_rankings"
+                        "flair_hpo.search.earlier.prior_rankings"
                     )
 
 

@@ -1,20 +1,8 @@
-"""The study: where trials are stored (an Optuna study in a journal file or a database), with what flair-hpo
-keeps beside them (the search space, the strategy, the run settings), and how much budget is left."""
+"""The study: where trials are stored (an Optuna study in a journal file or a database, kept whole through
+full disks, torn records and outages), with what flair-hpo keeps beside them (the search space, the
+strategy, the run settings), heartbeats and the study's clock."""
 
-from flair_hpo.study.budget import BudgetState, runs_allowed, space_exhausted
-from flair_hpo.study.settings import DEFAULT_STUDY_NAME, RunSettings
-from flair_hpo.study.storages import JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study.storages import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.trial_store import TrialStore
 
-__all__ = [
-    "DEFAULT_STUDY_NAME",
-    "JOURNAL_FILE",
-    "BudgetState",
-    "RunSettings",
-    "TrialStore",
-    "open_storage",
-    "redact",
-    "runs_allowed",
-    "space_exhausted",
-    "study_exists",
-]
+__all__ = ["DEFAULT_STUDY_NAME", "JOURNAL_FILE", "TrialStore", "open_storage", "redact", "study_exists"]

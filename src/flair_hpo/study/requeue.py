@@ -62,5 +62,5 @@ def repair(store: TrialStore, history: History) -> list[TrialRecord]:
 
 def _enqueue(store: TrialStore, record: TrialRecord) -> None:
     if record.labels:
-        notes = queue_notes(record.replicate, record.fraction, record.last_call)
+        notes = queue_notes(record.replicate, record.last_call)
         store.study.enqueue_trial(record.labels, user_attrs=notes)

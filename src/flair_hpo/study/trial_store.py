@@ -31,7 +31,6 @@ from flair_hpo.records import History, keys
 from flair_hpo.space import SearchSpace
 from flair_hpo.space.stored_space import read_stored_space, trusted_space
 from flair_hpo.space.trust import Allowance
-from flair_hpo.strategies import strategy_settings
 from flair_hpo.study.clock import storage_clock
 from flair_hpo.study.heartbeat import surely_dead, this_process
 from flair_hpo.study.storages import study_exists
@@ -96,14 +95,16 @@ class TrialStore:
         study_name: str,
         *,
         space: SearchSpace,
-        strategy: BaseSampler,
+        strategy: dict[str, Any],
         label_type: str,
         corpus: dict[str, Any],
+        sampler: BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
         run: dict[str, Any] | None = None,
     ) -> TrialStore:
         """Create the study, or reopen it after checking it was made for this very search (and complete it if
-        its creator died before it was complete)."""
+        its creator died before it was complete). ``strategy``: the strategy's settings; ``sampler``: the
+        study's sampler."""
         created = False
         if not study_exists(storage, study_name):  # (asked first: a journal records even a refused creation)
             try:  # the storage decides which process creates the study (a unique name in both storages)
@@ -111,13 +112,13 @@ class TrialStore:
                 created = True
             except optuna.exceptions.DuplicatedStudyError:
                 pass
-        study = optuna.load_study(study_name=study_name, storage=storage, sampler=strategy, pruner=pruner)
+        study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler, pruner=pruner)
         store = cls(study, storage, storage.get_study_id_from_name(study_name), created, clock=storage_clock(storage))
         store.hold(space, strategy, label_type, corpus, run or {})
         return store
 
     def hold(
-        self, space: SearchSpace, strategy: BaseSampler, label_type: str, corpus: dict[str, Any], run: dict[str, Any]
+        self, space: SearchSpace, strategy: dict[str, Any], label_type: str, corpus: dict[str, Any], run: dict[str, Any]
     ) -> None:
         """Make the study hold this search: store it in a study this process created (or one whose creator died
         halfway), else check that it is the very search stored (:class:`StudyMismatchError` if not)."""
@@ -137,7 +138,7 @@ class TrialStore:
             raise StudyMismatchError(f"the study '{name}' was not created by flair-hpo; use another study name")
         mine = (
             (keys.SEARCH_SPACE, space.to_dict()),
-            (keys.STRATEGY, strategy_settings(strategy)),
+            (keys.STRATEGY, strategy),
             (keys.LABEL_TYPE, label_type),
             (keys.CORPUS, corpus),
             (keys.RUN, run),  # last: workers that wait for the study start once it is there
@@ -169,7 +170,7 @@ class TrialStore:
             time.sleep(0.2)
 
     def check_same_search(
-        self, space: SearchSpace, strategy: BaseSampler, label_type: str, corpus: dict[str, Any]
+        self, space: SearchSpace, strategy: dict[str, Any], label_type: str, corpus: dict[str, Any]
     ) -> None:
         """Refuse to continue a study made for a different space, strategy, label type or corpus."""
         stored = self.storage.get_study_system_attrs(self.study_id)
@@ -177,7 +178,7 @@ class TrialStore:
         stored_dict = stored_space(stored[keys.SEARCH_SPACE], self.study.study_name).to_dict()
         differences = _space_differences(stored_dict, space.to_dict())
         checks = (
-            ("strategy", keys.STRATEGY, strategy_settings(strategy)),
+            ("strategy", keys.STRATEGY, strategy),
             ("label type", keys.LABEL_TYPE, label_type),
             ("corpus", keys.CORPUS, corpus),
         )

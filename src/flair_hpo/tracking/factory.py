@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flair_hpo.errors import SettingsError
 from flair_hpo.results.events import SearchListener
-from flair_hpo.study import RunSettings
+from flair_hpo.search.settings import RunSettings
 
 #: Where ``tensorboard: true`` writes, under base_path.
 TENSORBOARD_DIR = "tensorboard"

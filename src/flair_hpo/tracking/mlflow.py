@@ -98,7 +98,7 @@ class MlflowTracker(SearchListener):
             self._close_stale(event.retry_of)
         run = self.client.create_run(self.experiment, tags=tags, run_name=f"trial-{event.trial:04d}")
         self.runs[event.trial] = run.info.run_id
-        self._log_params(run.info.run_id, hyperparameters(event.labels, event.seed, event.replicate, event.fraction))
+        self._log_params(run.info.run_id, hyperparameters(event.labels, event.seed, event.replicate))
 
     def epoch_ended(self, event: EpochEnded) -> None:
         run = self.runs.get(event.trial)

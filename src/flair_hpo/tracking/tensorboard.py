@@ -34,7 +34,7 @@ class TensorboardTracker(SearchListener):
         from torch.utils.tensorboard.summary import hparams
 
         writer = SummaryWriter(str(self.folder / f"trial-{event.trial:04d}"))
-        parameters = hyperparameters(event.labels, event.seed, event.replicate, event.fraction)
+        parameters = hyperparameters(event.labels, event.seed, event.replicate)
         _, session_start, _ = hparams(parameters, {})
         writer.file_writer.add_summary(session_start)
         self.writers[event.trial] = writer

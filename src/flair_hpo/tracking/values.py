@@ -17,10 +17,10 @@ def plain(value: Any) -> str | int | float | bool:
     return json.dumps(value, default=str)
 
 
-def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int, fraction: float) -> dict[str, Any]:
-    """A trial's parameters by their names in the search space, with its seed, replicate and training share."""
+def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int) -> dict[str, Any]:
+    """A trial's parameters by their names in the search space, with its seed and replicate."""
     found = {name: plain(value) for name, value in labels.items()}
-    found.update(seed=plain(seed), replicate=replicate, train_fraction=fraction)
+    found.update(seed=plain(seed), replicate=replicate)
     return found
 
 

@@ -42,7 +42,7 @@ class WandbTracker(events.SearchListener):
 
         self.folder.mkdir(parents=True, exist_ok=True)
         settings = wandb.Settings(console="off", silent=True, save_code=False, disable_git=True, x_disable_stats=True)
-        config = hyperparameters(event.labels, event.seed, event.replicate, event.fraction)
+        config = hyperparameters(event.labels, event.seed, event.replicate)
         self.runs[event.trial] = wandb.init(
             project=self.project,
             group=self.group,

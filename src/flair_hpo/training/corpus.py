@@ -4,7 +4,6 @@ corpus a trial trains on."""
 from __future__ import annotations
 
 import hashlib
-import random
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import CorpusError
@@ -87,21 +86,8 @@ def reset_corpus(corpus: flair.data.Corpus) -> None:
                 sentence.remove_labels("predicted")
 
 
-def train_subset(train: Any, fraction: float) -> Any:
-    """The first ``fraction`` of the training split in a fixed random order: smaller fractions are subsets of
-    larger ones, and every process picks the same sentences."""
-    if fraction >= 1.0:
-        return train
-    from torch.utils.data import Subset
-
-    order = list(range(len(train)))
-    random.Random(0).shuffle(order)
-    return Subset(train, sorted(order[: max(1, round(fraction * len(order)))]))
-
-
-def without_test(corpus: flair.data.Corpus, train_fraction: float = 1.0) -> flair.data.Corpus:
-    """The corpus minus its test split (trials never look at test), with a fraction of its training split."""
+def without_test(corpus: flair.data.Corpus) -> flair.data.Corpus:
+    """The corpus minus its test split: trials never look at test."""
     from flair.data import Corpus
 
-    train = train_subset(corpus.train, train_fraction)
-    return Corpus(train=train, dev=corpus.dev, test=None, name=corpus.name, sample_missing_splits=False)
+    return Corpus(train=corpus.train, dev=corpus.dev, test=None, name=corpus.name, sample_missing_splits=False)

@@ -13,8 +13,6 @@ Settings, in Python, the CLI and YAML:
   on TREC_6, WNUT_17 and UD English-LinES at every budget up to a quarter of the grid's time (+3 to +22
   points at a quarter), even with 3- and 5-epoch trials, though no single difference is significant;
 * ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
-* ``"data_halving"``: configurations are screened on 1/9 of the training split and the best promoted to 1/3,
-  then to all of it (:mod:`flair_hpo.policies.fidelity`); no trial is stopped between epochs;
 * ``"none"`` (or ``None``/``False``): every trial trains all its epochs;
 * any :class:`optuna.pruners.BasePruner` instance, used as it is.
 
@@ -30,16 +28,23 @@ from typing import Any
 from optuna import pruners
 
 from flair_hpo.errors import SettingsError, did_you_mean
-from flair_hpo.policies import DataFidelity
 
-PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "data_halving", "none")
+PRUNER_NAMES = ("auto", "successive_halving", "hyperband", "median", "none")
 AUTO_MIN_EPOCHS = 2
+#: A setting earlier versions offered: screening configurations on parts of the training split.
+DATA_HALVING = "data_halving"
 
 
 def check_pruner(setting: Any) -> Any:
     """``setting`` if it names a pruner (or is one); else a :class:`SettingsError` naming the choices."""
     if isinstance(setting, pruners.BasePruner) or setting in (None, False, True) or setting in PRUNER_NAMES:
         return setting
+    if setting == DATA_HALVING:
+        raise SettingsError(
+            f'pruner="{DATA_HALVING}" is no longer offered: screening configurations on parts of the training '
+            'split never found better models than the default in the search-quality benchmark; use pruner="auto" '
+            "(the default)"
+        )
     raise SettingsError(
         f"pruner must be one of {', '.join(PRUNER_NAMES)} or an optuna pruner, not {setting!r}"
         + did_you_mean(str(setting), PRUNER_NAMES)
@@ -53,13 +58,6 @@ def _named(setting: Any, max_epochs: int) -> str:
     if setting is True or setting == "auto":
         return "successive_halving" if max_epochs >= AUTO_MIN_EPOCHS else "none"
     return setting
-
-
-def make_fidelity(setting: Any, max_epochs: int) -> DataFidelity | None:
-    """The data halving that ``setting`` asks for, or None."""
-    if isinstance(check_pruner(setting), pruners.BasePruner):
-        return None
-    return DataFidelity() if _named(setting, max_epochs) == "data_halving" else None
 
 
 def make_pruner(setting: Any, max_epochs: int) -> pruners.BasePruner:

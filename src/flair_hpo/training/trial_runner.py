@@ -54,7 +54,6 @@ def train_configuration(
     label_dictionary: flair.data.Dictionary | None = None,
     monitor: TrialMonitor | None = None,
     embedding_store: EmbeddingStore | None = None,
-    train_fraction: float = 1.0,
     plugins: Sequence[Any] = (),
 ) -> TrialOutcome:
     """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
@@ -64,8 +63,7 @@ def train_configuration(
     that scores every epoch and stops the trial for the pruner, the time budget or a lost heartbeat; further
     Flair ``plugins`` may watch too. Frozen embeddings come from ``embedding_store`` when one is given. Flair
     writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
-    ``train_fraction`` trains on that fraction of the training split (a cheap, less exact estimate of the
-    configuration's quality). A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
+    A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
     """
     from flair.trainers import ModelTrainer
 
@@ -82,7 +80,7 @@ def train_configuration(
     }
     try:
         with _training(configuration, corpus, base_path, label_dictionary, embedding_store) as model:
-            trainer = ModelTrainer(model, without_test(corpus, train_fraction))
+            trainer = ModelTrainer(model, without_test(corpus))
             if configuration.training_mode == TrainingMode.FINE_TUNE.value:
                 # Flair's fine-tuning: AdamW by default, a linear schedule with warm-up (its default plugin).
                 trainer.fine_tune(**common, plugins=[monitor, *plugins], **arguments)

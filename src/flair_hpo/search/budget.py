@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flair_hpo.errors import StrategyError
-from flair_hpo.policies import Move, Policies
 from flair_hpo.records import History, TrialRecord
 from flair_hpo.space import SearchSpace
 from flair_hpo.space import parameters as p
@@ -43,15 +42,12 @@ def runs_allowed(space: SearchSpace, strategy: Strategy) -> int | None:
 
 
 def full_trial_seconds(history: History, to_the_end: bool = False) -> float | None:
-    """The median seconds of a trial on the whole training split; from trials on a part of it, scaled by the
-    part, when none trained on the whole yet. ``to_the_end``: of the trials that were not cut short (pruned,
+    """The median seconds of a trial so far. ``to_the_end``: of the trials that were not cut short (pruned,
     stopped by the deadline), when there are any: what a training to the last epoch takes."""
     timed = [r for r in history.records if r.status.scored and r.duration_s is not None]
     if to_the_end and any(not r.cut_short for r in timed):
         timed = [r for r in timed if not r.cut_short]
-    full = sorted(r.duration_s for r in timed if r.fraction >= 1.0)
-    scaled = sorted(r.duration_s / r.fraction for r in timed)
-    seconds = full or scaled
+    seconds = sorted(r.duration_s for r in timed)
     return seconds[len(seconds) // 2] if seconds else None
 
 
@@ -91,7 +87,7 @@ class BudgetState:
     def keeps_for(self, history: History, trials: int) -> bool:
         """Whether what is left is only what ``trials`` more trials take (the end of the search, kept for
         training the finalists again): a RUNS budget counts them, a time budget estimates them from the
-        median time of the trials on the whole training split so far (or of the others, scaled up)."""
+        median time of the trials so far."""
         if trials <= 0:
             return False
         if self.deadline is None:
@@ -118,33 +114,9 @@ class BudgetState:
             return True
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
-    def next_move(self, space: SearchSpace, history: History, policies: Policies) -> Move:
-        """What the next trial is for (see :class:`~flair_hpo.policies.base.Move`): the last call of a model cut
-        short once only its time is left (or nothing else is), before the finalists' last seeds; a finalist trained
-        again once what is left is only what reseeding takes; the last call of data halving when no configuration was
-        trained on the whole split yet and there is time for one; else exploring while configurations are left
-        to try or to promote."""
-        if not self.allows_new_trial(history):
-            return Move.SPENT
-        reseeding, fidelity = policies.reseeding, policies.fidelity
-        cut = policies.cut_short(history)
-        redo = cut is not None
-        if redo and self.keeps_last_call(history, cut, space.max_epochs):
-            return Move.LAST_CALL
-        finalist_left = reseeding.next(history) is not None
-        if finalist_left and self.keeps_for(history, reseeding.trials):
-            return Move.RESEED
-        if fidelity is not None and not history.configurations(1.0) and self.keeps_for(history, 1):
-            return Move.LAST_CALL
-        if not space_exhausted(space, history) or (fidelity is not None and fidelity.promotion(history)):
-            return Move.EXPLORE
-        if finalist_left:
-            return Move.RESEED
-        return Move.LAST_CALL if redo else Move.EXHAUSTED
-
     def seconds_left(self, history: History) -> float | None:
         """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of
-        the trials on the whole training split (None before one finished)."""
+        the trials (None before one finished)."""
         if self.deadline is not None:
             return max(0.0, self.deadline - self.clock())
         typical = full_trial_seconds(history)

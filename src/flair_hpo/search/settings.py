@@ -20,11 +20,10 @@ from optuna.storages import BaseStorage
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import SettingsError
 from flair_hpo.policies import Reseeding
-from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
+from flair_hpo.study.storages import DEFAULT_STUDY_NAME, HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
 
-DEFAULT_STUDY_NAME = "flair-hpo"
 #: Seconds a heartbeat interval may be at most (a day): a dead worker's trial waits three intervals.
 _MAX_HEARTBEAT = 86_400
 
@@ -55,7 +54,7 @@ class RunSettings:
             ``base_path/tensorboard``; None or False writes none.
         wandb: log each trial as a Weights & Biases run (:mod:`flair_hpo.tracking.wandb`): a W&B project, or True
             (or ``""``) for the project ``flair-hpo``; None or False logs nothing.
-        warm_start: learn from earlier studies of the same task on this machine (:mod:`flair_hpo.study.earlier`):
+        warm_start: learn from earlier studies of the same task on this machine (:mod:`flair_hpo.search.earlier`):
             True (or ``"starts"``) first trains their best configurations; ``"prior"`` fits BayesianSearch's
             TPE on their results from the first trial on; False learns nothing from them.
     """

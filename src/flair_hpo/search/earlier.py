@@ -40,9 +40,9 @@ from typing import Any
 from flair_hpo.errors import MachineError, SettingsError
 from flair_hpo.files import atomic_write_text
 from flair_hpo.records import History
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.space import Label, SearchSpace, configuration_key
 from flair_hpo.space.starts import projected_start
-from flair_hpo.study.settings import RunSettings
 from flair_hpo.study.storages import redact
 from flair_hpo.training.environment import cache_directory
 
