@@ -24,7 +24,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError, TrialAbandoned
+from flair_hpo.errors import TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
 from flair_hpo.orchestration.setup import SearchSetup
@@ -38,7 +38,7 @@ from flair_hpo.space import Configuration, Label
 from flair_hpo.study import BudgetState, TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
 from flair_hpo.study.requeue import requeue
-from flair_hpo.training.faults import machine_fault
+from flair_hpo.training.faults import machine_fault, stops_the_worker
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
@@ -101,7 +101,7 @@ class TrialTurn:
                 raise
             except MachineFault as fault:
                 self._after_machine_fault(trial, fault.__cause__)
-                if isinstance(fault.__cause__, DiskFullError):  # no trial can be written here: stop at once
+                if stops_the_worker(fault.__cause__):  # a full disk: no trial can be written here; stop at once
                     raise fault.__cause__ from None
                 return Turn.MACHINE_FAULT
             except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted
