@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 from flair_hpo.errors import TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
+from flair_hpo.orchestration.admission import refused
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.policies import Move, ask
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
@@ -57,6 +58,7 @@ class Turn(enum.Enum):
     SKIPPED = "skipped"  # another trial holds what it was given, or the budget filled up meanwhile
     NOTHING_LEFT = "nothing left"  # the strategy had nothing left to propose
     MACHINE_FAULT = "machine fault"  # the machine failed it; queued again
+    REFUSED = "refused"  # its configuration is not one of the space's: failed, uses no budget
 
 
 class MachineFault(Exception):
@@ -88,6 +90,8 @@ class TrialTurn:
                 if not proposed or not opened.labels:  # the strategy had nothing left to propose
                     self._skip(trial)
                     return Turn.NOTHING_LEFT
+                if refused(self.store, self.setup.search_space, trial, opened, self._finished):
+                    return Turn.REFUSED
                 now = self._history_after_ask(budget, held_before=opened.key in history.taken())
                 # Another worker may have taken the last run, or the same retry, between the check and ask().
                 if now is not None and (now.holder(opened) or not budget.admits(now, trial.number)):
