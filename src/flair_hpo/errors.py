@@ -86,6 +86,10 @@ class DiskFullError(MachineError):
     """No space is left where the study or the results are written."""
 
 
+class StorageOutage(MachineError):
+    """The study's storage did not answer for longer than a search waits for it."""
+
+
 class CacheDamagedError(MachineError):
     """An embedding-cache entry changed on disk after it was written (a failing disk, a stray write);
     ``again``: it did so after it was computed anew, so the disk, not the entry, is at fault."""

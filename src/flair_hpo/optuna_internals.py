@@ -4,7 +4,9 @@ version they were tested with (5.0).
 A sampler that proposes whole configurations has to note its proposal on the trial it is asked about, as
 Optuna's own ``GridSampler`` notes its grid point: through the study's storage and the trial's id, which
 Optuna keeps private. The study's clock reads the file a journal storage writes, which Optuna keeps
-private too.
+private too. A study keeps a database storage behind Optuna's cache, which calls a few of the storage's
+private methods rather than its interface (:data:`CACHED_STORAGE_CALLS`): riding out an outage retries
+those as well.
 """
 
 from __future__ import annotations
@@ -41,3 +43,15 @@ def journal_path(storage: Any) -> Path | None:
     """The file a ``JournalStorage`` writes, when its backend is a journal file."""
     path = getattr(getattr(storage, "_backend", None), "_file_path", None)
     return Path(path) if path else None
+
+
+#: The private methods of ``RDBStorage`` that Optuna's ``_CachedStorage`` (which every study keeps in front of a
+#: database storage) calls instead of the storage interface's: asking for a trial, setting a parameter, reading
+#: the trials and the best one.
+CACHED_STORAGE_CALLS = (
+    "_create_new_trial",
+    "_set_trial_param",
+    "_get_best_trial_id",
+    "_get_trials",
+    "_get_stale_trial_ids",
+)
