@@ -1,6 +1,7 @@
 """Commands run as child processes with a real fault prepared for a chosen moment: ``python -m tests.fault_runs
-MODE ARGS... CONFIG`` runs ``flair-hpo run CONFIG`` as the command line does. The faults are real (a file system
-filled up, a database server stopped); only their moment is chosen, by hooking where the moment is."""
+MODE ARGS... CONFIG`` runs ``flair-hpo run CONFIG`` as the command line does; ``... entry ...`` computes one
+embedding-cache entry as a worker would. The faults are real (a file system filled up, a database server
+stopped); only their moment is chosen, by hooking where the moment is."""
 
 from __future__ import annotations
 
@@ -50,9 +51,43 @@ def halt_postgres_at_epoch(trial: int, epoch: int, port: str) -> None:
     Listeners.epoch_ended = epoch_ended
 
 
+def entry_of_half(cache: Path, vectors: Path, half: int, pause: Path | None = None) -> None:
+    """Compute the embedding-cache entry (in ``cache``) of word ``vectors`` over one half of 10% of TREC_6, as a
+    worker would; with ``pause``: once its vectors file is begun, create ``pause`` and wait until it is gone."""
+    import time
+
+    import flair
+    from flair.datasets import TREC_6
+    from flair.embeddings import WordEmbeddings
+
+    from flair_hpo.flair_internals import VECTOR_COMPUTATION
+    from flair_hpo.training.embedding_store import EmbeddingStore
+
+    if pause is not None:
+        original = getattr(WordEmbeddings, VECTOR_COMPUTATION)
+
+        def compute(self, sentences):
+            if list(cache.glob("*.partial")) and not pause.with_suffix(".done").exists():
+                pause.touch()
+                while pause.exists():
+                    time.sleep(0.05)
+                pause.with_suffix(".done").touch()
+            return original(self, sentences)
+
+        setattr(WordEmbeddings, VECTOR_COMPUTATION, compute)
+    flair.set_seed(1)
+    sentences = list(TREC_6().downsample(0.1).get_all_sentences())
+    part = sentences[: len(sentences) // 2] if half == 0 else sentences[len(sentences) // 2 :]
+    entry = EmbeddingStore(cache).entry(WordEmbeddings(str(vectors)), part)
+    print("stored" if entry is not None else "not stored")
+
+
 if __name__ == "__main__":
     from flair_hpo.cli import main
 
+    if sys.argv[1] == "entry":  # entry CACHE VECTORS HALF [PAUSE]
+        entry_of_half(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), *(Path(a) for a in sys.argv[5:6]))
+        sys.exit(0)
     mode, *arguments, config = sys.argv[1:]
     if mode == "fill-cache":
         fill_cache_while_an_entry_is_written(Path(arguments[0]))

@@ -20,8 +20,9 @@ from flair_hpo.results.events import Listeners
 from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.training.corpus_reference import load_corpus
 from flair_hpo.training.embedding_store import EmbeddingStore
+from flair_hpo.training.store_files import sentence_key
 
-from .faults import FILLER, free_bytes
+from .faults import FILLER, fill_disk, free_bytes
 from .helpers import search_log, small_trec_search, trec_config, vectors_of, write
 
 pytestmark = pytest.mark.integration
@@ -58,6 +59,37 @@ def test_a_disk_that_fills_while_an_entry_is_written_stops_in_one_line_and_resum
     resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert statuses(tmp_path / "trec").count("complete") == 2
+    assert len(list(cache.glob("*.index"))) == 1 and not list(cache.glob("*.partial"))
+
+
+def test_workers_writing_entries_at_once_see_each_others_reservations(small_disk, tmp_path, trec_corpus, trec_vectors):
+    """Two workers compute two entries (the two halves of a corpus) at once, on a disk with room for one and a
+    half: the first reserves all its space before its first row; the second, started while the first computes,
+    finds that space taken and does not store its entry (its embedding is then computed per trial, as it says)
+    rather than both filling the disk. The first then completes its entry."""
+    disk = small_disk(16)
+    cache = disk / "embeddings"
+    sentences = list(trec_corpus.get_all_sentences())
+    halves = [sentences[: len(sentences) // 2], sentences[len(sentences) // 2 :]]
+    sizes = [sum(len(s) for s in {sentence_key(s): s for s in half if len(s)}.values()) * 32 * 4 for half in halves]
+    stats = os.statvfs(disk)
+    headroom = min(1 << 30, stats.f_blocks * stats.f_frsize // 20)
+    fill_disk(disk, leave=headroom + sizes[0] + sizes[1] // 2)
+    pause = tmp_path / "paused"
+
+    def worker(half: int, *more: str) -> list[str]:
+        return [sys.executable, "-m", "tests.fault_runs", "entry", str(cache), str(trec_vectors), str(half), *more]
+
+    first = subprocess.Popen(worker(0, str(pause)), cwd=REPO, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not pause.exists():  # the first has reserved its space and computes its rows
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = subprocess.run(worker(1), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0 and second.stdout.splitlines()[-1] == "not stored", second.stderr[-3000:]
+    assert "it is not stored, so every trial computes it" in second.stderr
+    pause.unlink()
+    assert first.wait(timeout=300) == 0 and first.stdout.read().splitlines()[-1] == "stored"
     assert len(list(cache.glob("*.index"))) == 1 and not list(cache.glob("*.partial"))
 
 

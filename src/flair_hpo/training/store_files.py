@@ -164,12 +164,6 @@ def remove_entry(directory: Path, key: str) -> None:
         (directory / f"{key}{suffix}").unlink(missing_ok=True)
 
 
-def entry_size(embedding: Embeddings, unique: dict[str, Sentence]) -> int:
-    """Bytes the entry of ``embedding`` over ``unique`` sentences takes."""
-    rows = len(unique) if is_document_level(embedding) else sum(len(s) for s in unique.values())
-    return rows * embedding.embedding_length * 4
-
-
 def fits(directory: Path, size: int, max_bytes: int, label: str) -> bool:
     """Whether an entry of ``size`` bytes may be written: under ``max_bytes``, and leaving 1 GB of the disk
     free (a twentieth of a smaller disk). Reservations of entries being written count as used."""
