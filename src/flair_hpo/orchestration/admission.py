@@ -9,7 +9,6 @@ every run of the search stop at the same trial.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import optuna
@@ -19,8 +18,6 @@ from flair_hpo.records import TrialRecord, keys
 from flair_hpo.space import SearchSpace
 from flair_hpo.space.admission import outside_space
 from flair_hpo.study import TrialStore
-
-log = logging.getLogger("flair_hpo")
 
 
 def refused(
