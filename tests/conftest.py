@@ -102,6 +102,31 @@ def postgres_url():
         subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, check=False, env=env)
 
 
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of this test's own (another port), which the test may stop and start again:
+    ``(url, script)``, ``script("halt")`` and ``script("resume")`` running scripts/postgres.sh on it."""
+    import subprocess
+
+    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": str(free_port())}
+
+    def script(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", f"source scripts/postgres.sh {command} >&2 && echo ${{FLAIR_HPO_TEST_POSTGRES:-}}"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    url = script("start").stdout.strip().splitlines()[-1]
+    try:
+        yield url, script
+    finally:
+        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, env=env, check=False)
+
+
 def free_port() -> int:
     """A TCP port of 127.0.0.1 that nothing listens on now."""
     import socket

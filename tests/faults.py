@@ -50,3 +50,21 @@ def step_boot_time(monkeypatch: Any, seconds: float) -> None:
 
     stepped = psutil.boot_time() + seconds
     monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: stepped)
+
+
+MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")  # the v1 hierarchy of the memory controller
+
+
+def memory_cgroup(name: str, limit_bytes: int) -> Path:
+    """A memory cgroup (v1, as this test machine has it) holding at most ``limit_bytes`` of memory, as a cluster
+    job's: a process in it that needs more is killed by the kernel (SIGKILL). Remove it with ``rmdir`` once its
+    processes ended."""
+    group = MEMORY_CGROUPS / name
+    group.mkdir()
+    (group / "memory.limit_in_bytes").write_text(str(limit_bytes))
+    return group
+
+
+def in_cgroup(group: Path, command: list[str]) -> list[str]:
+    """``command`` run in the cgroup ``group`` (the shell moves itself in, then becomes the command)."""
+    return ["bash", "-c", f'echo $$ > {group / "cgroup.procs"} && exec "$@"', "bash", *command]

@@ -4,12 +4,14 @@ are in :mod:`tests.faults`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -384,6 +386,52 @@ def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], time
                 return trial.number, owner["pid"]
         time.sleep(0.1)
     raise AssertionError("no worker reached the middle of a trial")
+
+
+#: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
+_MLFLOW_START_S = 120
+
+
+@contextlib.contextmanager
+def running_mlflow_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend in ``folder``, artifacts served by
+    it), ``(uri, process)`` (the process leads a group of its own: the server and its uvicorn worker), stopped
+    when the block ends."""
+    import urllib.request
+
+    from .conftest import free_port
+
+    def healthy(uri: str) -> bool:
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        *("--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--artifacts-destination", str(folder / "art")),
+    ]
+    log = folder / "server.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + _MLFLOW_START_S
+        while not healthy(uri):
+            if server.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        yield uri, server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # a server still closing connections: its data is thrown away anyway
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
 
 
 def completed(place: Place) -> dict[int, float]:

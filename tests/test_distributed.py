@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -26,7 +25,6 @@ from flair_hpo.study.requeue import requeue, requeue_dead
 from flair_hpo.study.storages import open_storage
 from flair_hpo.study.trial_store import TrialStore
 
-from .conftest import free_port
 from .helpers import (
     PASSWORD,
     Place,
@@ -252,28 +250,6 @@ def test_evolution_with_three_workers_improves_and_never_repeats(postgres_url, t
 
 
 # ---------------------------------------------------------------------------------- outages and soak
-@pytest.fixture
-def own_postgres():
-    """A PostgreSQL server of this test's own (another port), which the test may stop and start again."""
-    env = {**os.environ, "FLAIR_HPO_TEST_POSTGRES_PORT": str(free_port())}
-
-    def script(command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["bash", "-c", f"source scripts/postgres.sh {command} >&2 && echo ${{FLAIR_HPO_TEST_POSTGRES:-}}"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-
-    url = script("start").stdout.strip().splitlines()[-1]
-    try:
-        yield url, script
-    finally:
-        subprocess.run(["bash", "scripts/postgres.sh", "stop"], cwd=REPO, env=env, check=False)
-
-
 def test_a_storage_outage_during_a_trial_loses_nothing_and_trains_nothing_twice(own_postgres, tmp_path, trec_vectors):
     url, script = own_postgres
     place = Place(url, f"outage-{uuid.uuid4().hex[:8]}", tmp_path / "search")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -22,10 +21,20 @@ from flair_hpo.errors import SettingsError
 from flair_hpo.records import keys
 
 from .conftest import free_port
-from .helpers import Place, creator, finish, search_yaml, small_trec_search, start, trained, wait_for_running_trial
+from .helpers import (
+    Place,
+    creator,
+    finish,
+    running_mlflow_server,
+    search_yaml,
+    small_trec_search,
+    start,
+    trained,
+    wait_for_running_trial,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-#: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
+#: Seconds a TensorBoard server may take to answer (30 s is usual on two busy cores).
 _SERVER_START_S = 120
 
 
@@ -33,38 +42,8 @@ _SERVER_START_S = 120
 def mlflow_server(tmp_path_factory):
     """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend, artifacts served by it), one per
     test process for the whole session (each pytest-xdist worker has its own), stopped afterwards."""
-    folder = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    command = [
-        *(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-        *("--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}", "--artifacts-destination", str(folder / "art")),
-    ]
-    log = folder / "server.log"
-    with open(log, "w") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + _SERVER_START_S
-        while not _healthy(uri):
-            if server.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(1)
+    with running_mlflow_server(tmp_path_factory.mktemp("mlflow")) as (uri, _):
         yield uri
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the uvicorn worker it started
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # a server still closing connections: its data is thrown away anyway
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
-
-
-def _healthy(uri: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
 
 
 def _client(uri: str):
@@ -174,19 +153,6 @@ def test_two_workers_on_postgresql_log_into_one_parent_run(mlflow_server, postgr
     assert sorted(nested) == sorted(t.number for t in trained(study)) and len(nested) == 4
     assert all(r.info.status == "FINISHED" for r in nested.values())
     assert parent.data.tags["best.trial"] == str(study.best_trial.number)
-
-
-@pytest.mark.integration
-def test_a_search_goes_on_when_mlflow_is_down_and_says_so_once(trec_corpus, trec_vectors, tmp_path, caplog):
-    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="flair_hpo"):
-        result = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=2, mlflow=down).optimize()
-    assert result.trials["complete"] == 2
-    said = [r.getMessage() for r in caplog.records if "MLflow" in r.getMessage()]
-    assert len(said) == 1
-    assert said[0].startswith(f"MlflowTracker stopped listening to the search (TrackingError: MLflow at {down}")
-    assert time.monotonic() - started < 120
 
 
 def test_a_tracker_setting_of_the_wrong_kind_is_refused_before_anything_is_trained(trec_corpus, trec_vectors, tmp_path):

@@ -86,6 +86,19 @@ class DiskFullError(MachineError):
     """No space is left where the study or the results are written."""
 
 
+class StorageOutage(MachineError):
+    """The study's storage did not answer for longer than a search waits for it."""
+
+
+class CacheDamagedError(MachineError):
+    """An embedding-cache entry changed on disk after it was written (a failing disk, a stray write);
+    ``again``: it did so after it was computed anew, so the disk, not the entry, is at fault."""
+
+    def __init__(self, message: str, again: bool = False) -> None:
+        super().__init__(message)
+        self.again = again
+
+
 class Terminated(KeyboardInterrupt):
     """The process was asked to stop (SIGTERM, as schedulers and ``docker stop`` send): treated like Ctrl-C,
     its trial is queued again, and the command line exits with 143."""

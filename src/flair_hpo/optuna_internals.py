@@ -3,7 +3,9 @@ version they were tested with (5.0).
 
 A trial the search closes unused is marked through the study's storage and the trial's id (as Optuna's own
 ``GridSampler`` notes its grid point on a trial), which Optuna keeps private. The study's clock reads the
-file a journal storage writes, which Optuna keeps private too.
+file a journal storage writes, which Optuna keeps private too. A study keeps a database storage behind
+Optuna's cache, which calls a few of the storage's private methods rather than its interface
+(:data:`CACHED_STORAGE_CALLS`): riding out an outage retries those as well.
 """
 
 from __future__ import annotations
@@ -34,3 +36,15 @@ def journal_path(storage: Any) -> Path | None:
     """The file a ``JournalStorage`` writes, when its backend is a journal file."""
     path = getattr(getattr(storage, "_backend", None), "_file_path", None)
     return Path(path) if path else None
+
+
+#: The private methods of ``RDBStorage`` that Optuna's ``_CachedStorage`` (which every study keeps in front of a
+#: database storage) calls instead of the storage interface's: asking for a trial, setting a parameter, reading
+#: the trials and the best one.
+CACHED_STORAGE_CALLS = (
+    "_create_new_trial",
+    "_set_trial_param",
+    "_get_best_trial_id",
+    "_get_trials",
+    "_get_stale_trial_ids",
+)

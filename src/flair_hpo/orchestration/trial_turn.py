@@ -24,9 +24,10 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError, MachineError, TrialAbandoned
+from flair_hpo.errors import MachineError, TrialAbandoned
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.optuna_internals import trial_id
+from flair_hpo.orchestration.admission import refused
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
 from flair_hpo.results.best import BestModelKeeper
@@ -37,7 +38,7 @@ from flair_hpo.space import Configuration
 from flair_hpo.study import TrialStore
 from flair_hpo.study.heartbeat import Heartbeat
 from flair_hpo.study.requeue import requeue
-from flair_hpo.training.faults import machine_fault
+from flair_hpo.training.faults import machine_fault, stops_the_worker
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import TrialOutcome, train_configuration
 
@@ -90,6 +91,8 @@ class TrialTurn:
         with Heartbeat(self.store.storage, trial_id(trial), self.store.heartbeat_interval, also=self.beat) as heart:
             try:
                 self.store.claim(trial)
+                if refused(self.store, self.setup.search_space, trial, opened.record, self._finished):
+                    return None  # failed at the door: uses no budget, not the machine's fault
                 self._train_and_record(opened, keep_going=lambda: not heart.lost)
             except KeyboardInterrupt as stop:  # the search stops; the next run trains this configuration again
                 reason = stop_reason(stop)
@@ -98,7 +101,7 @@ class TrialTurn:
                 raise
             except MachineFault as fault:
                 self._after_machine_fault(trial, fault.__cause__)
-                if isinstance(fault.__cause__, DiskFullError):  # no trial can be written here: stop at once
+                if stops_the_worker(fault.__cause__):  # a full disk: no trial can be written here; stop at once
                     raise fault.__cause__ from None
                 return fault.__cause__
             except TrialAbandoned:  # its heartbeat was lost: queued again (unless another worker did), not counted

@@ -51,6 +51,12 @@ STOPPED_BY_TIME_BUDGET = "stopped_by_time_budget"
 SEED = "seed"
 #: Why a trial failed or was interrupted (its first line in the leaderboard, all of it in the log).
 ERROR = "error"
+#: Its worker was killed while training it and, as far as its machine could tell, for memory (or it could
+#: not tell): such deaths are counted per configuration (see :mod:`flair_hpo.study.requeue`).
+KILLED = "killed"
+#: The trial was refused before it was built: its configuration is not one of the space's (it was queued from
+#: outside the search). It is failed, and uses no budget.
+REFUSED = "refused"
 
 # -------------------------------------------------------------------------- study system attributes
 #: The search space, the strategy's settings, the label type and a fingerprint of the corpus.

@@ -182,9 +182,14 @@ class TrialRecord:
         return trained_key(self.labels, self.replicate, self.fraction, self.last_call)
 
     @property
+    def refused(self) -> bool:
+        """Whether the trial was refused before it was built: its configuration is not one of the space's."""
+        return bool(self.user_attrs.get(keys.REFUSED))
+
+    @property
     def counts(self) -> bool:
-        """Whether the trial uses budget: trained, being trained, or failed (not superseded/skipped)."""
-        return self.status.counts
+        """Whether the trial uses budget: trained, being trained, or failed (not superseded, skipped or refused)."""
+        return self.status.counts and not self.refused
 
 
 def _value(trial: FrozenTrial) -> float | None:

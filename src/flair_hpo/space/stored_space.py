@@ -23,8 +23,8 @@ from typing import Any
 from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import InputError, SearchSpaceError, UntrustedInputError
 from flair_hpo.space import parameters as p
-from flair_hpo.space.dimensions import Choice, dimension_from_dict
-from flair_hpo.space.options import choice_dimension
+from flair_hpo.space.dimensions import Range, dimension_from_dict
+from flair_hpo.space.options import choice_dimension, range_dimension
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace
 from flair_hpo.space.task_spaces import space_from_dict
 from flair_hpo.space.trust import Allowance
@@ -144,7 +144,8 @@ def _check_dimension(item: dict[str, Any], allowed: Allowance) -> None:
     for parent, labels in dimension.condition or ():
         if parent == DOCUMENT_EMBEDDINGS and not set(labels) <= _BRANCHES:
             raise UntrustedInputError(f"{dimension.name}: the study makes it depend on unknown classes {labels}")
-    if not isinstance(dimension, Choice):
+    if isinstance(dimension, Range):
+        _check_range(member, dimension)
         return
     rebuilt = choice_dimension(member, dimension.name, None, list(dimension.values), stored=allowed)
     for stored_label, label in zip(dimension.labels, rebuilt.labels, strict=True):
@@ -153,6 +154,23 @@ def _check_dimension(item: dict[str, Any], allowed: Allowance) -> None:
                 f"{dimension.name}: the study labels an option {stored_label!r} whose value is {label!r}; the study "
                 "was changed outside flair-hpo, so it is not joined (create it again from its YAML file)"
             )
+
+
+def _check_range(member: Enum, dimension: Range) -> None:
+    """A stored range is what the same bounds typed in would give: within what Flair and torch accept (a
+    hidden size from 1 to 100,000, a learning rate above 0), whole where the argument is."""
+    try:
+        rebuilt = range_dimension(member, dimension.name, None, dimension.low, dimension.high, dimension.log)
+    except SearchSpaceError as error:
+        problem = str(error)
+    else:
+        if rebuilt.integer == dimension.integer:
+            return
+        problem = f"{dimension.name} is {'not ' if rebuilt.integer else ''}a whole number"
+    raise UntrustedInputError(
+        f"{problem} (as the study stores its range); the study was changed outside flair-hpo, so it is not joined "
+        "(create it again from its YAML file)"
+    )
 
 
 def _member(name: str) -> Enum:

@@ -38,6 +38,7 @@ from optuna.storages import BaseStorage
 from flair_hpo.files import boot_id, pid_namespace
 from flair_hpo.records import TrialRecord, keys
 from flair_hpo.records.keys import HEARTBEAT
+from flair_hpo.study.memory_kills import oom_counter
 
 log = logging.getLogger("flair_hpo")
 
@@ -48,7 +49,8 @@ _TOKEN = uuid.uuid4().hex
 
 
 def this_process(interval: int) -> dict[str, Any]:
-    """Who runs a trial: an identity no other process shares, and the interval its heartbeat keeps."""
+    """Who runs a trial: an identity no other process shares, the interval its heartbeat keeps, and its memory
+    cgroup's count of out-of-memory kills so far (:mod:`flair_hpo.study.memory_kills`)."""
     return {
         "boot": boot_id(),
         "pidns": pid_namespace(),
@@ -56,6 +58,7 @@ def this_process(interval: int) -> dict[str, Any]:
         "start_ticks": _start_ticks(os.getpid()),
         "token": _TOKEN,
         "interval": interval,
+        "oom": oom_counter(),
     }
 
 

@@ -5,6 +5,12 @@ configuration queued again, with the same seed number and fraction of the traini
 against the budget, not the dead trial. A process can die between those two steps too, so every process that
 opens the study queues again any trained configuration whose every trial ended interrupted and that nothing
 holds (:func:`repair`).
+
+A configuration whose worker was killed while training it :data:`DEATHS_PER_CONFIGURATION` times (the study
+counts them, so every worker and every restart sees them) is recorded as failed instead: "killed while
+training (out of memory?) twice". Most likely it does not fit the machine's memory limit, and the kernel
+kills whichever process trains it. A death known not to be for memory (the kernel counted no out-of-memory
+kill in the worker's cgroup, :mod:`flair_hpo.study.memory_kills`) is not counted.
 """
 
 from __future__ import annotations
@@ -15,33 +21,63 @@ import optuna
 from optuna.trial import TrialState
 
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes
+from flair_hpo.space import configuration_key
 from flair_hpo.study.heartbeat import Watch
+from flair_hpo.study.memory_kills import killed_for_memory
 from flair_hpo.study.trial_store import TrialStore
 
 log = logging.getLogger("flair_hpo")
 
 
+#: Deaths of its worker while training a configuration after which the configuration is recorded as failed.
+DEATHS_PER_CONFIGURATION = 2
+KILLED_TWICE = "killed while training (out of memory?) twice"
+
+
 def requeue_dead(store: TrialStore, history: History, watch: Watch) -> list[int]:
     """Queue again the configurations of running trials whose worker has died: gone from this machine, or
-    silent for three of its heartbeat intervals. Several workers may look at once: one re-queues a trial."""
+    silent for three of its heartbeat intervals; or record one as failed once its workers died on it
+    :data:`DEATHS_PER_CONFIGURATION` times. Several workers may look at once: one re-queues a trial."""
     requeued = []
     for record in watch.dead(history.running(), store.heartbeat_interval):
-        if requeue(store, record, "interrupted: its worker stopped during training"):
+        counted = killed_for_memory(record.owner) is not False
+        if counted and deaths(history, record) + 1 >= DEATHS_PER_CONFIGURATION:
+            if _fail(store, record, {keys.KILLED: True, keys.ERROR: KILLED_TWICE}):
+                log.warning("trial %d was %s: its configuration is recorded as failed", record.number, KILLED_TWICE)
+            continue
+        if requeue(store, record, "interrupted: its worker stopped during training", killed=counted):
             log.info("trial %d was interrupted; its configuration is queued again", record.number)
             requeued.append(record.number)
     return requeued
 
 
-def requeue(store: TrialStore, record: TrialRecord, reason: str) -> bool:
-    """Fail ``record``'s trial as interrupted and queue what it trained again; False if another process
-    finished it first."""
+def deaths(history: History, record: TrialRecord) -> int:
+    """How many trials of ``record``'s configuration (any seed, any fraction) lost their worker while training."""
+    key = configuration_key(record.labels)
+    return sum(bool(r.user_attrs.get(keys.KILLED)) and configuration_key(r.labels) == key for r in history.records)
+
+
+def requeue(store: TrialStore, record: TrialRecord, reason: str, killed: bool = False) -> bool:
+    """Fail ``record``'s trial as interrupted (``killed``: counted as a death of its worker) and queue what it
+    trained again; False if another process finished it first."""
+    notes = {keys.ERROR: reason, **({keys.KILLED: True} if killed else {})}
+    if not _fail(store, record, notes, superseded=True):
+        return False
+    _enqueue(store, record)
+    return True
+
+
+def _fail(store: TrialStore, record: TrialRecord, notes: dict[str, object], superseded: bool = False) -> bool:
+    """Fail ``record``'s trial with ``notes`` (user attributes); ``superseded``: as interrupted. False if another
+    process finished it first."""
     try:
-        store.storage.set_trial_system_attr(record.trial_id, keys.SUPERSEDED, True)
-        store.storage.set_trial_user_attr(record.trial_id, keys.ERROR, reason)
+        if superseded:
+            store.storage.set_trial_system_attr(record.trial_id, keys.SUPERSEDED, True)
+        for key, value in notes.items():
+            store.storage.set_trial_user_attr(record.trial_id, key, value)
         store.storage.set_trial_state_values(record.trial_id, TrialState.FAIL)
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    _enqueue(store, record)
     return True
 
 

@@ -3,6 +3,11 @@ does not answer (a database restarting, a network blip, a shared disk that stall
 few heartbeat grace periods. A trial that is training meanwhile goes on; its report at the end of the epoch
 waits until the storage answers again. What is not an outage (a finished trial written to, a study that does
 not exist) fails at once, as before.
+
+An outage longer than that is the machine's fault, never a configuration's: the call raises
+:class:`~flair_hpo.errors.StorageOutage`, which says so in one line; the trial that was training is queued
+again (once the storage answers) and counts nothing. A database server whose disk is full (SQLSTATE 53100) is
+not an outage: it does not heal in a minute, and the call raises :class:`~flair_hpo.errors.DiskFullError` at once.
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ from typing import Any
 
 from optuna.storages import BaseStorage
 
+from flair_hpo.errors import DiskFullError, StorageOutage
 from flair_hpo.files import out_of_space
+from flair_hpo.optuna_internals import CACHED_STORAGE_CALLS
 
 log = logging.getLogger("flair_hpo")
 
 
 def storage_methods() -> list[str]:
     """Every method of Optuna's storage interface (``BaseStorage``): the calls a search may make, and so the
-    ones retried. Read from the interface itself, so that a method Optuna adds is never left out."""
-    return sorted(name for name, member in vars(BaseStorage).items() if callable(member) and not name.startswith("_"))
+    ones retried (with those Optuna's cache in front of a database storage calls instead). Read from the
+    interface itself, so that a method Optuna adds is never left out."""
+    interface = [name for name, member in vars(BaseStorage).items() if callable(member) and not name.startswith("_")]
+    return sorted([*interface, *CACHED_STORAGE_CALLS])
 
 
 def transient(error: BaseException) -> bool:
@@ -33,7 +42,7 @@ def transient(error: BaseException) -> bool:
     journal file, each retry could leave a torn line)."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-    if out_of_space(error):  # ENOSPC, EDQUOT, DiskFullError
+    if out_of_space(error) or server_disk_full(error):  # ENOSPC, EDQUOT, DiskFullError, SQLSTATE 53100
         return False
     for cause in (error, error.__cause__, error.__context__):
         if isinstance(cause, OperationalError | InterfaceError):
@@ -45,14 +54,33 @@ def transient(error: BaseException) -> bool:
     return False
 
 
+#: PostgreSQL's SQLSTATE for a full disk (class 53, insufficient resources), and SQLite's SQLITE_FULL.
+_DISK_FULL_SQLSTATE, _SQLITE_FULL = "53100", 13
+
+
+def server_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the database's disk is full: PostgreSQL's SQLSTATE 53100 (psycopg 3 or 2), or
+    SQLite's "database or disk is full"."""
+    for cause in (error, error.__cause__, error.__context__):
+        original = getattr(cause, "orig", cause)
+        if _DISK_FULL_SQLSTATE in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
+            return True
+        if getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+    return False
+
+
 def retry(
     call: Callable[[], Any],
     patience: float,
     transient: Callable[[BaseException], bool] = transient,
     first_wait: float = 0.5,
+    where: str | None = None,
 ) -> Any:
     """``call()``, called again with backoff (and jitter, so that workers do not collide again) while it raises
-    an error that ``transient`` says may pass, for up to ``patience`` seconds; the last error is raised."""
+    an error that ``transient`` says may pass, for up to ``patience`` seconds; the last error is raised. Given
+    ``where`` (the storage, as it may be shown), an outage that outlasts ``patience`` raises
+    :class:`StorageOutage`, and a database server's full disk :class:`DiskFullError`, each saying so."""
     deadline, wait, said = time.monotonic() + patience, first_wait, False
     while True:
         try:
@@ -61,7 +89,14 @@ def retry(
                 log.info("the storage answers again")
             return result
         except Exception as error:
+            if where is not None and server_disk_full(error):
+                raise DiskFullError(
+                    f"no space left on the disk of the study's database ({where}: {_first_line(error)}); free space "
+                    "there and run the same command again: the search resumes with every finished trial"
+                ) from error
             if not transient(error) or time.monotonic() + wait > deadline:
+                if where is not None and transient(error):
+                    raise _outage(where, patience, error) from error
                 raise
             if not said:
                 log.warning("the storage does not answer (%s); trying again for %.0f s", type(error).__name__, patience)
@@ -70,19 +105,38 @@ def retry(
             wait = min(wait * 2, 15.0)
 
 
-def _retrying(method: Callable[..., Any], patience: float) -> Callable[..., Any]:
+def _first_line(error: BaseException) -> str:
+    """What the database said, in short: its error's first line (a message of PostgreSQL or SQLite names no
+    password)."""
+    original = getattr(error.__cause__, "orig", None) or error.__cause__ or error
+    return (str(original).strip().splitlines() or [type(original).__name__])[0][:200]
+
+
+def _outage(where: str, patience: float, error: BaseException) -> StorageOutage:
+    cause = error.__cause__ or error
+    return StorageOutage(
+        f"the study's storage {where} did not answer for {patience:.0f} s ({type(cause).__name__}): a trial that "
+        "was training is queued again once it answers, and counts nothing (if the search stops, run the same "
+        "command again then)"
+    )
+
+
+def _retrying(method: Callable[..., Any], patience: float, where: str) -> Callable[..., Any]:
     @wraps(method)
     def call(self: BaseStorage, *args: Any, **kwargs: Any) -> Any:
-        return retry(lambda: method(self, *args, **kwargs), patience)
+        return retry(lambda: method(self, *args, **kwargs), patience, where=where)
 
     return call
 
 
-def with_retries(storage: BaseStorage, patience: float) -> BaseStorage:
-    """``storage``, whose calls are retried for ``patience`` seconds while it does not answer; its
+def with_retries(storage: BaseStorage, patience: float, where: str = "") -> BaseStorage:
+    """``storage``, whose calls are retried for ``patience`` seconds while it does not answer (then
+    :class:`StorageOutage`; ``where`` names the storage in the message, without secrets); its
     ``without_retries`` attribute is the same storage without (for a heartbeat, which must notice)."""
     base = type(storage)
-    methods = {name: _retrying(getattr(base, name), patience) for name in storage_methods() if hasattr(base, name)}
+    methods = {
+        name: _retrying(getattr(base, name), patience, where) for name in storage_methods() if hasattr(base, name)
+    }
     # The object's class is swapped for a subclass rather than wrapped in a proxy: Optuna's study keeps the
     # storage and checks its type (isinstance of RDBStorage, JournalStorage, the heartbeat interface) and reads
     # its attributes; a subclass passes every such check and changes only the retried methods.

@@ -93,14 +93,14 @@ def open_storage(
         # Opened for a search, a torn last record (its writer died) is cut; opened for reading, nothing is
         # written (the reader may not own the folder), and Optuna's reader ignores a torn last line.
         journal = JournalStorage(SafeJournalFileBackend(str(path), repair=heartbeat_interval is not None))
-        return journal if patience is None else with_retries(journal, patience)
+        return journal if patience is None else with_retries(journal, patience, f"in {path}")
     if not isinstance(storage, str) or not storage.strip():
         raise StorageError(f"storage must be an Optuna storage URL such as postgresql://user@host/db, not {storage!r}")
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
         database = _rdb_storage(storage)
-        return database if patience is None else with_retries(database, patience)
+        return database if patience is None else with_retries(database, patience, redact(storage))
     except ImportError as error:  # Optuna re-raises the driver's ModuleNotFoundError as an ImportError
         missing = getattr(error.__cause__, "name", None) or "its database driver"
         raise StorageError(

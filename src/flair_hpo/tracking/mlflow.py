@@ -16,8 +16,9 @@ first created (as MLflow lists them) and deletes its own if it is not that one, 
 Calls go through :class:`mlflow.MlflowClient` with explicit run ids (never MLflow's global active run), and
 fail fast: unless set otherwise, a request is tried 3 times in about 3 s (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``,
 ``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR``, ``MLFLOW_HTTP_REQUEST_TIMEOUT``), and run links are not printed
-(``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT``). A tracker that fails is said once in
-the log and left out (:class:`~flair_hpo.results.events.Listeners`): MLflow never stops a search.
+(``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT``). A store that refuses or does not answer is found before the study
+is created (:func:`check_mlflow`); a tracker that fails later is said once in the log and left out
+(:class:`~flair_hpo.results.events.Listeners`): MLflow never stops a search that runs.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from flair_hpo.results.events import (
     TrialStarted,
 )
 from flair_hpo.study import redact
+from flair_hpo.study.storages import without_secrets
 from flair_hpo.tracking.values import hyperparameters, plain
 
 log = logging.getLogger("flair_hpo")
@@ -71,11 +73,7 @@ class MlflowTracker(SearchListener):
     """Logs the search to the MLflow tracking server at ``uri`` (None: MLflow's default, ``$MLFLOW_TRACKING_URI``)."""
 
     def __init__(self, uri: str | None) -> None:
-        for name, value in _DEFAULTS.items():
-            os.environ.setdefault(name, value)
-        from mlflow import MlflowClient
-
-        self.client = MlflowClient(tracking_uri=uri or None)
+        self.client = mlflow_client(uri)
         self.parent: str | None = None
         self.experiment: str | None = None
         self.runs: dict[int, str] = {}  # this worker's trials: number -> run id
@@ -211,6 +209,28 @@ class MlflowTracker(SearchListener):
         labels = [RunTag(_key(name), str(value)[:_VALUE_CHARS]) for name, value in (tags or {}).items()]
         if batch or labels:
             self.client.log_batch(run, metrics=batch, tags=labels)
+
+
+def mlflow_client(uri: str | None) -> Any:
+    """An ``MlflowClient`` of the tracking store at ``uri`` (None: MLflow's default), failing fast (see the
+    module's docstring)."""
+    for name, value in _DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri or None)
+
+
+def check_mlflow(uri: str | None) -> str | None:
+    """Why the tracking store at ``uri`` cannot be used (it refuses, or does not answer), or None: one request,
+    made before a search creates its study."""
+    try:
+        mlflow_client(uri).search_experiments(max_results=1)
+    except Exception as error:  # MLflow's errors, refused connections, a store that refuses to open
+        where = uri or os.environ.get("MLFLOW_TRACKING_URI") or "its default store"
+        reason = without_secrets(redact(one_line(error)), where).split(". ")[0][:200]
+        return f"MLflow at {redact(where)} cannot be used ({type(error).__name__}: {reason})"
+    return None
 
 
 class UntrackedParent(SearchListener):

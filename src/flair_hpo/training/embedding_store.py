@@ -26,7 +26,10 @@ so the model that is saved is plain Flair.
 Never stale, never broken: before an entry is used by a process, a probe sentence is embedded by the live
 embedding and compared with the vectors the index and the vectors file hold for it; a different model behind
 the same name or path rebuilds the entry, and so does a damaged one: cut short, unreadable, or with contents
-that fail the probe or the checksum of sampled rows (see :mod:`flair_hpo.training.store_files`).
+that fail the probe or the checksums of its blocks (see :mod:`flair_hpo.training.store_files`). A trial that
+fails is checked the same way (:meth:`EmbeddingStore.check_served`): a failure on vectors damaged on disk
+while it trained is the machine's, not the configuration's. An entry damaged again after it was computed
+anew stops the search with a message (a disk that keeps damaging what is written to it).
 
 Bounded: an entry takes ``rows x dimension x 4`` bytes on disk (a row per token for word embeddings, per
 sentence for document embeddings; WNUT_17 with MiniLM: 0.16 GB). An entry larger than ``max_gb``
@@ -49,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from flair_hpo.checks import is_real_number
-from flair_hpo.errors import InputError, SettingsError
+from flair_hpo.errors import CacheDamagedError, InputError, SettingsError
 from flair_hpo.files import file_lock, remove_stale_temporaries
 from flair_hpo.flair_internals import shadow_vector_computation, unshadow_vector_computation, vector_computation
 from flair_hpo.space.embedding_specs import spec_from_instance, spec_label
@@ -58,7 +61,6 @@ from flair_hpo.training.store_files import (
     FORMAT,
     DamagedEntry,
     StoreEntry,
-    entry_size,
     fits,
     make_room,
     open_entry,
@@ -67,8 +69,8 @@ from flair_hpo.training.store_files import (
     remove_entry,
     same_vectors,
     sentence_key,
-    write_entry,
 )
+from flair_hpo.training.store_writer import compute_entry, reserve_file
 
 if TYPE_CHECKING:
     from flair.data import Sentence
@@ -127,6 +129,7 @@ class EmbeddingStore:
         self.total_bytes = int(total * 1024**3)
         self._entries: dict[str, StoreEntry | None] = {}
         self._cleaned = False
+        self._damaged: set[str] = set()  # entries this process found damaged and computed anew
 
     def __getstate__(self) -> dict[str, Any]:
         # Opened entries are memory maps of this process; another process opens its own.
@@ -171,6 +174,24 @@ class EmbeddingStore:
                 self._entries[key] = self._open_or_build(key, embedding, unique, spec_label(spec))
         return self._entries[key]
 
+    def check_served(self, failure: BaseException) -> None:
+        """Check again every entry this process serves, after a trial failed with ``failure``: raise
+        :class:`CacheDamagedError` (a fault of the machine) when one no longer holds what was written, and
+        remove it so that it is computed anew."""
+        for key, entry in list(self._entries.items()):
+            if entry is None or (at := entry.damage()) is None:
+                continue
+            del self._entries[key]
+            entry.remove()
+            again = key in self._damaged
+            self._damaged.add(key)
+            where = f"the embedding cache entry of {entry.name} in {self.directory}"
+            raise CacheDamagedError(
+                f"{where} changed on disk from {at / 1024**2:.0f} MB on while a trial used it"
+                + (f" again, after it was computed anew{_FAILING_DISK}" if again else "; it is computed anew"),
+                again,
+            ) from failure
+
     # ------------------------------------------------------------------------------ internals
     @staticmethod
     def _entry_key(spec: dict[str, Any], embedding: Embeddings, unique: dict[str, Sentence]) -> str:
@@ -197,11 +218,37 @@ class EmbeddingStore:
                     return entry
                 log.warning("the stored vectors of %s no longer match the embedding; computing them again", label)
             except DamagedEntry as damage:
+                if key in self._damaged:
+                    raise CacheDamagedError(
+                        f"the embedding cache entry of {label} in {self.directory} is damaged again ({damage}) after "
+                        f"it was computed anew{_FAILING_DISK}",
+                        again=True,
+                    ) from None
+                self._damaged.add(key)
                 log.warning("the stored vectors of %s are damaged (%s); computing them again", label, damage)
             remove_entry(self.directory, key)
-        size = entry_size(embedding, unique)
-        if not unique or not fits(self.directory, size, self.max_bytes, label):
+        if not unique:
             return None
-        make_room(self.directory, size, self.total_bytes, keep=key)
-        index = write_entry(self.directory, key, embedding, unique, label)
-        return open_entry(self.directory, key, index, index["probe"])
+        index = compute_entry(
+            self.directory, key, embedding, unique, label, lambda path, size: self._reserve(path, size, key, label)
+        )
+        # Just written and its checksums read back from disk: not read a second time.
+        return None if index is None else open_entry(self.directory, key, index, index["probe"], verify=False)
+
+    def _reserve(self, path: Path, size: int, key: str, label: str) -> bool:
+        """Allocate ``size`` bytes to ``path`` if the entry fits; one process at a time checks and reserves, so
+        that workers computing entries at once see each other's reservations in the free space."""
+        with file_lock(self.directory / _SPACE_LOCK):
+            if not fits(self.directory, size, self.max_bytes, label):
+                return False
+            make_room(self.directory, size, self.total_bytes, keep=key)
+            reserve_file(path, size)
+            return True
+
+
+#: The lock under which an entry's disk space is checked and reserved.
+_SPACE_LOCK = "space.lock"
+_FAILING_DISK = (
+    ": the disk under it may be failing. Check it (or move the cache: FLAIR_HPO_CACHE, embedding_store=PATH), "
+    "or search without the cache (embedding_store=False), and run the same command again"
+)

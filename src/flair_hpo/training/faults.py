@@ -8,7 +8,7 @@ another worker, uses no budget, and a worker that fails several trials in a row 
 
 from __future__ import annotations
 
-from flair_hpo.errors import MachineError
+from flair_hpo.errors import CacheDamagedError, DiskFullError, MachineError
 
 # Messages of torch's RuntimeErrors that say the GPU or its driver failed, not the configuration.
 _DEVICE_FAULTS = ("CUDA error", "CUDA driver", "cuDNN error", "CUBLAS_STATUS", "NCCL error", "no CUDA GPUs")
@@ -22,3 +22,9 @@ def machine_fault(error: BaseException) -> bool:
     if "out of memory" in message:
         return False  # the configuration is too large for this device
     return isinstance(error, RuntimeError) and any(fault in message for fault in _DEVICE_FAULTS)
+
+
+def stops_the_worker(error: BaseException | None) -> bool:
+    """Whether, after the machine fault ``error``, no trial can train on this machine: a full disk, or an
+    embedding cache damaged again after its entry was computed anew (a failing disk)."""
+    return isinstance(error, DiskFullError) or (isinstance(error, CacheDamagedError) and error.again)

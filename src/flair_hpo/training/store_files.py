@@ -1,15 +1,14 @@
 """One entry of the embedding store on disk: ``KEY.vectors``, a flat file of float32 rows, and ``KEY.index``,
-what the rows are (written last, so an entry exists only once it is complete).
+what the rows are (written last, so an entry exists only once it is complete). How an entry is computed is
+:mod:`flair_hpo.training.store_writer`'s.
 
 An entry is checked when it is opened: an index that cannot be read, a vectors file whose size is not
 ``rows x dimension x 4`` bytes (a copy cut short, a disk that filled up), or vectors of the right size with the
-wrong contents (zeroed by a failed copy or a bad disk) make the entry *damaged*; the store removes it and
-computes it again rather than serving wrong vectors to every trial or letting every trial fail.
-
-Contents are checked without reading the whole file (an entry may take gigabytes, and every process opens
-it): the index holds a checksum of :data:`_SAMPLES` evenly spaced rows and the probe sentence's rows, and the
-probe sentence's rows must equal what the live embedding computes for it (the store computes that probe on
-every open anyway, to notice a changed model).
+wrong contents (zeroed by a failed copy or a bad disk, a row overwritten anywhere) make the entry *damaged*;
+the store removes it and computes it again rather than serving wrong vectors to every trial or letting every
+trial fail. Every byte is checked: the index holds a checksum of each block of the vectors file
+(:mod:`flair_hpo.training.store_integrity`), and the probe sentence's rows must equal what the live
+embedding computes for it (the store computes that probe on every open anyway, to notice a changed model).
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from filelock import FileLock, Timeout
 
-from flair_hpo.files import atomic_write
+from flair_hpo.training.store_integrity import byte_view, first_mismatch
 
 if TYPE_CHECKING:
     from flair.data import Sentence
@@ -32,11 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flair_hpo")
 
-#: 2: the index holds a checksum of sampled rows; entries of format 1 have another key and are computed again.
-FORMAT = 2
-_BATCH = 32
-#: Rows the checksum covers besides the probe sentence's: enough to notice a zeroed or overwritten stretch.
-_SAMPLES = 64
+#: 3: the index holds a checksum of every block; entries of earlier formats have another key and are computed again.
+FORMAT = 3
+#: The free space an entry leaves on its disk: 1 GB, or a twentieth of a smaller disk.
+_HEADROOM_BYTES, _HEADROOM_SHARE = 2**30, 20
 _INDEX_KEYS = {
     "format",
     "name",
@@ -47,7 +46,8 @@ _INDEX_KEYS = {
     "offsets",
     "probe_tokens",
     "probe",
-    "checksum",
+    "block_bytes",
+    "blocks",
 }
 
 
@@ -72,6 +72,25 @@ class StoreEntry:
     document_level: bool
     rows: dict[str, tuple[int, int]]
     vectors: torch.Tensor
+    #: The file the vectors are mapped from, as it was opened (its inode), and the checksums of its blocks.
+    path: Path
+    inode: int
+    blocks: list[int]
+    block_bytes: int
+
+    def damage(self) -> int | None:
+        """Where the mapped vectors no longer hold what was written (a byte offset), or None: every block is
+        checked again (the file may have changed on disk since it was opened)."""
+        return first_mismatch(byte_view(self.vectors), self.blocks, self.block_bytes)
+
+    def remove(self) -> None:
+        """Remove the entry's files, unless they were replaced by a new entry since this one was opened."""
+        try:
+            if self.path.stat().st_ino != self.inode:
+                return
+        except OSError:
+            return
+        remove_entry(self.path.parent, self.path.stem)
 
     def serve(self, sentences: list[Sentence], compute: Callable[[list[Sentence]], Any]) -> None:
         """Attach stored vectors to ``sentences`` on Flair's device; ``compute`` the ones the entry does not hold."""
@@ -110,21 +129,28 @@ def read_index(directory: Path, key: str) -> dict[str, Any]:
     return index
 
 
-def open_entry(directory: Path, key: str, index: dict[str, Any], live_probe: torch.Tensor) -> StoreEntry:
+def open_entry(
+    directory: Path, key: str, index: dict[str, Any], live_probe: torch.Tensor, verify: bool = True
+) -> StoreEntry:
     """The entry's vectors, memory-mapped (shared with every process through the page cache), once their
     contents are checked against the index and ``live_probe``, the probe sentence's vectors that the live
-    embedding computes; :class:`DamagedEntry` when they do not match."""
+    embedding computes (``verify=False``: an entry this process just wrote and read back); :class:`DamagedEntry`
+    when they do not match."""
     rows, dimension = index["rows"], index["dimension"]
-    vectors = torch.from_file(str(directory / f"{key}.vectors"), shared=False, size=rows * dimension)
-    vectors = vectors.view(rows, dimension)
+    path = directory / f"{key}.vectors"
+    inode = path.stat().st_ino
+    vectors = torch.from_file(str(path), shared=False, size=rows * dimension).view(rows, dimension)
     offsets = index["offsets"].tolist()
     stored_probe = vectors[offsets[0] : offsets[1]]
     if stored_probe.shape != live_probe.shape or not same_vectors(stored_probe, live_probe):
         raise DamagedEntry("its vectors of the probe sentence are not the ones the embedding computes")
-    if checksum(vectors, offsets) != index["checksum"]:
-        raise DamagedEntry("its vectors do not match the checksum written with them")
     spans = {k: (offsets[i], offsets[i + 1]) for i, k in enumerate(index["keys"])}
-    return StoreEntry(index["name"], index["document_level"], spans, vectors)
+    entry = StoreEntry(
+        index["name"], index["document_level"], spans, vectors, path, inode, index["blocks"], index["block_bytes"]
+    )
+    if verify and (at := entry.damage()) is not None:
+        raise DamagedEntry(f"its bytes from {at / 1024**2:.0f} MB on do not match the checksums written with them")
+    return entry
 
 
 def same_vectors(stored: torch.Tensor, live: torch.Tensor) -> bool:
@@ -132,101 +158,61 @@ def same_vectors(stored: torch.Tensor, live: torch.Tensor) -> bool:
     return torch.allclose(live, stored, rtol=1e-4, atol=1e-5)
 
 
-def checksum(vectors: torch.Tensor, offsets: list[int]) -> str:
-    """A hash of :data:`_SAMPLES` evenly spaced rows and the probe sentence's rows (the first sentence's):
-    cheap to compute on every open, whatever the entry's size."""
-    last = vectors.shape[0] - 1
-    picked = {round(i * last / (_SAMPLES - 1)) for i in range(_SAMPLES)} | set(range(offsets[0], offsets[1]))
-    return hashlib.sha256(vectors[sorted(picked)].numpy().tobytes()).hexdigest()
-
-
 def remove_entry(directory: Path, key: str) -> None:
-    for suffix in (".index", ".vectors"):
+    """Remove entry ``key``'s files, a computation of it that was stopped included."""
+    for suffix in (".index", ".vectors", ".partial", ".progress"):
         (directory / f"{key}{suffix}").unlink(missing_ok=True)
 
 
-def entry_size(embedding: Embeddings, unique: dict[str, Sentence]) -> int:
-    """Bytes the entry of ``embedding`` over ``unique`` sentences takes."""
-    rows = len(unique) if is_document_level(embedding) else sum(len(s) for s in unique.values())
-    return rows * embedding.embedding_length * 4
-
-
-def write_entry(
-    directory: Path, key: str, embedding: Embeddings, unique: dict[str, Sentence], label: str
-) -> dict[str, Any]:
-    """Compute the vectors of every sentence once, write the entry (its index last) and return its index."""
-    document_level = is_document_level(embedding)
-    keys = list(unique)
-    lengths = [1 if document_level else len(unique[k]) for k in keys]
-    rows, dimension = sum(lengths), embedding.embedding_length
-    log.info("computing %s once for %d sentences (%.2f GB)", label, len(keys), rows * dimension * 4 / 1024**3)
-    offsets = [0]
-    for length in lengths:
-        offsets.append(offsets[-1] + length)
-    # The first sentence is the probe: its rows are stored as computed on its own, as every open computes it.
-    probe_tokens = [token.text for token in unique[keys[0]]]
-    probe_vectors = probe(embedding, probe_tokens)
-    sums: list[str] = []
-
-    def write_vectors(tmp: Path) -> None:
-        with tmp.open("wb") as handle:
-            handle.truncate(rows * dimension * 4)
-        # A shared mapping writes through to the file: the vectors never sit in process memory.
-        vectors = torch.from_file(str(tmp), shared=True, size=rows * dimension).view(rows, dimension)
-        vectors[offsets[0] : offsets[1]] = probe_vectors
-        # Sentences of similar length batched together: little padding for a transformer to compute.
-        order = sorted(range(1, len(keys)), key=lambda i: len(unique[keys[i]]))
-        for start in range(0, len(order), _BATCH):
-            batch = order[start : start + _BATCH]
-            for i, matrix in zip(batch, embed(embedding, [unique[keys[i]] for i in batch]), strict=True):
-                vectors[offsets[i] : offsets[i + 1]] = matrix
-        sums.append(checksum(vectors, offsets))
-        del vectors
-
-    atomic_write(directory / f"{key}.vectors", write_vectors, private=True)
-    index = {
-        "format": FORMAT,
-        "name": embedding.name,
-        "document_level": document_level,
-        "dimension": dimension,
-        "rows": rows,
-        "keys": keys,
-        "offsets": torch.tensor(offsets),
-        "probe_tokens": probe_tokens,
-        "probe": probe_vectors,
-        "checksum": sums[0],
-    }
-    atomic_write(directory / f"{key}.index", lambda tmp: torch.save(index, tmp), private=True)
-    return index
-
-
 def fits(directory: Path, size: int, max_bytes: int, label: str) -> bool:
-    """Whether an entry of ``size`` bytes may be written: under ``max_bytes`` and 1 GB short of the free disk."""
-    free = shutil.disk_usage(directory).free
-    if size <= min(max_bytes, free - 2**30):
+    """Whether an entry of ``size`` bytes may be written: under ``max_bytes``, and leaving 1 GB of the disk
+    free (a twentieth of a smaller disk). Reservations of entries being written count as used."""
+    usage = shutil.disk_usage(directory)
+    if size <= min(max_bytes, usage.free - min(_HEADROOM_BYTES, usage.total // _HEADROOM_SHARE)):
         return True
     log.warning(
         "%s over this corpus takes %.2f GB (limit %.2f GB, %.2f GB free): it is not stored, so every trial computes it",
         label,
         size / 1024**3,
         max_bytes / 1024**3,
-        free / 1024**3,
+        usage.free / 1024**3,
     )
     return False
 
 
 def make_room(directory: Path, size: int, total_bytes: int, keep: str) -> None:
     """Remove the entries used longest ago until ``size`` more bytes keep the folder under ``total_bytes``
-    (an entry another process has open stays readable by it: its mapping outlives the file's name)."""
-    entries = [(path.stat().st_mtime, path.stem) for path in directory.glob("*.index") if path.stem != keep]
-    used = sum(path.stat().st_size for path in directory.glob("*.vectors"))
-    for _, key in sorted(entries):
+    (an entry another process has open stays readable by it: its mapping outlives the file's name); a
+    computation that was stopped counts, and goes too unless a process is computing it now."""
+    found = [(path.stat().st_mtime, path.stem) for path in directory.glob("*.index")]
+    found += [(path.stat().st_mtime, path.stem) for path in directory.glob("*.partial")]
+    used = sum(path.stat().st_size for pattern in ("*.vectors", "*.partial") for path in directory.glob(pattern))
+    for _, key in sorted(found):
         if used + size <= total_bytes:
             return
-        vectors = directory / f"{key}.vectors"
-        used -= vectors.stat().st_size if vectors.exists() else 0
+        if key == keep or _being_computed(directory, key):
+            continue
+        used -= sum(_size(directory / f"{key}{suffix}") for suffix in (".vectors", ".partial"))
         remove_entry(directory, key)
         log.info("the embedding cache is full: removed entry %s, used longest ago", key)
+
+
+def _being_computed(directory: Path, key: str) -> bool:
+    """Whether a process holds entry ``key``'s lock (it is computing or opening it)."""
+    if not (directory / f"{key}.partial").exists():
+        return False
+    try:
+        with FileLock(str(directory / f"{key}.lock"), timeout=0):
+            return False
+    except Timeout:
+        return True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def embed(embedding: Embeddings, sentences: list[Sentence]) -> list[torch.Tensor]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flair_hpo.errors import TrialAbandoned, TrialError
+from flair_hpo.errors import MachineError, TrialAbandoned, TrialError
 from flair_hpo.files import disk_full, out_of_space
 from flair_hpo.signals import stops_reach_caller
 from flair_hpo.space import Configuration
@@ -150,7 +150,8 @@ def _training(
 ) -> Iterator[flair.nn.Model]:
     """A fresh model of ``configuration``, from its seed, to train in the block: frozen embeddings served from
     ``store``, a Ctrl-C or SIGTERM that Flair catches passed on, the corpus's embeddings cleared before and
-    after, and a full disk under Flair's files reported as such (not as the configuration's failure)."""
+    after, and a full disk under Flair's files, or stored vectors damaged on disk meanwhile, reported as such
+    (not as the configuration's failure)."""
     import flair
 
     reset_corpus(corpus)
@@ -163,6 +164,10 @@ def _training(
     except OSError as error:  # Flair's files (dev.tsv, loss.tsv): a full disk is no failure of the configuration
         if out_of_space(error):
             raise disk_full(base_path) from error
+        raise
+    except Exception as error:  # e.g. a NaN loss: was it the configuration, or vectors damaged on disk?
+        if store is not None and not isinstance(error, MachineError | TrialAbandoned):
+            store.check_served(error)
         raise
     finally:
         reset_corpus(corpus)

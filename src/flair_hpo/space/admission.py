@@ -1,0 +1,51 @@
+"""Is a configuration one of the space's? Asked of every configuration a trial is given before it is built.
+
+A study holds configurations that did not come from the space: whoever can write the study can queue one
+through Optuna's own ``enqueue_trial`` (``mini_batch_size=7`` where the space offers 16 and 32, a learning
+rate of -1 in a log range), and a queued configuration is copied into its retry. Optuna would refuse such a
+value only once the trial is running (a ``ValueError`` for an option, none at all for a number out of its
+range), so every value is checked here first: a trial given one is refused (see
+:mod:`flair_hpo.orchestration.admission`), and the search goes on.
+
+Example::
+
+    outside_space(space, {"ModelTrainer.mini_batch_size": 7})
+    # "ModelTrainer.mini_batch_size=7 is not one of 16, 32"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flair_hpo.checks import is_real_number, is_whole_number
+from flair_hpo.space.dimensions import Choice, Dimension, Range
+from flair_hpo.space.search_space import SearchSpace
+
+
+def outside_space(space: SearchSpace, labels: dict[str, Any]) -> str | None:
+    """Why ``labels`` (a configuration given to a trial) is not one of ``space``'s, or None when each value is
+    one the space offers: an option of its list, a number in its range (a whole one for a whole range)."""
+    dimensions = {dimension.name: dimension for dimension in space.dimensions}
+    for name, value in labels.items():
+        dimension = dimensions.get(name)
+        if dimension is None:
+            return f"{name} is not a parameter of the search space"
+        problem = _refused(dimension, value)
+        if problem:
+            return f"{name}={value!r} {problem}"
+    return None
+
+
+def _refused(dimension: Dimension, value: Any) -> str | None:
+    if isinstance(dimension, Choice):
+        # Of the same type too: Optuna takes True for 1 and 1 for 1.0, which the model would not.
+        if any(type(value) is type(label) and value == label for label in dimension.labels):
+            return None
+        return f"is not one of {', '.join(repr(label) for label in dimension.labels)}"
+    if isinstance(dimension, Range):
+        whole = "whole " if dimension.integer else ""
+        fits = is_whole_number(value) if dimension.integer else is_real_number(value)
+        if fits and dimension.low <= value <= dimension.high:
+            return None
+        return f"is not a {whole}number from {dimension.low:g} to {dimension.high:g}"
+    return None

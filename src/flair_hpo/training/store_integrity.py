@@ -1,0 +1,51 @@
+"""Checksums of an embedding-cache entry's bytes, block by block: every byte of a vectors file is covered, so a
+row overwritten anywhere (a bad disk, a copy gone wrong, a stray write) is noticed before it is served.
+
+CRC-32 (``zlib``) is used rather than a cryptographic hash: the cache is trusted (see docs/reliability.md),
+so what must be caught is damage, not forgery, and CRC-32 is the fastest checksum in the standard library
+(``benchmarks/cache_verify.py`` measures what checking a whole entry costs). Checksums per block, rather than
+one for the file, say where the damage lies and let a computation that was stopped check what it wrote.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+#: Bytes covered by one checksum.
+BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def byte_view(vectors: torch.Tensor) -> memoryview:
+    """The bytes of a contiguous CPU tensor, without a copy."""
+    return memoryview(vectors.numpy()).cast("B")
+
+
+def checksums(data: memoryview | bytes, block: int = BLOCK_BYTES) -> list[int]:
+    """The CRC-32 of each ``block`` bytes of ``data`` (the last block may be shorter)."""
+    return [zlib.crc32(data[start : start + block]) for start in range(0, len(data), block)]
+
+
+def file_checksums(path: Path, block: int = BLOCK_BYTES) -> list[int]:
+    """:func:`checksums` of a file's bytes, read with ordinary file I/O (what is on disk, not in a mapping)."""
+    return list(_file_sums(path, block))
+
+
+def _file_sums(path: Path, block: int) -> Iterator[int]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            yield zlib.crc32(chunk)
+
+
+def first_mismatch(data: memoryview, sums: list[int], block: int = BLOCK_BYTES) -> int | None:
+    """The byte offset of the first block of ``data`` whose checksum is not the one in ``sums``; None when
+    every block matches (and there are as many blocks as checksums)."""
+    if len(sums) != (len(data) + block - 1) // block:
+        return 0
+    for index, expected in enumerate(sums):
+        if zlib.crc32(data[index * block : (index + 1) * block]) != expected:
+            return index * block
+    return None
