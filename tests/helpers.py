@@ -198,10 +198,10 @@ def fill_disk_at(folder: Path, trial_number: int, epoch: int | None = None) -> N
 def fill_journal(folder: Path) -> None:
     """On a full disk, append records to the study in ``folder`` until even the smallest one finds no room."""
     from flair_hpo.errors import DiskFullError
-    from flair_hpo.study import open_storage
+    from flair_hpo.study import open_storage, study_name_for
 
     storage = open_storage(None, folder, heartbeat_interval=None)
-    study_id = storage.get_study_id_from_name("flair-hpo")
+    study_id = storage.get_study_id_from_name(study_name_for(storage, folder, reading=True))
     for length in (256, 16, 1):
         for i in range(10_000):
             try:

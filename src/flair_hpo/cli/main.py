@@ -52,6 +52,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = config.settings
     if args.base_path:
         settings = settings.replace(base_path=Path(args.base_path))
+    if args.study_name:
+        settings = settings.replace(study_name=args.study_name)
     if args.final_model:
         settings = settings.replace(final_model=True)
     if args.warm_start:
@@ -105,7 +107,8 @@ def _worker(args: argparse.Namespace) -> int:
         **tracking_settings(args),
     )
     trained = orchestrator.work(quiet=args.quiet)
-    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
+    name = orchestrator.settings.study_name
+    print(f"Worker done: trained {trained} trial(s) of study '{name}'; nothing is left to train.")
     return 0
 
 
@@ -133,7 +136,7 @@ def _report(args: argparse.Namespace) -> int:
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base_path", help="the search's base_path")
     parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
-    parser.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+    _study_name_argument(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", nargs="?", help="the search's YAML file")
     add_recipe_arguments(run)
     run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/CORPUS-RECIPE...)")
+    run.add_argument(
+        "--study-name",
+        help="the study's name, which its MLflow experiment and parent run take (default: base_path's folder name; "
+        "overrides study_name of the YAML file)",
+    )
     run.add_argument(
         "--workers",
         type=arguments.count,
@@ -178,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="join an existing study (from any machine) and train its trials")
     worker.add_argument("--storage", help="the study's storage URL, e.g. postgresql://user@host/db")
-    worker.add_argument("--study", default="flair-hpo", help="the study's name (study_name of its YAML file)")
+    _study_name_argument(worker)
     worker.add_argument(
         "--base-path",
         help="a folder here for trial logs and embeddings (default: the study's); without --storage, the shared "
@@ -210,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_command(commands, _remote_code_argument)
     return parser
+
+
+def _study_name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--study",
+        "--study-name",
+        dest="study",
+        help="the study's name (default: the one named after BASE_PATH's folder, or the only one there)",
+    )
 
 
 def _remote_code_argument(parser: argparse.ArgumentParser) -> None:

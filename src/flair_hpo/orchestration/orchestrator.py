@@ -46,7 +46,7 @@ from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact
+from flair_hpo.study import JOURNAL_FILE, RunSettings, TrialStore, open_storage, redact, study_name_for
 from flair_hpo.study.budget import runs_allowed
 from flair_hpo.study.earlier import check_prior, search_starts
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
@@ -92,7 +92,7 @@ class Orchestrator:
         search_strategy: BaseSampler,
         *,
         storage: str | BaseStorage | None = None,
-        study_name: str = DEFAULT_STUDY_NAME,
+        study_name: str | None = None,
         pruner: str | optuna.pruners.BasePruner | None = "auto",
         embedding_store: bool = True,
         final_model: bool = False,
@@ -277,6 +277,8 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
             f"not {strategy!r}"
         )
     strategy = as_strategy(strategy)
+    # Named now: the name is the study's in the storage, the MLflow experiment's and the W&B group's.
+    settings = settings.replace(study_name=study_name_for(settings.storage, settings.base_path, settings.study_name))
     if strategy.search_space not in (None, space):
         raise StrategyError("the search strategy was made for a different search space")
     strategy.make_configurations(space)

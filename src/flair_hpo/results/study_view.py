@@ -12,7 +12,7 @@ from flair_hpo.records import History, keys
 from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows, shown_columns
 from flair_hpo.results.people_table import people_table
 from flair_hpo.space import SearchSpace
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study import JOURNAL_FILE, open_storage, redact, study_exists, study_name_for
 from flair_hpo.study.storages import without_secrets
 from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.scoring import Objective
@@ -37,12 +37,12 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     """The study of the search in ``base_path`` (or in ``storage``), read-only."""
     import optuna
 
-    study_name = study_name or DEFAULT_STUDY_NAME
     if storage is None and not (base_path / JOURNAL_FILE).is_file():
         raise InputError(f"{base_path} holds no flair-hpo search (no {JOURNAL_FILE}); give --storage for other stores")
     where = redact(storage) if storage else base_path / JOURNAL_FILE
     try:
         backend = open_storage(storage, base_path, heartbeat_interval=None)
+        study_name = study_name_for(backend, base_path, study_name, reading=True)
         if not study_exists(backend, study_name):
             raise InputError(f"there is no study '{study_name}' in {where}")
         study = optuna.load_study(study_name=study_name, storage=backend)
@@ -87,7 +87,9 @@ def stored_corpus(base_path: Path) -> dict[str, Any] | None:
     if not (base_path / JOURNAL_FILE).is_file():
         return None
     backend = open_storage(None, base_path, heartbeat_interval=None)
-    if not study_exists(backend, DEFAULT_STUDY_NAME):
+    try:
+        name = study_name_for(backend, base_path, reading=True)
+    except InputError:
         return None
-    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(DEFAULT_STUDY_NAME))
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(name))
     return (attributes.get(keys.RUN) or {}).get("corpus")

@@ -2,19 +2,23 @@
 keeps beside them (the search space, the strategy, the run settings), and how much budget is left."""
 
 from flair_hpo.study.budget import BudgetState, runs_allowed, space_exhausted
-from flair_hpo.study.settings import DEFAULT_STUDY_NAME, RunSettings
+from flair_hpo.study.names import EARLIER_DEFAULT, folder_name, searches_in, study_name_for
+from flair_hpo.study.settings import RunSettings
 from flair_hpo.study.storages import JOURNAL_FILE, open_storage, redact, study_exists
 from flair_hpo.study.trial_store import TrialStore
 
 __all__ = [
-    "DEFAULT_STUDY_NAME",
+    "EARLIER_DEFAULT",
     "JOURNAL_FILE",
     "BudgetState",
     "RunSettings",
     "TrialStore",
+    "folder_name",
     "open_storage",
     "redact",
     "runs_allowed",
+    "searches_in",
     "space_exhausted",
     "study_exists",
+    "study_name_for",
 ]
