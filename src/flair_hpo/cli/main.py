@@ -7,6 +7,7 @@
     flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
     flair-hpo train BASE_PATH                 # train the best configuration of a search again
+    flair-hpo studies [FOLDER]                # the searches in a folder (or --storage URL)
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -25,6 +26,7 @@ from typing import Any, NoReturn
 from flair_hpo.cli import arguments
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
+from flair_hpo.cli.studies import add_studies_command
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
@@ -217,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     add_train_command(commands, _remote_code_argument)
+    add_studies_command(commands)
     return parser
 
 
