@@ -17,7 +17,6 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,11 +115,12 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from flair_hpo.results.best import BEST_CONFIGURATION
+    from flair_hpo.results.people_table import table_width
     from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
     base_path = Path(args.base_path)
     view = open_for_reading(base_path, args.storage, args.study)
-    print(leaderboard_table(view, None if args.all else shutil.get_terminal_size().columns))
+    print(leaderboard_table(view, None if args.all else table_width()))
     best = base_path / BEST_CONFIGURATION
     if best.exists():
         print(f"\n{best}:\n")

@@ -291,4 +291,5 @@ def _trial_started(
         seconds_left=budget.seconds_left(history),
         timed=budget.deadline is not None,
         statuses=history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED),
+        runs_left=None if budget.deadline is not None else max(0, budget.runs - len(history.counted())),
     )
