@@ -161,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--workers",
-        type=arguments.count,
-        help="trials to train at once on this machine; 0 only waits for `flair-hpo worker`s elsewhere "
-        "(overrides workers of the YAML file)",
+        type=arguments.worker_count,
+        help="trials to train at once on this machine; auto: as many one-thread workers as is measured to be "
+        "faster; 0 only waits for `flair-hpo worker`s elsewhere (overrides workers of the YAML file)",
     )
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"

@@ -233,6 +233,7 @@ class TrialTurn:
             keys.DURATION: seconds,
             keys.STOPPED_BY_TIME_BUDGET: outcome.stopped_by_deadline,
             keys.SEED: configuration.seed,
+            keys.THREADS: outcome.threads,
         }
         for key, value in attributes.items():
             trial.set_user_attr(key, value)

@@ -44,6 +44,8 @@ class TrialOutcome:
     model: flair.nn.Model
     stopped_by_deadline: bool = False
     pruned: bool = False
+    #: The CPU threads it trained with.
+    threads: int = 1
 
 
 def train_configuration(
@@ -67,6 +69,7 @@ def train_configuration(
     ``train_fraction`` trains on that fraction of the training split (a cheap, less exact estimate of the
     configuration's quality). A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
     """
+    import torch
     from flair.trainers import ModelTrainer
 
     monitor = monitor or TrialMonitor(Objective.of(configuration), max_epochs=configuration.max_epochs)
@@ -112,6 +115,7 @@ def train_configuration(
         model=model,
         stopped_by_deadline=monitor.stopped_by_deadline,
         pruned=monitor.pruned,
+        threads=torch.get_num_threads(),
     )
 
 
