@@ -6,10 +6,16 @@
 #   bash scripts/benchmark.sh quality real trec                benchmarks/tables (benchmarks/search_quality.py)
 #   bash scripts/benchmark.sh quality report                   intervals and README tables from quality.json
 #   bash scripts/benchmark.sh quality loso --seeds 100         startup_trials leaving one scenario out
+#   bash scripts/benchmark.sh threads --rounds 3 --busy 1      CPU threads per trial, --workers auto
+#                                                              (benchmarks/threads.py; about 20 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/flair-cache.sh
+if [ "${1:-}" = threads ]; then
+    shift
+    exec .venv/bin/python benchmarks/threads.py "$@"
+fi
 if [ "${1:-}" = quality ]; then
     shift
     cd benchmarks && exec ../.venv/bin/python search_quality.py "$@"

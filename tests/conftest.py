@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -165,8 +167,21 @@ def small_disk(tmp_path):
 def ctrl_c_as_in_a_terminal():
     """Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the tests were started in the background
     of a non-interactive shell (which starts them with SIGINT ignored, and children inherit that)."""
-    import signal
 
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+#: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
+SERVER_START_S = 120
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend, artifacts served by it), one per
+    test process for the whole session (each pytest-xdist worker has its own), stopped afterwards."""
+    from .helpers import running_mlflow_server
+
+    with running_mlflow_server(tmp_path_factory.mktemp("mlflow")) as (uri, _):
+        yield uri

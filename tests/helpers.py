@@ -203,10 +203,10 @@ def fill_disk_at(folder: Path, trial_number: int, epoch: int | None = None) -> N
 def fill_journal(folder: Path) -> None:
     """On a full disk, append records to the study in ``folder`` until even the smallest one finds no room."""
     from flair_hpo.errors import DiskFullError
-    from flair_hpo.study import open_storage
+    from flair_hpo.study import open_storage, study_name_for
 
     storage = open_storage(None, folder, heartbeat_interval=None)
-    study_id = storage.get_study_id_from_name("flair-hpo")
+    study_id = storage.get_study_id_from_name(study_name_for(storage, folder, reading=True))
     for length in (256, 16, 1):
         for i in range(10_000):
             try:
@@ -388,10 +388,6 @@ def wait_for_running_trial(place: Place, pids: set[int], exclude: set[int], time
     raise AssertionError("no worker reached the middle of a trial")
 
 
-#: Seconds an MLflow server may take to answer its first /health (30 s is usual on two busy cores).
-_MLFLOW_START_S = 120
-
-
 @contextlib.contextmanager
 def running_mlflow_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend in ``folder``, artifacts served by
@@ -399,7 +395,7 @@ def running_mlflow_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]
     when the block ends."""
     import urllib.request
 
-    from .conftest import free_port
+    from .conftest import SERVER_START_S, free_port
 
     def healthy(uri: str) -> bool:
         try:
@@ -418,7 +414,7 @@ def running_mlflow_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + _MLFLOW_START_S
+        deadline = time.time() + SERVER_START_S
         while not healthy(uri):
             if server.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")

@@ -124,7 +124,7 @@ EDITS = {
     "missing key": ("ModelTrainer.learning_rate", lambda dimension: dimension.pop("labels")),
     "wrong type": ("DocumentRNNEmbeddings.hidden_size", lambda dimension: dimension.update(labels="16, 32")),
 }
-UNREADABLE = "the study 'flair-hpo' holds a search space this version cannot read: "
+UNREADABLE = "the study 'study' holds a search space this version cannot read: "
 
 
 def edited(case: Case, edit: str) -> Path:
@@ -567,7 +567,7 @@ def edited_journals(finished_study, tmp_path_factory) -> dict[str, Path]:
         folder = tmp_path_factory.mktemp("edited")
         shutil.copy(finished_study / JOURNAL_FILE, folder / JOURNAL_FILE)
         storage = open_storage(None, folder, heartbeat_interval=None)
-        study_id = storage.get_study_id_from_name("flair-hpo")
+        study_id = storage.get_study_id_from_name(finished_study.name)  # named after its folder
         stored = storage.get_study_system_attrs(study_id)[keys.SEARCH_SPACE]
         change(next(d for d in stored["dimensions"] if d["name"] == name))
         storage.set_study_system_attr(study_id, keys.SEARCH_SPACE, stored)

@@ -16,6 +16,13 @@ from flair_hpo.results.text import labels_text
 from .helpers import trec_config, write
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+def _screen_text(seen: str) -> str:
+    """What was drawn, as text: a line erased (the live status redrawn) ends what was there before it."""
+    return ANSI.sub(lambda match: "\n" if match.group().endswith("K") else "", seen)
+
+
 #: A float printed with all its digits (3.0000000000000004e-05, 0.012345678).
 LONG_FLOAT = re.compile(r"\d\.\d{7,}")
 SUMMARY = "Best configuration (trial"
@@ -60,7 +67,7 @@ def test_on_a_terminal_a_live_status_shows_trials_best_time_and_the_epoch(tmp_pa
     seen = child.before
     assert child.exitstatus == 0, seen[-3000:]
     assert "\x1b[" in seen  # drawn, not printed line by line
-    text = ANSI.sub("", seen)
+    text = _screen_text(seen)
     # The status: trials by status, the best so far with its configuration, time, the epoch with a bar.
     assert re.search(r"trials\s+\d+ complete · \d+ pruned · \d+ failed · 1 running", text), text[-3000:]
     assert re.search(r"best\s+0\.\d{4} \(trial \d\): .*ModelTrainer\.learning_rate=", text)

@@ -247,7 +247,7 @@ def test_two_creators_at_once(tmp_path, trec_vectors, same):
     codes = [racer.wait(timeout=600) for racer in racers]
     errors = [racer.stderr.read() for racer in racers]
     assert all("Traceback" not in e for e in errors), errors
-    study = optuna.load_study(study_name="flair-hpo", storage=open_storage(None, tmp_path / "trec"))
+    study = optuna.load_study(study_name="trec", storage=open_storage(None, tmp_path / "trec"))
     keys = complete_keys(study)
     assert max(keys.values()) == 1  # nothing trained twice
     if same:
@@ -367,12 +367,12 @@ def test_a_full_disk_while_writing_the_best_model_is_one_clear_error_and_resumes
     assert failed.returncode == 1, failed.stderr[-3000:]
     assert "flair-hpo: error: no space left on the device of" in failed.stderr and "Traceback" not in failed.stderr
     assert not list(base_path.glob(".*.tmp")) and not (base_path / "best-model.pt").exists()
-    study = optuna.load_study(study_name="flair-hpo", storage=storage)
+    study = optuna.load_study(study_name="search", storage=storage)
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE]
 
     (base_path / FILLER).unlink()  # the filler fill_disk left there
     assert main(["run", str(config_path)]) == 0
-    study = optuna.load_study(study_name="flair-hpo", storage=storage)
+    study = optuna.load_study(study_name="search", storage=storage)
     assert len(complete_keys(study)) == 3
     best = yaml.safe_load((base_path / "best-configuration.yaml").read_text())["result"]["trial"]
     assert model_trial(base_path / "best-model.pt") == best == study.best_trial.number

@@ -44,7 +44,7 @@ def statuses(base_path: Path) -> list[str]:
 def test_a_study_whose_creator_died_halfway_is_completed_and_searched(trec_corpus, trec_vectors, tmp_path):
     assert child(tmp_path, trec_vectors, "creating") == -9
     storage = open_storage(None, tmp_path)
-    study_id = storage.get_study_id_from_name("flair-hpo")
+    study_id = storage.get_study_id_from_name(tmp_path.name)  # named after its folder
     assert keys.RUN not in storage.get_study_system_attrs(study_id)  # killed before it was complete
     result = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=4).optimize()
     assert result.trials["complete"] == 4
@@ -58,7 +58,7 @@ def test_a_configuration_failed_but_not_yet_queued_again_is_trained(trec_corpus,
     assert child(tmp_path, trec_vectors, "requeueing") == -9
     assert "interrupted" in statuses(tmp_path) and "waiting" not in statuses(tmp_path)
     small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=4).optimize()
-    records = History.of(optuna.load_study(study_name="flair-hpo", storage=open_storage(None, tmp_path))).records
+    records = History.of(optuna.load_study(study_name=tmp_path.name, storage=open_storage(None, tmp_path))).records
     complete = [r.key for r in records if r.status == "complete"]
     interrupted = next(r for r in records if r.status == "interrupted")
     assert len(complete) == 4 == len(set(complete)) and interrupted.key in complete
@@ -83,7 +83,7 @@ def test_a_grid_point_refused_in_a_race_for_the_last_run_is_trained_later(trec_c
 
     grid(4).optimize(workers=2)  # two workers racing for the last of 4 runs
     result = grid(100).optimize()
-    records = History.of(optuna.load_study(study_name="flair-hpo", storage=open_storage(None, tmp_path))).records
+    records = History.of(optuna.load_study(study_name=tmp_path.name, storage=open_storage(None, tmp_path))).records
     complete = [r.key for r in records if r.status == "complete"]
     assert result.trials["complete"] == 12 == len(complete) == len(set(complete))
 

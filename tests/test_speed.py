@@ -270,7 +270,7 @@ def test_two_workers_train_every_grid_point_once(trec_corpus, minilm_path, tmp_p
     # One worker computed the embedding while the other waited for it.
     assert log_text.count("computing TransformerDocumentEmbeddings(") == 1
     storage = open_storage(None, base_path)
-    trials = optuna.load_study(study_name="flair-hpo", storage=storage).get_trials()
+    trials = optuna.load_study(study_name="workers", storage=storage).get_trials()
     assert len({trial.user_attrs[keys.OWNER]["pid"] for trial in trials}) == 2  # both workers trained
     assert result.test_score is not None and list(base_path.glob(".workers-*")) == []
 

@@ -20,30 +20,10 @@ import yaml
 from flair_hpo.errors import SettingsError
 from flair_hpo.records import keys
 
-from .conftest import free_port
-from .helpers import (
-    Place,
-    creator,
-    finish,
-    running_mlflow_server,
-    search_yaml,
-    small_trec_search,
-    start,
-    trained,
-    wait_for_running_trial,
-)
+from .conftest import SERVER_START_S, free_port
+from .helpers import Place, creator, finish, search_yaml, small_trec_search, start, trained, wait_for_running_trial
 
 REPO = Path(__file__).resolve().parents[1]
-#: Seconds a TensorBoard server may take to answer (30 s is usual on two busy cores).
-_SERVER_START_S = 120
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory):
-    """A real ``mlflow server`` on a free port of 127.0.0.1 (sqlite backend, artifacts served by it), one per
-    test process for the whole session (each pytest-xdist worker has its own), stopped afterwards."""
-    with running_mlflow_server(tmp_path_factory.mktemp("mlflow")) as (uri, _):
-        yield uri
 
 
 def _client(uri: str):
@@ -210,7 +190,7 @@ def test_tensorboard_has_a_run_folder_per_trial_with_epoch_scalars_and_hparams(m
         rate = "ModelTrainer.learning_rate"
         assert group["hparams"][rate] == pytest.approx(trial.params[rate])
         metrics = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
-        assert metrics["trial/value"] == pytest.approx(trial.value, abs=1e-6)
+        assert metrics["trial/best_dev_score"] == pytest.approx(trial.value, abs=1e-6)
         assert {"dev/score", "dev/loss", "train/loss"} <= set(metrics)
 
 
@@ -234,7 +214,7 @@ def _hparams_view(logdir: Path) -> list[dict]:
         headers={"Content-Type": "application/json"},
     )
     try:
-        deadline = time.time() + _SERVER_START_S
+        deadline = time.time() + SERVER_START_S
         while True:
             try:
                 with urllib.request.urlopen(request, timeout=5) as answer:
@@ -318,7 +298,8 @@ def test_a_creator_without_mlflow_says_it_left_the_workers_parent_run_unfinished
     mlflow_server, trec_corpus, trec_vectors, tmp_path, caplog
 ):
     """A worker logs the study's trials with ``mlflow``; the creator, without it, finishes the search and says in
-    one line that the parent run was not finished and how to finish it; doing so finishes it."""
+    one line that neither its trials nor the result go to the parent run, and how to log them; doing so finishes
+    it."""
     from flair_hpo.orchestration.joining import join_study
 
     name = f"untracked-{uuid.uuid4().hex[:8]}"
@@ -336,9 +317,9 @@ def test_a_creator_without_mlflow_says_it_left_the_workers_parent_run_unfinished
         result = search.optimize()
     said = [r.getMessage() for r in caplog.records if "MLflow" in r.getMessage()]
     assert said == [
-        f"the study's MLflow parent run {parent.info.run_id} was not finished with the best configuration and model: "
-        "this process was started without --mlflow (its workers log to MLflow); run the same command again with "
-        "--mlflow URI (or mlflow: in the YAML file) to finish it"
+        f"the study logs to MLflow (parent run {parent.info.run_id}), but this process was started without --mlflow: "
+        "the trials it trains are not logged there, nor is the result; run it with --mlflow URI (or mlflow: in the "
+        "YAML file) to log them"
     ]
     assert _client(mlflow_server).get_run(parent.info.run_id).info.status == "RUNNING"
 
@@ -376,7 +357,7 @@ def test_wandb_has_an_offline_run_per_trial_grouped_by_study_with_config_and_epo
         assert [step for step, _ in dev] == [1, 2]
         assert max(value for _, value in dev) == pytest.approx(trial.value, abs=1e-6)
         assert all({"dev/loss", "train/loss"} <= set(step) for step in run["history"])
-        assert run["summary"]["status"] == "complete" and run["summary"]["value"] == pytest.approx(trial.value)
+        assert run["summary"]["status"] == "complete" and run["summary"]["best_dev_score"] == pytest.approx(trial.value)
 
 
 def _wandb_run(path: Path) -> dict:

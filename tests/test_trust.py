@@ -50,7 +50,7 @@ def rewrite_space(base_path: Path, change: Callable[[dict[str, Any]], None]) -> 
     """Change the search space stored in the study, through Optuna's storage API (as anyone who can write
     the journal can)."""
     storage = open_storage(None, base_path, heartbeat_interval=None)
-    study_id = storage.get_study_id_from_name("flair-hpo")
+    study_id = storage.get_study_id_from_name("study")  # named after its folder
     data = storage.get_study_system_attrs(study_id)[keys.SEARCH_SPACE]
     change(data)
     storage.set_study_system_attr(study_id, keys.SEARCH_SPACE, data)

@@ -12,6 +12,15 @@ def count(text: str) -> int:
     return int(text)
 
 
+def worker_count(text: str) -> int | str:
+    """A number of workers, or ``auto``: as many as is measured to be faster."""
+    if text == "auto":
+        return text
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number (0, 1, 2, ...) or auto, not {text!r}")
+    return int(text)
+
+
 def positive_count(text: str) -> int:
     """A whole number from 1: a count that 0 would only make look like the default."""
     if not text.isdigit() or int(text) < 1:

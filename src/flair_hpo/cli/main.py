@@ -7,6 +7,7 @@
     flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
     flair-hpo train BASE_PATH                 # train the best configuration of a search again
+    flair-hpo studies [FOLDER]                # the searches in a folder (or --storage URL)
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -16,7 +17,6 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from flair_hpo.cli import arguments
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
+from flair_hpo.cli.studies import add_studies_command
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
@@ -52,6 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = config.settings
     if args.base_path:
         settings = settings.replace(base_path=Path(args.base_path))
+    if args.study_name:
+        settings = settings.replace(study_name=args.study_name)
     if args.final_model:
         settings = settings.replace(final_model=True)
     if args.warm_start:
@@ -105,17 +108,19 @@ def _worker(args: argparse.Namespace) -> int:
         **tracking_settings(args),
     )
     trained = orchestrator.work(quiet=args.quiet)
-    print(f"Worker done: trained {trained} trial(s) of study '{args.study}'; nothing is left to train.")
+    name = orchestrator.settings.study_name
+    print(f"Worker done: trained {trained} trial(s) of study '{name}'; nothing is left to train.")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     from flair_hpo.results.best import BEST_CONFIGURATION
+    from flair_hpo.results.people_table import table_width
     from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
     base_path = Path(args.base_path)
     view = open_for_reading(base_path, args.storage, args.study)
-    print(leaderboard_table(view, None if args.all else shutil.get_terminal_size().columns))
+    print(leaderboard_table(view, None if args.all else table_width()))
     best = base_path / BEST_CONFIGURATION
     if best.exists():
         print(f"\n{best}:\n")
@@ -133,7 +138,7 @@ def _report(args: argparse.Namespace) -> int:
 def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base_path", help="the search's base_path")
     parser.add_argument("--storage", help="the Optuna storage URL, if the study is not in BASE_PATH/study.journal")
-    parser.add_argument("--study", default=None, help="the study's name (default: flair-hpo)")
+    _study_name_argument(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,10 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_recipe_arguments(run)
     run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/CORPUS-RECIPE...)")
     run.add_argument(
+        "--study-name",
+        help="the study's name, which its MLflow experiment and parent run take (default: base_path's folder name; "
+        "overrides study_name of the YAML file)",
+    )
+    run.add_argument(
         "--workers",
-        type=arguments.count,
-        help="trials to train at once on this machine; 0 only waits for `flair-hpo worker`s elsewhere "
-        "(overrides workers of the YAML file)",
+        type=arguments.worker_count,
+        help="trials to train at once on this machine; auto: as many one-thread workers as is measured to be "
+        "faster; 0 only waits for `flair-hpo worker`s elsewhere (overrides workers of the YAML file)",
     )
     run.add_argument(
         "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
@@ -178,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="join an existing study (from any machine) and train its trials")
     worker.add_argument("--storage", help="the study's storage URL, e.g. postgresql://user@host/db")
-    worker.add_argument("--study", default="flair-hpo", help="the study's name (study_name of its YAML file)")
+    _study_name_argument(worker)
     worker.add_argument(
         "--base-path",
         help="a folder here for trial logs and embeddings (default: the study's); without --storage, the shared "
@@ -209,7 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     add_train_command(commands, _remote_code_argument)
+    add_studies_command(commands)
     return parser
+
+
+def _study_name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--study",
+        "--study-name",
+        dest="study",
+        help="the study's name (default: the one named after BASE_PATH's folder, or the only one there)",
+    )
 
 
 def _remote_code_argument(parser: argparse.ArgumentParser) -> None:

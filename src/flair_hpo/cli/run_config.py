@@ -64,7 +64,8 @@ _TOP_KEYS = {
     "start": "configurations to train first, each a mapping of parameter names to values (optional)",
     "pruner": "auto, successive_halving, hyperband, median or none (optional)",
     "embedding_store": "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)",
-    "workers": "how many trials train at once on this machine; 0 only waits for workers elsewhere (optional)",
+    "workers": "how many trials train at once on this machine; auto: as many as is measured to be faster; 0 only "
+    "waits for workers elsewhere (optional)",
     "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
     "final_model": "true: after the search, train the best configuration on train + dev (optional)",
     "warm_start": "true: first train the best configurations of earlier studies of the same task on this machine;"
@@ -103,7 +104,7 @@ class RunConfig:
     search_space: SearchSpace
     search_strategy: SearchStrategy
     settings: RunSettings
-    workers: int = 1
+    workers: int | str = 1
     report: bool = True
 
     def load_corpus(self) -> Any:

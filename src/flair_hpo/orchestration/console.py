@@ -61,7 +61,8 @@ class _TerminalLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.console.print(Text(self.format(record)), soft_wrap=True)
+            # Wrapped by rich between words, to the terminal's width (the terminal would cut words).
+            self.console.print(Text(self.format(record)))
         except Exception:
             self.handleError(record)
 

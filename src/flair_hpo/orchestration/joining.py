@@ -41,7 +41,7 @@ from flair_hpo.records import keys
 from flair_hpo.search.settings import RunSettings
 from flair_hpo.space.trust import allow, machine_allowance
 from flair_hpo.strategies import strategy_from_settings
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study import JOURNAL_FILE, open_storage, redact, study_exists, study_name_for
 from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.embedding_store import cache_directory
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 def join_study(
     storage: str | None = None,
-    study_name: str = DEFAULT_STUDY_NAME,
+    study_name: str | None = None,
     *,
     base_path: str | Path | None = None,
     corpus: Any = None,
@@ -70,7 +70,7 @@ def join_study(
     Args:
         storage: the study's Optuna storage URL (``postgresql://user@host/db``, ``sqlite:///path``); None for
             the journal file in ``base_path``.
-        study_name: the study's name.
+        study_name: the study's name; None: the one named after base_path's folder, or the only one there.
         corpus: the corpus, needed only when the study was created from a corpus object in Python rather
             than a corpus reference; it must be the same corpus (its fingerprint is checked).
         base_path: a folder on this machine for trial logs, the embedding store and the best model seen
@@ -89,7 +89,7 @@ def join_study(
         raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")
     if storage is not None and not isinstance(storage, str):
         raise InputError(f"a worker joins a study by its storage URL, not {storage!r}")
-    if not isinstance(study_name, str) or not study_name:
+    if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise InputError(f"study_name must be a non-empty string, not {study_name!r}")
     where = redact(storage) if storage else Path(base_path) / JOURNAL_FILE
     deadline = time.time() + wait_s
@@ -98,14 +98,19 @@ def join_study(
         # A journal file is opened once it exists: opening it would create it.
         if backend is None and (storage is not None or (Path(base_path) / JOURNAL_FILE).is_file()):
             backend = open_storage(storage, Path(base_path or "."), heartbeat_interval=None)
-        attributes = _flair_hpo_attributes(backend, study_name) if backend is not None else None
+        name = study_name or _named(backend, Path(base_path or "."))
+        attributes = _flair_hpo_attributes(backend, name) if backend is not None and name else None
         if attributes is not None:
+            study_name = name
             break
         if time.time() >= deadline:
-            raise InputError(
-                f"there is no flair-hpo study {study_name!r} in {where}; create it first (flair-hpo run CONFIG.yaml "
-                "with the same storage and study_name), or let the worker wait for it (--wait SECONDS)"
-            )
+            wait = "create it first (flair-hpo run), or let the worker wait for it (--wait SECONDS)"
+            if name is None:  # which searches there are, or that there is none
+                try:
+                    study_name_for(backend, Path(base_path or "."), reading=True)
+                except InputError as error:
+                    raise InputError(f"{error}; {wait}") from None
+            raise InputError(f"there is no flair-hpo study {name!r} in {where}; {wait}")
         time.sleep(1)
     stored_space(attributes[keys.SEARCH_SPACE], study_name)  # one that this version can read at all, first
     settings = attributes[keys.RUN]
@@ -136,6 +141,14 @@ def join_study(
     if corpus is not None:  # the corpus given here, not the stored reference
         run = run.replace(corpus=None)
     return Orchestrator.from_settings(settings["corpus"] if corpus is None else corpus, space, sampler, run)
+
+
+def _named(backend: BaseStorage | None, base_path: Path) -> str | None:
+    """The study a worker given no name joins, once there is one to join."""
+    try:
+        return None if backend is None else study_name_for(backend, base_path, reading=True)
+    except InputError:
+        return None
 
 
 def _flair_hpo_attributes(backend: BaseStorage, study_name: str) -> dict[str, Any] | None:

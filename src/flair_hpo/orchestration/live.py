@@ -2,11 +2,16 @@
 
 What it shows, redrawn twice a second below the log lines (as Ray Tune's status table and tqdm do)::
 
-    flair-hpo  study trec6 · dev micro_f1_score · elapsed 0:03:12 · about 0:04:48 left (5 of 8 runs left)
+    flair-hpo  study trec6 · dev micro_f1_score · elapsed 0:03:12 · about 0:04:48 left (3 of 8 runs left)
     trials  4 complete · 1 pruned · 0 failed · 1 running
     best    0.8501 (trial 1): ModelTrainer.learning_rate=0.05, DocumentRNNEmbeddings.hidden_size=128
     trial 6 (seed 2): ModelTrainer.learning_rate=0.01, DocumentRNNEmbeddings.hidden_size=256
     epoch 2/5 ━━━━━━━━━━━━━━━━━━╺━━━━━━━━━━━━━━━  120/190 batches · train loss 0.4112 · last dev 0.7912
+
+Configurations show the parameters that vary; those every trial shares are said once, in a log line as the
+search starts. The time left: a time budget's own; for a budget of runs, the runs left at the pace this
+session's trials were measured to go (their wall time, from the first one's start to the last one's end,
+per trial), and ``unknown`` before one ended here, rather than a figure that is not measured.
 
 Only on a terminal, and only for the process that trains (workers in processes of their own write lines).
 """
@@ -31,7 +36,7 @@ from flair_hpo.results.events import (
     TrialFinished,
     TrialStarted,
 )
-from flair_hpo.results.text import clock_text, labels_text
+from flair_hpo.results.text import clock_text, fixed_labels, labels_text
 from flair_hpo.training.scoring import Objective
 
 _SHOWN = (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED)
@@ -55,19 +60,28 @@ class LiveStatus(SearchListener):
         self.batch: BatchEnded | None = None
         self.last_dev: float | None = None
         self.live: Live | None = None
+        #: The parameters every trial shares (not shown with each configuration).
+        self.fixed: set[str] = set()
+        #: This session's trials: when the first started, when the last ended, and how many ended.
+        self.first_at: float | None = None
+        self.last_end_at = 0.0
+        self.ended = 0
 
     # ------------------------------------------------------------------------------ events
     def search_started(self, event: SearchStarted) -> None:
         self.study, self.started_at = event.study_name, time.monotonic()
+        self.fixed = set(fixed_labels(event.search_space))
         if self.live is None:
             self.live = Live(console=self.console, get_renderable=self.render, refresh_per_second=2, transient=True)
             self.live.start()
 
     def trial_started(self, event: TrialStarted) -> None:
         self.trial, self.trial_at = event, time.monotonic()
+        if self.first_at is None:
+            self.first_at = self.trial_at
         self.counts = {status.value: event.statuses.get(status.value, 0) for status in _SHOWN}
         if event.best is not None:  # the study's, other workers' trials included
-            self.best = (*event.best, labels_text(event.best_labels))
+            self.best = (*event.best, labels_text(event.best_labels, self.fixed))
         self.epoch, self.batch, self.last_dev = 1, None, None
         self._refresh()
 
@@ -86,9 +100,10 @@ class LiveStatus(SearchListener):
         started = self.trial
         if started is not None and started.trial == record.number:
             self.trial = None
+            self.ended, self.last_end_at = self.ended + 1, time.monotonic()
             best = None if self.best is None else self.best[1]
             if record.status.scored and record.value is not None and self.objective.is_better(record.value, best):
-                self.best = (record.number, record.value, labels_text(started.labels))
+                self.best = (record.number, record.value, labels_text(started.labels, self.fixed))
         self._refresh()
 
     def search_finished(self, result: Any) -> None:
@@ -115,9 +130,7 @@ class LiveStatus(SearchListener):
         head = f"study {self.study} · {self.objective.name} · elapsed {clock_text(now - self.started_at)}"
         trial = self.trial
         if trial is not None:
-            if trial.seconds_left is not None:
-                about = "" if trial.timed else "about "
-                head += f" · {about}{clock_text(trial.seconds_left - (now - self.trial_at))} left"
+            head += f" · {self._time_left(trial, now)}"
             if not trial.timed:
                 head += f" ({trial.budget_left})"
         grid.add_row("flair-hpo", Text(head))
@@ -128,13 +141,24 @@ class LiveStatus(SearchListener):
             grid.add_row("best", Text(f"{value:.4f} (trial {number})" + (f": {labels}" if labels else "")))
         if trial is None:
             return Group(grid)
-        grid.add_row(f"trial {trial.trial}", Text(f"(seed {trial.seed}) {labels_text(trial.labels)}"))
+        grid.add_row(f"trial {trial.trial}", Text(f"(seed {trial.seed}) {labels_text(trial.labels, self.fixed)}"))
         epoch = min(self.epoch, self.max_epochs)
         batch = self.batch
         bar = ProgressBar(total=batch.batches if batch else 1, completed=batch.batch if batch else 0, width=30)
         line = Table.grid(padding=(0, 1))
         line.add_row(Text(f"epoch {epoch}/{self.max_epochs}"), bar, Text(self._epoch_detail()))
         return Group(grid, line)
+
+    def _time_left(self, trial: TrialStarted, now: float) -> str:
+        """A time budget's own time left; for runs, the runs left at this session's measured pace."""
+        if trial.timed and trial.seconds_left is not None:
+            return f"{clock_text(trial.seconds_left - (now - self.trial_at))} left"
+        if trial.runs_left is None or not self.ended or self.first_at is None:
+            return "time left unknown"
+        pace = (self.last_end_at - self.first_at) / self.ended
+        # This trial's rest (none once it has run longer than the pace), then the others at the pace.
+        seconds = max(0.0, pace - (now - self.trial_at)) + pace * max(0, trial.runs_left - 1)
+        return f"about {clock_text(seconds)} left"
 
     def _epoch_detail(self) -> str:
         parts = []

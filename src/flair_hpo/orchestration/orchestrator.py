@@ -40,6 +40,7 @@ from flair_hpo.orchestration.console import LOG_FILE, SearchConsole, log_file, s
 from flair_hpo.orchestration.finishing import Finisher
 from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
+from flair_hpo.orchestration.thread_plan import plan_threads
 from flair_hpo.orchestration.workers import check_workers, run_workers
 from flair_hpo.policies import Policies, Reseeding
 from flair_hpo.results.outcome import OptimizationResult
@@ -49,7 +50,7 @@ from flair_hpo.search.settings import RunSettings
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, TrialStore, open_storage, redact
+from flair_hpo.study import JOURNAL_FILE, TrialStore, open_storage, redact, study_name_for
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
@@ -93,7 +94,7 @@ class Orchestrator:
         search_strategy: BaseSampler,
         *,
         storage: str | BaseStorage | None = None,
-        study_name: str = DEFAULT_STUDY_NAME,
+        study_name: str | None = None,
         pruner: str | optuna.pruners.BasePruner | None = "auto",
         embedding_store: bool = True,
         final_model: bool = False,
@@ -152,7 +153,7 @@ class Orchestrator:
         return self.setup.search_strategy
 
     # ----------------------------------------------------------------------------------- public
-    def optimize(self, workers: int = 1, *, quiet: bool = False) -> OptimizationResult:
+    def optimize(self, workers: int | str = 1, *, quiet: bool = False) -> OptimizationResult:
         """Train configurations until the budget is spent; return the best one and where its model is.
 
         Args:
@@ -160,6 +161,7 @@ class Orchestrator:
                 where there are GPUs; on CPUs the cores are shared out). They share the study and the
                 embedding store. ``0`` trains nothing here: the study is created (or opened) and this process
                 waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
+                ``"auto"``: as many as is measured to be faster (:mod:`flair_hpo.orchestration.thread_plan`).
             quiet: a line per trial, not per epoch, and no live status on a terminal.
 
         Whatever the number, the result is written once the budget is spent and no trial of the study (of any
@@ -167,11 +169,13 @@ class Orchestrator:
         check_workers(workers, self.settings.storage)
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
+        workers = (plan := plan_threads(self.setup, workers)).workers  # "auto" measured; this process's threads
         # The live status shows the trials trained in this process; worker processes write lines.
         with self._session(search_console(quiet=quiet, live=workers == 1)) as loop:
             store, storage = loop.store, self.settings.storage
             where = redact(storage) if isinstance(storage, str) else self.base_path
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
+            plan.tell()
             # The space is read now (as the study's check reads it): starts added since this object was made count.
             starts = search_starts(self.search_space, self.settings, self.setup.search_strategy)
             self.setup.policies = replace(self.setup.policies, starts=starts)
@@ -195,7 +199,9 @@ class Orchestrator:
         """Train trials of the study until the budget is spent and no trial runs: the loop of one worker; returns
         how many trials it trained. ``quiet``: as for :meth:`optimize`."""
         check_models_load(self.search_space)
+        plan = plan_threads(self.setup, 1)
         with self._session(search_console(quiet=quiet)) as loop:
+            plan.tell()
             trained = loop.run()
             loop.listeners.search_finished(None)  # this worker's part is done; the creator reports the result
             return trained
@@ -230,30 +236,13 @@ class Orchestrator:
         empty) is removed again, so that a refused search leaves nothing behind."""
         made = not self.base_path.exists()
         try:
-            self._prepare_base_path()
+            _prepare_base_path(self.base_path)
             store = self.open_store()
         except BaseException:
             if made and self.base_path.is_dir() and not any(self.base_path.iterdir()):
                 self.base_path.rmdir()
             raise
         yield store
-
-    def _prepare_base_path(self) -> None:
-        """Create base_path; refuse a folder that holds something other than a flair-hpo search, or one that
-        cannot be made."""
-        foreign = not any((self.base_path / marker).exists() for marker in _MARKERS)
-        if self.base_path.is_dir() and any(self.base_path.iterdir()) and foreign:
-            raise SettingsError(
-                f"base_path {self.base_path} is a folder with other files in it; give a new or empty "
-                "folder (or one of an earlier flair-hpo search to resume it)"
-            )
-        try:
-            self.base_path.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SettingsError(f"base_path {self.base_path} cannot be made: {error.strerror or error}") from None
-        if not os.access(self.base_path, os.W_OK):
-            raise SettingsError(f"base_path {self.base_path} cannot be written to")
-        remove_stale_temporaries(self.base_path)
 
     def with_storage(self, storage: str | None) -> Orchestrator:
         """This orchestrator with another storage URL (a worker process is given it in its environment)."""
@@ -268,6 +257,23 @@ class Orchestrator:
         return {"setup": self.with_storage(None).setup}
 
 
+def _prepare_base_path(base_path: Path) -> None:
+    """Create base_path; refuse a folder that holds something other than a search, or one that cannot be made."""
+    foreign = not any((base_path / marker).exists() for marker in _MARKERS)
+    if base_path.is_dir() and any(base_path.iterdir()) and foreign:
+        raise SettingsError(
+            f"base_path {base_path} is a folder with other files in it; give a new or empty "
+            "folder (or one of an earlier flair-hpo search to resume it)"
+        )
+    try:
+        base_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"base_path {base_path} cannot be made: {error.strerror or error}") from None
+    if not os.access(base_path, os.W_OK):
+        raise SettingsError(f"base_path {base_path} cannot be written to")
+    remove_stale_temporaries(base_path)
+
+
 def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: RunSettings) -> SearchSetup:
     """Check the search's parts against each other; everything a trial needs, or an error naming the problem."""
     if not isinstance(space, SearchSpace):
@@ -278,6 +284,7 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
             f"not {strategy!r}"
         )
     strategy = as_strategy(strategy)
+    settings = settings.replace(study_name=study_name_for(settings.storage, settings.base_path, settings.study_name))
     if strategy.search_space not in (None, space):
         raise StrategyError("the search strategy was made for a different search space")
     strategy.make_configurations(space)

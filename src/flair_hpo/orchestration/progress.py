@@ -3,6 +3,7 @@ search's events (:mod:`flair_hpo.results.events`).
 
 Example lines::
 
+    every trial: TransformerWordEmbeddings.model=bert-base-cased, ModelTrainer.mini_batch_size=32   (once)
     trial 3 started: ModelTrainer.learning_rate=0.05, DocumentRNNEmbeddings.hidden_size=128
     trial 3 | epoch 2/5 | batch 400/1190 | train loss 0.4213      (inside an epoch, once a minute)
     trial 3 | epoch 2/5 | dev micro_f1_score 0.8123 | best 0.8501 (trial 1) | 5 of 8 runs left
@@ -14,8 +15,15 @@ from __future__ import annotations
 import logging
 import time
 
-from flair_hpo.results.events import BatchEnded, EpochEnded, SearchListener, TrialFinished, TrialStarted
-from flair_hpo.results.text import clock_text, labels_text
+from flair_hpo.results.events import (
+    BatchEnded,
+    EpochEnded,
+    SearchListener,
+    SearchStarted,
+    TrialFinished,
+    TrialStarted,
+)
+from flair_hpo.results.text import clock_text, fixed_labels, labels_text
 
 log = logging.getLogger("flair_hpo")
 
@@ -34,11 +42,19 @@ class ProgressDisplay(SearchListener):
         self._started: TrialStarted | None = None
         self._started_at = 0.0
         self._batch_line = 0.0
+        self._fixed: set[str] = set()
+
+    def search_started(self, event: SearchStarted) -> None:
+        fixed = fixed_labels(event.search_space)
+        if fixed and not self._fixed:  # once (a search waiting for workers starts twice)
+            log.info("every trial: %s", labels_text(fixed))
+        self._fixed = set(fixed)
 
     def trial_started(self, event: TrialStarted) -> None:
         self._started, self._started_at = event, time.monotonic()
         again = f", again for trial {event.retry_of}" if event.retry_of is not None else ""
-        log.info("trial %d started (seed %s%s): %s", event.trial, event.seed, again, labels_text(event.labels))
+        shown = labels_text(event.labels, self._fixed)
+        log.info("trial %d started (seed %s%s): %s", event.trial, event.seed, again, shown)
         self._batch_line = time.monotonic()
 
     def batch_ended(self, event: BatchEnded) -> None:

@@ -211,6 +211,7 @@ class TrialTurn:
             keys.DURATION: seconds,
             keys.STOPPED_BY_TIME_BUDGET: outcome.stopped_by_deadline,
             keys.SEED: configuration.seed,
+            keys.THREADS: outcome.threads,
         }
         for key, value in attributes.items():
             trial.set_user_attr(key, value)
@@ -267,4 +268,5 @@ def _trial_started(opened: Opened, seed: int | None, budget: BudgetState) -> Tri
         seconds_left=budget.seconds_left(history),
         timed=budget.deadline is not None,
         statuses=history.counts(TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAILED),
+        runs_left=None if budget.deadline is not None else max(0, budget.runs - len(history.counted())),
     )

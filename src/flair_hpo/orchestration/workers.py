@@ -54,11 +54,14 @@ MAX_WORKERS = 1024
 
 
 def check_workers(workers: Any, storage: Any) -> None:
-    """Refuse a worker count or storage that parallel workers cannot use."""
-    if not is_whole_number(workers) or not 0 <= workers <= MAX_WORKERS:
+    """Refuse a worker count or storage that parallel workers cannot use (``"auto"``: measured, see
+    :mod:`flair_hpo.orchestration.thread_plan`)."""
+    if workers == "auto":
+        workers = 2  # perhaps several
+    elif not is_whole_number(workers) or not 0 <= workers <= MAX_WORKERS:
         raise SettingsError(
             f"workers must be a whole number up to {MAX_WORKERS}: 1 or more trains that many trials at once, 0 only "
-            f"waits for workers elsewhere; not {workers!r}"
+            f"waits for workers elsewhere; or auto (as many as is measured to be faster); not {workers!r}"
         )
     if workers > 1 and storage is not None and not isinstance(storage, str):
         raise SettingsError(

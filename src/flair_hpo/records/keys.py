@@ -45,6 +45,8 @@ EPOCHS = "epochs"
 BEST_EPOCH = "best_epoch"
 #: Seconds the trial took.
 DURATION = "duration_s"
+#: The CPU threads the trial trained with (see flair_hpo.training.threads).
+THREADS = "threads"
 #: The time budget ran out during the trial, which stopped at an epoch boundary.
 STOPPED_BY_TIME_BUDGET = "stopped_by_time_budget"
 #: The training seed of the trial.

@@ -167,6 +167,11 @@ class TrialRecord:
         return self.user_attrs.get(keys.DEV_LOSS)
 
     @property
+    def threads(self) -> int | None:
+        """The CPU threads it trained with (None: not noted, as by earlier versions)."""
+        return self.user_attrs.get(keys.THREADS)
+
+    @property
     def error(self) -> str:
         return str(self.user_attrs.get(keys.ERROR) or "")
 

@@ -54,6 +54,8 @@ def write_best_configuration(
         "epochs": record.epochs,
         "model": BEST_MODEL,
     }
+    if record.threads is not None:  # the same count trains the same model again (OMP_NUM_THREADS=N)
+        result["threads"] = record.threads
     if score is not None and score.seeds > 1:
         result[f"mean {objective.name} over seeds"] = score.value
         result["sd over seeds"] = score.sd

@@ -63,6 +63,8 @@ class TrialStarted:
     timed: bool = False
     #: The study's trials by status when this one started (``{"complete": 4, "pruned": 1}``).
     statuses: dict[str, int] = field(default_factory=dict)
+    #: For a budget of runs: the runs left, this one included (None for a time budget).
+    runs_left: int | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,12 @@ trial's error; ``--all`` prints every column of ``leaderboard.csv`` as it is."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from typing import Any
+
+from flair_hpo.results.rounding import UNKNOWN_NOISE_DECIMALS, shown
 
 #: Columns a person reads the leaderboard without (``--all`` shows them).
 _LEFT_OUT = ("best epoch", "seeds")
@@ -16,12 +21,13 @@ _ERROR_ROOM = 24
 _ELLIPSIS = "…"
 
 
-def _rounded(value: Any, column: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if column == "seconds":
-        return f"{value:.0f}"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def table_width() -> int:
+    """How wide a table for people may be: the terminal's width; without a terminal (a pipe, a file),
+    ``$COLUMNS`` where it is set, else no limit: every column is printed."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    given = os.environ.get("COLUMNS", "")
+    return int(given) if given.isdigit() and int(given) > 0 else sys.maxsize
 
 
 def _headers(parameters: list[str]) -> dict[str, str]:
@@ -31,16 +37,19 @@ def _headers(parameters: list[str]) -> dict[str, str]:
     return {name: short[name] if counts[short[name]] == 1 else name for name in parameters}
 
 
-def people_table(rows: list[dict[str, Any]], parameters: list[str], width: int) -> str:
+def people_table(
+    rows: list[dict[str, Any]], parameters: list[str], width: int, decimals: int = UNKNOWN_NOISE_DECIMALS
+) -> str:
     """``rows`` (the leaderboard's) in at most ``width`` characters a line: the columns that say something,
-    the parameters that vary, the error last and cut to fit; columns that do not fit are counted in a note."""
+    the parameters that vary, the error last and cut to fit; columns that do not fit are counted in a note.
+    Dev scores are shown with ``decimals`` (:mod:`flair_hpo.results.rounding`)."""
     if not rows:
         return "(no trials yet)"
     varying = [p for p in parameters if len({str(row[p]) for row in rows}) > 1]
     first = [c for c in rows[0] if c not in (*parameters, *_LEFT_OUT, *_LAST, _ERROR)]
     columns = [c for c in [*first, *varying, *_LAST] if c in rows[0] and any(str(row[c]) for row in rows)]
     headers = {**{c: c for c in columns}, **_headers(varying)}
-    cells = [{c: _rounded(row[c], c) for c in columns} for row in rows]
+    cells = [{c: shown(row[c], c, decimals) for c in columns} for row in rows]
     widths = {c: max(len(headers[c]), *(len(cell[c]) for cell in cells)) for c in columns}
     errors = [str(row.get(_ERROR, "")) for row in rows]
     room = width - (_ERROR_ROOM if any(errors) else 0)

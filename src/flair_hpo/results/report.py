@@ -105,7 +105,7 @@ def _best_section(base_path: Path, view: StudyView) -> str:
 
 def _leaderboard_section(view: StudyView) -> str:
     rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
-    return leaderboard_html(rows, {record.number: record for record in view.history.records})
+    return leaderboard_html(rows, {record.number: record for record in view.history.records}, view.score_decimals)
 
 
 def _page(view: StudyView, sections: list[str], base_path: Path) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.records import TrialRecord
+from flair_hpo.results.rounding import UNKNOWN_NOISE_DECIMALS, is_score, shown
 
 PLOTLY_BUNDLE = Path(__file__).parent / "vendor" / "plotly-cartesian.min.js.gz"
 #: Where a long name may break: after punctuation, and between the words of a class name.
@@ -107,12 +108,15 @@ def key_value_table(pairs: dict[str, Any]) -> str:
     return "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in cells) + "</table>"
 
 
-def leaderboard_html(rows: list[dict[str, Any]], records: dict[int, TrialRecord]) -> str:
+def leaderboard_html(
+    rows: list[dict[str, Any]], records: dict[int, TrialRecord], decimals: int = UNKNOWN_NOISE_DECIMALS
+) -> str:
     """The leaderboard without sideways scrolling: the result columns, the parameters whose value varies, the
-    status in colour, and a failed trial's error on its row (its first line; all of it on hover)."""
+    status in colour, and a failed trial's error on its row (its first line; all of it on hover). Numbers are
+    rounded as :mod:`flair_hpo.results.rounding` says (``decimals``: of the dev scores)."""
     if not rows:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
-    results = [c for c in rows[0] if (c in _RESULT_COLUMNS or _is_score(c)) and any(str(row[c]) for row in rows)]
+    results = [c for c in rows[0] if (c in _RESULT_COLUMNS or is_score(c)) and any(str(row[c]) for row in rows)]
     parameters = [c for c in rows[0] if c not in results and c != "error" and c not in _RESULT_COLUMNS]
     varying = [c for c in parameters if len({str(row[c]) for row in rows if str(row[c])}) > 1]
     has_errors = any(row["error"] for row in rows)
@@ -120,8 +124,8 @@ def leaderboard_html(rows: list[dict[str, Any]], records: dict[int, TrialRecord]
     body = []
     for row in rows:
         status = html.escape(str(row["status"]))
-        cells = [_result_cell(column, row[column], status) for column in results]
-        cells += [f"<td>{breakable(str(row[column]))}</td>" for column in varying]
+        cells = [_result_cell(column, row[column], status, decimals) for column in results]
+        cells += [f"<td>{breakable(shown(row[column], column, decimals))}</td>" for column in varying]
         if has_errors:
             full = records[row["trial"]].error.strip() if row["trial"] in records else row["error"]
             cells.append(f'<td><div class="error" title="{html.escape(full)}">{html.escape(row["error"])}</div></td>')
@@ -152,19 +156,13 @@ def breakable(text: str) -> str:
     return "<wbr>".join(html.escape(part) for part in BREAK_POINTS.split(text) if part)
 
 
-def _is_score(column: str) -> bool:
-    """The objective's and the dev metric's columns (named after the metric, so not known here)."""
-    return column.startswith("dev ") and column != "dev loss"
-
-
-def _result_cell(column: str, value: Any, status: str) -> str:
+def _result_cell(column: str, value: Any, status: str, decimals: int) -> str:
     if column == "status":
         return f'<td><span class="status {status}">{status}</span></td>'
     if isinstance(value, float | int) and not isinstance(value, bool):
-        text = f"{value:.1f}" if column == "seconds" else _readable(value)
-        return f'<td class="number">{html.escape(text)}</td>'
+        return f'<td class="number">{html.escape(shown(value, column, decimals))}</td>'
     return f"<td>{html.escape(str(value))}</td>"
 
 
 def _readable(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)  # a learning rate of 3e-05 is not 0.0000

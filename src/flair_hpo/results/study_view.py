@@ -11,8 +11,9 @@ from flair_hpo.policies import Reseeding
 from flair_hpo.records import History, keys
 from flair_hpo.results.leaderboard import PLAIN, leaderboard_rows, shown_columns
 from flair_hpo.results.people_table import people_table
+from flair_hpo.results.rounding import score_decimals
 from flair_hpo.space import SearchSpace
-from flair_hpo.study import DEFAULT_STUDY_NAME, JOURNAL_FILE, open_storage, redact, study_exists
+from flair_hpo.study import JOURNAL_FILE, open_storage, redact, study_exists, study_name_for
 from flair_hpo.study.storages import without_secrets
 from flair_hpo.study.trial_store import stored_space
 from flair_hpo.training.scoring import Objective
@@ -27,22 +28,31 @@ class StudyView:
     study: Any = None
     strategy: dict[str, Any] | None = None
     reseeding: Reseeding = PLAIN
+    #: The sentences of the dev split (None for a study that did not store it).
+    dev_size: int | None = None
 
     @property
     def objective(self) -> Objective:
         return Objective.of(self.space)
+
+    @property
+    def score_decimals(self) -> int:
+        """The decimals dev scores are shown with: what their noise allows (:mod:`flair_hpo.results.rounding`)."""
+        best = self.history.best()
+        sds = [c.sd for c in self.history.configurations() if c.seeds > 1]
+        return score_decimals(None if best is None else best.dev_score, self.dev_size, sds)
 
 
 def open_for_reading(base_path: Path, storage: str | None = None, study_name: str | None = None) -> StudyView:
     """The study of the search in ``base_path`` (or in ``storage``), read-only."""
     import optuna
 
-    study_name = study_name or DEFAULT_STUDY_NAME
     if storage is None and not (base_path / JOURNAL_FILE).is_file():
         raise InputError(f"{base_path} holds no flair-hpo search (no {JOURNAL_FILE}); give --storage for other stores")
     where = redact(storage) if storage else base_path / JOURNAL_FILE
     try:
         backend = open_storage(storage, base_path, heartbeat_interval=None)
+        study_name = study_name_for(backend, base_path, study_name, reading=True)
         if not study_exists(backend, study_name):
             raise InputError(f"there is no study '{study_name}' in {where}")
         study = optuna.load_study(study_name=study_name, storage=backend)
@@ -58,7 +68,8 @@ def open_for_reading(base_path: Path, storage: str | None = None, study_name: st
     space = stored_space(stored, study_name)
     stored_reseeding = (attributes.get(keys.RUN) or {}).get("reseeding")
     reseeding = Reseeding(**stored_reseeding) if stored_reseeding else PLAIN
-    return StudyView(History.of(study), space, study, attributes.get(keys.STRATEGY), reseeding)
+    dev_size = (attributes.get(keys.CORPUS) or {}).get("dev")
+    return StudyView(History.of(study), space, study, attributes.get(keys.STRATEGY), reseeding, dev_size)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -79,7 +90,7 @@ def leaderboard_table(view: StudyView, width: int | None = None) -> str:
     rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
     if width is None:
         return format_table(rows)
-    return people_table(rows, [d.name for d in view.space.dimensions], width)
+    return people_table(rows, [d.name for d in view.space.dimensions], width, view.score_decimals)
 
 
 def stored_corpus(base_path: Path) -> dict[str, Any] | None:
@@ -87,7 +98,9 @@ def stored_corpus(base_path: Path) -> dict[str, Any] | None:
     if not (base_path / JOURNAL_FILE).is_file():
         return None
     backend = open_storage(None, base_path, heartbeat_interval=None)
-    if not study_exists(backend, DEFAULT_STUDY_NAME):
+    try:
+        name = study_name_for(backend, base_path, reading=True)
+    except InputError:
         return None
-    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(DEFAULT_STUDY_NAME))
+    attributes = backend.get_study_system_attrs(backend.get_study_id_from_name(name))
     return (attributes.get(keys.RUN) or {}).get("corpus")

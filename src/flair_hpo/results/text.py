@@ -3,6 +3,9 @@ digit): ``learning_rate=3e-05``, not ``3.0000000000000004e-05``."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from flair_hpo.space import Label
 
 
@@ -11,9 +14,17 @@ def readable(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def labels_text(labels: dict[str, Label]) -> str:
-    """A configuration's labels in one line: ``ModelTrainer.learning_rate=0.05, ...``."""
-    return ", ".join(f"{name}={readable(value)}" for name, value in labels.items())
+def labels_text(labels: dict[str, Label], leave_out: Collection[str] = ()) -> str:
+    """A configuration's labels in one line: ``ModelTrainer.learning_rate=0.05, ...``; without the parameters
+    named in ``leave_out`` (those every trial shares, said once)."""
+    return ", ".join(f"{name}={readable(value)}" for name, value in labels.items() if name not in leave_out)
+
+
+def fixed_labels(search_space: dict[str, Any]) -> dict[str, Label]:
+    """The parameters of a stored search space (:meth:`SearchSpace.to_dict`) that have one option only: every
+    trial has them, so people are told them once rather than with every trial."""
+    dimensions = [d for d in search_space.get("dimensions", []) if isinstance(d.get("labels"), list)]
+    return {d["name"]: d["labels"][0] for d in dimensions if len(d["labels"]) == 1}
 
 
 def clock_text(seconds: float) -> str:

@@ -20,7 +20,7 @@ from optuna.storages import BaseStorage
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import SettingsError
 from flair_hpo.policies import Reseeding
-from flair_hpo.study.storages import DEFAULT_STUDY_NAME, HEARTBEAT_INTERVAL, redact
+from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
 
@@ -35,7 +35,8 @@ class RunSettings:
     Attributes:
         base_path: folder for the study, the best model, the leaderboard and the log.
         storage: an Optuna storage URL or object; None keeps the study in ``base_path/study.journal``.
-        study_name: the study's name in the storage.
+        study_name: the study's name in the storage; None names it after base_path's folder, or takes the
+            search the folder already holds (:mod:`flair_hpo.study.names`).
         pruner: how hopeless trials are stopped early: ``"auto"``, ``"successive_halving"``, ``"hyperband"``,
             ``"median"``, ``"none"`` or an Optuna pruner (see :mod:`flair_hpo.training.pruning`).
         embedding_store: compute frozen embeddings once and serve them to every trial: True keeps them in the
@@ -61,7 +62,7 @@ class RunSettings:
 
     base_path: Path
     storage: str | BaseStorage | None = None
-    study_name: str = DEFAULT_STUDY_NAME
+    study_name: str | None = None
     pruner: str | BasePruner | None = "auto"
     embedding_store: bool | str | Path = True
     final_model: bool = False
@@ -83,8 +84,8 @@ class RunSettings:
             raise SettingsError(f"storage must be an Optuna storage URL or storage object, not {self.storage!r}")
         if isinstance(self.storage, str) and not self.storage.strip():
             raise SettingsError("storage must be an Optuna storage URL such as postgresql://user@host/db, not ''")
-        if not isinstance(self.study_name, str) or not self.study_name:
-            raise SettingsError(f"study_name must be a non-empty string, not {self.study_name!r}")
+        if self.study_name is not None and (not isinstance(self.study_name, str) or not self.study_name):
+            raise SettingsError(f"study_name must be a non-empty string, or None, not {self.study_name!r}")
         check_pruner(self.pruner)
         if not isinstance(self.embedding_store, bool):
             _folder(self.embedding_store, "embedding_store")

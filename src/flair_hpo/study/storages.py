@@ -26,8 +26,6 @@ from flair_hpo.errors import StorageError
 from flair_hpo.study.journal import SafeJournalFileBackend
 from flair_hpo.study.resilience import retry, with_retries
 
-#: The study name a search uses unless it is given one.
-DEFAULT_STUDY_NAME = "flair-hpo"
 JOURNAL_FILE = "study.journal"
 HEARTBEAT_INTERVAL = 30
 #: Seconds workers starting together may race to create a database's tables.

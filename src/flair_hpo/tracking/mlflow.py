@@ -5,7 +5,8 @@ strategy's settings and the run settings as parameters, and when the search ends
 ``best.NAME``, which a resumed search may change), its dev and test scores and ``best-model.pt``. Each trial is
 a run nested under it: its parameters by their names in the search space, its seed and share of the training
 split; the dev score, dev loss and train loss after every epoch (the epoch as step), in one request per epoch;
-its status, value and seconds when it ends. A trial retried after a crash is a new run, tagged
+its status, the dev score and loss of its best epoch, that epoch, its epochs and seconds when it ends (metric
+names: :mod:`flair_hpo.tracking.values`). A trial retried after a crash is a new run, tagged
 ``flair_hpo.retry_of``. A search stopped by Ctrl-C or SIGTERM ends its trial's run and the parent as ``KILLED``
 (the parent only when no other worker's trial runs in it); resumed, the parent runs again.
 
@@ -41,7 +42,7 @@ from flair_hpo.results.events import (
 )
 from flair_hpo.study import redact
 from flair_hpo.study.storages import without_secrets
-from flair_hpo.tracking.values import hyperparameters, plain
+from flair_hpo.tracking.values import epoch_metrics, hyperparameters, plain, result_metric, trial_metrics
 
 log = logging.getLogger("flair_hpo")
 
@@ -101,17 +102,15 @@ class MlflowTracker(SearchListener):
     def epoch_ended(self, event: EpochEnded) -> None:
         run = self.runs.get(event.trial)
         if run is not None:
-            scores = {"dev_score": event.dev_score, "dev_loss": event.dev_loss, "train_loss": event.train_loss}
-            self._log(run, metrics={**scores, "value": event.value}, step=event.epoch)
+            self._log(run, metrics=epoch_metrics(event), step=event.epoch)
 
     def trial_finished(self, event: TrialFinished) -> None:
         record = event.record
         run = self.runs.pop(record.number, None)
         if run is None:  # it never started here (stopped before it trained)
             return
-        metrics = {"final_value": record.value, "seconds": record.duration_s, "epochs": record.epochs}
         tags = {STATUS_TAG: record.status.value} | ({"error": record.error} if record.error else {})
-        self._log(run, metrics=metrics, tags=tags)
+        self._log(run, metrics=trial_metrics(record), tags=tags)
         self.client.set_terminated(run, _RUN_STATUS.get(record.status, "KILLED"))
 
     def search_finished(self, result: Any) -> None:
@@ -119,7 +118,7 @@ class MlflowTracker(SearchListener):
             return
         if result.best_trial is not None:
             best = {f"best.{name}": plain(value) for name, value in result.best_configuration.items()}
-            scores = {"best_dev_score": result.dev_score, "best_test_score": result.test_score}
+            scores = {result_metric(result.objective): result.dev_score, "best_test_score": result.test_score}
             scores["final_model_test_score"] = result.final_test_score
             self._log(self.parent, metrics=scores, tags={**best, "best.trial": result.best_trial})
             if result.model_path is not None and result.model_path.is_file():
@@ -234,19 +233,30 @@ def check_mlflow(uri: str | None) -> str | None:
 
 
 class UntrackedParent(SearchListener):
-    """In a process started without MLflow: says, when it finishes the search, that the study's MLflow parent
-    run (workers with ``--mlflow`` made one) was not given the result, and how to give it."""
+    """In a process started without MLflow, on a study that logs to MLflow: says in one line, as it starts, that
+    the trials it trains are not logged there; or, when it finishes the search, that the study's parent run
+    (workers with ``--mlflow`` made one meanwhile) was not given the result, and how to give it."""
 
     def __init__(self) -> None:
         self.store: Any = None
+        self.said = False
 
     def search_started(self, event: SearchStarted) -> None:
         self.store = event.store
+        parent = self.store.study.user_attrs.get(keys.MLFLOW_PARENT_RUN)
+        if parent and not self.said:
+            self.said = True
+            log.warning(
+                "the study logs to MLflow (parent run %s), but this process was started without --mlflow: the "
+                "trials it trains are not logged there, nor is the result; run it with --mlflow URI (or mlflow: "
+                "in the YAML file) to log them",
+                parent,
+            )
 
     def search_finished(self, result: Any) -> None:
-        if result is None or self.store is None:  # a worker's part ended; the study's creator reports
+        if result is None or self.store is None or self.said:  # a worker's part ended, or it was said
             return
-        parent = self.store.study.user_attrs.get(keys.MLFLOW_PARENT_RUN)  # noted by a worker, maybe since the start
+        parent = self.store.study.user_attrs.get(keys.MLFLOW_PARENT_RUN)  # noted by a worker since the start
         if parent:
             log.warning(
                 "the study's MLflow parent run %s was not finished with the best configuration and model: this "

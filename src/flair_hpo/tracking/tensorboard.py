@@ -1,5 +1,5 @@
 """The search in TensorBoard: one run folder per trial (``trial-0003``), with its scalars after every epoch
-(``dev/score``, ``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step), its mini-batch training loss
+(``dev/score``, ``dev/loss``, ``train/loss``, the epoch as step), its mini-batch training loss
 (``train/batch_loss``, the trial's batch count as step; sampled as the search's batch events come: at most twice
 a second and at each epoch's end) and its hyper-parameters in TensorBoard's HParams view, where the trials are
 compared (``tensorboard --logdir BASE_PATH/tensorboard``).
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flair_hpo.results.events import BatchEnded, EpochEnded, SearchListener, TrialFinished, TrialStarted
-from flair_hpo.tracking.values import epoch_scalars, hyperparameters
+from flair_hpo.tracking.values import epoch_scalars, hyperparameters, trial_metrics
 
 
 class TensorboardTracker(SearchListener):
@@ -59,9 +59,8 @@ class TensorboardTracker(SearchListener):
         writer = self.writers.pop(record.number, None)
         if writer is None:
             return
-        for tag, value in {"trial/value": record.value, "trial/seconds": record.duration_s}.items():
-            if value is not None:
-                writer.add_scalar(tag, value, record.epochs or 0)
+        for name, value in trial_metrics(record).items():
+            writer.add_scalar(f"trial/{name}", value, record.epochs or 0)
         writer.add_text("trial/status", record.status.value + (f": {record.error}" if record.error else ""))
         _, _, session_end = hparams({}, {})
         writer.file_writer.add_summary(session_end)

@@ -1,4 +1,7 @@
-"""What the trackers write: a trial's hyper-parameters with their readable names, as plain values."""
+"""What the trackers write: a trial's hyper-parameters with their readable names, as plain values, and its
+metrics, one name per meaning (see docs/tracking.md): after every epoch (the epoch as step) the dev score, dev
+loss and train loss; when the trial ends the dev score and loss of the epoch whose weights it kept (its best by
+the search's objective: the trial's value), that epoch, the epochs trained and the seconds."""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ import json
 import math
 from typing import Any
 
+from flair_hpo.records import TrialRecord
 from flair_hpo.results.events import EpochEnded
 from flair_hpo.space import Label
+from flair_hpo.training.scoring import DEV_LOSS
 
 
 def plain(value: Any) -> str | int | float | bool:
@@ -24,7 +29,33 @@ def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int) 
     return found
 
 
+def epoch_metrics(event: EpochEnded) -> dict[str, float]:
+    """An epoch's metrics, as MLflow names them (those that are known): ``dev_score``, ``dev_loss``,
+    ``train_loss``."""
+    metrics = {"dev_score": event.dev_score, "dev_loss": event.dev_loss, "train_loss": event.train_loss}
+    return {name: value for name, value in metrics.items() if value is not None}
+
+
 def epoch_scalars(event: EpochEnded) -> dict[str, float]:
-    """An epoch's scalars by the names TensorBoard and W&B show them under (those that are known)."""
-    scalars = {"dev/score": event.dev_score, "dev/loss": event.dev_loss, "train/loss": event.train_loss}
-    return {tag: value for tag, value in {**scalars, "dev/value": event.value}.items() if value is not None}
+    """An epoch's metrics by the names TensorBoard and W&B show them under: ``dev/score``, ``dev/loss``,
+    ``train/loss``."""
+    return {name.replace("_", "/"): value for name, value in epoch_metrics(event).items()}
+
+
+def trial_metrics(record: TrialRecord) -> dict[str, float]:
+    """A finished trial's metrics (those that are known): ``best_dev_score`` and ``best_dev_loss`` (of the epoch
+    whose weights it kept: its value is one of them), ``best_epoch``, ``epochs`` and ``seconds``."""
+    metrics = {
+        "best_dev_score": record.dev_score,
+        "best_dev_loss": record.dev_loss,
+        "best_epoch": record.best_epoch,
+        "epochs": record.epochs,
+        "seconds": record.duration_s,
+    }
+    return {name: value for name, value in metrics.items() if value is not None}
+
+
+def result_metric(objective: str) -> str:
+    """The name of a search's result (the best configuration's dev value) for its objective's name
+    (``dev micro_f1_score`` or ``dev loss``)."""
+    return "best_dev_loss" if objective == DEV_LOSS else "best_dev_score"

@@ -1,6 +1,6 @@
 """The search in Weights & Biases: one W&B run per trial (``trial-0003``), grouped by the study (W&B's
 ``group``), with the trial's parameters as its config and its scalars after every epoch (``dev/score``,
-``dev/loss``, ``train/loss``, ``dev/value``, the epoch as step); its status, value and seconds in its summary.
+``dev/loss``, ``train/loss``, the epoch as step); its status and its metrics at the end in its summary.
 
 Runs are written offline unless ``WANDB_MODE`` says otherwise: into ``BASE_PATH/wandb/offline-run-*``, which
 ``wandb sync`` uploads later. So a search never waits on W&B's servers or asks for a login in the middle of its
@@ -19,7 +19,7 @@ from typing import Any
 
 from flair_hpo.records import TrialStatus
 from flair_hpo.results import events
-from flair_hpo.tracking.values import epoch_scalars, hyperparameters
+from flair_hpo.tracking.values import epoch_scalars, hyperparameters, trial_metrics
 
 #: The project of ``wandb: true``.
 DEFAULT_PROJECT = "flair-hpo"
@@ -65,8 +65,8 @@ class WandbTracker(events.SearchListener):
         run = self.runs.pop(record.number, None)
         if run is None:
             return
-        summary = {"status": record.status.value, "value": record.value, "seconds": record.duration_s}
-        run.summary.update({**summary, "epochs": record.epochs} | ({"error": record.error} if record.error else {}))
+        summary = {"status": record.status.value, **trial_metrics(record)}
+        run.summary.update(summary | ({"error": record.error} if record.error else {}))
         run.finish(exit_code=0 if record.status in (TrialStatus.COMPLETE, TrialStatus.PRUNED) else 1)
 
     def search_stopped(self, event: events.SearchStopped) -> None:

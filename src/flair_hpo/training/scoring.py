@@ -25,6 +25,10 @@ _METRIC_KEYS: dict[p.EvaluationMetric, tuple[str, ...]] = {
 }
 
 
+#: The name of the dev loss as an objective (:attr:`Objective.name`).
+DEV_LOSS = "dev loss"
+
+
 @dataclass(frozen=True)
 class Objective:
     """The dev metric, and whether the search maximizes it or minimizes the dev loss."""
@@ -49,7 +53,7 @@ class Objective:
     @property
     def name(self) -> str:
         """What the value is, e.g. ``dev micro_f1_score``."""
-        return "dev loss" if self.minimize else f"dev {self.evaluation_metric.value}"
+        return DEV_LOSS if self.minimize else f"dev {self.evaluation_metric.value}"
 
     @property
     def flair_main_metric(self) -> tuple[str, str]:

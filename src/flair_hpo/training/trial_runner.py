@@ -44,6 +44,8 @@ class TrialOutcome:
     model: flair.nn.Model
     stopped_by_deadline: bool = False
     pruned: bool = False
+    #: The CPU threads it trained with.
+    threads: int = 1
 
 
 def train_configuration(
@@ -65,6 +67,7 @@ def train_configuration(
     writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
     A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
     """
+    import torch
     from flair.trainers import ModelTrainer
 
     monitor = monitor or TrialMonitor(Objective.of(configuration), max_epochs=configuration.max_epochs)
@@ -110,6 +113,7 @@ def train_configuration(
         model=model,
         stopped_by_deadline=monitor.stopped_by_deadline,
         pruned=monitor.pruned,
+        threads=torch.get_num_threads(),
     )
 
 
