@@ -39,12 +39,9 @@ def _train_vectors(corpus, path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def trec_corpus():
-    """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
-    import flair
-    from flair.datasets import TREC_6
+    from .helpers import trec_corpus
 
-    flair.set_seed(1)
-    return TREC_6().downsample(0.1)
+    return trec_corpus()
 
 
 @pytest.fixture(scope="session")

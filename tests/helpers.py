@@ -42,6 +42,7 @@ def journal_study(base_path: Path, name: str, **store_settings):
 
 
 def trec_corpus():
+    """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
     import flair
     from flair.datasets import TREC_6
 
@@ -399,28 +400,6 @@ def vectors_of(embedding, sentence) -> torch.Tensor:
     return vectors
 
 
-if __name__ == "__main__":
-    if sys.argv[1] in ("race", "fill-at-best"):  # flair-hpo run CONFIG, with a fault prepared
-        from flair_hpo.cli import main
-
-        if sys.argv[1] == "race":
-            race_at_creation(Path(sys.argv[2]), sys.argv[3])
-        else:
-            fill_disk_at_first_best_model()
-        sys.exit(main(["run", sys.argv[-1]]))
-    base_path, vectors = Path(sys.argv[1]), Path(sys.argv[2])
-    if sys.argv[3].isdigit():  # die when trial T reaches epoch E (logging to MLflow at URI, if given)
-        die_at(int(sys.argv[3]), int(sys.argv[4]))
-        tracking = {"mlflow": sys.argv[5], "study_name": sys.argv[6]} if len(sys.argv) > 5 else {}
-        small_trec_search(trec_corpus(), base_path, vectors, **tracking).optimize()
-    elif sys.argv[3] == "fill-disk":  # fill base_path's disk when trial T reaches epoch E ("recorded": is done)
-        fill_disk_at(base_path, int(sys.argv[5]), None if sys.argv[6] == "recorded" else int(sys.argv[6]))
-        sys.exit(as_the_command_line_does(small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4]))))
-    else:
-        die_while(sys.argv[3])
-        small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4])).optimize()
-
-
 def fasttext_folder(folder: Path, train: int = 60, test: int = 20) -> Path:
     """A tiny corpus of FastText lines (``__label__X text``) from TREC_6's files, as a user keeps one: train.txt
     and test.txt (Flair samples dev from train)."""
@@ -445,3 +424,66 @@ def conll_folder(folder: Path, train: int = 40, dev: int = 15) -> Path:
         (folder / f"{name}.conll").write_text("\n\n".join(part) + "\n\n", encoding="utf-8")
     (folder / "test.conll").write_text("\n\n".join(sentences[train + dev : train + 2 * dev]) + "\n\n", encoding="utf-8")
     return folder
+
+
+def child_command(*arguments: object) -> list[str]:
+    """``python -m tests.helpers ARGUMENTS``: a search with a fault prepared, in a process of its own (see main)."""
+    return [sys.executable, "-m", "tests.helpers", *map(str, arguments)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a search with a fault prepared in this process; its exit code (a fault may end it sooner)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.helpers")
+    faults = parser.add_subparsers(dest="fault", required=True)
+    die = faults.add_parser("die-at", help="small_trec_search, killed (SIGKILL) when a trial reaches an epoch")
+    die.add_argument("base_path", type=Path)
+    die.add_argument("vectors", type=Path)
+    die.add_argument("--trial", type=int, required=True)
+    die.add_argument("--epoch", type=int, required=True)
+    die.add_argument("--mlflow", help="log to MLflow at this tracking URI (with --study-name)")
+    die.add_argument("--study-name")
+    during = faults.add_parser("die-while", help="small_trec_search, killed in the middle of a step (die_while)")
+    during.add_argument("step", choices=["creating", "requeueing"])
+    during.add_argument("base_path", type=Path)
+    during.add_argument("vectors", type=Path)
+    during.add_argument("--runs", type=int, required=True)
+    fill = faults.add_parser("fill-disk", help="small_trec_search, its disk filled when a trial reaches a moment")
+    fill.add_argument("base_path", type=Path)
+    fill.add_argument("vectors", type=Path)
+    fill.add_argument("--runs", type=int, required=True)
+    fill.add_argument("--trial", type=int, required=True)
+    fill.add_argument("--at", required=True, help="an epoch, or 'recorded': right after the trial is recorded")
+    race = faults.add_parser("race", help="flair-hpo run CONFIG, held before it creates the study for the others")
+    race.add_argument("barrier", type=Path)
+    race.add_argument("me")
+    race.add_argument("config")
+    best = faults.add_parser("fill-at-best", help="flair-hpo run CONFIG, its disk filled at the first best model")
+    best.add_argument("config")
+    arguments = parser.parse_args(argv)
+
+    if arguments.fault in ("race", "fill-at-best"):
+        from flair_hpo.cli import main as flair_hpo
+
+        if arguments.fault == "race":
+            race_at_creation(arguments.barrier, arguments.me)
+        else:
+            fill_disk_at_first_best_model()
+        return flair_hpo(["run", arguments.config])
+    if arguments.fault == "die-at":
+        die_at(arguments.trial, arguments.epoch)
+        tracking = {"mlflow": arguments.mlflow, "study_name": arguments.study_name} if arguments.mlflow else {}
+        small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, **tracking).optimize()
+        return 0
+    if arguments.fault == "fill-disk":
+        fill_disk_at(arguments.base_path, arguments.trial, None if arguments.at == "recorded" else int(arguments.at))
+        search = small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, runs=arguments.runs)
+        return as_the_command_line_does(search)
+    die_while(arguments.step)
+    small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, runs=arguments.runs).optimize()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

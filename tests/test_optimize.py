@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from flair_hpo.errors import CorpusError, InputError, StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.results.study_view import open_for_reading
 
-from .helpers import small_trec_search, steered
+from .helpers import child_command, small_trec_search, steered
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -238,7 +237,7 @@ def test_interrupted_search_resumes_without_retraining(trec_corpus, trec_vectors
 def test_killed_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path):
     base_path = tmp_path / "killed"
     child = subprocess.run(
-        [sys.executable, "-m", "tests.helpers", str(base_path), str(trec_vectors), "2", "1"],
+        child_command("die-at", base_path, trec_vectors, "--trial", 2, "--epoch", 1),
         cwd=REPO,
         capture_output=True,
         text=True,
