@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,25 @@ if "FLAIR_CACHE_ROOT" not in os.environ:
     if not (FLAIR_CACHE / "datasets" / "trec_6").is_dir():
         raise RuntimeError(f"the test corpora are missing: expected a Flair cache at {FLAIR_CACHE}")
     os.environ["FLAIR_CACHE_ROOT"] = str(FLAIR_CACHE)
+
+
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name``, filled by ``make(folder)`` once per test session: the test processes (pytest-xdist's
+    workers) share it, the first to ask makes it while the others wait. Read it, or copy it to change it."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's folder is in the session's own
+        root = root.parent
+    folder, done = root / "once" / name, root / "once" / f"{name}.done"
+    folder.parent.mkdir(exist_ok=True)
+    with FileLock(str(root / "once" / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
 
 
 def _train_vectors(corpus, path: Path) -> Path:
@@ -56,12 +77,28 @@ def wnut_corpus():
 
 @pytest.fixture(scope="session")
 def trec_vectors(trec_corpus, tmp_path_factory) -> Path:
-    return _train_vectors(trec_corpus, tmp_path_factory.mktemp("vectors") / "trec.kv")
+    """Word vectors of ``trec_corpus``, in a folder of their own (the one a worker is allowed to load them from)."""
+    folder = once_per_session(tmp_path_factory, "trec-vectors", lambda f: _train_vectors(trec_corpus, f / "trec.kv"))
+    return folder / "trec.kv"
 
 
 @pytest.fixture(scope="session")
 def wnut_vectors(wnut_corpus, tmp_path_factory) -> Path:
-    return _train_vectors(wnut_corpus, tmp_path_factory.mktemp("vectors") / "wnut.kv")
+    folder = once_per_session(tmp_path_factory, "wnut-vectors", lambda f: _train_vectors(wnut_corpus, f / "wnut.kv"))
+    return folder / "wnut.kv"
+
+
+@pytest.fixture(scope="session")
+def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
+    """The folder of a finished search (``small_trec_search`` of one run on ``trec_corpus``: its journal study,
+    logs, leaderboard and best model), trained once per test session. Tests that change it work on a copy
+    (:func:`tests.helpers.copy_study`)."""
+    from .helpers import small_trec_search
+
+    def make(folder: Path) -> None:
+        small_trec_search(trec_corpus, folder / "study", trec_vectors, runs=1).optimize()
+
+    return once_per_session(tmp_path_factory, "finished-study", make) / "study"
 
 
 @pytest.fixture(scope="session")

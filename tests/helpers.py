@@ -41,6 +41,17 @@ def journal_study(base_path: Path, name: str, **store_settings):
     return storage, study, TrialStore(study, storage, study_id(study), created=True, **store_settings)
 
 
+def copy_study(source: Path, target: Path) -> Path:
+    """A copy of the search folder ``source`` at ``target``, to resume or change; its models (never written to
+    again: a new best model replaces the file) are hard links."""
+    import shutil
+
+    def copy(src: str, dst: str) -> None:
+        (os.link if src.endswith(".pt") else shutil.copy2)(src, dst)
+
+    return Path(shutil.copytree(source, target, copy_function=copy))
+
+
 def trec_corpus():
     """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
     import flair
