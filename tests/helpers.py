@@ -437,6 +437,73 @@ def conll_folder(folder: Path, train: int = 40, dev: int = 15) -> Path:
     return folder
 
 
+def docs_project(folder: Path, minilm: str, **example: object) -> Path:
+    """``folder`` as the pages of README.md and docs/ expect it, made small: a FastText folder (data/questions),
+    a CoNLL one (data/ner), and examples/trec6.yaml on 5% of TREC_6, one epoch a trial, two runs (``example``:
+    other keys), with the offline MiniLM for the hub name."""
+    from .conftest import REPO
+
+    fasttext_folder(folder / "data" / "questions")
+    conll_folder(folder / "data" / "ner")
+    config = yaml.safe_load((REPO / "examples" / "trec6.yaml").read_text(encoding="utf-8"))
+    config["corpus"]["downsample"] = 0.05
+    config.update(max_epochs_per_training_run=1, budget={"runs": 2}, **example)
+    text = yaml.safe_dump(config).replace("sentence-transformers/all-MiniLM-L6-v2", minilm)
+    (folder / "examples").mkdir()
+    (folder / "examples" / "trec6.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@dataclass
+class CommandRun:
+    """Shell commands run one after the other in ``folder`` (:func:`docs_project`): each one's exit code and
+    output, and the folder they left behind."""
+
+    commands: list[str]
+    folder: Path
+    codes: list[int]
+    outputs: list[str]
+
+    def assert_succeeded(self) -> None:
+        for command, code, output in zip(self.commands, self.codes, self.outputs, strict=True):
+            assert code == 0, f"{command} failed ({code}):\n{output[-5000:]}"
+        assert self.codes, "no command ran"
+
+
+def run_commands(folder: Path, commands: list[str]) -> CommandRun:
+    """Run ``commands`` with bash in ``folder``, as a user types them (the flair-hpo of this environment first
+    on PATH), each after the one before has ended."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path, "PYTHONWARNINGS": "ignore"}
+    run = CommandRun([], folder, [], [])
+    for command in commands:  # up to the first that fails
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=900,
+        )
+        run.commands.append(command)
+        run.codes.append(done.returncode)
+        run.outputs.append(done.stdout)
+        if done.returncode != 0:
+            break
+    return run
+
+
+def quickstart_commands(minilm: str) -> list[str]:
+    """The search of README's quickstart, made small as tests/test_docs.py makes it (two runs of one epoch, the
+    offline MiniLM), in a :func:`docs_project`."""
+    return [f"flair-hpo run --corpus data/questions --recipe classifier-frozen --runs 2 --epochs 1 --model {minilm}"]
+
+
+#: The search of examples/trec6.yaml, as docs/command-line.md runs it, in a :func:`docs_project`.
+EXAMPLE_COMMANDS = ["flair-hpo run examples/trec6.yaml"]
+
+
 def child_command(*arguments: object) -> list[str]:
     """``python -m tests.helpers ARGUMENTS``: a search with a fault prepared, in a process of its own (see main)."""
     return [sys.executable, "-m", "tests.helpers", *map(str, arguments)]
