@@ -29,6 +29,17 @@ if "FLAIR_CACHE_ROOT" not in os.environ:
     os.environ["FLAIR_CACHE_ROOT"] = str(FLAIR_CACHE)
 
 
+#: Fixtures that hold a search trained for the session: a test that uses one trains Flair models (in effect).
+TRAINED = {"finished_study", "joinable_study", "finished_search", "quickstart_run", "example_run"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a search trained for the session is marked ``integration``, as one that trains is."""
+    for item in items:
+        if TRAINED & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
     """The folder ``name``, filled by ``make(folder)`` once per test session: the test processes (pytest-xdist's
     workers) share it, the first to ask makes it while the others wait. Read it, or copy it to change it."""
