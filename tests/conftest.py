@@ -86,17 +86,36 @@ def wnut_corpus():
     return WNUT_17().downsample(0.05)
 
 
+def _shared_vectors(tmp_path_factory: pytest.TempPathFactory, name: str, corpus) -> Path:
+    """Word vectors of ``corpus``, made once per session in a folder of their own (the one a worker is allowed to
+    load them from) outside pytest's folders: a search writes their absolute path into its files, so that a copy
+    of a search made for the session finds them wherever a test puts it. Removed when the session ends."""
+
+    def make(folder: Path) -> None:
+        outside = Path(tempfile.mkdtemp(prefix=f"flair-hpo-test-{name}-vectors-"))
+        _train_vectors(corpus, outside / f"{name}.kv")
+        (folder / "path").write_text(str(outside / f"{name}.kv"), encoding="utf-8")
+
+    return Path((once_per_session(tmp_path_factory, f"{name}-vectors", make) / "path").read_text(encoding="utf-8"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the session ends in the controller
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = factory.getbasetemp() if factory else None
+    for path in basetemp.glob("once/*-vectors/path") if basetemp else ():
+        shutil.rmtree(Path(path.read_text(encoding="utf-8")).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def trec_vectors(trec_corpus, tmp_path_factory) -> Path:
-    """Word vectors of ``trec_corpus``, in a folder of their own (the one a worker is allowed to load them from)."""
-    folder = once_per_session(tmp_path_factory, "trec-vectors", lambda f: _train_vectors(trec_corpus, f / "trec.kv"))
-    return folder / "trec.kv"
+    return _shared_vectors(tmp_path_factory, "trec", trec_corpus)
 
 
 @pytest.fixture(scope="session")
 def wnut_vectors(wnut_corpus, tmp_path_factory) -> Path:
-    folder = once_per_session(tmp_path_factory, "wnut-vectors", lambda f: _train_vectors(wnut_corpus, f / "wnut.kv"))
-    return folder / "wnut.kv"
+    return _shared_vectors(tmp_path_factory, "wnut", wnut_corpus)
 
 
 @pytest.fixture(scope="session")
