@@ -20,4 +20,6 @@ if [ -z "${FLAIR_HPO_TEST_POSTGRES:-}" ]; then
   trap 'bash scripts/postgres.sh stop' EXIT
 fi
 # Two test processes share the machine's cores: most tests wait on processes, signals, heartbeats and servers.
-.venv/bin/python -m pytest -n "${FLAIR_HPO_TEST_PROCESSES:-2}" "$@"
+# worksteal: a process that runs out of tests takes some of the other's, so a few long tests at the end of one
+# process's share do not leave the other idle. The slowest 25 tests and the total are printed at the end.
+.venv/bin/python -m pytest -n "${FLAIR_HPO_TEST_PROCESSES:-2}" --dist worksteal "$@"

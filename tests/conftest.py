@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,36 @@ if "FLAIR_CACHE_ROOT" not in os.environ:
     os.environ["FLAIR_CACHE_ROOT"] = str(FLAIR_CACHE)
 
 
+#: Fixtures that hold a search trained for the session: a test that uses one trains Flair models (in effect).
+TRAINED = {"finished_study", "joinable_study", "finished_search", "quickstart_run", "example_run"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a search trained for the session is marked ``integration``, as one that trains is."""
+    for item in items:
+        if TRAINED & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name``, filled by ``make(folder)`` once per test session: the test processes (pytest-xdist's
+    workers) share it, the first to ask makes it while the others wait. Read it, or copy it to change it."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's folder is in the session's own
+        root = root.parent
+    folder, done = root / "once" / name, root / "once" / f"{name}.done"
+    folder.parent.mkdir(exist_ok=True)
+    with FileLock(str(root / "once" / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 def _train_vectors(corpus, path: Path) -> Path:
     """Small word2vec vectors trained on the corpus itself, saved for flair's WordEmbeddings(path)."""
     from gensim.models import Word2Vec
@@ -41,12 +73,9 @@ def _train_vectors(corpus, path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def trec_corpus():
-    """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
-    import flair
-    from flair.datasets import TREC_6
+    from .helpers import trec_corpus
 
-    flair.set_seed(1)
-    return TREC_6().downsample(0.1)
+    return trec_corpus()
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +88,81 @@ def wnut_corpus():
     return WNUT_17().downsample(0.05)
 
 
+def _shared_vectors(tmp_path_factory: pytest.TempPathFactory, name: str, corpus) -> Path:
+    """Word vectors of ``corpus``, made once per session in a folder of their own (the one a worker is allowed to
+    load them from) outside pytest's folders: a search writes their absolute path into its files, so that a copy
+    of a search made for the session finds them wherever a test puts it. Removed when the session ends."""
+
+    def make(folder: Path) -> None:
+        outside = Path(tempfile.mkdtemp(prefix=f"flair-hpo-test-{name}-vectors-"))
+        _train_vectors(corpus, outside / f"{name}.kv")
+        (folder / "path").write_text(str(outside / f"{name}.kv"), encoding="utf-8")
+
+    return Path((once_per_session(tmp_path_factory, f"{name}-vectors", make) / "path").read_text(encoding="utf-8"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the session ends in the controller
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = factory.getbasetemp() if factory else None
+    for path in basetemp.glob("once/*-vectors/path") if basetemp else ():
+        shutil.rmtree(Path(path.read_text(encoding="utf-8")).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def trec_vectors(trec_corpus, tmp_path_factory) -> Path:
-    return _train_vectors(trec_corpus, tmp_path_factory.mktemp("vectors") / "trec.kv")
+    return _shared_vectors(tmp_path_factory, "trec", trec_corpus)
 
 
 @pytest.fixture(scope="session")
 def wnut_vectors(wnut_corpus, tmp_path_factory) -> Path:
-    return _train_vectors(wnut_corpus, tmp_path_factory.mktemp("vectors") / "wnut.kv")
+    return _shared_vectors(tmp_path_factory, "wnut", wnut_corpus)
+
+
+@pytest.fixture(scope="session")
+def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
+    """The folder of a finished search (``small_trec_search`` of one run on ``trec_corpus``: its journal study,
+    logs, leaderboard and best model), trained once per test session. Tests that change it work on a copy
+    (:func:`tests.helpers.copy_study`)."""
+    from .helpers import small_trec_search
+
+    def make(folder: Path) -> None:
+        small_trec_search(trec_corpus, folder / "study", trec_vectors, runs=1).optimize()
+
+    return once_per_session(tmp_path_factory, "finished-study", make) / "study"
+
+
+def _commands_once(tmp_path_factory: pytest.TempPathFactory, name: str, minilm: str, commands: list[str]):
+    """``commands`` run in a :func:`tests.helpers.docs_project` once per test session."""
+    import json
+
+    from .helpers import CommandRun, docs_project, run_commands
+
+    def make(folder: Path) -> None:
+        run = run_commands(docs_project(folder / "project", minilm), commands)
+        (folder / "run.json").write_text(json.dumps({"codes": run.codes, "outputs": run.outputs}), encoding="utf-8")
+
+    folder = once_per_session(tmp_path_factory, name, make)
+    saved = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    return CommandRun(commands[: len(saved["codes"])], folder / "project", saved["codes"], saved["outputs"])
+
+
+@pytest.fixture(scope="session")
+def quickstart_run(minilm_path, tmp_path_factory):
+    """README's quickstart search (:func:`tests.helpers.quickstart_commands`), run once per test session: the
+    test of the page and the tests of the command line check the same run. Copy its folder to change it."""
+    from .helpers import quickstart_commands
+
+    return _commands_once(tmp_path_factory, "quickstart", minilm_path, quickstart_commands(minilm_path))
+
+
+@pytest.fixture(scope="session")
+def example_run(minilm_path, tmp_path_factory):
+    """``flair-hpo run examples/trec6.yaml`` as docs/command-line.md runs it, once per test session."""
+    from .helpers import EXAMPLE_COMMANDS
+
+    return _commands_once(tmp_path_factory, "example", minilm_path, EXAMPLE_COMMANDS)
 
 
 @pytest.fixture(scope="session")

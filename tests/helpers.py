@@ -43,7 +43,19 @@ def journal_study(base_path: Path, name: str, **store_settings):
     return storage, study, TrialStore(study, storage, study_id(study), created=True, **store_settings)
 
 
+def copy_study(source: Path, target: Path) -> Path:
+    """A copy of the search folder ``source`` at ``target``, to resume or change; its models (never written to
+    again: a new best model replaces the file) are hard links."""
+    import shutil
+
+    def copy(src: str, dst: str) -> None:
+        (os.link if src.endswith(".pt") else shutil.copy2)(src, dst)
+
+    return Path(shutil.copytree(source, target, copy_function=copy))
+
+
 def trec_corpus():
+    """10% of TREC_6 (about 490 train, 54 dev, 50 test questions), the same on every run."""
     import flair
     from flair.datasets import TREC_6
 
@@ -446,28 +458,6 @@ def vectors_of(embedding, sentence) -> torch.Tensor:
     return vectors
 
 
-if __name__ == "__main__":
-    if sys.argv[1] in ("race", "fill-at-best"):  # flair-hpo run CONFIG, with a fault prepared
-        from flair_hpo.cli import main
-
-        if sys.argv[1] == "race":
-            race_at_creation(Path(sys.argv[2]), sys.argv[3])
-        else:
-            fill_disk_at_first_best_model()
-        sys.exit(main(["run", sys.argv[-1]]))
-    base_path, vectors = Path(sys.argv[1]), Path(sys.argv[2])
-    if sys.argv[3].isdigit():  # die when trial T reaches epoch E (logging to MLflow at URI, if given)
-        die_at(int(sys.argv[3]), int(sys.argv[4]))
-        tracking = {"mlflow": sys.argv[5], "study_name": sys.argv[6]} if len(sys.argv) > 5 else {}
-        small_trec_search(trec_corpus(), base_path, vectors, **tracking).optimize()
-    elif sys.argv[3] == "fill-disk":  # fill base_path's disk when trial T reaches epoch E ("recorded": is done)
-        fill_disk_at(base_path, int(sys.argv[5]), None if sys.argv[6] == "recorded" else int(sys.argv[6]))
-        sys.exit(as_the_command_line_does(small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4]))))
-    else:
-        die_while(sys.argv[3])
-        small_trec_search(trec_corpus(), base_path, vectors, runs=int(sys.argv[4])).optimize()
-
-
 def fasttext_folder(folder: Path, train: int = 60, test: int = 20) -> Path:
     """A tiny corpus of FastText lines (``__label__X text``) from TREC_6's files, as a user keeps one: train.txt
     and test.txt (Flair samples dev from train)."""
@@ -492,3 +482,133 @@ def conll_folder(folder: Path, train: int = 40, dev: int = 15) -> Path:
         (folder / f"{name}.conll").write_text("\n\n".join(part) + "\n\n", encoding="utf-8")
     (folder / "test.conll").write_text("\n\n".join(sentences[train + dev : train + 2 * dev]) + "\n\n", encoding="utf-8")
     return folder
+
+
+def docs_project(folder: Path, minilm: str, **example: object) -> Path:
+    """``folder`` as the pages of README.md and docs/ expect it, made small: a FastText folder (data/questions),
+    a CoNLL one (data/ner), and examples/trec6.yaml on 5% of TREC_6, one epoch a trial, two runs (``example``:
+    other keys), with the offline MiniLM for the hub name."""
+    from .conftest import REPO
+
+    fasttext_folder(folder / "data" / "questions")
+    conll_folder(folder / "data" / "ner")
+    config = yaml.safe_load((REPO / "examples" / "trec6.yaml").read_text(encoding="utf-8"))
+    config["corpus"]["downsample"] = 0.05
+    config.update(max_epochs_per_training_run=1, budget={"runs": 2}, **example)
+    text = yaml.safe_dump(config).replace("sentence-transformers/all-MiniLM-L6-v2", minilm)
+    (folder / "examples").mkdir()
+    (folder / "examples" / "trec6.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@dataclass
+class CommandRun:
+    """Shell commands run one after the other in ``folder`` (:func:`docs_project`): each one's exit code and
+    output, and the folder they left behind."""
+
+    commands: list[str]
+    folder: Path
+    codes: list[int]
+    outputs: list[str]
+
+    def assert_succeeded(self) -> None:
+        for command, code, output in zip(self.commands, self.codes, self.outputs, strict=True):
+            assert code == 0, f"{command} failed ({code}):\n{output[-5000:]}"
+        assert self.codes, "no command ran"
+
+
+def run_commands(folder: Path, commands: list[str]) -> CommandRun:
+    """Run ``commands`` with bash in ``folder``, as a user types them (the flair-hpo of this environment first
+    on PATH), each after the one before has ended."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path, "PYTHONWARNINGS": "ignore"}
+    run = CommandRun([], folder, [], [])
+    for command in commands:  # up to the first that fails
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=900,
+        )
+        run.commands.append(command)
+        run.codes.append(done.returncode)
+        run.outputs.append(done.stdout)
+        if done.returncode != 0:
+            break
+    return run
+
+
+def quickstart_commands(minilm: str) -> list[str]:
+    """The search of README's quickstart, made small as tests/test_docs.py makes it (two runs of one epoch, the
+    offline MiniLM), in a :func:`docs_project`."""
+    return [f"flair-hpo run --corpus data/questions --recipe classifier-frozen --runs 2 --epochs 1 --model {minilm}"]
+
+
+#: The search of examples/trec6.yaml, as docs/command-line.md runs it, in a :func:`docs_project`.
+EXAMPLE_COMMANDS = ["flair-hpo run examples/trec6.yaml"]
+
+
+def child_command(*arguments: object) -> list[str]:
+    """``python -m tests.helpers ARGUMENTS``: a search with a fault prepared, in a process of its own (see main)."""
+    return [sys.executable, "-m", "tests.helpers", *map(str, arguments)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a search with a fault prepared in this process; its exit code (a fault may end it sooner)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.helpers")
+    faults = parser.add_subparsers(dest="fault", required=True)
+    die = faults.add_parser("die-at", help="small_trec_search, killed (SIGKILL) when a trial reaches an epoch")
+    die.add_argument("base_path", type=Path)
+    die.add_argument("vectors", type=Path)
+    die.add_argument("--trial", type=int, required=True)
+    die.add_argument("--epoch", type=int, required=True)
+    die.add_argument("--mlflow", help="log to MLflow at this tracking URI (with --study-name)")
+    die.add_argument("--study-name")
+    during = faults.add_parser("die-while", help="small_trec_search, killed in the middle of a step (die_while)")
+    during.add_argument("step", choices=["creating", "requeueing"])
+    during.add_argument("base_path", type=Path)
+    during.add_argument("vectors", type=Path)
+    during.add_argument("--runs", type=int, required=True)
+    fill = faults.add_parser("fill-disk", help="small_trec_search, its disk filled when a trial reaches a moment")
+    fill.add_argument("base_path", type=Path)
+    fill.add_argument("vectors", type=Path)
+    fill.add_argument("--runs", type=int, required=True)
+    fill.add_argument("--trial", type=int, required=True)
+    fill.add_argument("--at", required=True, help="an epoch, or 'recorded': right after the trial is recorded")
+    race = faults.add_parser("race", help="flair-hpo run CONFIG, held before it creates the study for the others")
+    race.add_argument("barrier", type=Path)
+    race.add_argument("me")
+    race.add_argument("config")
+    best = faults.add_parser("fill-at-best", help="flair-hpo run CONFIG, its disk filled at the first best model")
+    best.add_argument("config")
+    arguments = parser.parse_args(argv)
+
+    if arguments.fault in ("race", "fill-at-best"):
+        from flair_hpo.cli import main as flair_hpo
+
+        if arguments.fault == "race":
+            race_at_creation(arguments.barrier, arguments.me)
+        else:
+            fill_disk_at_first_best_model()
+        return flair_hpo(["run", arguments.config])
+    if arguments.fault == "die-at":
+        die_at(arguments.trial, arguments.epoch)
+        tracking = {"mlflow": arguments.mlflow, "study_name": arguments.study_name} if arguments.mlflow else {}
+        small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, **tracking).optimize()
+        return 0
+    if arguments.fault == "fill-disk":
+        fill_disk_at(arguments.base_path, arguments.trial, None if arguments.at == "recorded" else int(arguments.at))
+        search = small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, runs=arguments.runs)
+        return as_the_command_line_does(search)
+    die_while(arguments.step)
+    small_trec_search(trec_corpus(), arguments.base_path, arguments.vectors, runs=arguments.runs).optimize()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,7 @@ from flair_hpo.orchestration.joining import join_study
 from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.search_spaces import recipes
 
-from .helpers import small_trec_search, trec_config, write
+from .helpers import trec_config, write
 
 pytestmark = pytest.mark.integration
 
@@ -547,13 +547,6 @@ def tree(*folders: Path) -> dict[str, str]:
         for folder in folders
         for p in sorted(folder.rglob("*"))
     }
-
-
-@pytest.fixture(scope="module")
-def finished_study(trec_corpus, trec_vectors, tmp_path_factory) -> Path:
-    base_path = tmp_path_factory.mktemp("finished") / "study"
-    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
-    return base_path
 
 
 @pytest.fixture(scope="module")

@@ -188,17 +188,11 @@ def test_the_installed_command_reports_errors_without_a_traceback(tmp_path):
 
 
 @pytest.mark.integration
-def test_the_example_yaml_runs(tmp_path, minilm_path, capsys):
-    """examples/trec6.yaml as documented, with the offline MiniLM for the hub name and a smaller corpus."""
-    from .conftest import REPO
-
-    text = (REPO / "examples" / "trec6.yaml").read_text()
-    config = yaml.safe_load(text.replace("sentence-transformers/all-MiniLM-L6-v2", minilm_path))
-    config["corpus"]["downsample"] = 0.05
-    config["base_path"] = str(tmp_path / "example")
-    config["budget"] = {"runs": 2}
-    assert main(["run", str(write(tmp_path / "example.yaml", config))]) == 0
-    assert "Best configuration (trial" in search_log(tmp_path / "example")
+def test_the_example_yaml_runs(example_run):
+    """`flair-hpo run examples/trec6.yaml` as documented, with the offline MiniLM for the hub name, a smaller
+    corpus, one epoch and two runs (``example_run``: one run for this test and docs/command-line.md's)."""
+    example_run.assert_succeeded()
+    assert "Best configuration (trial" in search_log(example_run.folder / "hyperopt" / "trec6-yaml")
 
 
 @pytest.mark.integration

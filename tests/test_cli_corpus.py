@@ -16,7 +16,7 @@ from flair_hpo.space import Configuration
 from flair_hpo.space.trust import Allowance, check_paths
 from flair_hpo.training.corpus_folder import parse_columns, read_corpus_folder
 
-from .helpers import conll_folder, fasttext_folder, write
+from .helpers import conll_folder, copy_study, fasttext_folder, write
 
 
 def test_the_format_task_and_labels_are_told_from_the_files(tmp_path):
@@ -107,26 +107,34 @@ def model_of(parameters: dict, kind: str) -> str:
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", RECIPES)
 def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
-    kind, tmp_path, minilm_path, monkeypatch, capsys
+    kind, tmp_path, minilm_path, monkeypatch, capsys, request
 ):
     """A user's folder (FastText lines, or CoNLL columns) searched with `run --corpus DIR --recipe` and its best
-    configuration trained again with `train BASE_PATH`, after the project moved to another folder."""
+    configuration trained again with `train BASE_PATH`, after the project moved to another folder. The FastText
+    search is README's quickstart (``quickstart_run``: one run for this test and the page's)."""
     from flair.models import SequenceTagger, TextClassifier
 
     recipe, make = RECIPES[kind]
+    data = "questions" if kind == "fasttext" else kind
     project = tmp_path / "project"
-    make(project / "data" / kind)
-    monkeypatch.chdir(project)
     # The FastText search uses the venv's model (no parent shared with tmp_path but the root: kept absolute),
     # the CoNLL one a copy in the project (written relative, so it moves with the project).
     model = minilm_path if kind == "fasttext" else str(shutil.copytree(minilm_path, project / "models" / "minilm"))
-    command = ["run", "--corpus", f"data/{kind}", "--recipe", recipe, "--model", model]
-    assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
+    command = ["run", "--corpus", f"data/{data}", "--recipe", recipe, "--model", model]
+    if kind == "fasttext":  # `flair-hpo run --corpus data/questions --recipe classifier-frozen --runs 2 --epochs 1`
+        quickstart = request.getfixturevalue("quickstart_run")
+        quickstart.assert_succeeded()
+        copy_study(quickstart.folder, project)
+    else:
+        make(project / "data" / kind)
+    monkeypatch.chdir(project)
+    if kind != "fasttext":
+        assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
     capsys.readouterr()
-    base = project / "hyperopt" / f"{kind}-{recipe}-{Path(model).name}-1ep"
+    base = project / "hyperopt" / f"{data}-{recipe}-{Path(model).name}-1ep"
     assert (base / "best-model.pt").exists()
     reference = yaml.safe_load((base / "corpus.yaml").read_text())
-    assert reference["folder"] == f"../../data/{kind}" and reference["format"] == (
+    assert reference["folder"] == f"../../data/{data}" and reference["format"] == (
         "classification" if kind == "fasttext" else "column"
     )
     if kind == "fasttext":  # the folder of another search: what differs in one line, by its option
@@ -161,7 +169,7 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
         assert model_of(loaded.parameters, kind) == str(tmp_path / "moved" / "models" / "minilm")
 
     if kind == "fasttext":  # a YAML file that holds only a corpus names another one
-        only_corpus = write(tmp_path / "corpus.yaml", {"corpus": {"folder": f"moved/data/{kind}"}})
+        only_corpus = write(tmp_path / "corpus.yaml", {"corpus": {"folder": f"moved/data/{data}"}})
         assert main(["train", f"moved/hyperopt/{base.name}", "--corpus-from", str(only_corpus)]) == 2
         assert "is not an empty folder; give a new folder with --base-path" in capsys.readouterr().err
         out = tmp_path / "from-yaml"
@@ -172,7 +180,7 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     shutil.rmtree(tmp_path / "moved" / "data")
     assert main(["train", f"moved/hyperopt/{base.name}", "--base-path", str(tmp_path / "again")]) == 2
     err = capsys.readouterr().err
-    assert f"the corpus folder ../../data/{kind}" in err and "does not exist on this machine" in err, err
+    assert f"the corpus folder ../../data/{data}" in err and "does not exist on this machine" in err, err
 
 
 def test_a_configuration_path_missing_on_this_machine_is_named(tmp_path, capsys):

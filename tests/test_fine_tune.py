@@ -13,8 +13,6 @@ from flair_hpo.cli import main
 from flair_hpo.errors import SearchSpaceError, SettingsError
 from flair_hpo.results.study_view import open_for_reading
 
-pytestmark = pytest.mark.integration
-
 
 def tagger_space(minilm_path: str, fine_tune: bool = True, epochs: int = 1):
     space = search_spaces.SequenceTaggerSearchSpace()
@@ -32,6 +30,7 @@ def tagger_space(minilm_path: str, fine_tune: bool = True, epochs: int = 1):
     return space
 
 
+@pytest.mark.integration
 def test_a_fine_tuned_transformer_is_trained_with_fine_tune_and_retrained_to_the_same_score(
     wnut_corpus, minilm_path, tmp_path, capsys
 ):
@@ -86,6 +85,7 @@ def test_a_fine_tuned_transformer_is_trained_with_fine_tune_and_retrained_to_the
     assert dev == pytest.approx(result.dev_score, abs=1e-6)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("fine_tune", [True, False], ids=["fine_tune", "train"])
 def test_scoring_pruning_time_budget_and_heartbeat_work_in_both_modes(wnut_corpus, minilm_path, tmp_path, fine_tune):
     mode = "fine_tune" if fine_tune else "train"
@@ -146,6 +146,7 @@ def test_mixed_precision_is_refused_on_a_cpu(wnut_corpus, minilm_path, tmp_path)
     assert not (tmp_path / "amp").exists()
 
 
+@pytest.mark.integration
 def test_a_fine_tuned_trial_never_leaks_its_weights_into_the_next(wnut_corpus, minilm_path, tmp_path):
     import torch
 

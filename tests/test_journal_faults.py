@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import optuna
@@ -25,7 +24,7 @@ from flair_hpo.results.study_view import open_for_reading
 from flair_hpo.study import JOURNAL_FILE, open_storage
 
 from .faults import FILLER, fill_disk
-from .helpers import small_trec_search
+from .helpers import child_command, small_trec_search
 
 REPO = Path(__file__).resolve().parents[1]
 #: Megabytes of the tmpfs a search fills: room for its journal, logs and best-model.pt (about 0.7 MB at most,
@@ -50,7 +49,8 @@ def test_a_search_whose_disk_fills_up_stops_in_one_line_and_resumes_once_space_i
     The search stops with one line, as ``flair-hpo run`` prints it; once space is freed, the same search
     resumes with every finished trial, trains again the one it held, and nothing finished twice."""
     base_path = small_disk(DISK_MB) / "search"
-    command = [sys.executable, "-m", "tests.helpers", str(base_path), str(trec_vectors), "fill-disk", "4", *moment]
+    trial, at = moment
+    command = child_command("fill-disk", base_path, trec_vectors, "--runs", 4, "--trial", trial, "--at", at)
     stopped = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
     assert stopped.returncode == 1, stopped.stderr

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from flair_hpo.errors import CorpusError, InputError, StudyMismatchError
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.results.study_view import open_for_reading
 
-from .helpers import small_trec_search, steered
+from .helpers import child_command, copy_study, small_trec_search, steered
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
@@ -238,7 +237,7 @@ def test_interrupted_search_resumes_without_retraining(trec_corpus, trec_vectors
 def test_killed_search_resumes_without_retraining(trec_corpus, trec_vectors, tmp_path):
     base_path = tmp_path / "killed"
     child = subprocess.run(
-        [sys.executable, "-m", "tests.helpers", str(base_path), str(trec_vectors), "2", "1"],
+        child_command("die-at", base_path, trec_vectors, "--trial", 2, "--epoch", 1),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -286,9 +285,10 @@ def _tree(path: Path) -> dict[str, str]:
     }
 
 
-def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(trec_corpus, trec_vectors, tmp_path):
-    base_path = tmp_path / "study"
-    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
+def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(
+    trec_corpus, trec_vectors, finished_study, tmp_path
+):
+    base_path = copy_study(finished_study, tmp_path / "study")  # small_trec_search(..., runs=1), finished
     before = _tree(base_path)
     changed = small_trec_search(trec_corpus, base_path, trec_vectors, runs=1)
     changed.search_space.add_parameter(parameter.ModelTrainer.PATIENCE, options=[1, 2])
@@ -297,10 +297,9 @@ def test_reopening_with_a_different_search_space_is_refused_and_changes_nothing(
     assert _tree(base_path) == before
 
 
-def test_a_study_resumed_with_a_start_added_trains_the_start_next(trec_corpus, trec_vectors, tmp_path):
+def test_a_study_resumed_with_a_start_added_trains_the_start_next(trec_corpus, trec_vectors, finished_study, tmp_path):
     """Starts say what is trained first, not what is searched: a study is continued with one added."""
-    base_path = tmp_path / "study"
-    small_trec_search(trec_corpus, base_path, trec_vectors, runs=1).optimize()
+    base_path = copy_study(finished_study, tmp_path / "study")  # small_trec_search(..., runs=1), finished
     (first,) = leaderboard(base_path)
     rate = 0.1 if float(first["ModelTrainer.learning_rate"]) == 0.05 else 0.05  # one not trained yet
     start = {parameter.ModelTrainer.LEARNING_RATE: rate, parameter.DocumentRNNEmbeddings.HIDDEN_SIZE: 16}

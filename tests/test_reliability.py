@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,14 +21,14 @@ from flair_hpo.study.heartbeat import Heartbeat, Watch, surely_dead, this_proces
 from flair_hpo.study.requeue import repair, requeue_dead
 from flair_hpo.study.trial_store import TrialStore
 
-from .helpers import journal_study, small_trec_search
+from .helpers import child_command, journal_study, small_trec_search
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def child(base_path: Path, vectors: Path, die: str, runs: int = 4) -> int:
     """Run tests.helpers in a child process that kills itself (SIGKILL) at ``die``; its exit code."""
-    command = [sys.executable, "-m", "tests.helpers", str(base_path), str(vectors), die, str(runs)]
+    command = child_command("die-while", die, base_path, vectors, "--runs", runs)
     return subprocess.run(command, cwd=REPO, capture_output=True, timeout=600).returncode
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
+import pickle
 import re
 import shutil
 import struct
@@ -19,13 +21,39 @@ from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.results.report import HISTORY_PNG, IMPORTANCES_PNG, PLOT_IDS, REPORT
 from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
-pytestmark = pytest.mark.integration
+from .conftest import once_per_session
+from .helpers import copy_study
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def search(trec_corpus, trec_vectors, minilm_path, tmp_path_factory):
-    """The tutorial's scenario, small: evolution over two document-embedding classes, pruning on, final model."""
+@pytest.fixture(scope="session")
+def finished_search(trec_corpus, trec_vectors, minilm_path, tmp_path_factory):
+    """The tutorial's scenario, small: evolution over two document-embedding classes, pruning on, final model;
+    searched once per test session. ``(result, base_path)``."""
+
+    def make(folder: Path) -> None:
+        result = _search(trec_corpus, trec_vectors, minilm_path, folder / "trec6")
+        (folder / "result.pickle").write_bytes(pickle.dumps(result))
+
+    folder = once_per_session(tmp_path_factory, "report-search", make)
+    return pickle.loads((folder / "result.pickle").read_bytes()), folder / "trec6"
+
+
+@pytest.fixture
+def search(finished_search, tmp_path):
+    """A copy of the finished search for this test, which may write its report again: ``(result, base_path)``."""
+    result, base_path = finished_search
+    copy = copy_study(base_path, tmp_path / "trec6")
+    moved = {
+        name: copy / value.relative_to(base_path)
+        for name, value in vars(result).items()
+        if isinstance(value, Path) and value.is_relative_to(base_path)
+    }
+    return dataclasses.replace(result, **moved), copy
+
+
+def _search(trec_corpus, trec_vectors, minilm_path, base_path):
     from flair.embeddings import WordEmbeddings
 
     space = search_spaces.TextClassifierSearchSpace()
@@ -41,12 +69,10 @@ def search(trec_corpus, trec_vectors, minilm_path, tmp_path_factory):
     space.add_parameter(parameter.TransformerDocumentEmbeddings.FINE_TUNE, options=[False])
     strategy = search_strategies.EvolutionarySearch(population_size=3, seed=3)
     strategy.make_configurations(space)
-    base_path = tmp_path_factory.mktemp("report") / "trec6"
     runner = orchestrator.Orchestrator(
         trec_corpus, base_path, space, strategy, pruner="successive_halving", final_model=True
     )
-    result = runner.optimize()
-    return result, base_path
+    return runner.optimize()
 
 
 def test_the_final_model_is_trained_on_train_and_dev(search, trec_corpus):

@@ -96,7 +96,10 @@ def test_a_resumed_study_continues_its_parent_run_and_a_retry_is_a_new_nested_ru
     its retry of trial 1 is a new nested run tagged as one, and the killed trial's run ends as killed. The
     second run is given ``mlflow=True``: MLflow's default, here ``$MLFLOW_TRACKING_URI``."""
     name = f"resumed-{uuid.uuid4().hex[:8]}"
-    command = [sys.executable, "-m", "tests.helpers", str(tmp_path), str(trec_vectors), "1", "1", mlflow_server, name]
+    from .helpers import child_command
+
+    die = ["--trial", 1, "--epoch", 1, "--mlflow", mlflow_server, "--study-name", name]
+    command = child_command("die-at", tmp_path, trec_vectors, *die)
     killed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,8 @@ from flair_hpo.cli import main
 from flair_hpo.records import keys
 from flair_hpo.study import open_storage
 
-from .helpers import small_trec_search, trec_config, write
+from .conftest import once_per_session
+from .helpers import copy_study, small_trec_search, trec_config, write
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = "DocumentRNNEmbeddings.embeddings"
@@ -29,21 +29,21 @@ HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-@pytest.fixture(scope="module")
-def finished_study(trec_vectors, tmp_path_factory) -> Path:
+@pytest.fixture(scope="session")
+def joinable_study(trec_vectors, tmp_path_factory) -> Path:
     """A journal study of one trial (its budget spent) over word vectors in a pytest folder, created from a
-    corpus reference so that workers can join it."""
-    base_path = tmp_path_factory.mktemp("trust") / "study"
-    small_trec_search({"dataset": "TREC_6", "downsample": 0.1}, base_path, trec_vectors, runs=1).optimize()
-    return base_path
+    corpus reference so that workers can join it; trained once per test session."""
+
+    def make(folder: Path) -> None:
+        small_trec_search({"dataset": "TREC_6", "downsample": 0.1}, folder / "study", trec_vectors, runs=1).optimize()
+
+    return once_per_session(tmp_path_factory, "joinable-study", make) / "study"
 
 
 @pytest.fixture
-def study(finished_study, tmp_path) -> Path:
+def study(joinable_study, tmp_path) -> Path:
     """A copy of the finished study, which the test may rewrite."""
-    copy = tmp_path / "study"
-    shutil.copytree(finished_study, copy)
-    return copy
+    return copy_study(joinable_study, tmp_path / "study")
 
 
 def rewrite_space(base_path: Path, change: Callable[[dict[str, Any]], None]) -> None:

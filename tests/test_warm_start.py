@@ -27,6 +27,7 @@ from flair_hpo.strategies.prior import prior_observations
 from tests.helpers import WORDS, search_log, small_trec_search, steered, trec_config, write
 
 
+@pytest.mark.integration
 def test_a_search_of_the_same_task_trains_the_earlier_studys_best_configuration_first(
     trec_corpus, trec_vectors, tmp_path, monkeypatch
 ):
