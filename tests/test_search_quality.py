@@ -245,13 +245,13 @@ def test_the_readmes_claims_hold_in_the_results():
             assert not significant(_difference(scenario, "bayesian+data-halving", "random+data-halving", budget))
         # the goal: at 10%, 80% of the share the grid trained once reaches; not met
         at10 = RESULTS[scenario]["variants"]["default"]["0.1"]["within_half_point"]
-        assert at10 < 0.8 * RESULTS[scenario]["grid_once"]
+        assert at10 < 0.8 * RESULTS[scenario]["grid_once"]["within_half_point"]
     assert not any(gains.values())  # data halving is nowhere significantly better than the default
     for scenario in RESULTS:  # pruning points the same way at 25% everywhere
         assert _difference(scenario, "default", "bayesian", 0.25)[0] > 0
     shares = {n: [RESULTS[n]["variants"]["default"][b]["within_half_point"] for b in ("0.1", "0.25")] for n in RESULTS}
     assert shares == {"trec": [0.6, 0.76], "wnut": [0.14, 0.56], "pos": [0.2, 0.61], "rnn": [0.07, 0.23]}
-    assert [round(RESULTS[n]["grid_once"], 2) for n in RESULTS] == [0.83, 0.66, 1.0, 0.35]
+    assert [round(RESULTS[n]["grid_once"]["within_half_point"], 2) for n in RESULTS] == [0.83, 0.68, 1.0, 0.33]
 
 
 def test_flair_defaults_are_as_far_from_the_best_as_the_readme_says():
@@ -349,3 +349,117 @@ def test_what_the_page_says_of_embeddings_computed_with_another_thread_count_hol
         "training twice from the same store gives the same scores for all 72"
     )
     assert claim in page
+
+
+# ------------------------------------------------------------------ the held-out judge, the orders, the peers
+@pytest.fixture(scope="module")
+def rnn():
+    table = Table.load(REPO / "benchmarks" / "tables" / "rnn.json")
+    return table, SCENARIOS["rnn"].build_space()
+
+
+def _tpe_halving(max_epochs: int):
+    import optuna
+
+    found = variants(max_epochs)["optuna-tpe"]
+    return dataclasses.replace(found, pruner=lambda: optuna.pruners.SuccessiveHalvingPruner())
+
+
+def test_a_sampler_that_repeats_a_configuration_more_often_than_the_table_has_seeds_replays(rnn):
+    """TPE with successive halving on a 3-seed table trains some configurations four times and more, and may
+    then make a last call of one: the replay gives it the configuration's seeds again, in the same order."""
+    table, space = rnn
+    outcome, steps = replay(table, space, _tpe_halving(table.max_epochs), 0.25, seed=2, trace=True)
+    counts = {key: sum(s["key"] == key for s in steps) for key in {s["key"] for s in steps}}
+    assert max(counts.values()) > table.replicates
+    assert all(0 <= s["seed"] < table.replicates for s in steps)
+    assert outcome.key is not None
+
+
+def test_a_model_is_never_judged_on_a_seed_its_search_trained(rnn):
+    """Judged on the seeds its search did not train that configuration with; when it trained them all, on the
+    model's own test score against the best configuration's mean test score."""
+    table, space = rnn
+    on_test = 0
+    for seed in range(20):
+        outcome, steps = replay(table, space, _tpe_halving(table.max_epochs), 0.25, seed, trace=True)
+        seen = {s["seed"] for s in steps if s["key"] == outcome.key}
+        assert set(outcome.seen) == seen and outcome.replicate in seen
+        held_out = [r for r in range(table.replicates) if r not in seen]
+        if held_out:
+            kept = statistics.mean(table.row(outcome.key, r).value_after(outcome.epochs) for r in held_out)
+            assert outcome.regret == pytest.approx(100 * (table.best_dev - kept))
+        else:
+            on_test += 1
+            own = table.row(outcome.key, outcome.replicate).test_after(outcome.epochs)
+            assert outcome.regret == pytest.approx(100 * (table.true_test[table.best_key] - own))
+    assert on_test > 0  # the rule is exercised: such searches exist
+
+
+def test_the_bootstrap_judges_every_model_like_the_replay(rnn):
+    table, space = rnn
+    outcomes = [replay(table, space, _tpe_halving(table.max_epochs), 0.25, seed) for seed in range(20)]
+    cell = summarize(table, outcomes)
+    assert 0 < cell["judged_on_test"] < 1
+    judge = Judge(table, draws=3)
+    judge.weights[:] = 1.0 / table.replicates
+    judge.best[:], judge.best_test[:] = table.best_dev, table.true_test[table.best_key]
+    assert judge.regrets(cell["returned"])[0] == pytest.approx([o.regret for o in outcomes], abs=1e-9)
+
+
+def test_the_rotated_order_moves_every_centre_and_keeps_the_grid(trec):
+    from quality_orders import in_order
+
+    table, space, found = trec
+    rotated = in_order(space, "rotated")
+    assert {configuration_key(c) for c in rotated.grid()} == set(table.keys)
+    for before, after in zip(space.dimensions, rotated.dimensions, strict=True):
+        options = before.grid_values()
+        if len(options) > 1:
+            assert sorted(map(str, after.grid_values())) == sorted(map(str, options))
+            assert after.grid_values()[len(options) // 2] != options[len(options) // 2]
+    _, steps = replay(table, rotated, found["grid"], 0.1, seed=0, trace=True)
+    _, table_steps = replay(table, space, found["grid"], 0.1, seed=0, trace=True)
+    assert steps[0]["key"] != table_steps[0]["key"]  # the grid walks the rotated order
+
+
+def test_an_optuna_loop_with_a_pruner_returns_its_best_complete_trial_in_the_same_time(trec):
+    from quality_peers import optuna_loop
+    from quality_peers.bench import Bench
+
+    table, space, _ = trec
+    longest = max(r.seconds[-1] for r in table.rows.values() if r.seconds)
+    for name in optuna_loop.PRUNERS:
+        first = optuna_loop.search(name, table, space, 0.1, seed=3)
+        assert first == optuna_loop.search(name, table, space, 0.1, seed=3)
+        assert 0.1 * table.grid_seconds <= first.seconds <= 0.1 * table.grid_seconds + longest
+        assert first.key is not None and first.replicate not in [r for r in range(10) if r not in first.seen]
+    bench = Bench(table, 0.1, seed=0)
+    training = bench.start(json.loads(table.keys[0]))
+    assert bench.train(training, table.max_epochs) == training.row.value
+    assert bench.clock == pytest.approx(training.row.seconds[-1] + bench.overhead)
+
+
+def test_syne_tune_starts_from_the_centre_unless_told_otherwise(trec):
+    """Syne Tune's shipped start is the middle of every ordinal (the first option of a categorical); with
+    ``+random-start`` the first configuration is drawn at random. Runs where the benchmark extra is installed
+    (.venv-peers, scripts/setup-peers.sh)."""
+    pytest.importorskip("syne_tune")
+    from quality_orders import in_order
+    from quality_peers.syne_tune_loop import scheduler
+
+    _, space, _ = trec
+    centre = {
+        "ModelTrainer.learning_rate": 0.2,
+        "ModelTrainer.mini_batch_size": 32,
+        "TransformerDocumentEmbeddings.cls_pooling": '"cls"',
+    }
+    randoms = []
+    for seed in range(3):
+        shipped, _ = scheduler("syne-tune-mobster", space, 5, seed)
+        assert {k: shipped.suggest(0).config[k] for k in centre} == centre
+        drawn, _ = scheduler("syne-tune-mobster+random-start", space, 5, seed)
+        randoms.append(json.dumps({k: drawn.suggest(0).config[k] for k in centre}))
+    assert len(set(randoms)) > 1
+    rotated, _ = scheduler("syne-tune-mobster", in_order(space, "rotated"), 5, 0)
+    assert rotated.suggest(0).config["ModelTrainer.learning_rate"] == 0.01  # the middle of [0.1, ..., 0.05]
