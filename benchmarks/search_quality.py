@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     peers.add_argument("--peers", help="comma-separated names (default: all of quality_peers.PEERS)")
     peers.add_argument("--orders", default="table,rotated", help="the options' orders (quality_orders.py)")
     peers.add_argument("--part", default="", help="write beside a run in progress (merged by peers-report)")
+    peers.add_argument("--budgets", default="0.05,0.1,0.25", help="fractions of the grid's time")
     commands.add_parser("peers-report", help="intervals and the docs page's headline and peers tables")
     loso = commands.add_parser("loso", help="choose startup_trials leaving one scenario out (quality_loso.py)")
     loso.add_argument("--seeds", type=int, default=100, help="searches per candidate, scenario and budget")
@@ -186,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
         chosen = tuple(args.peers.split(",")) if args.peers else PEERS
         orders = tuple(args.orders.split(","))
-        replay_peers(args.scenarios, orders, chosen, args.seeds, args.baseline_seeds, part=args.part)
+        budgets = tuple(float(b) for b in args.budgets.split(","))
+        replay_peers(args.scenarios, orders, chosen, args.seeds, args.baseline_seeds, budgets, args.part)
     elif args.command == "peers-report":
         from quality_peers.runner import report
 
@@ -200,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 
         budgets = tuple(float(b) for b in args.budgets.split(","))
         quality_real.run(args.scenario, args.searches, budgets, args.calibrate)
+        from quality_report import update_calibration
+
+        update_calibration()
     return 0
 
 

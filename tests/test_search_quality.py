@@ -440,6 +440,100 @@ def test_an_optuna_loop_with_a_pruner_returns_its_best_complete_trial_in_the_sam
     assert bench.clock == pytest.approx(training.row.seconds[-1] + bench.overhead)
 
 
+PEERS_RESULTS = REPO / "benchmarks" / "results" / "peers"
+
+
+def test_the_headline_and_peers_tables_are_generated_from_the_results():
+    """docs/search-quality.md's headline and "default vs peers" tables are results/peers/*.json's."""
+    from quality_peers.report import (
+        HEADLINE_BEGIN,
+        HEADLINE_END,
+        PEERS_BEGIN,
+        PEERS_END,
+        headline_markdown,
+        peers_markdown,
+    )
+
+    scenarios: dict[str, dict] = {}
+    for name in SCENARIOS:
+        for order in ("table", "rotated"):
+            path = PEERS_RESULTS / f"{name}-{order}.json"
+            if path.exists():
+                scenarios.setdefault(name, {})[order] = json.loads(path.read_text())
+    assert {"trec", "wnut", "pos", "rnn"} <= set(scenarios)
+    page = QUALITY_PAGE.read_text()
+    assert current_block(page, HEADLINE_BEGIN, HEADLINE_END) == (
+        f"{HEADLINE_BEGIN}\n\n{headline_markdown(scenarios)}\n{HEADLINE_END}"
+    )
+    assert current_block(page, PEERS_BEGIN, PEERS_END) == f"{PEERS_BEGIN}\n\n{peers_markdown(scenarios)}\n{PEERS_END}"
+
+
+def test_the_stored_peer_intervals_are_those_of_the_stored_searches():
+    from quality_peers.runner import judged
+
+    stored = json.loads((PEERS_RESULTS / "rnn-table.json").read_text())
+    assert judged(copy.deepcopy(stored)) == stored
+
+
+def test_the_calibration_table_is_generated_from_its_results():
+    """Real searches predicted with the overhead of other real searches (quality_real.run): the page's table is
+    quality-calibration-trec.json's, and no search calibrates its own replay."""
+    from quality_report import CALIBRATION_BEGIN, CALIBRATION_END, calibration_block
+
+    found = json.loads((REPO / "benchmarks" / "results" / "quality-calibration-trec.json").read_text())
+    page = QUALITY_PAGE.read_text()
+    assert current_block(page, CALIBRATION_BEGIN, CALIBRATION_END) == calibration_block(found)
+    calibrating = {(c["budget"], c["seed"]) for c in found["calibration_searches"]}
+    validated = {(c["budget"], c["seed"]) for c in found["validation"]}
+    assert calibrating and validated and not calibrating & validated
+    assert len({budget for budget, _ in validated}) == 2
+    checks = found["validation"]
+    assert all(c["replayed_trials"] == c["real_trials"] + 1 for c in checks)
+    assert sum(c["same_winner"] for c in checks) == 3 and len(checks) == 4
+    differing = [c for c in checks if not c["same_winner"]]
+    assert [(c["budget"], c["seed"]) for c in differing] == [(0.05, 0)]
+    assert (round(differing[0]["real_model_regret"], 2), round(differing[0]["replayed_model_regret"], 2)) == (
+        6.21,
+        1.68,
+    )
+    assert all(c["real_model_regret"] == c["replayed_model_regret"] for c in checks if c["same_winner"])
+    assert (round(found["speed_ratio"], 1), round(found["calibrated_overhead_table_s"], 2)) == (15.7, 0.02)
+
+
+def _peers(order: str) -> dict[str, dict]:
+    return {
+        name: json.loads((PEERS_RESULTS / f"{name}-{order}.json").read_text())
+        for name in ("trec", "wnut", "pos", "rnn")
+    }
+
+
+def test_what_the_page_says_of_the_peers_holds_in_their_results():
+    significant = lambda d: d[1] > 0 or d[2] < 0  # noqa: E731 - the interval excludes 0
+    better = lambda d: d[2] < 0  # noqa: E731 - the way's mean regret is significantly below the default's
+    for name, stored in _peers("table").items():
+        for budget in ("0.05", "0.1"):
+            shipped = [
+                way
+                for way, cells in stored["differences"].items()
+                if way.startswith("syne-tune") and "random-start" not in way and better(cells[budget]["mean_regret"])
+            ]
+            assert bool(shipped) == (name != "trec"), (name, budget)
+    for order in ("table", "rotated"):
+        for name, stored in _peers(order).items():
+            for way, cells in stored["differences"].items():
+                for budget, entry in cells.items():
+                    if order == "rotated" or "random-start" in way:
+                        assert not better(entry["mean_regret"]), (order, name, way, budget)
+                    if way == "random+halving":
+                        assert significant(entry["mean_regret"]) == (
+                            (order, name, budget) == ("rotated", "pos", "0.25")
+                        )
+    cells = [
+        c for o in ("table", "rotated") for s in _peers(o).values() for w in s["cells"].values() for c in w.values()
+    ]
+    assert all(c["cpu_s"] >= 0 for c in cells)
+
+
 def test_syne_tune_starts_from_the_centre_unless_told_otherwise(trec):
     """Syne Tune's shipped start is the middle of every ordinal (the first option of a categorical); with
     ``+random-start`` the first configuration is drawn at random. Runs where the benchmark extra is installed
@@ -457,9 +551,11 @@ def test_syne_tune_starts_from_the_centre_unless_told_otherwise(trec):
     randoms = []
     for seed in range(3):
         shipped, _ = scheduler("syne-tune-mobster", space, 5, seed)
-        assert {k: shipped.suggest(0).config[k] for k in centre} == centre
+        config = shipped.suggest(0).config
+        assert {k: config[k] for k in centre} == centre
         drawn, _ = scheduler("syne-tune-mobster+random-start", space, 5, seed)
-        randoms.append(json.dumps({k: drawn.suggest(0).config[k] for k in centre}))
+        config = drawn.suggest(0).config
+        randoms.append(json.dumps({k: config[k] for k in centre}))
     assert len(set(randoms)) > 1
     rotated, _ = scheduler("syne-tune-mobster", in_order(space, "rotated"), 5, 0)
     assert rotated.suggest(0).config["ModelTrainer.learning_rate"] == 0.01  # the middle of [0.1, ..., 0.05]

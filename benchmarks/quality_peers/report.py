@@ -20,18 +20,18 @@ BUDGETS = ("0.05", "0.1", "0.25")
 ORDERS = ("table", "rotated")
 
 
-def _overall(cells: dict) -> float:
-    return statistics.mean(cells[b]["mean_regret"] for b in BUDGETS)
-
-
 def best_of(stored: dict, names: tuple[str, ...] | None, exclude: tuple[str, ...] = ()) -> str | None:
-    """The way among ``names`` (None: every peer) with the lowest mean regret over the budgets."""
-    found = [
-        name
+    """The way among ``names`` (None: every way) with the lowest mean regret over the budgets all of them were
+    replayed at."""
+    found = {
+        name: cells
         for name, cells in stored["cells"].items()
-        if (names is None or name in names) and name not in exclude and all(b in cells for b in BUDGETS)
-    ]
-    return min(found, key=lambda name: _overall(stored["cells"][name])) if found else None
+        if (names is None or name in names) and name not in exclude
+    }
+    common = [b for b in BUDGETS if all(b in cells for cells in found.values())]
+    if not found or not common:
+        return None
+    return min(found, key=lambda name: statistics.mean(found[name][b]["mean_regret"] for b in common))
 
 
 def _rows(stored: dict) -> list[tuple[str, str]]:
@@ -63,7 +63,8 @@ def headline_markdown(scenarios: dict[str, dict[str, dict]]) -> str:
         for order, stored in orders.items():
             for label, way in _rows(stored):
                 cells = stored["cells"][way]
-                lines.append(f"| {order} | {label} | " + " | ".join(cell_text(cells[b]) for b in BUDGETS) + " |")
+                texts = [cell_text(cells[b]) if b in cells else "not run" for b in BUDGETS]
+                lines.append(f"| {order} | {label} | " + " | ".join(texts) + " |")
             once = cell_text(stored["grid_once"])
             lines.append(f"| {order} | grid trained once (100% of the time) | " + " | ".join([once] * 3) + " |")
         names = [way for stored in orders.values() for _, way in _rows(stored)]
