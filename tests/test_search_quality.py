@@ -528,6 +528,9 @@ def test_what_the_page_says_of_the_peers_holds_in_their_results():
                         assert significant(entry["mean_regret"]) == (
                             (order, name, budget) == ("rotated", "pos", "0.25")
                         )
+    for order in ("table", "rotated"):  # the first new corpus: no peer beats the default
+        cr = json.loads((PEERS_RESULTS / f"cr-{order}.json").read_text())
+        assert not any(better(e["mean_regret"]) for cells in cr["differences"].values() for e in cells.values())
     cells = [
         c for o in ("table", "rotated") for s in _peers(o).values() for w in s["cells"].values() for c in w.values()
     ]
