@@ -6,13 +6,12 @@ configuration its seeds in the table's order (a real search trains a configurati
 the two should train the same configurations with the same dev scores, and as many of them.
 
 The table's seconds were measured once, on the machine of that day; the machine a comparison runs on may be
-faster or slower (a shared 2-core virtual machine here: the same code trains the same rows 1.4 times slower on
-some days than on others). So a comparison first measures this machine's speed: it trains a few of the
-table's rows again (``calibration``) and takes the median ratio of their seconds to the table's. The real
-searches' budget is the grid's time in this machine's seconds (``budget`` x grid time x ratio), and the
-replay charges per trial what the real searches spent between trials, in table seconds (their median gap
-divided by the ratio). Without the ratio a replay fits more trials than the real search whenever the
-machine is slower than it was on the day of the table: that was the "about one trial optimistic" replay.
+faster or slower. So a comparison first measures this machine's speed: it trains a few of the table's rows
+again (``calibration``) and takes the median ratio of their seconds to the table's; the real searches' budget
+is the grid's time in this machine's seconds. The replay's charge per trial (what a real search spends between
+trainings) is measured on a few *calibration* searches only, and the other searches (other strategy seeds, and
+a second budget) are predicted with it: the *validation* searches, compared with their replays on the number of
+trials, the configuration returned and the returned model's regret (judged on held-out seeds as a replay's).
 
 The table's seconds leave out computing the frozen embeddings (a study computes them once), so the real
 searches run on an embedding cache filled beforehand, in a temporary folder of their own. Time a search
@@ -42,9 +41,6 @@ from flair_hpo.space import configuration_key
 RESULTS = REPO / "benchmarks" / "results"
 #: Rows of the table trained again to measure this machine's speed against the table's.
 CALIBRATION_ROWS = 4
-#: The replay's charge per trial before it was calibrated: the median gap between trials of real searches
-#: then, with the table's seconds taken for the day's.
-FORMER_OVERHEAD_S = 0.36
 
 
 def speed_ratio(context: dict, table: Table, rows: int = CALIBRATION_ROWS) -> tuple[float, list[float]]:
@@ -96,8 +92,11 @@ def _real_search(name: str, seed: int, seconds: float, base_path: Path) -> dict:
         if r.status.finished
     ]
     searched = spans[-1][1] - spans[0][0] if spans else 0.0
+    model = next((r for r in view.history.records if r.number == result.best_trial), None)
     return {
         "winner": configuration_key(result.best_configuration),
+        # the model it returns: the best trial's configuration, seed (its replicate: the table's seed) and epochs
+        "model": None if model is None else [configuration_key(model.labels), model.replicate, model.epochs],
         "trials": trials,
         "gaps": gaps,
         "outside_s": wall - searched,
@@ -121,7 +120,28 @@ def _first_agreeing(real: list[dict], predicted: list[dict]) -> int:
     return agree
 
 
-def run(name: str, searches: int, budget: float) -> dict:
+def _measured_overhead(table: Table, real: dict, ratio: float) -> float:
+    """What a real search spent per trial beyond the table's training, in this machine's seconds: the study's
+    reports and pruning decisions and each batch's events (a trial's seconds beyond its rows'), then the gap to
+    the next trial."""
+    gap = statistics.median(real["gaps"]) if real["gaps"] else 0.0
+    beyond = [t["seconds"] - ratio * _table_seconds(table, t) for t in real["trials"] if t["epochs"]]
+    return statistics.median(beyond) + gap
+
+
+def _model_regret(table: Table, real: dict) -> float:
+    """The real search's model judged like a replayed one: on the seeds it did not train that configuration with."""
+    if real["model"] is None:
+        return table.regret(None)
+    key, own, epochs = real["model"]
+    seen = tuple(sorted({t["replicate"] for t in real["trials"] if t["key"] == key}))
+    return table.model_regret(key, epochs, seen, own)
+
+
+def run(name: str, searches: int, budgets: tuple[float, ...], calibrate: int) -> dict:
+    """Real searches with strategy seeds 0..``searches``-1 at each of ``budgets``; the replay's per-trial charge
+    is measured on the first ``calibrate`` searches of the first budget only, and the replays of all the others
+    (the validation searches) use it: none is predicted with the overhead measured in itself."""
     os.environ["FLAIR_HPO_CACHE"] = tempfile.mkdtemp(prefix="flair-hpo-real-cache-")
     import torch
 
@@ -134,51 +154,47 @@ def run(name: str, searches: int, budget: float) -> dict:
     print(f"{name}: this machine takes {ratio:.2f} s per table second ({', '.join(f'{r:.2f}' for r in ratios)})")
     space = SCENARIOS[name].build_space()
     variant = variants(table.max_epochs)["default"]
+    reals = []
+    for budget in budgets:
+        for seed in range(searches):
+            with tempfile.TemporaryDirectory(prefix="flair-hpo-real-") as folder:
+                real = _real_search(name, seed, budget * table.grid_seconds * ratio, Path(folder) / "search")
+            reals.append({"budget": budget, "seed": seed, **real})
+            print(f"{name} {budget:.0%} seed {seed}: {len(real['trials'])} trials", flush=True)
+    calibration = [r for r in reals if r["budget"] == budgets[0] and r["seed"] < calibrate]
+    overhead = statistics.median(_measured_overhead(table, r, ratio) for r in calibration) / ratio
     comparisons = []
-    for seed in range(searches):
-        with tempfile.TemporaryDirectory(prefix="flair-hpo-real-") as folder:
-            real = _real_search(name, seed, budget * table.grid_seconds * ratio, Path(folder) / "search")
-        gap = statistics.median(real["gaps"]) if real["gaps"] else 0.0
-        # Per trial, what the real search spent beyond the table's training (in this machine's seconds): the
-        # study's reports and pruning decisions, the events of each batch, then the gap to the next trial.
-        beyond = [t["seconds"] - ratio * _table_seconds(table, t) for t in real["trials"] if t["epochs"]]
-        overhead = statistics.median(beyond) + gap
+    for real in reals:
+        if real in calibration:
+            continue
         replayed, predicted = replay(
-            table, space, variant, budget, seed, overhead / ratio, trace=True, seed_order="table"
-        )
-        _, uncalibrated = replay(
-            table, space, variant, budget * ratio, seed, FORMER_OVERHEAD_S, trace=True, seed_order="table"
+            table, space, variant, real["budget"], real["seed"], overhead, trace=True, seed_order="table"
         )
         comparisons.append(
             {
-                "seed": seed,
+                "budget": real["budget"],
+                "seed": real["seed"],
                 "real_trials": len(real["trials"]),
                 "replayed_trials": len(predicted),
-                # the replay as before: the table's seconds taken for this machine's, the constant overhead
-                "replayed_trials_at_table_speed": len(uncalibrated),
                 "first_trials_identical": _first_agreeing(real["trials"], predicted),
-                # the configuration's regret on both sides (the real search's model is not judged on held-out seeds)
-                "real_regret": table.regret(real["winner"]),
-                "replayed_regret": replayed.configuration_regret,
+                "real_model_regret": _model_regret(table, real),
+                "replayed_model_regret": replayed.regret,
                 "same_winner": real["winner"] == replayed.key,
-                "gap_s_per_trial": gap,
-                "overhead_s_per_trial": overhead,
                 "outside_budget_s": real["outside_s"],
             }
         )
         print(json.dumps(comparisons[-1]), flush=True)
     summary = {
         "scenario": name,
-        "budget": budget,
+        "budgets": list(budgets),
         "speed_ratio": ratio,
         "calibration_ratios": ratios,
         "replay_overhead_s": OVERHEAD_S,
-        "measured_gap_s": statistics.median(c["gap_s_per_trial"] for c in comparisons),
-        "measured_overhead_s": statistics.median(c["overhead_s_per_trial"] for c in comparisons),
-        # the replay's per-trial charge as the table's seconds count it
-        "measured_overhead_table_s": statistics.median(c["overhead_s_per_trial"] for c in comparisons) / ratio,
-        "searches": comparisons,
+        "calibration_searches": [{"budget": r["budget"], "seed": r["seed"]} for r in calibration],
+        # the replay's per-trial charge as the table's seconds count it, from the calibration searches only
+        "calibrated_overhead_table_s": overhead,
+        "validation": comparisons,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"quality-real-{name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (RESULTS / f"quality-calibration-{name}.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -10,9 +10,12 @@ order drawn per replayed search, so the seed noise a search sees is the table's.
 A search is judged by the model it returns, the one a user gets: the returned trial's configuration,
 trained as far as that trial went (a pruned trial or one cut by the deadline stopped early) and kept at its
 best epoch. The model's *true* quality is estimated on the seeds the search did not see: the mean, over the
-table's other seeds of that configuration, of the best dev score up to the epoch where the trial stopped (the
-seed the search trained is left out, since the search chose it for its luck). Its regret is the distance to
-the best true quality in the grid (each configuration trained to the end, the mean over all its seeds).
+table's seeds the search never trained that configuration with, of the best dev score up to the epoch where the
+trial stopped (the seeds the search trained are left out, since the search chose the configuration partly for
+their luck). Its regret is the distance to the best true quality in the grid (each configuration trained to the
+end, the mean over all its seeds). A search that trained every seed of the configuration leaves none to judge
+on: its model is judged on its own test score, against the best configuration's mean test score (nothing was
+chosen on test); ``judged_on_test`` counts those searches.
 """
 
 from __future__ import annotations
@@ -63,9 +66,14 @@ class Row:
 
     @property
     def test_at_best(self) -> float:
+        return self.test_after(len(self.dev))
+
+    def test_after(self, epochs: int) -> float:
+        """The test score of the model kept after ``epochs`` epochs (its best dev epoch so far)."""
         if not self.dev or self.error:
             return 0.0
-        return self.test[self.dev.index(max(self.dev))]
+        kept = self.dev[:epochs]
+        return self.test[kept.index(max(kept))]
 
 
 @dataclass
@@ -110,20 +118,32 @@ class Table:
     def best_dev(self) -> float:
         return max(self.true_dev.values())
 
+    @property
+    def best_key(self) -> str:
+        """The grid's best configuration: the best mean dev score over all seeds, trained to the end."""
+        return max(self.keys, key=lambda key: self.true_dev[key])
+
     def regret(self, key: str | None) -> float:
         """The configuration's regret: dev points (x 100) of its mean over all seeds, trained to the end,
         below the grid's best; 100 points for no result."""
         return 100.0 if key is None else 100.0 * (self.best_dev - self.true_dev[key])
 
-    def model_dev(self, key: str, epochs: int, seen: tuple[int, ...]) -> float:
+    def model_dev(self, key: str, epochs: int, seen: tuple[int, ...]) -> float | None:
         """The true quality of a model of ``key`` trained for ``epochs`` epochs and kept at its best one: the
-        mean over the seeds not in ``seen`` (all of them when the search saw every one)."""
-        held_out = [r for r in range(self.replicates) if r not in seen] or list(range(self.replicates))
-        return statistics.mean(self.row(key, r).value_after(epochs) for r in held_out)
+        mean over the seeds not in ``seen``; None when the search trained every seed of ``key``."""
+        held_out = [r for r in range(self.replicates) if r not in seen]
+        return statistics.mean(self.row(key, r).value_after(epochs) for r in held_out) if held_out else None
 
-    def model_regret(self, key: str | None, epochs: int, seen: tuple[int, ...]) -> float:
-        """Dev points (x 100) of the returned model below the grid's best; 100 points for no result."""
-        return 100.0 if key is None else 100.0 * (self.best_dev - self.model_dev(key, epochs, seen))
+    def model_regret(self, key: str | None, epochs: int, seen: tuple[int, ...], own: int = 0) -> float:
+        """Points (x 100) of the returned model below the grid's best; 100 points for no result. Judged on the
+        seeds the search did not train ``key`` with (dev); when it trained them all, on the model's own test
+        score (seed ``own``) against the best configuration's mean test score: nothing was chosen on test."""
+        if key is None:
+            return 100.0
+        dev = self.model_dev(key, epochs, seen)
+        if dev is not None:
+            return 100.0 * (self.best_dev - dev)
+        return 100.0 * (self.true_test[self.best_key] - self.row(key, own).test_after(epochs))
 
 
 @dataclass
@@ -140,6 +160,8 @@ class Replayed:
     epochs: int = 0
     seen: tuple[int, ...] = ()
     configuration_regret: float = 100.0
+    #: The table's seed the returned model was trained with.
+    replicate: int = 0
     #: The configurations (keys) the search scored on the whole split, best first: what its study's record
     #: keeps for later warm starts (flair_hpo.search.earlier).
     ranked: tuple[str, ...] = ()
@@ -204,28 +226,39 @@ def replay(
         key = configuration_key(record.labels)
         shuffled = noise.sample(range(table.replicates), table.replicates)
         order = orders.setdefault(key, shuffled if seed_order == "random" else list(range(table.replicates)))
-        row = table.row(key, order[record.replicate])
+        replicate = record.replicate % table.replicates  # a sampler may repeat a configuration past the seeds
+        row = table.row(key, order[replicate])
         prune = not record.last_call  # a last call trains to the end, as the search loop does
         epochs = _train(trial, study, row, table.max_epochs if prune else 0, clock, deadline, overhead)
-        trained[trial.number] = (key, order[record.replicate], epochs)
-        step = {"key": key, "replicate": record.replicate, "seed": order[record.replicate]}
+        trained[trial.number] = (key, order[replicate], epochs)
+        step = {"key": key, "replicate": replicate, "seed": order[replicate]}
         steps.append({**step, "value": _kept_value(study.trials[-1]), "last_call": not prune})
 
     Loop(Driver(space, strategy, Policies(variant.reseeding, starts), state), study, train).run()
     trials = len(trained)
     returned = _returned(study, variant)
     ranked = tuple(configuration_key(c.labels) for c in History.of(study).configurations()[:KEPT])
-    if returned is None:
-        outcome = Replayed(None, table.regret(None), None, clock[0], trials, ranked=ranked)
-    else:
-        key, _, epochs = trained[returned]
-        seen = tuple(sorted({seed for k, seed, _ in trained.values() if k == key}))
-        regret = table.model_regret(key, epochs, seen)
-        configuration_regret = table.regret(key)
-        outcome = Replayed(
-            key, regret, table.true_test[key], clock[0], trials, epochs, seen, configuration_regret, ranked
-        )
+    model = None if returned is None else trained[returned]
+    outcome = judged(table, model, [(key, seed) for key, seed, _ in trained.values()], clock[0], trials, ranked)
     return (outcome, steps) if trace else outcome
+
+
+def judged(
+    table: Table,
+    model: tuple[str, int, int] | None,
+    trainings: list[tuple[str, int]],
+    seconds: float,
+    trials: int,
+    ranked: tuple[str, ...] = (),
+) -> Replayed:
+    """The outcome of a search that returns ``model`` (configuration, table seed, epochs trained; None for no
+    result) after training ``trainings`` (configuration, table seed) in ``seconds``."""
+    if model is None:
+        return Replayed(None, table.regret(None), None, seconds, trials, ranked=ranked)
+    key, own, epochs = model
+    seen = tuple(sorted({seed for k, seed in trainings if k == key}))
+    regret = table.model_regret(key, epochs, seen, own)
+    return Replayed(key, regret, table.true_test[key], seconds, trials, epochs, seen, table.regret(key), own, ranked)
 
 
 def _returned(study: optuna.Study, variant: Variant) -> int | None:
@@ -288,12 +321,22 @@ def summarize(table: Table, outcomes: list[Replayed]) -> dict[str, Any]:
     regrets = sorted(o.regret for o in outcomes)
     return {
         "searches": len(outcomes),
+        "mean_regret": statistics.mean(regrets),
         "median_regret": statistics.median(regrets),
         "p90_regret": regrets[min(len(regrets) - 1, math.ceil(0.9 * len(regrets)) - 1)],
         "within_half_point": sum(r <= 0.5 for r in regrets) / len(regrets),
         "configuration_within_half_point": sum(o.configuration_regret <= 0.5 for o in outcomes) / len(outcomes),
         "returned_short": sum(o.key is not None and o.epochs < table.max_epochs for o in outcomes) / len(outcomes),
-        "returned": [None if o.key is None else [table.keys.index(o.key), o.epochs, list(o.seen)] for o in outcomes],
+        # the model's own seed only where its search trained every seed (the model is judged on its test score)
+        "returned": [
+            None
+            if o.key is None
+            else [table.keys.index(o.key), o.epochs, list(o.seen)]
+            + ([o.replicate] if len(o.seen) == table.replicates else [])
+            for o in outcomes
+        ],
+        # searches that trained every seed of the returned configuration: judged on the model's own test score
+        "judged_on_test": sum(len(o.seen) == table.replicates for o in outcomes) / len(outcomes),
         "mean_test": statistics.mean([o.test for o in outcomes if o.test is not None] or [math.nan]),
         "no_result": sum(o.key is None for o in outcomes) / len(outcomes),
         "mean_trials": statistics.mean(o.trials for o in outcomes),

@@ -8,6 +8,7 @@ so that no number in them can drift from its data.
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 
@@ -29,19 +30,28 @@ def _percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
-def _cell(cell: dict) -> str:
-    median, share = cell["median_regret"], cell["within_half_point"]
+def cell_text(cell: dict) -> str:
+    """A cell as the tables show it: the mean model regret with its interval; the share within 0.5 point."""
+    mean, share = cell["mean_regret"], cell["within_half_point"]
     ci = cell.get("ci")
     if ci is None:
-        return f"{median:.2f}, {_percent(share)}"
-    (m_lo, m_hi), (s_lo, s_hi) = ci["median_regret"], ci["within_half_point"]
-    return f"{median:.2f} [{m_lo:.2f}, {m_hi:.2f}]; {_percent(share)} [{100 * s_lo:.0f}, {100 * s_hi:.0f}]"
+        return f"{mean:.2f}; {_percent(share)}"
+    (m_lo, m_hi), (s_lo, s_hi) = ci["mean_regret"], ci["within_half_point"]
+    return f"{mean:.2f} [{m_lo:.2f}, {m_hi:.2f}]; {_percent(share)} [{100 * s_lo:.0f}, {100 * s_hi:.0f}]"
 
 
-def _difference(entry: dict) -> str:
-    point, lo, hi = (100 * v for v in entry["within_half_point"])
-    text = f"{point:+.0f} [{lo:+.0f}, {hi:+.0f}]"
-    return f"**{text}**" if lo > 0 or hi < 0 else text
+def significant(triple: list[float]) -> bool:
+    """Whether a difference's interval ([point, low, high]) excludes 0."""
+    return triple[1] > 0 or triple[2] < 0
+
+
+def difference_text(entry: dict) -> str:
+    """A difference in mean regret with its interval (bold where it excludes 0), and P(the first's model is
+    better)."""
+    point, lo, hi = entry["mean_regret"]
+    text = f"{point:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+    text = f"**{text}**" if significant(entry["mean_regret"]) else text
+    return f"{text}; {_percent(entry['p_better'][0])}"
 
 
 def scenario_markdown(scenario: dict, heading: str = "####") -> list[str]:
@@ -49,6 +59,8 @@ def scenario_markdown(scenario: dict, heading: str = "####") -> list[str]:
     budgets = [str(b) for b in TABLE_BUDGETS]
     default = scenario["variants"].get("default", {})
     short = ", ".join(_percent(default[b]["returned_short"]) for b in budgets if b in default)
+    once = scenario["grid_once"]
+    tested = max(c["judged_on_test"] for curve in scenario["variants"].values() for c in curve.values())
     lines = [
         f"{heading} {scenario['title']}",
         "",
@@ -56,20 +68,22 @@ def scenario_markdown(scenario: dict, heading: str = "####") -> list[str]:
         f"seeds; grid time {scenario['grid_seconds']:.0f} s (1 CPU thread); best true dev "
         f"{scenario['best_true_dev']:.4f}; configurations within 0.5 point of it: "
         f"{scenario['within_half_point_of_best']}. **{scenario['searches']} searches per cell** "
-        f"(strategy seeds 0-{scenario['searches'] - 1}). "
-        f"The whole grid trained once returns a model within 0.5 point in {_percent(scenario['grid_once'])} of "
-        f"draws. The default's model came from a pruned or cut trial in {short} of searches (5%, 10%, 25%).",
+        f"(strategy seeds 0-{scenario['searches'] - 1}). The whole grid trained once ({once['searches']} draws of "
+        f"its seeds) returns a model of mean regret {cell_text(once)}. The default's model came from a pruned "
+        f"or cut trial in {short} of searches (5%, 10%, 25%). At most {_percent(tested)} of a cell's searches "
+        "trained every seed of the configuration they returned (judged on its own test score).",
         "",
-        "| variant | " + " | ".join(f"{int(float(b) * 100)}%: median regret; within 0.5" for b in budgets) + " |",
+        "| variant | " + " | ".join(f"{int(float(b) * 100)}%: mean regret; within 0.5" for b in budgets) + " |",
         "|---|" + "---|" * len(budgets),
     ]
     for variant, curve in scenario["variants"].items():
-        lines.append(f"| {variant} | " + " | ".join(_cell(curve[b]) for b in budgets) + " |")
+        lines.append(f"| {variant} | " + " | ".join(cell_text(curve[b]) for b in budgets) + " |")
+    lines.append("| grid trained once (100% of the time) | " + " | ".join([cell_text(once)] * len(budgets)) + " |")
     differences = scenario.get("differences", [])
     if differences:
         lines += [
             "",
-            "| difference in the share within 0.5 point (points) | "
+            "| difference in mean regret (points); P(the first's model is better) | "
             + " | ".join(f"{int(float(b) * 100)}%" for b in budgets)
             + " |",
             "|---|" + "---|" * len(budgets),
@@ -77,7 +91,7 @@ def scenario_markdown(scenario: dict, heading: str = "####") -> list[str]:
         pairs = dict.fromkeys((d["variant"], d["other"]) for d in differences)
         for first, second in pairs:
             found = {str(d["budget"]): d for d in differences if (d["variant"], d["other"]) == (first, second)}
-            lines.append(f"| {first} minus {second} | " + " | ".join(_difference(found[b]) for b in budgets) + " |")
+            lines.append(f"| {first} minus {second} | " + " | ".join(difference_text(found[b]) for b in budgets) + " |")
     return [*lines, ""]
 
 
@@ -133,6 +147,30 @@ def real_markdown(reals: dict, titles: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CALIBRATION_BEGIN = "<!-- calibration: generated by benchmarks/quality_report.py from quality-calibration-*.json -->"
+CALIBRATION_END = "<!-- end of the generated calibration table -->"
+
+
+def calibration_markdown(calibration: dict) -> str:
+    """Real searches against replays charged with the overhead of *other* real searches (quality_real.run)."""
+    lines = [
+        "| budget | strategy seed | trials of the real search | of its replay | same configuration returned "
+        "| real model's regret | replayed model's regret |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in calibration["validation"]:
+        lines.append(
+            f"| {_percent(c['budget'])} | {c['seed']} | {c['real_trials']} | {c['replayed_trials']} "
+            f"| {'yes' if c['same_winner'] else 'no'} | {c['real_model_regret']:.2f} "
+            f"| {c['replayed_model_regret']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def calibration_block(calibration: dict) -> str:
+    return f"{CALIBRATION_BEGIN}\n\n{calibration_markdown(calibration)}\n{CALIBRATION_END}"
+
+
 def real_block(reals: dict, results: dict) -> str:
     titles = {name: scenario["title"].split(":")[0] for name, scenario in results.items()}
     return f"{REAL_BEGIN}\n\n{real_markdown(reals, titles)}\n{REAL_END}"
@@ -165,6 +203,17 @@ def update_page(results: dict, loso: dict | None, reals: dict, path: Path = QUAL
     if loso is not None:
         text = text.replace(current_block(text, LOSO_BEGIN, LOSO_END), loso_block(loso, results))
     path.write_text(text)
+    update_calibration(path)
+
+
+def update_calibration(path: Path = QUALITY_PAGE) -> None:
+    """The calibration table from quality-calibration-trec.json (quality_real.run), where it exists."""
+    calibration = REPO / "benchmarks" / "results" / "quality-calibration-trec.json"
+    text = path.read_text()
+    if calibration.exists():
+        found = json.loads(calibration.read_text())
+        text = text.replace(current_block(text, CALIBRATION_BEGIN, CALIBRATION_END), calibration_block(found))
+        path.write_text(text)
 
 
 def plot(results: dict, path: Path) -> None:
@@ -179,11 +228,11 @@ def plot(results: dict, path: Path) -> None:
             if variant not in PLOTTED:
                 continue
             budgets = sorted(float(b) for b in curve)
-            medians = [curve[str(b)]["median_regret"] for b in budgets]
+            means = [curve[str(b)]["mean_regret"] for b in budgets]
             quartiles = [statistics.quantiles(curve[str(b)]["regrets"], n=4) for b in budgets]
             width = 2.5 if variant == "default" else 1.2
             (line,) = axis.plot(
-                [100 * b for b in budgets], medians, marker="o", markersize=3, linewidth=width, label=variant
+                [100 * b for b in budgets], means, marker="o", markersize=3, linewidth=width, label=variant
             )
             axis.fill_between(
                 [100 * b for b in budgets],
@@ -195,7 +244,7 @@ def plot(results: dict, path: Path) -> None:
         axis.axhline(0.5, color="grey", linestyle=":", linewidth=1)
         axis.set_title(name)
         axis.set_xlabel("% of the grid's training time")
-        axis.set_ylabel("median model regret, quartiles shaded (dev points)")
+        axis.set_ylabel("mean model regret, quartiles shaded (dev points)")
         axis.set_yscale("symlog", linthresh=1.0)
         axis.set_ylim(bottom=0)
     axes[0][-1].legend(fontsize=7, loc="upper right")
