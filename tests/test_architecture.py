@@ -5,6 +5,7 @@ into a second idea. Drawn from the source with ``ast``, every import counted (in
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -165,25 +166,83 @@ def test_importing_the_package_configures_no_logging():
     assert out == ["0", "True"]
 
 
+def names_defined(tree: ast.AST) -> set[str]:
+    """The functions, classes, attributes and variables a module defines or sets."""
+    own = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                own |= {t.attr for t in ast.walk(target) if isinstance(t, ast.Attribute)}
+                own |= {t.id for t in ast.walk(target) if isinstance(t, ast.Name)}
+    return own
+
+
+@functools.cache
+def PROJECT_NAMES() -> frozenset[str]:
+    """Every name flair-hpo's own modules define: a private attribute inherited from one of them is its own."""
+    return frozenset().union(*(names_defined(ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCE.rglob("*.py")))
+
+
 def private_accesses(path: Path) -> list[str]:
     """Where ``path`` reaches for a private name of another object or module: ``thing._name`` with ``thing``
-    not ``self``, ``cls`` or ``super()``, or ``from library import _name``."""
+    not ``self``, ``cls`` or ``super()``; ``self._name`` that neither the file nor flair-hpo sets or defines
+    (inherited from another library's class); ``from library import _name``; or a module path with a private part
+    (``optuna.storages.journal._file``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own = names_defined(tree) | PROJECT_NAMES()
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and private(node.attr):
             owner = node.value
-            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
-                continue
-            if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+            mine = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+            mine |= isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super"
+            if mine and node.attr in own:
                 continue
             found.append(f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)}")
         elif isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("flair_hpo"):
+            names = [alias.name for alias in node.names if private(alias.name)]
+            names += [node.module] if any(private(part) for part in node.module.split(".")) else []
+            found += [f"{path.relative_to(REPO)}:{node.lineno}: from {node.module} import {name}" for name in names]
+        elif isinstance(node, ast.Import):
             found += [
-                f"{path.relative_to(REPO)}:{node.lineno}: from {node.module} import {alias.name}"
+                f"{path.relative_to(REPO)}:{node.lineno}: import {alias.name}"
                 for alias in node.names
-                if alias.name.startswith("_") and not alias.name.startswith("__")
+                if not alias.name.startswith("flair_hpo") and any(private(part) for part in alias.name.split("."))
             ]
     return found
+
+
+def test_the_private_parts_check_sees_module_paths_and_inherited_attributes(tmp_path):
+    code = tmp_path / "code.py"
+    code.write_text(
+        "from optuna.storages.journal._file import get_lock_file\n"
+        "import torch._dynamo\n"
+        "class Backend(Base):\n"
+        "    def __init__(self):\n"
+        "        self._mine = 1\n"
+        "    def _helper(self):\n"
+        "        return self._mine, self._helper, self._file_path\n"
+    )
+    hits = [hit.split(": ", 1)[1] for hit in private_accesses_at(code)]
+    assert hits == [
+        "from optuna.storages.journal._file import optuna.storages.journal._file",
+        "import torch._dynamo",
+        "self._file_path",
+    ], hits
+
+
+def private_accesses_at(path: Path) -> list[str]:
+    """:func:`private_accesses` of a file outside the repository (named by its path)."""
+    global REPO
+    saved, REPO = REPO, path.parent
+    try:
+        return private_accesses(path)
+    finally:
+        REPO = saved
 
 
 def test_private_parts_of_other_libraries_are_reached_only_from_the_internals_modules():

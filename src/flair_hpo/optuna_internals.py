@@ -3,18 +3,22 @@ version they were tested with (5.0).
 
 A trial the search closes unused is marked through the study's storage and the trial's id (as Optuna's own
 ``GridSampler`` notes its grid point on a trial), which Optuna keeps private. The study's clock reads the
-file a journal storage writes, which Optuna keeps private too. A study keeps a database storage behind
+file a journal storage writes, which Optuna keeps private too, as it keeps the path and the lock of the
+journal file backend that :mod:`flair_hpo.study.journal` extends. A study keeps a database storage behind
 Optuna's cache, which calls a few of the storage's private methods rather than its interface
 (:data:`CACHED_STORAGE_CALLS`): riding out an outage retries those as well.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal._file import get_lock_file
 
 
 def storage_of(study: optuna.Study) -> BaseStorage:
@@ -36,6 +40,16 @@ def journal_path(storage: Any) -> Path | None:
     """The file a ``JournalStorage`` writes, when its backend is a journal file."""
     path = getattr(getattr(storage, "_backend", None), "_file_path", None)
     return Path(path) if path else None
+
+
+def journal_file(backend: JournalFileBackend) -> str:
+    """The path of the file a ``JournalFileBackend`` reads and appends to."""
+    return backend._file_path
+
+
+def journal_lock(backend: JournalFileBackend) -> AbstractContextManager:
+    """The lock a ``JournalFileBackend`` holds while it appends, taken as a context manager."""
+    return get_lock_file(backend._lock)
 
 
 #: The private methods of ``RDBStorage`` that Optuna's ``_CachedStorage`` (which every study keeps in front of a

@@ -164,8 +164,7 @@ class Orchestrator:
                 ``"auto"``: as many as is measured to be faster (:mod:`flair_hpo.orchestration.thread_plan`).
             quiet: a line per trial, not per epoch, and no live status on a terminal.
 
-        Whatever the number, the result is written once the budget is spent and no trial of the study (of any
-        machine) runs any more."""
+        Whatever the number, the result is written once the budget is spent and no trial (of any machine) runs."""
         check_workers(workers, self.settings.storage)
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here

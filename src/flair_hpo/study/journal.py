@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import get_lock_file
 
 from flair_hpo.files import disk_full, out_of_space
+from flair_hpo.optuna_internals import journal_file, journal_lock
 
 log = logging.getLogger("flair_hpo")
 
@@ -51,22 +51,22 @@ class SafeJournalFileBackend(JournalFileBackend):
 
     def repair(self) -> int:
         """Cut a torn last record off the file; how many bytes were cut (0 when the journal is whole)."""
-        with _descriptor(self._file_path, os.O_RDONLY) as fd:
+        with _descriptor(journal_file(self), os.O_RDONLY) as fd:
             if _torn_bytes(fd, check_json=True) == 0:
                 return 0  # the common case: no lock needed
         with (
-            _disk_full_named(self._file_path),
-            get_lock_file(self._lock),
-            _descriptor(self._file_path, os.O_RDWR) as fd,
+            _disk_full_named(journal_file(self)),
+            journal_lock(self),
+            _descriptor(journal_file(self), os.O_RDWR) as fd,
         ):
             return self._cut_torn_tail(fd, check_json=True)  # looked at again: a writer may have just finished
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         data = ("\n".join(json.dumps(entry, separators=(",", ":")) for entry in logs) + "\n").encode("utf-8")
         with (
-            _disk_full_named(self._file_path),
-            get_lock_file(self._lock),
-            _descriptor(self._file_path, os.O_RDWR | os.O_APPEND) as fd,
+            _disk_full_named(journal_file(self)),
+            journal_lock(self),
+            _descriptor(journal_file(self), os.O_RDWR | os.O_APPEND) as fd,
         ):
             self._cut_torn_tail(fd, check_json=False)  # only a line without its end: one byte read per append
             size, view = os.fstat(fd).st_size, memoryview(data)
@@ -75,7 +75,7 @@ class SafeJournalFileBackend(JournalFileBackend):
                     view = view[os.write(fd, view) :]
                 os.fsync(fd)
             except BaseException:  # a full disk, an I/O error, even Ctrl-C: never leave a torn line behind
-                _cut(fd, size, len(data) - len(view), self._file_path)
+                _cut(fd, size, len(data) - len(view), journal_file(self))
                 raise
 
     # ------------------------------------------------------------------------------------------- plumbing
@@ -88,7 +88,7 @@ class SafeJournalFileBackend(JournalFileBackend):
             log.warning(
                 "the study journal %s ended in a torn record (its writer stopped in the middle of it): its last %d "
                 "bytes were cut; every complete record is kept",
-                self._file_path,
+                journal_file(self),
                 torn,
             )
         return torn
