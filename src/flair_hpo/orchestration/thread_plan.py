@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flair_hpo.errors import one_line
+from flair_hpo.flair_internals import progress_bars_off
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.training.corpus import reset_corpus
 from flair_hpo.training.model_factory import build_model, training_arguments
@@ -64,7 +65,8 @@ def plan_threads(setup: SearchSetup, workers: int | str) -> ThreadPlan:
         plan = ThreadPlan(1, 1)
     else:
         try:
-            timing = _timing(setup, cores)
+            with progress_bars_off():  # before the search's console quiets Flair (its label dictionary's bars)
+                timing = _timing(setup, cores)
         except Exception as error:  # the trial of that configuration will say what is wrong with it
             log.debug("timing the threads failed", exc_info=True)
             return ThreadPlan(None, 1, f"threads: not measured ({one_line(error)[:200]}); torch's default")
