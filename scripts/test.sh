@@ -22,4 +22,9 @@ fi
 # Two test processes share the machine's cores: most tests wait on processes, signals, heartbeats and servers.
 # worksteal: a process that runs out of tests takes some of the other's, so a few long tests at the end of one
 # process's share do not leave the other idle. The slowest 25 tests and the total are printed at the end.
-.venv/bin/python -m pytest -n "${FLAIR_HPO_TEST_PROCESSES:-2}" --dist worksteal "$@"
+.venv/bin/python -m pytest -n "${FLAIR_HPO_TEST_PROCESSES:-2}" --dist worksteal -m "not peers" "$@"
+# The tests of the public optimizers the search-quality benchmark replays, in their own environment.
+if [ $# -eq 0 ]; then
+  bash scripts/setup-peers.sh
+  .venv-peers/bin/python -m pytest -p no:cacheprovider -m peers tests/test_search_quality.py
+fi

@@ -525,11 +525,11 @@ def test_what_the_page_says_of_the_peers_holds_in_their_results():
     assert all(c["cpu_s"] >= 0 for c in cells)
 
 
+@pytest.mark.peers
 def test_syne_tune_starts_from_the_centre_unless_told_otherwise(trec):
     """Syne Tune's shipped start is the middle of every ordinal (the first option of a categorical); with
-    ``+random-start`` the first configuration is drawn at random. Runs where the benchmark extra is installed
-    (.venv-peers, scripts/setup-peers.sh)."""
-    pytest.importorskip("syne_tune")
+    ``+random-start`` the first configuration is drawn at random. The test command runs it in .venv-peers,
+    where the benchmark extra is installed (its numpy pin conflicts with the test extra's packages)."""
     from quality_orders import in_order
     from quality_peers.syne_tune_loop import scheduler
 
