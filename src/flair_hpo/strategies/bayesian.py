@@ -42,10 +42,8 @@ class BayesianSearch(SearchStrategy):
       and proposes from the first trial on instead of starting at random.
 
     Args:
-        startup_trials: random configurations before TPE takes over. The default, 2, is chosen leaving one
-            scenario out on the search-quality benchmark (``benchmarks/quality_loso.py``, docs "Search
-            quality"): among 2, 3 and 5, chosen on the other three scenarios, 2 wins for each of the four
-            (by at most 2 points of the share within 0.5 point over 3, within the noise).
+        startup_trials: random configurations before TPE takes over (how the default was chosen:
+            docs/search-quality.md).
         seed: makes the search reproducible.
 
     Example::

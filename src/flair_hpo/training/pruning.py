@@ -7,11 +7,8 @@ epoch; workers never wait for each other. A trial is never pruned after its last
 
 Settings, in Python, the CLI and YAML:
 
-* ``"auto"`` (default): successive halving when trials train at least 2 epochs, else no pruning. Replayed
-  against grids trained with several seeds (``benchmarks/search_quality.py``, README "Search quality"),
-  pruning from epoch 1 returned a model within 0.5 point of the grid's best in as many searches or more
-  on TREC_6, WNUT_17 and UD English-LinES at every budget up to a quarter of the grid's time (+3 to +22
-  points at a quarter), even with 3- and 5-epoch trials, though no single difference is significant;
+* ``"auto"`` (default): successive halving when trials train at least 2 epochs, else no pruning (what it
+  is worth: docs/search-quality.md);
 * ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
 * ``"none"`` (or ``None``/``False``): every trial trains all its epochs;
 * any :class:`optuna.pruners.BasePruner` instance, used as it is.
