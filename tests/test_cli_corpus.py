@@ -32,8 +32,11 @@ def test_the_format_task_and_labels_are_told_from_the_files(tmp_path):
     assert (tweets.task, tweets.label_type) == ("sequence_labeling", "ner")
     assert read_corpus_folder(tmp_path / "tweets", tag_type="entity").section["columns"] == {0: "text", 1: "entity"}
     assert parse_columns("0:text, 1:pos,2:ner") == {0: "text", 1: "pos", 2: "ner"}
+    (tmp_path / "tagged").mkdir()  # three columns: the word, its part of speech, its entity tag
+    (tmp_path / "tagged" / "train.txt").write_text("Paris NNP B-LOC\nis VBZ O\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="give --tag-type"):
-        read_corpus_folder(tmp_path / "tweets", columns={0: "text", 1: "pos", 2: "ner"})
+        read_corpus_folder(tmp_path / "tagged", columns={0: "text", 1: "pos", 2: "ner"})
+    assert read_corpus_folder(tmp_path / "tagged", columns={0: "text", 1: "pos", 2: "ner"}, tag_type="pos").label_type
     with pytest.raises(CorpusError, match="--columns and --tag-type are for column files"):
         read_corpus_folder(tmp_path / "questions", tag_type="ner")
     (tmp_path / "empty").mkdir()
@@ -62,6 +65,7 @@ def test_a_yaml_file_of_a_folder_needs_no_format_task_metric_or_optimization_val
 
 
 def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
+    """Its keys' mistakes at once, before Flair loads; once there are none, its parameters' mistakes at once."""
     config = {
         "task": "text_classification",
         "corpus": {"dataset": "TREC_6"},
@@ -73,10 +77,16 @@ def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
     }
     assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "4 mistakes" in err, err
+    assert err.count("\n") == 1 and "3 mistakes" in err, err
     for mistake in ("unknown key 'max_epoch'; did you mean 'max_epochs'?", "missing key 'max_epochs'"):
         assert mistake in err
-    assert "RUNS budget must be positive" in err and "did you mean 'ModelTrainer'?" in err
+    assert "did you mean 'ModelTrainer'?" in err
+    config["max_epochs"] = config.pop("max_epoch")
+    config["parameters"] = {"ModelTrainer.learning_rate": [-0.1], "ModelTrainer.mini_batch_size": [8]}
+    assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 mistakes" in err, err
+    assert "RUNS budget must be positive" in err and "ModelTrainer.learning_rate" in err
     assert not (tmp_path / "search").exists()
 
 

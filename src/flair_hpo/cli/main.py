@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from flair_hpo.cli import arguments
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
+from flair_hpo.cli.run_start import check_hub_models
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
@@ -45,10 +46,10 @@ def _allow_remote_code(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    _allow_remote_code(args)
+    config = _run_config(args)  # every mistake of the input before Flair and torch load (a second, not ten)
     from flair_hpo.orchestration import Orchestrator
 
-    _allow_remote_code(args)
-    config = _run_config(args)
     settings = config.settings
     if args.base_path:
         settings = settings.replace(base_path=Path(args.base_path))
@@ -88,8 +89,8 @@ def _run_config(args: argparse.Namespace) -> Any:
         if given:
             option = given[0].replace("_", "-")
             raise ConfigError(f"give a YAML file or --dataset/--corpus and --recipe, not both (--{option})")
-        return load_run_config(args.config)
-    return parse_run_config(recipe_run_data(args), "the command line")
+        return load_run_config(args.config, before_flair=check_hub_models)
+    return parse_run_config(recipe_run_data(args), "the command line", before_flair=check_hub_models)
 
 
 def _worker(args: argparse.Namespace) -> int:
