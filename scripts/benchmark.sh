@@ -6,10 +6,16 @@
 #   bash scripts/benchmark.sh quality real trec                benchmarks/tables (benchmarks/search_quality.py)
 #   bash scripts/benchmark.sh quality report                   intervals and README tables from quality.json
 #   bash scripts/benchmark.sh quality loso --seeds 100         startup_trials leaving one scenario out
+#   bash scripts/benchmark.sh usage-error [--runs 10] [--src DIR]   seconds from `flair-hpo run` with a
+#                                                              mistake to its exit (benchmarks/usage_error.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/flair-cache.sh
+if [ "${1:-}" = usage-error ]; then
+    shift
+    exec .venv/bin/python benchmarks/usage_error.py "$@"
+fi
 if [ "${1:-}" = quality ]; then
     shift
     cd benchmarks && exec ../.venv/bin/python search_quality.py "$@"
