@@ -173,3 +173,44 @@ def test_every_recipe_tells_its_task_and_model_without_being_built():
         assert recipe_task(name) == space.task
         parameter = inspect.signature(make).parameters.get("model")
         assert default_model(name) == (parameter.default if parameter else None)
+
+
+def test_a_folder_without_a_search_names_the_searches_near_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("questions-classifier-frozen", "trec6"):  # two searches' folders, as a search leaves them
+        (tmp_path / "hyperopt" / name).mkdir(parents=True)
+        (tmp_path / "hyperopt" / name / "study.journal").write_text("")
+    (tmp_path / "hyperopt" / "notes").mkdir()
+    both = "hyperopt/questions-classifier-frozen, hyperopt/trec6"
+    for command in ("show", "report", "train", "evaluate", "predict"):
+        extra = ["some text"] if command == "predict" else []
+        assert main([command, "hyperopt", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "hyperopt holds no flair-hpo search: give a search's folder" in err, err
+        assert f"the searches below it: {both} (e.g. flair-hpo {command} {both.split(',')[0]})" in err, err
+        assert main([command, "hyperopt/questions-classifier-frozen-model-1ep", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "hyperopt/questions-classifier-frozen-model-1ep does not exist: give a search's folder" in err
+        assert f"the searches beside it: {both}" in err, err
+    assert main(["show", "hyperopt/notes"]) == 2
+    assert f"the searches beside it: {both}" in capsys.readouterr().err
+
+
+def test_a_folder_without_a_search_is_said_before_torch_is_imported(tmp_path):
+    missing = "nowhere does not exist: give"
+    cases = [([command, "nowhere"], missing) for command in ("show", "report", "train", "evaluate")]
+    cases += [(["predict", "nowhere", "some text"], missing), (["predict", "nowhere"], "--file FILE, one of the two")]
+    found = run_in_fresh_process([command for command, _ in cases], tmp_path)
+    for (command, message), (code, err, loaded) in zip(cases, found, strict=True):
+        assert code == 2 and message in err and err.count("\n") == 1, (command, err)
+        assert not loaded, f"{command}: torch or Flair was imported before the error was said"
+
+
+def test_the_file_names_the_commands_look_for_are_those_a_search_writes():
+    # Spelt out in the command-line modules so that they load nothing; held here to the modules that write them.
+    from flair_hpo.cli.model_files import MODEL_FILES
+    from flair_hpo.cli.nearby import MARKERS
+    from flair_hpo.results.best import BEST_CONFIGURATION, BEST_MODEL, FINAL_MODEL
+    from flair_hpo.study.storages import JOURNAL_FILE
+
+    assert MARKERS == (JOURNAL_FILE, BEST_CONFIGURATION) and MODEL_FILES == (BEST_MODEL, FINAL_MODEL)

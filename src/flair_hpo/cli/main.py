@@ -7,6 +7,8 @@
     flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
     flair-hpo train BASE_PATH                 # train the best configuration of a search again
+    flair-hpo evaluate BASE_PATH              # its model's score on test (--split dev)
+    flair-hpo predict BASE_PATH "some text"   # its model's predictions (--file FILE: a line each)
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -16,6 +18,7 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 from collections.abc import Sequence
@@ -23,9 +26,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from flair_hpo.cli import arguments
+from flair_hpo.cli.model_commands import add_model_commands
+from flair_hpo.cli.nearby import require_search
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
-from flair_hpo.cli.run_start import check_hub_models
+from flair_hpo.cli.run_start import announce_corpus, announce_folder, check_hub_models
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
@@ -49,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     _allow_remote_code(args)
     config = _run_config(args)  # every mistake of the input before Flair and torch load (a second, not ten)
     from flair_hpo.orchestration import Orchestrator
+    from flair_hpo.training.flair_console import flair_console_quieted
 
     settings = config.settings
     if args.base_path:
@@ -58,9 +64,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.warm_start:
         settings = settings.replace(warm_start=args.warm_start)
     settings = settings.replace(**tracking_settings(args))
+    announce_folder(settings)
     try:
         # The corpus reference (settings.corpus) is stored with the study for workers that join it.
-        orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+        with flair_console_quieted(logging.ERROR):  # Flair's lines on loading the corpus (a sampled split: below)
+            orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+        announce_corpus(settings, orchestrator.corpus)
         # The search shows its summary as it ends (once); here only what the command adds.
         workers = config.workers if args.workers is None else args.workers
         result = orchestrator.optimize(workers=workers, quiet=args.quiet)
@@ -115,6 +124,8 @@ def _show(args: argparse.Namespace) -> int:
     from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
     base_path = Path(args.base_path)
+    if args.storage is None:
+        require_search(base_path, "show")
     view = open_for_reading(base_path, args.storage, args.study)
     print(leaderboard_table(view, None if args.all else shutil.get_terminal_size().columns))
     best = base_path / BEST_CONFIGURATION
@@ -127,6 +138,8 @@ def _show(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from flair_hpo.results.report import write_report
 
+    if args.storage is None:
+        require_search(Path(args.base_path), "report")
     print(f"Report: {write_report(Path(args.base_path), args.storage, args.study)}")
     return 0
 
@@ -210,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     add_train_command(commands, _remote_code_argument)
+    add_model_commands(commands)
     return parser
 
 

@@ -1,11 +1,30 @@
-"""What ``flair-hpo run`` checks as a search starts, before Flair is loaded: the models it names by their hub
-name can be loaded here (a hub that cannot be reached is said in seconds, not after minutes of retries)."""
+"""What ``flair-hpo run`` checks and says as a search starts, before its first trial: the hub models it names
+(before Flair is loaded: a hub that cannot be reached is said in seconds), the folder it writes (the one to give
+``show``, ``train`` and ``report``), and a split Flair set aside from a corpus folder's training file."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import EmbeddingLoadError
+
+if TYPE_CHECKING:
+    from flair_hpo.study import RunSettings
+
+
+def announce_folder(settings: RunSettings) -> None:
+    """The search's folder, said before anything slow happens."""
+    base = settings.base_path
+    print(f"Search folder: {base}  (flair-hpo show {base}: its leaderboard, also while it runs)", flush=True)
+
+
+def announce_corpus(settings: RunSettings, corpus: Any) -> None:
+    """What Flair sampled from a corpus folder's training file (no dev or test file), with its size."""
+    from flair_hpo.training.corpus_folder import sampled_splits
+
+    note = sampled_splits(settings.corpus, corpus) if settings.corpus else None
+    if note:
+        print(note, flush=True)
 
 
 def check_hub_models(data: dict[str, Any]) -> None:
