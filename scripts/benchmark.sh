@@ -8,6 +8,8 @@
 #   bash scripts/benchmark.sh quality loso --seeds 100         startup_trials leaving one scenario out
 #   bash scripts/benchmark.sh threads --rounds 3 --busy 1      CPU threads per trial, --workers auto
 #                                                              (benchmarks/threads.py; about 20 minutes)
+#   bash scripts/benchmark.sh usage-error [--runs 10] [--src DIR]   seconds from `flair-hpo run` with a
+#                                                              mistake to its exit (benchmarks/usage_error.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,6 +17,10 @@ source scripts/flair-cache.sh
 if [ "${1:-}" = threads ]; then
     shift
     exec .venv/bin/python benchmarks/threads.py "$@"
+fi
+if [ "${1:-}" = usage-error ]; then
+    shift
+    exec .venv/bin/python benchmarks/usage_error.py "$@"
 fi
 if [ "${1:-}" = quality ]; then
     shift

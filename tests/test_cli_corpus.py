@@ -32,8 +32,11 @@ def test_the_format_task_and_labels_are_told_from_the_files(tmp_path):
     assert (tweets.task, tweets.label_type) == ("sequence_labeling", "ner")
     assert read_corpus_folder(tmp_path / "tweets", tag_type="entity").section["columns"] == {0: "text", 1: "entity"}
     assert parse_columns("0:text, 1:pos,2:ner") == {0: "text", 1: "pos", 2: "ner"}
+    (tmp_path / "tagged").mkdir()  # three columns: the word, its part of speech, its entity tag
+    (tmp_path / "tagged" / "train.txt").write_text("Paris NNP B-LOC\nis VBZ O\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="give --tag-type"):
-        read_corpus_folder(tmp_path / "tweets", columns={0: "text", 1: "pos", 2: "ner"})
+        read_corpus_folder(tmp_path / "tagged", columns={0: "text", 1: "pos", 2: "ner"})
+    assert read_corpus_folder(tmp_path / "tagged", columns={0: "text", 1: "pos", 2: "ner"}, tag_type="pos").label_type
     with pytest.raises(CorpusError, match="--columns and --tag-type are for column files"):
         read_corpus_folder(tmp_path / "questions", tag_type="ner")
     (tmp_path / "empty").mkdir()
@@ -62,6 +65,7 @@ def test_a_yaml_file_of_a_folder_needs_no_format_task_metric_or_optimization_val
 
 
 def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
+    """Its keys' mistakes at once, before Flair loads; once there are none, its parameters' mistakes at once."""
     config = {
         "task": "text_classification",
         "corpus": {"dataset": "TREC_6"},
@@ -73,10 +77,16 @@ def test_every_mistake_of_a_yaml_file_is_reported_at_once(tmp_path, capsys):
     }
     assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "4 mistakes" in err, err
+    assert err.count("\n") == 1 and "3 mistakes" in err, err
     for mistake in ("unknown key 'max_epoch'; did you mean 'max_epochs'?", "missing key 'max_epochs'"):
         assert mistake in err
-    assert "RUNS budget must be positive" in err and "did you mean 'ModelTrainer'?" in err
+    assert "did you mean 'ModelTrainer'?" in err
+    config["max_epochs"] = config.pop("max_epoch")
+    config["parameters"] = {"ModelTrainer.learning_rate": [-0.1], "ModelTrainer.mini_batch_size": [8]}
+    assert main(["run", str(write(tmp_path / "bad.yaml", config))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 mistakes" in err, err
+    assert "RUNS budget must be positive" in err and "ModelTrainer.learning_rate" in err
     assert not (tmp_path / "search").exists()
 
 
@@ -131,7 +141,7 @@ def test_a_corpus_folder_is_searched_and_retrained_from_the_command_line(
     if kind != "fasttext":
         assert main([*command, "--runs", "2", "--epochs", "1"]) == 0
     capsys.readouterr()
-    base = project / "hyperopt" / f"{data}-{recipe}-{Path(model).name}-1ep"
+    base = project / "hyperopt" / f"{data}-{recipe}"
     assert (base / "best-model.pt").exists()
     reference = yaml.safe_load((base / "corpus.yaml").read_text())
     assert reference["folder"] == f"../../data/{data}" and reference["format"] == (
@@ -243,23 +253,18 @@ def test_paths_of_a_configuration_are_written_relative_to_its_folder_where_they_
         check_paths(moved["TransformerWordEmbeddings.model"], "a model", Allowance((str(tmp_path / "project"),)))
 
 
-def test_the_default_folder_of_a_recipe_run_names_what_defines_the_study():
+def test_the_default_folder_of_a_recipe_run_is_its_corpus_and_recipe():
     from flair_hpo.cli.main import build_parser
     from flair_hpo.cli.recipe_run import default_base_path
 
     def folder(*options: str) -> str:
-        return str(default_base_path(build_parser().parse_args(["run", "--dataset", "WNUT_17", *options])))
+        return str(default_base_path(build_parser().parse_args(["run", *options])))
 
-    assert folder("--recipe", "ner-fine-tune") == "hyperopt/wnut_17-ner-fine-tune"
-    assert folder("--recipe", "ner-fine-tune", "--runs", "50") == "hyperopt/wnut_17-ner-fine-tune"  # resumable
-    assert folder("--recipe", "ner-fine-tune", "--model", "xlm-roberta-base", "--downsample", "0.1") == (
-        "hyperopt/wnut_17-ner-fine-tune-xlm-roberta-base-0.1"
-    )
-    assert folder(
-        "--recipe", "ner-fine-tune", "--epochs", "3", "--strategy", "random", "--metric", "macro_f1_score"
-    ) == ("hyperopt/wnut_17-ner-fine-tune-3ep-random-macro_f1_score")
-    assert (
-        folder("--recipe", "ner-fine-tune", "--model", "/models/my bert/") == "hyperopt/wnut_17-ner-fine-tune-my_bert"
+    assert folder("--dataset", "WNUT_17", "--recipe", "ner-fine-tune") == "hyperopt/wnut_17-ner-fine-tune"
+    for more in (["--runs", "50"], ["--model", "/models/my bert/", "--epochs", "3", "--strategy", "random"]):
+        assert folder("--dataset", "WNUT_17", "--recipe", "ner-fine-tune", *more) == "hyperopt/wnut_17-ner-fine-tune"
+    assert folder("--corpus", "data/My Questions/", "--recipe", "classifier-frozen") == (
+        "hyperopt/my_questions-classifier-frozen"
     )
 
 

@@ -65,11 +65,9 @@ SMALL = {
         ("parameter.Budget.TIME_IN_H, 24", "parameter.Budget.RUNS, 2"),
         ("add_max_epochs_per_training_run(25)", "add_max_epochs_per_training_run(1)"),
         ("--recipe classifier-frozen --runs 20", "--recipe classifier-frozen --runs 2 --epochs 1 --model MINILM"),
-        ("hyperopt/questions-classifier-frozen", "hyperopt/questions-classifier-frozen-model-1ep"),
     ],
     "command-line.md": [
         ("--recipe tagger-frozen --epochs 5 --runs 10", "--recipe tagger-frozen --epochs 1 --runs 2 --model MINILM"),
-        ("hyperopt/ner-tagger-frozen-5ep", "hyperopt/ner-tagger-frozen-model-1ep"),
         (
             "--recipe ner-fine-tune --hours 12",
             "--recipe ner-fine-tune --model MINILM --downsample 0.02 --runs 1 --epochs 1",
@@ -85,8 +83,8 @@ SCENES: dict[str, dict[str, list[str]]] = {
         "from flair.datasets import TREC_6": ["hyperopt/trec6/best-model.pt"],
     },
     "command-line.md": {
-        "flair-hpo run --corpus data/ner": ["hyperopt/ner-tagger-frozen-model-1ep/retrained/best-model.pt"],
-        "flair-hpo run --dataset WNUT_17": ["hyperopt/wnut_17-ner-fine-tune-model-0.02-1ep/best-model.pt"],
+        "flair-hpo run --corpus data/ner": ["hyperopt/ner-tagger-frozen/retrained/best-model.pt"],
+        "flair-hpo run --dataset WNUT_17": ["hyperopt/wnut_17-ner-fine-tune/best-model.pt"],
         "flair-hpo run examples/trec6.yaml": ["hyperopt/trec6-yaml/final-model.pt", "hyperopt/trec6-yaml/report.html"],
         "flair-hpo --version": [],
     },

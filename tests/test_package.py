@@ -24,7 +24,7 @@ def test_version_and_python_dash_m():
     assert (
         done.returncode == 2
         and done.stderr.startswith("flair-hpo: error:")
-        and "holds no flair-hpo search" in done.stderr
+        and "no-such-search does not exist: give a search's folder" in done.stderr
     )
 
 

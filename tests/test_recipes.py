@@ -84,7 +84,7 @@ def test_flair_hpo_runs_a_recipe_on_a_dataset_with_no_yaml(minilm_path, tmp_path
     monkeypatch.chdir(tmp_path)
     command = ["run", "--dataset", "TREC_6", "--recipe", "classifier-frozen", "--model", minilm_path]
     assert main([*command, "--downsample", "0.05", "--runs", "2"]) == 0
-    base = tmp_path / "hyperopt" / "trec_6-classifier-frozen-model-0.05"  # the model folder, the fraction kept
+    base = tmp_path / "hyperopt" / "trec_6-classifier-frozen"  # the corpus and the recipe, whatever the options
     assert "Best configuration (trial" in search_log(base)
     assert (base / "best-model.pt").exists() and (base / "report.html").exists()
     assert main(["run", "--dataset", "TREC_6"]) == 2  # a recipe is needed without a YAML file

@@ -8,6 +8,8 @@
     flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
     flair-hpo train BASE_PATH                 # train the best configuration of a search again
     flair-hpo studies [FOLDER]                # the searches in a folder (or --storage URL)
+    flair-hpo evaluate BASE_PATH              # its model's score on test (--split dev)
+    flair-hpo predict BASE_PATH "some text"   # its model's predictions (--file FILE: a line each)
 
 Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
 What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
@@ -17,14 +19,18 @@ What a stored study may ask of this machine is given here, by who starts the com
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from flair_hpo.cli import arguments
+from flair_hpo.cli.model_commands import add_model_commands
+from flair_hpo.cli.nearby import require_search
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
+from flair_hpo.cli.run_start import announce_corpus, announce_folder, check_hub_models
 from flair_hpo.cli.studies import add_studies_command
 from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
@@ -46,10 +52,11 @@ def _allow_remote_code(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flair_hpo.orchestration import Orchestrator
-
     _allow_remote_code(args)
-    config = _run_config(args)
+    config = _run_config(args)  # every mistake of the input before Flair and torch load (a second, not ten)
+    from flair_hpo.orchestration import Orchestrator
+    from flair_hpo.training.flair_console import flair_console_quieted
+
     settings = config.settings
     if args.base_path:
         settings = settings.replace(base_path=Path(args.base_path))
@@ -60,9 +67,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.warm_start:
         settings = settings.replace(warm_start=args.warm_start)
     settings = settings.replace(**tracking_settings(args))
+    announce_folder(settings)
     try:
         # The corpus reference (settings.corpus) is stored with the study for workers that join it.
-        orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+        with flair_console_quieted(logging.ERROR):  # Flair's lines on loading the corpus (a sampled split: below)
+            orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+        announce_corpus(settings, orchestrator.corpus)
         # The search shows its summary as it ends (once); here only what the command adds.
         workers = config.workers if args.workers is None else args.workers
         result = orchestrator.optimize(workers=workers, quiet=args.quiet)
@@ -91,8 +101,8 @@ def _run_config(args: argparse.Namespace) -> Any:
         if given:
             option = given[0].replace("_", "-")
             raise ConfigError(f"give a YAML file or --dataset/--corpus and --recipe, not both (--{option})")
-        return load_run_config(args.config)
-    return parse_run_config(recipe_run_data(args), "the command line")
+        return load_run_config(args.config, before_flair=check_hub_models)
+    return parse_run_config(recipe_run_data(args), "the command line", before_flair=check_hub_models)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -119,6 +129,8 @@ def _show(args: argparse.Namespace) -> int:
     from flair_hpo.results.study_view import leaderboard_table, open_for_reading
 
     base_path = Path(args.base_path)
+    if args.storage is None:
+        require_search(base_path, "show")
     view = open_for_reading(base_path, args.storage, args.study)
     print(leaderboard_table(view, None if args.all else table_width()))
     best = base_path / BEST_CONFIGURATION
@@ -131,6 +143,8 @@ def _show(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from flair_hpo.results.report import write_report
 
+    if args.storage is None:
+        require_search(Path(args.base_path), "report")
     print(f"Report: {write_report(Path(args.base_path), args.storage, args.study)}")
     return 0
 
@@ -220,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_command(commands, _remote_code_argument)
     add_studies_command(commands)
+    add_model_commands(commands)
     return parser
 
 

@@ -99,17 +99,9 @@ def _folder_section(args: argparse.Namespace) -> tuple[dict[str, Any], str | Non
 
 
 def default_base_path(args: argparse.Namespace) -> Path:
-    """``hyperopt/CORPUS-RECIPE``, then every option given that defines the study (the model, the fraction
-    kept, the epochs, the tag or label type, the strategy, the metric): a search that differs in one gets a
-    folder of its own instead of being refused by the first one's study. The budget is left out: a search
-    resumed with a larger one goes on in its folder."""
+    """``hyperopt/CORPUS-RECIPE``: short, and the same for every search of that corpus with that recipe, so that
+    the command that shows or resumes a search is known before it starts. A search with other settings (another
+    --model or --epochs) in that folder is refused in one line that names what differs; a larger budget resumes
+    it."""
     corpus = args.dataset or Path(args.corpus).resolve().name
-    parts = [corpus.lower(), args.recipe]
-    if args.model:
-        parts.append(Path(args.model.rstrip("/")).name)
-    if args.downsample:
-        parts.append(f"{args.downsample:g}")
-    if args.epochs:
-        parts.append(f"{args.epochs}ep")
-    parts += [given for given in (args.tag_type, args.label_type, args.strategy, args.metric) if given]
-    return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))
+    return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{corpus.lower()}-{args.recipe}")

@@ -7,7 +7,10 @@
     flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # any configuration file
 
 The search's folder holds both: ``best-configuration.yaml`` and ``corpus.yaml`` (written when the search
-started; for a search of an earlier version, taken from its study and written then).
+started; for a search of an earlier version, taken from its study and written then). The command says the new
+model's dev and test scores (scored as the search scores its best model) and where it is; Flair's log goes to
+``training.log`` beside the model, and ``corpus.yaml`` and ``configuration.yaml`` (what was trained, with the
+scores) make the folder one that ``flair-hpo evaluate`` and ``predict`` read.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from flair_hpo.cli.nearby import require_search
 from flair_hpo.errors import ConfigError, InputError
 
 #: Where the model goes in the search's folder when no --base-path is given.
@@ -40,57 +44,74 @@ def add_train_command(commands: Any, remote_code_argument: Any) -> None:
 
 
 def retrain(args: argparse.Namespace) -> int:
-    from flair_hpo.results.best import BEST_CONFIGURATION, BEST_MODEL, FINAL_MODEL
+    from flair_hpo.results.best import BEST_CONFIGURATION
     from flair_hpo.space import Configuration
 
     source = Path(args.search)
-    if source.is_dir():
-        configuration_path = source / BEST_CONFIGURATION
-        if not configuration_path.is_file():
-            raise InputError(f"{source} holds no {BEST_CONFIGURATION}: no trial of that search has finished yet")
-    elif source.is_file():
+    if source.is_file():
         configuration_path = source
         if not (args.corpus_from and args.base_path):
             raise ConfigError(
                 f"{source} is a file: give --corpus-from CONFIG.yaml and --base-path, or the search's folder"
             )
     else:
-        raise InputError(f"{source} does not exist: give a search's folder (its base_path) or a configuration file")
+        require_search(source, "train", "a search's folder (its base_path) or a configuration file")
+        configuration_path = source / BEST_CONFIGURATION
+        if not configuration_path.is_file():
+            raise InputError(f"{source} holds no {BEST_CONFIGURATION}: no trial of that search has finished yet")
     out = Path(args.base_path) if args.base_path else source / (FINAL if args.final else RETRAINED)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out} is not an empty folder; give a new folder with --base-path")
     configuration = Configuration.load(configuration_path)
     _check_paths_exist(_stored_parameters(configuration_path), configuration_path)
-    corpus = _corpus(args, source)
-    from flair_hpo.training import train
-
-    train(configuration, corpus, out, final=args.final)
-    print(f"Model saved to {out / (FINAL_MODEL if args.final else BEST_MODEL)}")
+    reference, corpus = _corpus(args, source)
+    print(f"Training {configuration_path} into {out} (Flair's log: {out / 'training.log'})", flush=True)
+    _train_and_score(configuration, reference, corpus, out, args.final)
     return 0
 
 
-def _corpus(args: argparse.Namespace, source: Path) -> Any:
-    from flair_hpo.training.corpus_file import CORPUS_FILE, keep_corpus_reference, read_corpus_reference
-    from flair_hpo.training.corpus_reference import load_corpus
+def _train_and_score(configuration: Any, reference: dict[str, Any], corpus: Any, out: Path, final: bool) -> None:
+    """Train ``configuration`` into ``out`` with Flair's log in its file, and say the model's scores and place."""
+    from flair_hpo.cli.model_files import score_splits
+    from flair_hpo.results.best import BEST_MODEL, FINAL_MODEL
+    from flair_hpo.training import train
+    from flair_hpo.training.corpus_file import keep_corpus_reference
+    from flair_hpo.training.flair_console import flair_console_quieted
+
+    with flair_console_quieted():
+        model = train(configuration, corpus, out, final=final)
+    # Scored as the search scores its best model: dev (not for a model trained on it) and test.
+    scores = score_splits(model, corpus, ("test",) if final else ("dev", "test"), configuration.evaluation_metric)
+    model_path = out / (FINAL_MODEL if final else BEST_MODEL)
+    keep_corpus_reference(out, reference)  # for `flair-hpo evaluate OUT`
+    result = {f"{s.split} {s.metric}": s.score for s in scores}
+    _write_configuration(out, configuration, {**result, "model": model_path.name})
+    shown = ", ".join(f"{name} {value:.4f}" for name, value in result.items()) or "no dev or test split to score"
+    print(f"Retrained ({'train + dev, ' if final else ''}{configuration.max_epochs} epochs at most): {shown}")
+    print(f"Model saved to {model_path}")
+
+
+def _write_configuration(out: Path, configuration: Any, result: dict[str, Any]) -> None:
+    import yaml
+
+    from flair_hpo.files import atomic_write_text
+
+    text = "# The configuration trained into this folder, and its model's scores.\n" + yaml.safe_dump(
+        {"configuration": configuration.to_dict(out), "result": result}, sort_keys=False
+    )
+    atomic_write_text(out / "configuration.yaml", text)
+
+
+def _corpus(args: argparse.Namespace, source: Path) -> tuple[dict[str, Any], Any]:
+    from flair_hpo.cli.model_files import folder_corpus, loaded_corpus
 
     if args.corpus_from:
-        return load_corpus(_corpus_section_of(Path(args.corpus_from)))
-    reference = read_corpus_reference(source)
-    if reference is None:
-        from flair_hpo.results.study_view import stored_corpus
-
-        stored = stored_corpus(source)
-        if stored is None:
-            raise InputError(
-                f"{source} has no {CORPUS_FILE}, and its study stores no corpus (it was given a corpus object in "
-                "Python): give --corpus-from CONFIG.yaml"
-            )
-        keep_corpus_reference(source, stored)
-        reference = read_corpus_reference(source)
-    return load_corpus(reference)
+        reference = corpus_section_of(Path(args.corpus_from))
+        return reference, loaded_corpus(reference)
+    return folder_corpus(source)
 
 
-def _corpus_section_of(path: Path) -> dict[str, Any]:
+def corpus_section_of(path: Path) -> dict[str, Any]:
     """The ``corpus:`` section of a YAML file (a run's, or one that holds only that), completed and checked as
     ``flair-hpo run`` does."""
     from flair_hpo.cli.run_config import read_yaml

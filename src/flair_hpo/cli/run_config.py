@@ -27,7 +27,7 @@ Every mistake of a file is reported at once, each with the key it concerns, befo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,12 +35,12 @@ from typing import Any
 import yaml
 
 from flair_hpo.checks import flag
-from flair_hpo.cli.yaml_space import DEFAULTS, build_space
+from flair_hpo.cli.yaml_space import DEFAULTS, build_space, check_names
 from flair_hpo.errors import ConfigError, InputError, Mistakes, did_you_mean
 from flair_hpo.orchestration.workers import check_workers
 from flair_hpo.search.settings import RunSettings
 from flair_hpo.space import SEQUENCE_LABELING, SearchSpace
-from flair_hpo.space.recipes import RECIPES
+from flair_hpo.space.recipes import RECIPES, recipe_task
 from flair_hpo.strategies import STRATEGIES, SearchStrategy
 from flair_hpo.training.corpus_folder import TASKS, completed_section
 from flair_hpo.training.corpus_reference import check_corpus_section, load_corpus
@@ -126,23 +126,50 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_run_config(path: str | Path) -> RunConfig:
+def load_run_config(path: str | Path, before_flair: Callable[[dict[str, Any]], None] | None = None) -> RunConfig:
     """Read and check a run configuration; every error names the key at fault."""
     path = Path(path)
-    return parse_run_config(read_yaml(path), path)
+    return parse_run_config(read_yaml(path), path, before_flair)
 
 
-def parse_run_config(data: dict[str, Any], source: Path | str) -> RunConfig:
+def parse_run_config(
+    data: dict[str, Any], source: Path | str, before_flair: Callable[[dict[str, Any]], None] | None = None
+) -> RunConfig:
     """Check a run configuration given as a mapping (a YAML file's, or the command line's); errors start
-    with ``source``."""
+    with ``source``.
+
+    The mistakes of its keys, corpus folder, recipe, strategy and settings are found first, all at once, without
+    loading Flair or torch (a second instead of ten); once there are none, ``before_flair`` is called with the
+    checked mapping, then the parameters' options are checked, all at once, against Flair's classes.
+    """
     try:
-        return _parse(data, Path(source))
+        return _parse(data, Path(source), before_flair)
     except InputError as error:  # the file's own mistakes, and those the Python API finds in its values
         raise ConfigError(f"{source}: {error}") from None
 
 
-def _parse(data: dict[str, Any], path: Path) -> RunConfig:
+def _parse(data: dict[str, Any], path: Path, before_flair: Callable[[dict[str, Any]], None] | None) -> RunConfig:
     mistakes = Mistakes()
+    data, strategy, settings = _first_checks(data, mistakes)
+    mistakes.raise_found()
+    if before_flair is not None:
+        before_flair(data)
+    if "dataset" in data["corpus"]:  # a class of flair.datasets: looked up there
+        with mistakes.check():
+            check_corpus_section(data["corpus"])
+    space = build_space(data, mistakes)
+    if space is not None and not mistakes.found:  # a strategy checks a space that has no mistakes
+        with mistakes.check():
+            strategy.make_configurations(space)
+    mistakes.raise_found()
+    assert space is not None  # else a mistake was raised
+    return RunConfig(path, space, strategy, settings, data.get("workers", 1), data["report"])
+
+
+def _first_checks(data: dict[str, Any], mistakes: Mistakes) -> tuple[dict[str, Any], Any, Any]:
+    """What can be checked without Flair's classes: the keys, a corpus folder, the recipe's name and task, the
+    names of parameters, metrics and strategy, the run settings; the mapping completed, the strategy and the
+    settings."""
     for key in data:
         if key not in _TOP_KEYS:
             mistakes.found.append(
@@ -153,28 +180,23 @@ def _parse(data: dict[str, Any], path: Path) -> RunConfig:
     with mistakes.check():
         data["corpus"] = completed_section(data.get("corpus"), data.get("tag_type"))
         _task_of_folder(data)
-    if "corpus" in data:
+    if "corpus" in data and not (isinstance(data["corpus"], Mapping) and "dataset" in data["corpus"]):
         with mistakes.check():
             check_corpus_section(data["corpus"])  # a mapping here: None would mean a corpus object in Python
-    space = build_space(data, mistakes)
+    check_names(data, mistakes)
     strategy = settings = None
     if "strategy" in data:
         with mistakes.check():
             strategy = _strategy(data["strategy"])
-            if space is not None and not mistakes.found:  # a strategy checks a space that has no mistakes
-                strategy.make_configurations(space)
     if "base_path" in data:  # else reported as missing
         with mistakes.check():
             # The run settings have the YAML keys' names; RunSettings checks them (its messages name the key).
             settings = RunSettings(**{key: data[key] for key in RunSettings.names() if key in data})
-    workers = data.get("workers", 1)
     with mistakes.check():
-        check_workers(workers, None)
+        check_workers(data.get("workers", 1), None)
     with mistakes.check():
-        report = flag(data.get("report", True), "report", ConfigError)
-    mistakes.raise_found()
-    assert space is not None and strategy is not None and settings is not None  # else a mistake was raised
-    return RunConfig(path, space, strategy, settings, workers, report)
+        data["report"] = flag(data.get("report", True), "report", ConfigError)
+    return data, strategy, settings
 
 
 def _task_of_folder(data: dict[str, Any]) -> None:
@@ -187,12 +209,14 @@ def _task_of_folder(data: dict[str, Any]) -> None:
     tags = [name for name in section.get("columns", {}).values() if name != "text"]
     if task == SEQUENCE_LABELING and "tag_type" not in data and len(tags) == 1:
         data["tag_type"] = tags[0]
+    if task == SEQUENCE_LABELING and data.get("tag_type") not in (None, *tags):
+        raise ConfigError(f"tag_type: {data['tag_type']} is not among the columns of corpus: {', '.join(tags)}")
     named = data.get("recipe")
     name = named.get("name") if isinstance(named, Mapping) else named
-    if name in RECIPES and RECIPES[name]().task != task:
-        fitting = [other for other, make in RECIPES.items() if make().task == task]
+    if name in RECIPES and recipe_task(name) != task:
+        fitting = [other for other in RECIPES if recipe_task(other) == task]
         raise ConfigError(
-            f"recipe: {name} is for {RECIPES[name]().task}, but the corpus {section['folder']} holds "
+            f"recipe: {name} is for {recipe_task(name)}, but the corpus {section['folder']} holds "
             f"{section['format']} files ({task}); use {' or '.join(fitting)}"
         )
     data.setdefault("task", task)

@@ -24,7 +24,7 @@ from flair_hpo.space import (
     TextClassifierSearchSpace,
 )
 from flair_hpo.space import parameters as p
-from flair_hpo.space.recipes import RECIPES, recipe
+from flair_hpo.space.recipes import RECIPES, recipe, recipe_task
 
 #: Keys a recipe stands for, which are required without one (the task is told by a corpus folder's files).
 REQUIRED_KEYS = ("task", "budget", "parameters")
@@ -98,8 +98,6 @@ def build_space(data: Mapping[str, Any], mistakes: Mistakes) -> SearchSpace | No
     """The search space the keys of ``data`` describe, on a recipe's when it names one; its mistakes go to
     ``mistakes`` (and None comes back when there is no space to build on)."""
     space = None
-    if data.get("recipe") is None:
-        mistakes.found += _missing(data)
     with mistakes.check():
         space = _recipe_space(data) if data.get("recipe") is not None else _task_space(data)
     if space is None:
@@ -134,6 +132,32 @@ def build_space(data: Mapping[str, Any], mistakes: Mistakes) -> SearchSpace | No
                 raise ConfigError(f"start: give a mapping of parameter names to values (or a list), not {start!r}")
             space.add_start({parameter_member(str(key)): value for key, value in start.items()})
     return space
+
+
+def check_names(data: Mapping[str, Any], mistakes: Mistakes) -> None:
+    """The mistakes of ``data`` that need no Flair (:func:`build_space` checks options against Flair's
+    classes): missing keys, the recipe's name, the names of parameters, metrics and budgets."""
+    if data.get("recipe") is None:
+        mistakes.found += _missing(data)
+    else:
+        with mistakes.check():
+            recipe_task(_recipe_settings(data["recipe"])["name"])
+    for key, kind in (("evaluation_metric", p.EvaluationMetric), (_OPTIMIZE, p.OptimizationValue)):
+        if key in data:
+            with mistakes.check():
+                _enum(kind, data[key], key)
+    budget = data.get("budget")
+    if isinstance(budget, Mapping) and len(budget) == 1:
+        with mistakes.check():
+            _enum(p.Budget, next(iter(budget)), "budget")
+    parameters = data.get("parameters")
+    starts = data.get("start") or []
+    named = list(parameters) if isinstance(parameters, Mapping) else []
+    for start in [starts] if isinstance(starts, Mapping) else starts:
+        named += list(start) if isinstance(start, Mapping) else []
+    for key in dict.fromkeys(named):
+        with mistakes.check():
+            parameter_member(str(key))
 
 
 def _epochs(data: Mapping[str, Any], mistakes: Mistakes) -> Any:
@@ -183,11 +207,16 @@ def _task_space(data: Mapping[str, Any]) -> SearchSpace | None:
     return space
 
 
-def _recipe_space(data: Mapping[str, Any]) -> SearchSpace:
-    given = data["recipe"]
+def _recipe_settings(given: Any) -> Mapping[str, Any]:
+    """``recipe:`` as ``{name: ..., model: ...}``."""
     settings = {"name": given} if isinstance(given, str) else given
     if not isinstance(settings, Mapping) or not set(settings) <= {"name", "model"} or "name" not in settings:
         raise ConfigError(f"recipe: give a name ({', '.join(RECIPES)}) or {{name: ..., model: ...}}, not {given!r}")
+    return settings
+
+
+def _recipe_space(data: Mapping[str, Any]) -> SearchSpace:
+    settings = _recipe_settings(data["recipe"])
     space = recipe(str(settings["name"]), settings.get("model"), data.get("tag_type"))
     if "task" in data and str(data["task"]).lower() != space.task:
         raise ConfigError(f"task: the recipe {settings['name']} is {space.task}, not {data['task']}")

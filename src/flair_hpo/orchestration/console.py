@@ -18,10 +18,10 @@ import optuna
 from rich.console import Console
 from rich.text import Text
 
-from flair_hpo.flair_internals import progress_bars_off
 from flair_hpo.orchestration.live import LiveStatus
 from flair_hpo.orchestration.progress import ProgressDisplay
 from flair_hpo.results.events import SearchListener
+from flair_hpo.training.flair_console import flair_console_quieted
 from flair_hpo.training.scoring import Objective
 
 log = logging.getLogger("flair_hpo")
@@ -96,25 +96,18 @@ def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[Search
     level = log.level
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
-    flair_console = [h for h in logging.getLogger("flair").handlers if not isinstance(h, logging.FileHandler)]
-    levels = [h.level for h in flair_console]
     optuna_verbosity = optuna.logging.get_verbosity()
     # A trial's training.log on a full disk: the trial fails with the disk's error, not pages of "Logging error".
     raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
-    for h in flair_console:
-        h.setLevel(logging.WARNING)
     optuna.logging.set_verbosity(logging.WARNING)
     try:
-        with warnings.catch_warnings(), progress_bars_off():
-            warnings.filterwarnings("ignore", message=".*GradScaler.*", category=FutureWarning)
+        with warnings.catch_warnings(), flair_console_quieted():
             # Optuna's notes on its own internals (experimental features, PED-ANOVA's regimes): nothing to act on.
             warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
             warnings.filterwarnings("ignore", category=UserWarning, module=r"optuna(\.|$)")
             yield shown
     finally:
         shown.close()
-        for h, handler_level in zip(flair_console, levels, strict=True):
-            h.setLevel(handler_level)
         optuna.logging.set_verbosity(optuna_verbosity)
         logging.raiseExceptions = raise_exceptions
         log.setLevel(level)

@@ -13,7 +13,7 @@ import math
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.trial_turn import free_memory
-from flair_hpo.records import TrialRecord, TrialStatus, keys
+from flair_hpo.records import History, TrialRecord, TrialStatus, keys
 from flair_hpo.results.best import (
     BEST_CONFIGURATION,
     BEST_MODEL,
@@ -25,8 +25,10 @@ from flair_hpo.results.best import (
 )
 from flair_hpo.results.leaderboard import LEADERBOARD, LeaderboardFile
 from flair_hpo.results.outcome import OptimizationResult
+from flair_hpo.results.text import clock_text
 from flair_hpo.search.earlier import EarlierStudy, remember, study_source
-from flair_hpo.space import Configuration
+from flair_hpo.space import Configuration, SearchSpace
+from flair_hpo.space import parameters as p
 from flair_hpo.study import TrialStore
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model
@@ -47,6 +49,27 @@ def stopped_early(best: TrialRecord, max_epochs: int) -> str | None:
     else:
         return None
     return f"{how} after {epochs} of {max_epochs} epochs"
+
+
+def budget_shorter_than_a_training(space: SearchSpace, history: History) -> str | None:
+    """For a time budget that one trial outlasted on its own: what that trial took, for people; else None."""
+    kind, hours = space.budget
+    if kind is not p.Budget.TIME_IN_H:
+        return None
+    budget_s = float(hours) * 3600
+    over = [r for r in history.records if r.duration_s is not None and r.duration_s > budget_s]
+    if not over:
+        return None
+    trial = min(over, key=lambda record: record.number)
+    epochs = f"{trial.epochs} of its {space.max_epochs} epochs" if trial.epochs else "before its first epoch ended"
+    return (
+        f"the time budget ({_duration(budget_s)}) is smaller than one training: trial {trial.number} took "
+        f"{_duration(trial.duration_s or 0)} ({epochs}); give a budget of several trainings"
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else clock_text(seconds)
 
 
 class Finisher:
@@ -71,6 +94,7 @@ class Finisher:
         counts = history.counts(TrialStatus.COMPLETE, TrialStatus.FAILED, TrialStatus.PRUNED)
         storage = self.setup.settings.storage
         common = {
+            "budget_note": budget_shorter_than_a_training(self.setup.search_space, history),
             "objective": self.setup.objective.name,
             "leaderboard_path": self.base_path / LEADERBOARD,
             "trials": counts,

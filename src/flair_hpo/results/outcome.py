@@ -37,6 +37,8 @@ class OptimizationResult:
     #: How the best model's training stopped before its last epoch ("pruned after 2 of 5 epochs"), or None
     #: when it trained to the end: such a model is weaker than its configuration trained to the end.
     stopped_early: str | None = None
+    #: Why the budget left little to choose from (a time budget smaller than one training), or None.
+    budget_note: str | None = None
 
     def report(self) -> Path:
         """Write the HTML report of the search (``report.html`` in base_path) and return its path."""
@@ -45,15 +47,16 @@ class OptimizationResult:
         return write_report(self.base_path, self.storage, self.study_name)
 
     def __str__(self) -> str:
+        note = f"Note: {self.budget_note}.\n" if self.budget_note else ""
         if self.best_trial is None:
-            return f"No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
+            return f"{note}No trial finished ({self.trials}); see {self.leaderboard_path} for errors."
         parameters = "\n".join(f"  {name}: {readable(value)}" for name, value in self.best_configuration.items())
         test = "" if self.test_score is None else f", test {self.test_score:.4f}"
         if self.seeds > 1:
             test = f" mean over {self.seeds} seeds, sd {self.dev_sd:.4f}; best seed's model{test}"
         final_test = "" if self.final_test_score is None else f", test {self.final_test_score:.4f}"
         return (
-            f"Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
+            f"{note}Best configuration (trial {self.best_trial}, {self.objective} {self.dev_score:.4f}{test}):\n"
             f"{parameters}\n"
             f"Best model: {self.model_path}\n"
             + (

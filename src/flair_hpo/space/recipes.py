@@ -18,8 +18,9 @@ configuration its docstring cites (``add_start``), as long as the space still ho
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_type_hints
 
 from flair_hpo.errors import SearchSpaceError, did_you_mean
 from flair_hpo.space import parameters as p
@@ -166,10 +167,7 @@ RECIPES: dict[str, Callable[..., SearchSpace]] = {
 
 def recipe(name: str, model: str | None = None, tag_type: str | None = None) -> SearchSpace:
     """The recipe called ``name``, with its transformer ``model`` (a name or a folder) where one is given."""
-    if name not in RECIPES:
-        raise SearchSpaceError(
-            f"there is no recipe '{name}' (recipes: {', '.join(RECIPES)}){did_you_mean(name, RECIPES)}"
-        )
+    _check_name(name)
     arguments: dict[str, Any] = {}
     if model is not None:
         if name == "tagger-frozen":
@@ -179,3 +177,24 @@ def recipe(name: str, model: str | None = None, tag_type: str | None = None) -> 
     if tag_type is not None and name in ("ner-fine-tune", "tagger-frozen"):
         arguments["tag_type"] = tag_type
     return RECIPES[name](**arguments)
+
+
+def recipe_task(name: str) -> str:
+    """The task of the recipe ``name``, told without building it (building one checks its options against
+    Flair's classes, which loads torch): its search space class's."""
+    _check_name(name)
+    return get_type_hints(RECIPES[name])["return"].task
+
+
+def default_model(name: str) -> str | None:
+    """The transformer the recipe ``name`` uses when no model is given (None: it names no transformer)."""
+    _check_name(name)
+    default = inspect.signature(RECIPES[name]).parameters.get("model")
+    return None if default is None else default.default
+
+
+def _check_name(name: str) -> None:
+    if name not in RECIPES:
+        raise SearchSpaceError(
+            f"there is no recipe '{name}' (recipes: {', '.join(RECIPES)}){did_you_mean(name, RECIPES)}"
+        )

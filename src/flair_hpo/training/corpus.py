@@ -49,12 +49,23 @@ def check_corpus(corpus: Any, space: SearchSpace) -> str:
             raise CorpusError(
                 f"cannot tell which label type to predict (the corpus has: {found}); call add_label_type(...)"
             )
-        return next(iter(present))
+        wanted = next(iter(present))
     if wanted not in present:
         found = ", ".join(f"'{t}'" for t in sorted(present)) or "no labels at all"
         what = "tag type" if space.task == SEQUENCE_LABELING else "label type"
         raise CorpusError(f"the corpus has no {what} '{wanted}' in its train split; it has {found}")
+    if space.task != SEQUENCE_LABELING:
+        _check_two_labels(corpus.train, wanted)
     return wanted
+
+
+def _check_two_labels(sentences: Any, label_type: str) -> None:
+    seen: set[str] = set()
+    for sentence in sentences:
+        seen.update(label.value for label in sentence.get_labels(label_type))
+        if len(seen) > 1:
+            return
+    raise CorpusError(f"the train split has one label, {seen.pop()}: a classifier needs two or more")
 
 
 def label_dictionary(corpus: flair.data.Corpus, label_type: str) -> flair.data.Dictionary:

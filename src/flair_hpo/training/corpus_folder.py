@@ -1,22 +1,25 @@
 """A corpus folder as Flair users keep one, read without a YAML file: its format told from its files.
 
-Flair's own rules find the splits (:func:`flair.datasets.base.find_train_dev_test_files`, as
-``ClassificationCorpus`` and ``ColumnCorpus`` find them: a file with ``train`` in its name, ``dev`` or
-``testa``, ``test`` or ``testb``; a missing dev split is sampled from train). The first line of the training
-file tells the format: FastText lines (``__label__X some text``) are text classification, anything else is a
-column file (CoNLL) for sequence labeling, read by default as ``ColumnCorpus`` users write it: the words in
-the first column, the tags to predict in the last (``{0: "text", 1: "ner"}`` for two columns).
+Flair's own rules find the splits (those of :func:`flair.datasets.base.find_train_dev_test_files`, as
+``ClassificationCorpus`` and ``ColumnCorpus`` find them, followed without loading Flair: a file with ``train``
+in its name, ``dev`` or ``testa``, ``test`` or ``testb``; a missing dev split is sampled from train). The
+first line of the training file tells the format: FastText lines (``__label__X some text``) are text
+classification, anything else is a column file (CoNLL) for sequence labeling, read by default as
+``ColumnCorpus`` users write it: the words in the first column, the tags to predict in the last
+(``{0: "text", 1: "ner"}`` for two columns). What Flair would refuse or misread later is refused here, before
+torch loads: a column number beyond the files' columns, a classification file with a single label.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flair_hpo.errors import CorpusError
 from flair_hpo.space import SEQUENCE_LABELING, TEXT_CLASSIFICATION
+from flair_hpo.training.split_files import find_split_files
 
 CLASSIFICATION = "classification"
 COLUMN = "column"
@@ -40,18 +43,10 @@ class FolderCorpus:
 def training_file(folder: Path, name: str | None = None) -> Path:
     """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` when there is
     none."""
-    from flair.datasets.base import find_train_dev_test_files
-
     if not folder.is_dir():
         raise CorpusError(f"corpus: the folder {folder} does not exist")
-    flair_log = logging.getLogger("flair")
-    level = flair_log.level
-    flair_log.setLevel(logging.WARNING)  # Flair logs the files it finds; the corpus is loaded (and logged) later
-    try:
-        _, _, train = find_train_dev_test_files(folder, None, None, name)
-    finally:
-        flair_log.setLevel(level)
-    if train is not None and not Path(train).is_file():
+    train = find_split_files(folder, name).train
+    if train is not None and not train.is_file():
         raise CorpusError(f"corpus: there is no training file {train}")
     if train is None:
         names = ", ".join(sorted(p.name for p in folder.iterdir())[:5]) or "nothing"
@@ -59,7 +54,7 @@ def training_file(folder: Path, name: str | None = None) -> Path:
             f"corpus: {folder} has no training file (Flair reads the file with 'train' in its name, e.g. "
             f"train.txt; the folder holds {names})"
         )
-    return Path(train)
+    return train
 
 
 def _first_line(path: Path) -> str:
@@ -86,15 +81,47 @@ def parse_columns(text: str) -> dict[int, str]:
     return columns
 
 
+def column_count(folder: Path, train_file: str | None = None) -> int:
+    """The columns of the first line of the training file (split on white space, as ColumnCorpus splits)."""
+    return len(_first_line(training_file(folder, train_file)).split())
+
+
 def column_defaults(folder: Path, tag_type: str | None, train_file: str | None = None) -> dict[int, str]:
     """The columns of a CoNLL file as ColumnCorpus users write them: the text first, the tags last."""
-    count = len(_first_line(training_file(folder, train_file)).split())
+    count = column_count(folder, train_file)
     if count < 2:
         raise CorpusError(
             f"corpus: the training file of {folder} has one column; a column file has the words and their tags "
             "(give --columns, e.g. 0:text,1:ner), and FastText lines start with __label__"
         )
     return {0: "text", count - 1: tag_type or DEFAULT_TAG_TYPE}
+
+
+def check_columns_exist(folder: Path, columns: Mapping[Any, Any], given: str, train_file: str | None = None) -> None:
+    """Every column number named (``given``: where, ``--columns`` or ``corpus: columns``) is one of the files'."""
+    count = column_count(folder, train_file)
+    beyond = sorted(int(n) for n in columns if str(n).isdigit() and int(n) >= count)
+    if beyond:
+        raise CorpusError(
+            f"{given}: column {beyond[0]} does not exist (the files have {count} column{'s' * (count != 1)}, "
+            f"numbered from 0)"
+        )
+
+
+def check_two_labels(folder: Path, train_file: str | None = None) -> None:
+    """A classifier needs two labels or more in its training file (read up to the second label found)."""
+    path = training_file(folder, train_file)
+    seen: set[str] = set()
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            for word in line.split():  # the labels lead the line, as ClassificationCorpus reads them
+                if not word.startswith(LABEL_PREFIX):
+                    break
+                seen.add(word.removeprefix(LABEL_PREFIX))
+            if len(seen) > 1:
+                return
+    if len(seen) == 1:
+        raise CorpusError(f"corpus: {path} has one label, {seen.pop()}: a classifier needs two or more")
 
 
 def read_corpus_folder(
@@ -117,13 +144,17 @@ def read_corpus_folder(
         return FolderCorpus(section, TEXT_CLASSIFICATION, label)
     if label_type:
         raise CorpusError(f"corpus: {folder} holds column files (sequence labeling); give --tag-type, not --label-type")
+    if columns:
+        check_columns_exist(folder, columns, "--columns")
     columns = columns or column_defaults(folder, tag_type)
     tags = [name for name in columns.values() if name != "text"]
     label = tag_type or (tags[0] if len(tags) == 1 else None)
-    if label is None or label not in tags:
+    if label is None:
         raise CorpusError(
             f"corpus: which column to predict? --columns names {', '.join(tags) or 'no tags'}; give --tag-type NAME"
         )
+    if label not in tags:
+        raise CorpusError(f"--tag-type: {label} is not among the columns you named: {', '.join(tags) or 'none'}")
     return FolderCorpus({"folder": str(folder), "format": COLUMN, "columns": columns}, SEQUENCE_LABELING, label)
 
 
@@ -139,4 +170,30 @@ def completed_section(section: Any, tag_type: str | None) -> Any:
         section["format"] = COLUMN if "columns" in section else detect_format(folder, train_file)
     if section["format"] == COLUMN and "columns" not in section:
         section["columns"] = column_defaults(folder, tag_type, train_file)
+    elif section["format"] == COLUMN and isinstance(section["columns"], Mapping):
+        check_columns_exist(folder, section["columns"], "corpus: columns", train_file)
+    if section["format"] == CLASSIFICATION:
+        check_two_labels(folder, train_file)
     return section
+
+
+def sampled_splits(section: Mapping[str, Any], corpus: Any) -> str | None:
+    """A sentence for people when Flair set aside part of a corpus folder's training file as its dev or test
+    split (the folder has no such file); None when it did not."""
+    if "folder" not in section:
+        return None
+    names = [section.get(key) for key in ("train_file", "dev_file", "test_file")]
+    files = find_split_files(section["folder"], *names)
+    sampled = {
+        name: len(split)
+        for name, file, split in (("dev", files.dev, corpus.dev), ("test", files.test, corpus.test))
+        if file is None and split is not None
+    }
+    if not sampled:
+        return None
+    train = files.train.name if files.train else "the training file"
+    return (
+        f"{section['folder']} has no {' or '.join(sampled)} file: Flair set aside "
+        f"{' and '.join(f'{count} sentences as {name}' for name, count in sampled.items())} from {train}, at random "
+        "(the same ones on every run)"
+    )

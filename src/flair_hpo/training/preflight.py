@@ -5,7 +5,9 @@ that is not there) would fail every trial that uses it within a second, and each
 of the budget. So each distinct embedding of the space (every word-embedding option's embeddings, every
 transformer a document-embedding branch names) is built once before the search starts, one at a time and
 discarded; the first one that fails stops the search with one line naming the option, before anything is
-written. Embeddings already checked by this process are not loaded again.
+written. Embeddings already checked by this process are not loaded again. A model named by its hub name is
+first checked in seconds (:mod:`flair_hpo.training.hub`): a hub that cannot be reached would make loading it
+retry for minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flair_hpo.errors import EmbeddingLoadError
 from flair_hpo.space import SearchSpace
 from flair_hpo.space.dimensions import Choice
 from flair_hpo.space.embedding_specs import EmbeddingSpec, build_embedding, spec_label
+from flair_hpo.training.hub import hub_problem
 
 _CHECKED: set[str] = set()
 _TRANSFORMER_MODEL = "TransformerDocumentEmbeddings.model"
@@ -44,6 +47,10 @@ def loadable_specs(space: SearchSpace) -> list[tuple[str, EmbeddingSpec]]:
 def check_models_load(space: SearchSpace) -> None:
     """Build each distinct embedding of ``space`` once; :class:`EmbeddingLoadError` for the first that fails."""
     for key, (parameter, spec) in _unchecked(space):
+        model = spec.get("model")
+        problem = hub_problem(model) if isinstance(model, str) else None
+        if problem:  # found in seconds, where loading it would retry for minutes
+            raise EmbeddingLoadError(f"{parameter}: {problem}")
         try:
             embedding = build_embedding(spec)
         except Exception as error:

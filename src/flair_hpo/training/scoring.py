@@ -79,12 +79,16 @@ class Objective:
 
     def test_score(self, model: Any, configuration: Configuration, sentences: Any) -> float:
         """The evaluation metric of ``model`` on ``sentences`` (the test split, for the final model only)."""
+        return self.evaluate(model, sentences, configuration.label_type)[0]
+
+    def evaluate(self, model: Any, sentences: Any, label_type: str) -> tuple[float, Any]:
+        """The evaluation metric of ``model`` on ``sentences``, and Flair's result (with its detailed report)."""
         result = model.evaluate(
             sentences,
-            gold_label_type=configuration.label_type,
+            gold_label_type=label_type,
             mini_batch_size=32,
             main_evaluation_metric=self.flair_main_metric,
             return_loss=False,
         )
         scores = {tuple(k) if isinstance(k, tuple) else (k,): v for k, v in result.scores.items()}
-        return self.metric_of(scores)
+        return self.metric_of(scores), result

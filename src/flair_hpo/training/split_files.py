@@ -1,0 +1,46 @@
+"""The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair.
+
+``flair-hpo run`` checks a corpus folder before it loads torch and Flair (a mistake is said in a second, not
+after ten), so the rules of :func:`flair.datasets.base.find_train_dev_test_files` are followed here: a file
+with ``train`` in its name (not ``54019``), ``dev`` or ``testa`` for dev, ``testb``, else ``test``, for test;
+``.gz`` and ``.swp`` files skipped; no file is looked for when the training file is named.
+``tests/test_cli_corpus.py`` holds them to Flair's own function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+_IGNORED = {".gz", ".swp"}
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    """The files Flair reads as each split of a folder; None for a split it samples from train (dev, test)
+    or cannot find (train)."""
+
+    train: Path | None
+    dev: Path | None
+    test: Path | None
+
+
+def find_split_files(
+    folder: str | Path, train_file: str | None = None, dev_file: str | None = None, test_file: str | None = None
+) -> SplitFiles:
+    """The files of ``folder`` that Flair's corpora read as train, dev and test (names given are taken as they
+    are, relative to the folder)."""
+    folder = Path(folder)
+    train, dev, test = (folder / name if name is not None else None for name in (train_file, dev_file, test_file))
+    if train is None:
+        files = [file for file in folder.iterdir() if _IGNORED.isdisjoint(file.suffixes)]
+        for file in files:  # the last file that matches wins, as in Flair
+            if "train" in file.name and "54019" not in file.name:
+                train = file
+            if "dev" in file.name or "testa" in file.name:
+                dev = file
+            if "testb" in file.name:
+                test = file
+        if test is None:
+            test = next((file for file in reversed(files) if "test" in file.name), None)
+    return SplitFiles(train, dev, test)
