@@ -199,10 +199,13 @@ def _give_prior(strategy: Any, space: SearchSpace, settings: RunSettings) -> Non
 
 
 def search_starts(space: SearchSpace, settings: RunSettings, strategy: Any = None) -> tuple[dict[str, Label], ...]:
-    """What a search trains first: the space's starts, then, with ``warm_start``, earlier studies' best; with
-    ``warm_start="prior"``, ``strategy`` is given their rankings instead."""
+    """What a search trains first, one queue in this order, each configuration once: the space's starts as added
+    (a recipe's learned portfolio, then its published configuration, then the user's ``add_start``), then, with
+    ``warm_start``, earlier studies' best; with ``warm_start="prior"``, ``strategy`` is given their rankings
+    instead."""
     _give_prior(strategy, space, settings)
-    starts = list(space.starts)
+    starts = {configuration_key(start): start for start in space.starts}
     if settings.warm_start == "starts":
-        starts += [s for s in warm_starts_for(space, study_source(settings)) if s not in starts]
-    return tuple(starts)
+        for start in warm_starts_for(space, study_source(settings)):
+            starts.setdefault(configuration_key(start), start)
+    return tuple(starts.values())

@@ -19,7 +19,7 @@ from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import SearchSpaceError, did_you_mean
 from flair_hpo.space import parameters as p
 from flair_hpo.space.argument_checks import flair_default
-from flair_hpo.space.dimensions import Choice, Dimension, Label, Range
+from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, configuration_key
 
 
 def start_labels(dimensions: list[Dimension], values: Mapping[Any, Any]) -> dict[str, Label]:
@@ -149,16 +149,19 @@ class Starts:
 
     @property
     def starts(self) -> list[dict[str, Label]]:
-        """The configurations to train first (labels, as trials store them), in the order added; a start that
-        does not fit the space raises :class:`SearchSpaceError` (a recipe's is left out)."""
-        found = []
+        """The configurations to train first (labels, as trials store them), in the order added, each once (a
+        recipe's published configuration may also be in its learned portfolio); a start that does not fit the
+        space raises :class:`SearchSpaceError` (a recipe's is left out)."""
+        found: dict[str, dict[str, Label]] = {}
         for values, strict in self._starts:
             try:
-                found.append(start_labels(self.dimensions, values))
+                labels = start_labels(self.dimensions, values)
             except SearchSpaceError:
                 if strict:
                     raise
-        return found
+                continue
+            found.setdefault(configuration_key(labels), labels)
+        return list(found.values())
 
     def _start_problems(self) -> list[str]:
         """Starts that no longer fit the space (a parameter removed or changed after ``add_start``)."""
