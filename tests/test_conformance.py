@@ -156,7 +156,7 @@ def test_a_time_budget_keeps_back_a_training_to_the_end_for_the_last_call():
     """Before a trial starts, a time budget makes the last call once what a typical trial would leave is less
     than a training to the last epoch takes (medians of the trials so far); a best trial that the deadline
     stopped is cut short too."""
-    from flair_hpo.space import parameters as p
+    from flair_hpo.space import parameter_enums as p
 
     space = conditional_space()
     space.add_budget(p.Budget.TIME_IN_H, 1)

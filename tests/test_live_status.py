@@ -55,7 +55,7 @@ def _started(number: int, left: int, best: tuple[int, float] | None = None, **me
     seconds (its trials were short ones), which the status must not show as the time left."""
     best_labels = _labels(0.1) if best else {}
     budget_left = f"{left} of 4 runs left"
-    return TrialStarted(number, _labels(0.05), 1, 0, 1.0, None, best, budget_left, best_labels, 7.0, **measured)
+    return TrialStarted(number, _labels(0.05), 1, 0, None, best, budget_left, best_labels, 7.0, **measured)
 
 
 def _finished(number: int) -> TrialFinished:
@@ -120,7 +120,7 @@ def test_show_into_a_file_prints_every_parameter_column(tmp_path):
     """`flair-hpo show > file` (no terminal, no $COLUMNS): every parameter that varies has its column."""
     space = _space()
     _, study, store = journal_study(tmp_path, "flair-hpo")
-    store.hold(space, search_strategies.GridSearch(), "class", {"train": 10}, {})
+    store.hold(space, search_strategies.GridSearch().settings(), "class", {"train": 10}, {})
     names = [d.name for d in space.dimensions]
     for value, options in (
         (0.5, ["DocumentRNNEmbeddings", 0.1, 8, 16, 1, 0.1]),
@@ -153,7 +153,7 @@ def test_the_leaderboard_is_rounded_to_what_the_noise_allows(tmp_path, capsys):
     space.add_parameter(parameter.ModelTrainer.LEARNING_RATE, low=0.001, high=0.1, log=True)
     _, study, store = journal_study(tmp_path, "flair-hpo")
     corpus = {"train": 4000, "dev": 500, "test": 500, "dev_sha256": "0" * 16}
-    store.hold(space, search_strategies.RandomSearch(), "class", corpus, {})
+    store.hold(space, search_strategies.RandomSearch().settings(), "class", corpus, {})
     for rate, score in ((0.015505594182271563, 0.8473412), (0.0021234567, 0.7912345)):
         study.enqueue_trial({"document_embeddings": "DocumentRNNEmbeddings", "ModelTrainer.learning_rate": rate})
         trial = study.ask()

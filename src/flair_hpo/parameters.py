@@ -1,10 +1,10 @@
 """The names a search space is written with, as in the tutorial: ``import flair_hpo.parameters as parameter``.
 
-The enums are defined in :mod:`flair_hpo.space.parameters`, where each member says which Flair argument it
+The enums are defined in :mod:`flair_hpo.space.parameter_enums`, where each member says which Flair argument it
 sets.
 """
 
-from flair_hpo.space.parameters import (
+from flair_hpo.space.parameter_enums import (
     DOCUMENT_EMBEDDINGS,
     FLAIR_TARGETS,
     PARAMETER_GROUPS,

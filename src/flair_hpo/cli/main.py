@@ -101,8 +101,8 @@ def _run_config(args: argparse.Namespace) -> Any:
         if given:
             option = given[0].replace("_", "-")
             raise ConfigError(f"give a YAML file or --dataset/--corpus and --recipe, not both (--{option})")
-        return load_run_config(args.config, before_flair=check_hub_models)
-    return parse_run_config(recipe_run_data(args), "the command line", before_flair=check_hub_models)
+        return load_run_config(args.config, machine_checks=check_hub_models)
+    return parse_run_config(recipe_run_data(args), "the command line", machine_checks=check_hub_models)
 
 
 def _worker(args: argparse.Namespace) -> int:

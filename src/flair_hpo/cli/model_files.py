@@ -62,8 +62,8 @@ def load_model(path: Path) -> Any:
 
 def score_splits(model: Any, corpus: Any, splits: tuple[str, ...], metric: Any) -> list[SplitScore]:
     """``model``'s score on each split of ``corpus`` that has sentences, by the evaluation ``metric`` of a
-    search (:class:`~flair_hpo.space.parameters.EvaluationMetric`), with Flair's console quiet."""
-    from flair_hpo.space import parameters as p
+    search (:class:`~flair_hpo.space.parameter_enums.EvaluationMetric`), with Flair's console quiet."""
+    from flair_hpo.space import parameter_enums as p
     from flair_hpo.training.flair_console import flair_console_quieted
     from flair_hpo.training.scoring import Objective
 
@@ -82,7 +82,7 @@ def score_splits(model: Any, corpus: Any, splits: tuple[str, ...], metric: Any) 
 def search_metric(folder: Path) -> Any:
     """The evaluation metric of the configuration in ``folder`` (micro-F1 when there is none)."""
     from flair_hpo.space import Configuration
-    from flair_hpo.space import parameters as p
+    from flair_hpo.space import parameter_enums as p
 
     for name in CONFIGURATION_FILES:
         if (folder / name).is_file():

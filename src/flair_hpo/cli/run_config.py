@@ -97,7 +97,7 @@ def _strategy(value: Any) -> SearchStrategy:
 
 @dataclass
 class RunConfig:
-    """A search read from YAML: what an :class:`~flair_hpo.orchestration.orchestrator.Orchestrator` needs
+    """A search read from YAML: what an :class:`~flair_hpo.orchestration.search_run.Orchestrator` needs
     (``settings.corpus`` is the corpus reference), and how to run it here."""
 
     path: Path
@@ -126,34 +126,34 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_run_config(path: str | Path, before_flair: Callable[[dict[str, Any]], None] | None = None) -> RunConfig:
+def load_run_config(path: str | Path, machine_checks: Callable[[dict[str, Any]], None] | None = None) -> RunConfig:
     """Read and check a run configuration; every error names the key at fault."""
     path = Path(path)
-    return parse_run_config(read_yaml(path), path, before_flair)
+    return parse_run_config(read_yaml(path), path, machine_checks)
 
 
 def parse_run_config(
-    data: dict[str, Any], source: Path | str, before_flair: Callable[[dict[str, Any]], None] | None = None
+    data: dict[str, Any], source: Path | str, machine_checks: Callable[[dict[str, Any]], None] | None = None
 ) -> RunConfig:
     """Check a run configuration given as a mapping (a YAML file's, or the command line's); errors start
     with ``source``.
 
     The mistakes of its keys, corpus folder, recipe, strategy and settings are found first, all at once, without
-    loading Flair or torch (a second instead of ten); once there are none, ``before_flair`` is called with the
-    checked mapping, then the parameters' options are checked, all at once, against Flair's classes.
+    loading Flair or torch (a second instead of ten); once there are none, the parameters' options are checked,
+    all at once, against Flair's classes (and what the file may ask of this machine); then ``machine_checks`` is
+    called with the checked mapping (the machine's own problems, such as a model hub out of reach, come after
+    the file's).
     """
     try:
-        return _parse(data, Path(source), before_flair)
+        return _parse(data, Path(source), machine_checks)
     except InputError as error:  # the file's own mistakes, and those the Python API finds in its values
         raise ConfigError(f"{source}: {error}") from None
 
 
-def _parse(data: dict[str, Any], path: Path, before_flair: Callable[[dict[str, Any]], None] | None) -> RunConfig:
+def _parse(data: dict[str, Any], path: Path, machine_checks: Callable[[dict[str, Any]], None] | None) -> RunConfig:
     mistakes = Mistakes()
     data, strategy, settings = _first_checks(data, mistakes)
     mistakes.raise_found()
-    if before_flair is not None:
-        before_flair(data)
     if "dataset" in data["corpus"]:  # a class of flair.datasets: looked up there
         with mistakes.check():
             check_corpus_section(data["corpus"])
@@ -163,6 +163,8 @@ def _parse(data: dict[str, Any], path: Path, before_flair: Callable[[dict[str, A
             strategy.make_configurations(space)
     mistakes.raise_found()
     assert space is not None  # else a mistake was raised
+    if machine_checks is not None:
+        machine_checks(data)
     return RunConfig(path, space, strategy, settings, data.get("workers", 1), data["report"])
 
 

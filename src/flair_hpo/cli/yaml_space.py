@@ -23,7 +23,7 @@ from flair_hpo.space import (
     SequenceTaggerSearchSpace,
     TextClassifierSearchSpace,
 )
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.recipes import RECIPES, recipe, recipe_task
 
 #: Keys a recipe stands for, which are required without one (the task is told by a corpus folder's files).

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flair_hpo.orchestration.joining import join_study
-    from flair_hpo.orchestration.orchestrator import Orchestrator
+    from flair_hpo.orchestration.search_run import Orchestrator
 
-_LAZY = {"Orchestrator": "flair_hpo.orchestration.orchestrator", "join_study": "flair_hpo.orchestration.joining"}
+_LAZY = {"Orchestrator": "flair_hpo.orchestration.search_run", "join_study": "flair_hpo.orchestration.joining"}
 __all__ = ["Orchestrator", "join_study"]
 
 

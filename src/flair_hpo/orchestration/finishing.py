@@ -28,7 +28,7 @@ from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.results.text import clock_text
 from flair_hpo.search.earlier import EarlierStudy, remember, study_source
 from flair_hpo.space import Configuration, SearchSpace
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.study import TrialStore
 from flair_hpo.training.monitor import TrialMonitor
 from flair_hpo.training.trial_runner import served_embeddings, train_configuration, train_final_model

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.errors import InputError, UntrustedInputError
-from flair_hpo.orchestration.orchestrator import Orchestrator
+from flair_hpo.orchestration.search_run import Orchestrator
 from flair_hpo.records import keys
 from flair_hpo.search.settings import RunSettings
 from flair_hpo.space.trust import allow, machine_allowance

@@ -17,7 +17,7 @@ from flair_hpo.files import atomic_write_text
 from flair_hpo.policies import Reseeding
 from flair_hpo.records import History, TrialRecord, TrialStatus
 from flair_hpo.space import SearchSpace, configuration_key
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.training.scoring import Objective
 
 LEADERBOARD = "leaderboard.csv"

@@ -18,7 +18,7 @@ from typing import Any
 
 from flair_hpo.files import TRIALS_DIR
 from flair_hpo.records import TrialRecord
-from flair_hpo.space.parameters import EvaluationMetric
+from flair_hpo.space.parameter_enums import EvaluationMetric
 
 log = logging.getLogger("flair_hpo")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flair_hpo.errors import StrategyError
 from flair_hpo.records import History, TrialRecord
 from flair_hpo.space import SearchSpace
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.strategies import Strategy
 
 

@@ -1,6 +1,6 @@
 """The settings of a run, checked once: where results go, where the study lives, and how trials are run.
 
-:class:`RunSettings` is what :class:`~flair_hpo.orchestration.orchestrator.Orchestrator` takes besides the
+:class:`RunSettings` is what :class:`~flair_hpo.orchestration.search_run.Orchestrator` takes besides the
 corpus, the search space and the strategy; ``flair-hpo run`` maps the YAML keys of the same names onto it,
 and the part a worker elsewhere needs is stored with the study (:meth:`RunSettings.stored`), so that
 ``flair-hpo worker`` rebuilds the same run.

@@ -1,7 +1,7 @@
 """Check option values against the Flair argument they will set, before any training starts.
 
 The expected type is read from the installed Flair (or torch) signature named in
-:data:`flair_hpo.space.parameters.FLAIR_TARGETS`: its annotation where that is a plain type or a ``Literal``,
+:data:`flair_hpo.space.parameter_enums.FLAIR_TARGETS`: its annotation where that is a plain type or a ``Literal``,
 else the type of its default. Arguments without either are not checked.
 """
 
@@ -15,7 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from flair_hpo.space.parameters import FLAIR_TARGETS, PARAMETER_GROUPS
+from flair_hpo.space.parameter_enums import FLAIR_TARGETS, PARAMETER_GROUPS
 
 
 def resolve(dotted: str) -> Any:

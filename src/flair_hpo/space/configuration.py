@@ -22,7 +22,7 @@ import yaml
 from flair_hpo.checks import flag, whole_number
 from flair_hpo.errors import ConfigError
 from flair_hpo.files import portable_paths, resolved_paths
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.dimensions import Choice, Label, configuration_key
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace
 from flair_hpo.space.training_modes import training_mode_of

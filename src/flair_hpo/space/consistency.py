@@ -7,7 +7,7 @@ from dataclasses import replace
 from enum import Enum
 from typing import Any
 
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.dimensions import Choice, Condition, Dimension, when
 from flair_hpo.space.registry import takes_argument
 

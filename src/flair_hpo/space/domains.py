@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 from flair_hpo.checks import is_real_number
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from flair_hpo.checks import is_real_number
 from flair_hpo.errors import EmbeddingSpecError, SearchSpaceError, UntrustedInputError
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.argument_checks import check_option, check_range, is_integer_argument
 from flair_hpo.space.dimensions import Choice, Condition, Label, Range
 from flair_hpo.space.domains import outside

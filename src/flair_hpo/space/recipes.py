@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any, get_type_hints
 
 from flair_hpo.errors import SearchSpaceError, did_you_mean
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.portfolio import learned_starts
 from flair_hpo.space.search_space import SearchSpace
 from flair_hpo.space.task_spaces import SequenceTaggerSearchSpace, TextClassifierSearchSpace

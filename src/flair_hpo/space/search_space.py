@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import optuna
 
 from flair_hpo.errors import SearchSpaceError
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.consistency import applicability_problems, with_applicability
 from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, dimension_from_dict, when
 from flair_hpo.space.options import choice_dimension, range_dimension

@@ -17,7 +17,7 @@ from typing import Any
 
 from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import SearchSpaceError, did_you_mean
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.argument_checks import flair_default
 from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, configuration_key
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import SearchSpaceError
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 
 # Beyond these, a number can only be a slip: a million trials, a century, a hundred thousand epochs.
 _MOST = {p.Budget.RUNS: 1_000_000, p.Budget.GENERATIONS: 100_000, p.Budget.TIME_IN_H: 24 * 365 * 10}

@@ -22,7 +22,7 @@ from typing import Any
 
 from flair_hpo.checks import is_real_number, is_whole_number
 from flair_hpo.errors import InputError, SearchSpaceError, UntrustedInputError
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.dimensions import Range, dimension_from_dict
 from flair_hpo.space.options import choice_dimension, range_dimension
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from flair_hpo.errors import SearchSpaceError
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.consistency import transformer_word_problems
 from flair_hpo.space.dimensions import Choice, Dimension
 from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING, TEXT_CLASSIFICATION, SearchSpace

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.dimensions import Choice, Dimension, Label
 from flair_hpo.space.registry import optimizer_class, takes_argument
 from flair_hpo.space.structure import count_configurations, grid, sample_configuration

@@ -27,7 +27,7 @@ from flair_hpo.checks import is_whole_number
 from flair_hpo.errors import StrategyError
 from flair_hpo.records import History
 from flair_hpo.space import Label, SearchSpace, configuration_key
-from flair_hpo.space.parameters import Budget
+from flair_hpo.space.parameter_enums import Budget
 
 
 class Strategy(BaseSampler, ABC):

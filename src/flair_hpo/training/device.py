@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flair_hpo.errors import SettingsError
 from flair_hpo.space import Choice, SearchSpace
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.training.environment import worker_threads
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flair_hpo.space import Configuration
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 from flair_hpo.space.embedding_specs import EmbeddingSpec, build_embedding
 from flair_hpo.space.registry import optimizer_class, takes_argument
 

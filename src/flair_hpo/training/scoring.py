@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flair_hpo.space import parameters as p
+from flair_hpo.space import parameter_enums as p
 
 if TYPE_CHECKING:
     from flair_hpo.space import Configuration

@@ -18,7 +18,7 @@ from flair_hpo.errors import MachineError, TrialAbandoned, TrialError
 from flair_hpo.files import disk_full, out_of_space
 from flair_hpo.signals import stops_reach_caller
 from flair_hpo.space import Configuration
-from flair_hpo.space.parameters import TrainingMode
+from flair_hpo.space.parameter_enums import TrainingMode
 from flair_hpo.training.annealing import ANNEALING_ARGUMENTS, ObjectiveAnnealing
 from flair_hpo.training.corpus import label_dictionary as labels_of
 from flair_hpo.training.corpus import reset_corpus, without_test
