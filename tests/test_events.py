@@ -50,7 +50,7 @@ def test_listeners_hear_a_search_in_order_and_a_broken_one_is_left_out(
         result = small_trec_search(trec_corpus, tmp_path, trec_vectors, runs=2).optimize()
     assert result.trials["complete"] == 2
     assert recorder.heard == [
-        "search flair-hpo",
+        f"search {tmp_path.name}",  # a study is named after its folder
         "start 0 seed True replicate 0",
         "epoch 0.1 losses True score True",
         "epoch 0.2 losses True score True",

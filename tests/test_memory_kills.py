@@ -61,7 +61,7 @@ def test_a_configuration_killed_for_memory_twice_is_recorded_failed_and_the_sear
     assert codes == [-signal.SIGKILL, -signal.SIGKILL, 0], done.stderr[-3000:]
 
     storage = open_storage(None, tmp_path / "trec", heartbeat_interval=None)
-    trials = optuna.load_study(study_name="flair-hpo", storage=storage).get_trials()
+    trials = optuna.load_study(study_name="trec", storage=storage).get_trials()  # named after its folder
     big = [t for t in trials if t.params.get("DocumentRNNEmbeddings.hidden_size") == 12000]
     assert [t.user_attrs.get(keys.KILLED) for t in big] == [True, True]
     assert big[-1].state == TrialState.FAIL and big[-1].user_attrs[keys.ERROR] == (

@@ -38,7 +38,7 @@ def small_config(tmp_path, vectors, runs: int):
 
 def study_of(tmp_path) -> optuna.Study:
     storage = open_storage(None, tmp_path / "trec", heartbeat_interval=None)
-    return optuna.load_study(study_name="flair-hpo", storage=storage)
+    return optuna.load_study(study_name="trec", storage=storage)  # named after its folder
 
 
 def test_values_queued_through_optunas_api_are_refused_in_one_line_and_the_search_goes_on(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from flair_hpo.cli import main
 from flair_hpo.study import open_storage
 
-from .helpers import Place, small_trec_search, start, trec_config, wait_for_running_trial, write
+from .helpers import Place, child_command, small_trec_search, start, trec_config, wait_for_running_trial, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "studies"
 
@@ -67,7 +66,7 @@ def test_studies_lists_the_searches_of_a_folder_or_a_storage(trec_corpus, trec_v
     (root / "new").mkdir()
     small_trec_search(trec_corpus, root / "new", trec_vectors).open_store()  # created, nothing trained
     killed = root / "killed"
-    command = [sys.executable, "-m", "tests.helpers", str(killed), str(trec_vectors), "2", "2"]  # dies in trial 2
+    command = child_command("die-at", killed, trec_vectors, "--trial", 2, "--epoch", 2)  # dies in trial 2
     child = start(command, tmp_path / "child.log")
     try:
         wait_for_running_trial(Place(None, "killed", killed), {child.pid}, exclude=set())

@@ -60,13 +60,13 @@ def test_a_search_of_the_same_task_trains_the_earlier_studys_best_configuration_
 
     # Without the setting, the same search trains what its strategy proposes.
     small_trec_search(trec_corpus, tmp_path / "third", trec_vectors, runs=1).optimize()
-    assert "warm start:" not in search_log(tmp_path / "third")
+    assert "configuration(s) from" not in search_log(tmp_path / "third")  # no start queued
 
     # As TPE's prior: nothing is queued; BayesianSearch holds the rankings of the two newest earlier studies.
     tpe = search_strategies.BayesianSearch(seed=3)
     prior = small_trec_search(trec_corpus, tmp_path / "fourth", trec_vectors, runs=1, strategy=tpe, warm_start="prior")
     prior.optimize()
-    assert "warm start:" not in search_log(tmp_path / "fourth")
+    assert "configuration(s) from" not in search_log(tmp_path / "fourth")
     assert len(tpe.prior) == 2 and all(ranking for ranking in tpe.prior)
     assert "the rankings of 2 earlier text_classification studies on this machine are the model's prior" in (
         search_log(tmp_path / "fourth")
