@@ -75,7 +75,7 @@ def test_a_stored_range_tampered_out_of_its_domain_is_refused_at_the_door(tmp_pa
     creator could never have stored: one line naming the range, exit code 2, nothing trained."""
     assert main(["run", str(small_config(tmp_path, trec_vectors, runs=1))]) == 0
     storage = open_storage(None, tmp_path / "trec", heartbeat_interval=None)
-    study_id = storage.get_study_id_from_name("flair-hpo")
+    study_id = storage.get_study_id_from_name("trec")
     space = json.loads(json.dumps(storage.get_study_system_attrs(study_id)[keys.SEARCH_SPACE]))
     (hidden,) = [d for d in space["dimensions"] if d["name"] == "DocumentRNNEmbeddings.hidden_size"]
     hidden.update(low=low, high=high)
@@ -87,7 +87,7 @@ def test_a_stored_range_tampered_out_of_its_domain_is_refused_at_the_door(tmp_pa
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith(
-        "flair-hpo: error: the study 'flair-hpo' is not joined: DocumentRNNEmbeddings.hidden_size must lie in "
+        "flair-hpo: error: the study 'trec' is not joined: DocumentRNNEmbeddings.hidden_size must lie in "
         f"[1, 100000], not {low if low < 0 else high}"
     )
     assert "the study was changed outside flair-hpo" in err and err.count("\n") == 1

@@ -40,6 +40,7 @@ from flair_hpo.policies.last_call import announcement
 from flair_hpo.records import History, TrialRecord, TrialStatus, keys, queue_notes, trained_key
 from flair_hpo.search.budget import BudgetState, space_exhausted
 from flair_hpo.space import Label, SearchSpace, configuration_key
+from flair_hpo.space.admission import outside_space
 from flair_hpo.strategies import Strategy
 
 log = logging.getLogger("flair_hpo")
@@ -153,20 +154,29 @@ class Driver:
             notes = queue_notes(step.replicate, step.action is Action.LAST_CALL)
             study.enqueue_trial(step.labels, user_attrs=notes, skip_if_exists=False)
         trial = study.ask()
-        # Every trial the search queues notes its seed number; Optuna opened any other afresh.
-        sampled = keys.REPLICATE not in trial.user_attrs
-        if sampled and self.strategy.proposes:  # what was queued went to another worker meanwhile
-            return _skip(study, trial)
-        if sampled:
+        # Every trial the search queues notes its seed number; one queued through Optuna's own enqueue_trial (by
+        # a person or a script) has a configuration but no note; Optuna opened any other afresh.
+        ours = keys.REPLICATE in trial.user_attrs
+        history = History.of(study)
+        record = _record(history, trial)
+        if not ours and not record.labels:
+            if self.strategy.proposes:  # what was queued went to another worker meanwhile
+                return _skip(study, trial)
             self.space.suggest(trial)  # the sampler chooses
-        history = History.of(study)  # what other workers did meanwhile
-        record = next(r for r in history.records if r.number == trial.number)
-        if sampled:
+            history = History.of(study)  # what other workers did meanwhile
+            record = _record(history, trial)
+        if not ours:
             record = _next_seed(trial, record, history)
+        if outside_space(self.space, record.labels) is not None:
+            return Opened(trial, record, history)  # refused at the door before anything is built from it
         if history.holder(record) is not None or not self.budget.admits(history, trial.number):
             return _skip(study, trial)
         self.space.suggest(trial)  # the queued configuration becomes the trial's parameters
         return Opened(trial, record, history)
+
+
+def _record(history: History, trial: optuna.Trial) -> TrialRecord:
+    return next(r for r in history.records if r.number == trial.number)
 
 
 def _last_call(cut: TrialRecord) -> Step:
