@@ -154,6 +154,13 @@ class Driver:
             notes = queue_notes(step.replicate, step.action is Action.LAST_CALL)
             study.enqueue_trial(step.labels, user_attrs=notes, skip_if_exists=False)
         trial = study.ask()
+        try:
+            return self._opened(study, trial)
+        except BaseException:  # stopped (Ctrl-C, SIGTERM) before the trial trains: nothing is left running
+            _close_unused(study, trial)
+            raise
+
+    def _opened(self, study: optuna.Study, trial: optuna.Trial) -> Opened | None:
         # Every trial the search queues notes its seed number; one queued through Optuna's own enqueue_trial (by
         # a person or a script) has a configuration but no note; Optuna opened any other afresh.
         ours = keys.REPLICATE in trial.user_attrs
@@ -194,6 +201,15 @@ def _next_seed(trial: optuna.Trial, record: TrialRecord, history: History) -> Tr
         return record
     trial.set_user_attr(keys.REPLICATE, replicate)
     return dataclasses.replace(record, user_attrs={**record.user_attrs, keys.REPLICATE: replicate})
+
+
+def _close_unused(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Skip ``trial`` if it still runs; a storage that fails now is left to the heartbeats of other workers."""
+    try:
+        if study.get_trials(deepcopy=False)[trial.number].state is TrialState.RUNNING:
+            _skip(study, trial)
+    except Exception:  # the search is stopping anyway: say why it could not be closed, keep the first error
+        log.debug("trial %d could not be closed unused", trial.number, exc_info=True)
 
 
 def _skip(study: optuna.Study, trial: optuna.Trial) -> None:
