@@ -21,7 +21,7 @@ from quality_replay import Table, replay
 from quality_scenarios import SCENARIOS
 from quality_tables import TABLES
 
-from flair_hpo.search.earlier import EarlierStudy, prior_rankings, warm_starts
+from flair_hpo.search.earlier import EarlierStudy, warm_starts
 
 #: The share of its grid's time the earlier searches had.
 EARLIER_BUDGET = 0.25
@@ -69,13 +69,3 @@ def earlier_starts(name: str) -> Callable[[int], tuple[dict[str, Any], ...]] | N
         return None
     space = SCENARIOS[name].build_space()
     return lambda seed: tuple(warm_starts(space, studies(seed)))
-
-
-def earlier_prior(name: str) -> Callable[[int], list[list[dict[str, Any]]]] | None:
-    """For scenario ``name``: the prior (earlier rankings projected onto its space) of a search with strategy
-    seed ``s``; None when no other scenario of its task has a table."""
-    studies = earlier_studies(name)
-    if studies is None:
-        return None
-    space = SCENARIOS[name].build_space()
-    return lambda seed: prior_rankings(space, studies(seed))

@@ -183,9 +183,6 @@ class Variant:
     #: Further configurations trained first, which depend on the search's seed (a warm start from earlier
     #: searches, themselves replayed with that seed: quality_earlier.py).
     starts_of: Callable[[int], tuple[dict[str, Any], ...]] | None = None
-    #: Earlier studies' rankings that depend on the search's seed, given to the strategy as its prior
-    #: (``BayesianSearch.learn_from``, quality_earlier.py).
-    prior_of: Callable[[int], list[list[dict[str, Any]]]] | None = None
 
 
 def replay(
@@ -207,8 +204,6 @@ def replay(
     strategy = as_strategy(variant.strategy(seed))
     strategy.search_space = None
     strategy.make_configurations(space)
-    if variant.prior_of is not None:
-        strategy.learn_from(variant.prior_of(seed))
     starts = tuple(space.starts) + variant.starts + (variant.starts_of(seed) if variant.starts_of else ())
     pruner = variant.pruner() if variant.pruner else optuna.pruners.NopPruner()
     study = optuna.create_study(direction="maximize", sampler=strategy, pruner=pruner)

@@ -33,13 +33,11 @@ def variants(
     max_epochs: int,
     start: dict[str, Label] | None = None,
     earlier: Callable[[int], tuple[dict[str, Label], ...]] | None = None,
-    prior: Callable[[int], list[list[dict[str, Label]]]] | None = None,
 ) -> dict[str, Variant]:
     """Every variant, by name, for a scenario whose trials train ``max_epochs`` epochs; with ``start`` (labels:
     the scenario's published configuration), also the default that trains it first; with ``earlier`` (a
-    search's seed to its warm start, quality_earlier.py), also the default with the warm start; with ``prior``
-    (a search's seed to earlier studies' rankings), also the default with TPE's prior from them, alone and
-    with the warm start."""
+    search's seed to its warm start, quality_earlier.py), also the default with the warm start. (The default with
+    TPE's prior from earlier studies, measured in quality.json, was removed with the prior.)"""
     default_reseeding = RunSettings(base_path="unused").reseeding
     found = [
         Variant(
@@ -62,8 +60,4 @@ def variants(
         found.append(dataclasses.replace(default, name="default+start", starts=(start,)))
     if earlier is not None:
         found.append(dataclasses.replace(found[0], name="default+earlier", starts_of=earlier))
-    if prior is not None:
-        found.append(dataclasses.replace(found[0], name="default+prior", prior_of=prior))
-        if earlier is not None:
-            found.append(dataclasses.replace(found[0], name="default+earlier+prior", starts_of=earlier, prior_of=prior))
     return {variant.name: variant for variant in found}

@@ -36,7 +36,7 @@ def replay_scenario(
     budgets, the plotted ones along the whole curve; cells with bootstrap intervals (quality_stats). With
     ``only``, just those variants are replayed and the others kept from ``stored`` (same number of seeds).
     ``order``: the options' order the strategies see (quality_orders)."""
-    from quality_earlier import earlier_prior, earlier_starts
+    from quality_earlier import earlier_starts
     from quality_orders import in_order
     from quality_replay import Table, replay, summarize
     from quality_report import PLOTTED, TABLE_BUDGETS
@@ -49,7 +49,7 @@ def replay_scenario(
     table = Table.load(TABLES / f"{name}.json")
     space = in_order(SCENARIOS[name].build_space(), order)
     published = start_labels(space.dimensions, SCENARIOS[name].published)
-    found = variants(table.max_epochs, published, earlier_starts(name), earlier_prior(name))
+    found = variants(table.max_epochs, published, earlier_starts(name))
     chosen = [found[v] for v in only] if only else list(found.values())
     scenario = {
         "title": table.title,

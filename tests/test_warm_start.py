@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import re
 from pathlib import Path
 
-import optuna
 import pytest
 
 import flair_hpo.parameters as parameter
-from flair_hpo import search_spaces, search_strategies
+from flair_hpo import search_spaces
 from flair_hpo.cli.main import main
-from flair_hpo.errors import StrategyError
-from flair_hpo.records import History
 from flair_hpo.results.study_view import open_for_reading
-from flair_hpo.search.earlier import EarlierStudy, earlier_studies, prior_rankings, remember, warm_starts
-from flair_hpo.space import configuration_key
+from flair_hpo.search.earlier import EarlierStudy, earlier_studies, remember, warm_starts
 from flair_hpo.space.dimensions import Choice, Range
 from flair_hpo.space.starts import projected_start
-from flair_hpo.strategies.prior import prior_observations
 from tests.helpers import WORDS, search_log, small_trec_search, steered, trec_config, write
 
 
@@ -62,72 +55,18 @@ def test_a_search_of_the_same_task_trains_the_earlier_studys_best_configuration_
     small_trec_search(trec_corpus, tmp_path / "third", trec_vectors, runs=1).optimize()
     assert "configuration(s) from" not in search_log(tmp_path / "third")  # no start queued
 
-    # As TPE's prior: nothing is queued; BayesianSearch holds the rankings of the two newest earlier studies.
-    tpe = search_strategies.BayesianSearch(seed=3)
-    prior = small_trec_search(trec_corpus, tmp_path / "fourth", trec_vectors, runs=1, strategy=tpe, warm_start="prior")
-    prior.optimize()
-    assert "configuration(s) from" not in search_log(tmp_path / "fourth")
-    assert len(tpe.prior) == 2 and all(ranking for ranking in tpe.prior)
-    assert "the rankings of 2 earlier text_classification studies on this machine are the model's prior" in (
-        search_log(tmp_path / "fourth")
-    )
-    bayesian = {"strategy": {"name": "bayesian", "seed": 1}, "base_path": str(tmp_path / "fifth")}
-    config = write(tmp_path / "tpe.yaml", trec_config(tmp_path, trec_vectors, budget={"runs": 1}, **bayesian))
-    assert main(["run", str(config), "--warm-start-prior", "--quiet"]) == 0
-    assert "are the model's prior" in search_log(tmp_path / "fifth")
 
-
-def test_a_prior_needs_a_strategy_with_a_model_and_is_refused_before_anything_is_written(
-    trec_vectors, tmp_path, capsys
-):
-    config = write(tmp_path / "random.yaml", trec_config(tmp_path, trec_vectors, warm_start="prior"))
+def test_the_removed_prior_is_refused_in_one_line_before_anything_is_written(trec_vectors, tmp_path, capsys):
+    config = write(tmp_path / "prior.yaml", trec_config(tmp_path, trec_vectors, warm_start="prior"))
     assert main(["run", str(config)]) == 2
-    assert "warm_start='prior' fits BayesianSearch's model on earlier studies; RandomSearch has none" in (
+    assert "warm_start: 'prior' is no longer offered (it gained nowhere on held-out corpora); use true" in (
         capsys.readouterr().err
     )
     assert not (tmp_path / "trec").exists()
-
-
-def test_earlier_rankings_are_prior_observations_on_the_studys_own_scale():
-    lr = "ModelTrainer.learning_rate"
-    ranking = [{lr: rate} for rate in (0.5, 0.1, 0.05, 1.0, 0.01, 0.2, 0.3)]
-    # Without own values: quantiles, best 1, at most PRIOR_POINTS of them spread over the ranking (first and last).
-    alone = prior_observations([ranking], [], minimize=False)
-    assert [(labels[lr], round(value, 3)) for labels, value in alone] == [
-        (0.5, 1.0),
-        (0.05, 0.667),
-        (1.0, 0.5),
-        (0.01, 0.333),
-        (0.3, 0.0),
-    ]
-    # With own values, the same quantiles of them (linear between); a configuration the study scored itself is
-    # left out (its own value counts); smaller is better when minimizing.
-    own = prior_observations([ranking[:3]], [0.2, 0.6, 0.4], minimize=False, exclude={configuration_key(ranking[1])})
-    assert [(labels[lr], round(value, 3)) for labels, value in own] == [(0.5, 0.6), (0.05, 0.2)]
-    loss = prior_observations([ranking[:3]], [2.0, 1.0], minimize=True)
-    assert [round(value, 3) for _, value in loss] == [1.0, 1.5, 2.0]
-
-
-def test_a_bayesian_search_with_a_prior_proposes_the_earlier_best_first_and_without_one_at_random():
-    space = _tagger_space()
-    earlier = [
-        {"ModelTrainer.learning_rate": 0.5, "SequenceTagger.hidden_size": 256},
-        {"ModelTrainer.learning_rate": 0.05, "SequenceTagger.hidden_size": 64},
-        {"ModelTrainer.learning_rate": 0.1, "SequenceTagger.hidden_size": 64},
-    ]
-    rankings = prior_rankings(space, [_study("sequence_labeling", earlier)])
-    empty = History.of(optuna.create_study(direction="maximize"))
-    first = {True: 0, False: 0}
-    for seed in range(30):
-        for with_prior in first:
-            tpe = search_strategies.BayesianSearch(seed=seed)
-            tpe.make_configurations(space)
-            if with_prior:
-                tpe.learn_from(rankings)
-            proposal = tpe.propose(empty, random.Random(seed))
-            first[with_prior] += {k: proposal[k] for k in earlier[0]} == earlier[0]
-    assert first[True] == 30  # 1 of 6 configurations: a random start hits it about 5 times in 30
-    assert first[False] < 15
+    plain = write(tmp_path / "plain.yaml", trec_config(tmp_path, trec_vectors))
+    assert main(["run", str(plain), "--warm-start-prior"]) == 2  # the flag went with it
+    assert "unrecognized arguments: --warm-start-prior" in capsys.readouterr().err
+    assert not (tmp_path / "trec").exists()
 
 
 def _study(task: str, ranked: list[dict], finished: float = 1.0, source: str = "s") -> EarlierStudy:
@@ -206,25 +145,10 @@ def test_a_warm_start_takes_each_earlier_studys_best_once(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("value", ["yes", 1, "Prior"])
-def test_warm_start_must_be_true_false_starts_or_prior(value, tmp_path: Path):
+@pytest.mark.parametrize("value", ["yes", 1, "starts"])
+def test_warm_start_must_be_true_or_false(value, tmp_path: Path):
     from flair_hpo.errors import SettingsError
     from flair_hpo.search.settings import RunSettings
 
     with pytest.raises(SettingsError, match="warm_start"):
         RunSettings(base_path=tmp_path, warm_start=value)
-
-
-def test_a_prior_configuration_that_is_not_one_of_the_spaces_is_refused_naming_it():
-    tpe = search_strategies.BayesianSearch(seed=1)
-    tpe.make_configurations(_tagger_space())
-    rate = "ModelTrainer.learning_rate"
-    with pytest.raises(
-        StrategyError, match=re.escape("SequenceTagger.dropout=0.3, which the search space does not tune")
-    ):
-        tpe.learn_from([[{rate: 0.1, "SequenceTagger.dropout": 0.3}]])
-    with pytest.raises(StrategyError, match=re.escape(f"{rate}=0.4, which the search space does not offer")):
-        tpe.learn_from([[{rate: 0.4}]])  # not projected: 0.4 is no option here
-    assert tpe.prior == []
-    tpe.learn_from([[{rate: 0.5, "SequenceTagger.hidden_size": 64}]])
-    assert tpe.prior == [[{rate: 0.5, "SequenceTagger.hidden_size": 64}]]

@@ -31,8 +31,8 @@ from flair_hpo.cli.nearby import require_search
 from flair_hpo.cli.recipe_run import add_recipe_arguments
 from flair_hpo.cli.retrain import add_train_command
 from flair_hpo.cli.run_start import announce_corpus, announce_folder, check_hub_models
+from flair_hpo.cli.setting_flags import TRACKERS, add_setting_flags, given_settings
 from flair_hpo.cli.studies import add_studies_command
-from flair_hpo.cli.tracking_options import add_tracking_arguments, tracking_settings
 from flair_hpo.errors import ConfigError, InputError, MachineError, StudyMismatchError, Terminated, one_line
 
 EXIT_USAGE = 2
@@ -57,21 +57,14 @@ def _run(args: argparse.Namespace) -> int:
     from flair_hpo.orchestration import Orchestrator
     from flair_hpo.training.flair_console import flair_console_quieted
 
-    settings = config.settings
-    if args.base_path:
-        settings = settings.replace(base_path=Path(args.base_path))
-    if args.study_name:
-        settings = settings.replace(study_name=args.study_name)
-    if args.final_model:
-        settings = settings.replace(final_model=True)
-    if args.warm_start:
-        settings = settings.replace(warm_start=args.warm_start)
-    settings = settings.replace(**tracking_settings(args))
+    settings = config.settings.replace(**given_settings(args))
     announce_folder(settings)
     try:
         # The corpus reference (settings.corpus) is stored with the study for workers that join it.
         with flair_console_quieted(logging.ERROR):  # Flair's lines on loading the corpus (a sampled split: below)
-            orchestrator = Orchestrator.from_settings(None, config.search_space, config.search_strategy, settings)
+            orchestrator = Orchestrator(
+                None, search_space=config.search_space, search_strategy=config.search_strategy, settings=settings
+            )
         announce_corpus(settings, orchestrator.corpus)
         # The search shows its summary as it ends (once); here only what the command adds.
         workers = config.workers if args.workers is None else args.workers
@@ -115,7 +108,7 @@ def _worker(args: argparse.Namespace) -> int:
         wait_s=args.wait,
         allow_paths=args.allow_path,
         trust_remote_code=args.trust_remote_code,
-        **tracking_settings(args),
+        **given_settings(args, TRACKERS),
     )
     trained = orchestrator.work(quiet=args.quiet)
     name = orchestrator.settings.study_name
@@ -167,36 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("config", nargs="?", help="the search's YAML file")
     add_recipe_arguments(run)
-    run.add_argument("--base-path", help="overrides base_path (default with a recipe: hyperopt/CORPUS-RECIPE...)")
-    run.add_argument(
-        "--study-name",
-        help="the study's name, which its MLflow experiment and parent run take (default: base_path's folder name; "
-        "overrides study_name of the YAML file)",
-    )
     run.add_argument(
         "--workers",
         type=arguments.worker_count,
         help="trials to train at once on this machine; auto: as many one-thread workers as is measured to be "
         "faster; 0 only waits for `flair-hpo worker`s elsewhere (overrides workers of the YAML file)",
     )
-    run.add_argument(
-        "--final-model", action="store_true", help="after the search, train the best configuration on train + dev"
-    )
-    warm = run.add_mutually_exclusive_group()
-    warm.add_argument(
-        "--warm-start",
-        action="store_const",
-        const="starts",
-        help="first train the best configurations of earlier studies of the same task on this machine",
-    )
-    warm.add_argument(
-        "--warm-start-prior",
-        dest="warm_start",
-        action="store_const",
-        const="prior",
-        help="BayesianSearch: fit its model on earlier studies' results of the same task from the first trial on",
-    )
-    add_tracking_arguments(run)
+    add_setting_flags(run, over_yaml=True)
+    _quiet_argument(run)
     _remote_code_argument(run)
     run.set_defaults(handler=_run)
 
@@ -219,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder whose files (word vectors, models) the study may make this worker load; repeatable "
         "(Flair's, Hugging Face's and the embedding cache are allowed, and $FLAIR_HPO_ALLOW_PATHS)",
     )
-    add_tracking_arguments(worker)
+    add_setting_flags(worker, TRACKERS)
+    _quiet_argument(worker)
     _remote_code_argument(worker)
     worker.set_defaults(handler=_worker)
 
@@ -244,6 +216,12 @@ def _study_name_argument(parser: argparse.ArgumentParser) -> None:
         "--study-name",
         dest="study",
         help="the study's name (default: the one named after BASE_PATH's folder, or the only one there)",
+    )
+
+
+def _quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="a line per trial; no live status on a terminal, no line per epoch"
     )
 
 

@@ -45,12 +45,11 @@ from flair_hpo.strategies import STRATEGIES, SearchStrategy
 from flair_hpo.training.corpus_folder import TASKS, completed_section
 from flair_hpo.training.corpus_reference import check_corpus_section, load_corpus
 
+# The keys of the search itself; the run settings' keys are RunSettings' fields (RunSettings.described()).
 _TOP_KEYS = {
     "task": "text_classification or sequence_labeling",
-    "corpus": "the corpus: a Flair dataset or a folder",
-    "base_path": "the folder for results",
-    "storage": "an Optuna storage URL (optional)",
-    "study_name": "the study's name in the storage (optional)",
+    "corpus": "",  # described by RunSettings (below); listed first
+    "base_path": "",
     "label_type": "the label type to predict (text classification, optional)",
     "tag_type": "the tag type (sequence labeling)",
     "multi_label": "whether sentences may carry several labels",
@@ -62,22 +61,13 @@ _TOP_KEYS = {
     "max_epochs": "the same as max_epochs_per_training_run (as best-configuration.yaml names it)",
     "parameters": "the parameters to tune",
     "start": "configurations to train first, each a mapping of parameter names to values (optional)",
-    "pruner": "auto, successive_halving, hyperband, median or none (optional)",
-    "embedding_store": "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)",
     "workers": "how many trials train at once on this machine; auto: as many as is measured to be faster; 0 only "
     "waits for workers elsewhere (optional)",
-    "heartbeat_interval": "seconds between a running trial's heartbeats (optional, default 30)",
-    "final_model": "true: after the search, train the best configuration on train + dev (optional)",
-    "warm_start": "true: first train the best configurations of earlier studies of the same task on this machine;"
-    " prior: BayesianSearch fits its model on their results (optional)",
     "report": "true: write report.html after the search (optional, default true)",
     "recipe": "a ready search space: ner-fine-tune, tagger-frozen, classifier-fine-tune, classifier-frozen "
-    "(or {name: ..., model: ...}); the keys above override it (optional)",
+    "(or {name: ..., model: ...}); the other keys override it (optional)",
     "training_mode": "fine_tune or train (optional; by default fine_tune when an embedding is fine-tuned)",
-    "reseeding": "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)",
-    "mlflow": "an MLflow tracking URI, or true for MLflow's default: log the search there (optional)",
-    "tensorboard": "a folder, or true for base_path/tensorboard: TensorBoard event files of every trial (optional)",
-    "wandb": "a W&B project, or true for flair-hpo: each trial as a W&B run, offline unless WANDB_MODE (optional)",
+    **RunSettings.described(),
 }
 _REQUIRED = ("corpus", "base_path", "strategy")
 

@@ -61,9 +61,7 @@ def join_study(
     wait_s: float = 0,
     allow_paths: Iterable[str | Path] = (),
     trust_remote_code: bool = False,
-    mlflow: str | bool | None = None,
-    tensorboard: str | Path | bool | None = None,
-    wandb: str | bool | None = None,
+    **trackers: Any,
 ) -> Orchestrator:
     """The orchestrator of an existing study, rebuilt from what the study stores; call ``.work()`` on it.
 
@@ -82,8 +80,8 @@ def join_study(
         allow_paths: folders of this machine whose files the study may name (word vectors, models), besides
             Flair's, Hugging Face's and the embedding cache and ``$FLAIR_HPO_ALLOW_PATHS``.
         trust_remote_code: let embeddings run their model's own code (``trust_remote_code``), in this process.
-        mlflow, tensorboard, wandb: log this worker's trials to MLflow (into the study's parent run), TensorBoard
-            or W&B, as :class:`~flair_hpo.search.settings.RunSettings` describes.
+        trackers: ``mlflow``, ``tensorboard``, ``wandb``: log this worker's trials to MLflow (into the study's
+            parent run), TensorBoard or W&B, as :class:`~flair_hpo.search.settings.RunSettings` describes.
     """
     if storage is None and base_path is None:
         raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")
@@ -137,10 +135,16 @@ def join_study(
     sampler = strategy_from_settings(attributes[keys.STRATEGY], strategy)
     sampler.make_configurations(space)
     given = {"base_path": base_path, "storage": storage, "study_name": study_name, "pruner": pruner}
-    run = RunSettings.from_stored(settings, **given, mlflow=mlflow, tensorboard=tensorboard, wandb=wandb)
-    if corpus is not None:  # the corpus given here, not the stored reference
-        run = run.replace(corpus=None)
-    return Orchestrator.from_settings(settings["corpus"] if corpus is None else corpus, space, sampler, run)
+    run = RunSettings.from_stored(settings, **given, **_trackers(trackers))
+    return Orchestrator(corpus, search_space=space, search_strategy=sampler, settings=run)
+
+
+def _trackers(given: dict[str, Any]) -> dict[str, Any]:
+    """The trackers a worker logs to; any other setting is the study's own."""
+    other = sorted(set(given) - {"mlflow", "tensorboard", "wandb"})
+    if other:
+        raise InputError(f"a worker sets only mlflow, tensorboard and wandb for itself, not {', '.join(other)}")
+    return given
 
 
 def _named(backend: BaseStorage | None, base_path: Path) -> str | None:

@@ -30,9 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import optuna
 from optuna.samplers import BaseSampler
-from optuna.storages import BaseStorage
 
 from flair_hpo.errors import SearchSpaceError, SettingsError, StrategyError
 from flair_hpo.files import TRIALS_DIR, remove_stale_temporaries
@@ -42,16 +40,15 @@ from flair_hpo.orchestration.search_loop import SearchLoop
 from flair_hpo.orchestration.setup import SearchSetup
 from flair_hpo.orchestration.thread_plan import plan_threads
 from flair_hpo.orchestration.workers import check_workers, run_workers
-from flair_hpo.policies import Policies, Reseeding
+from flair_hpo.policies import Policies
 from flair_hpo.results.outcome import OptimizationResult
 from flair_hpo.search import runs_allowed
-from flair_hpo.search.earlier import check_prior, search_starts
+from flair_hpo.search.earlier import search_starts
 from flair_hpo.search.settings import RunSettings
 from flair_hpo.signals import sigterm_stops_search
 from flair_hpo.space import SearchSpace
 from flair_hpo.strategies import as_strategy
 from flair_hpo.study import JOURNAL_FILE, TrialStore, open_storage, redact, study_name_for
-from flair_hpo.study.storages import HEARTBEAT_INTERVAL
 from flair_hpo.tracking import check_trackers
 from flair_hpo.training.corpus import check_corpus, corpus_fingerprint, reset_corpus
 from flair_hpo.training.corpus_file import keep_corpus_reference
@@ -78,9 +75,12 @@ class Orchestrator:
         base_path: folder for the study, the best model, the leaderboard and the log.
         search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
-        storage, study_name, pruner, embedding_store, final_model, heartbeat_interval, reseeding, mlflow,
-            tensorboard, wandb, warm_start: the run settings of :class:`~flair_hpo.search.settings.RunSettings`
-            (trackers: :mod:`flair_hpo.tracking`; learning from earlier studies: :mod:`flair_hpo.search.earlier`).
+        settings: the run settings (:class:`~flair_hpo.search.settings.RunSettings`), if they were made
+            already (the YAML front end, workers that join a study); base_path and ``named_settings`` replace
+            theirs.
+        named_settings: any other setting by its name: ``storage``, ``study_name``, ``pruner``,
+            ``embedding_store``, ``final_model``, ``heartbeat_interval``, ``reseeding``, ``mlflow``,
+            ``tensorboard``, ``wandb``, ``warm_start`` (what each means: :class:`RunSettings`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -89,48 +89,18 @@ class Orchestrator:
     def __init__(
         self,
         corpus: Any,
-        base_path: str | Path,
-        search_space: SearchSpace,
-        search_strategy: BaseSampler,
+        base_path: str | Path | None = None,
+        search_space: SearchSpace | None = None,
+        search_strategy: BaseSampler | None = None,
         *,
-        storage: str | BaseStorage | None = None,
-        study_name: str | None = None,
-        pruner: str | optuna.pruners.BasePruner | None = "auto",
-        embedding_store: bool = True,
-        final_model: bool = False,
-        heartbeat_interval: int = HEARTBEAT_INTERVAL,
-        reseeding: Reseeding | None = None,
-        mlflow: str | bool | None = None,
-        tensorboard: str | Path | bool | None = None,
-        wandb: str | bool | None = None,
-        warm_start: bool | str = False,
+        settings: RunSettings | None = None,
+        **named_settings: Any,
     ) -> None:
-        reference = corpus if isinstance(corpus, Mapping) else None
-        settings = RunSettings(
-            base_path=base_path,
-            storage=storage,
-            study_name=study_name,
-            pruner=pruner,
-            embedding_store=embedding_store,
-            final_model=final_model,
-            heartbeat_interval=heartbeat_interval,
-            corpus=reference,
-            reseeding=reseeding,
-            mlflow=mlflow,
-            tensorboard=tensorboard,
-            wandb=wandb,
-            warm_start=warm_start,
-        )
-        self.setup = _setup(corpus, search_space, search_strategy, settings)
-
-    @classmethod
-    def from_settings(
-        cls, corpus: Any, search_space: SearchSpace, search_strategy: BaseSampler, settings: RunSettings
-    ) -> Orchestrator:
-        """The orchestrator of already checked ``settings`` (the YAML front end, workers that join a study)."""
-        orchestrator = cls.__new__(cls)
-        orchestrator.setup = _setup(corpus, search_space, search_strategy, settings)
-        return orchestrator
+        if base_path is not None:
+            named_settings["base_path"] = base_path
+        if corpus is not None:  # a reference is stored for workers elsewhere; a corpus object is not
+            named_settings["corpus"] = corpus if isinstance(corpus, Mapping) else None
+        self.setup = _setup(corpus, search_space, search_strategy, RunSettings.of(settings, **named_settings))
 
     @property
     def settings(self) -> RunSettings:
@@ -176,7 +146,7 @@ class Orchestrator:
             log.info("%s study '%s' in %s", "created" if store.created else "resuming", store.study.study_name, where)
             plan.tell()
             # The space is read now (as the study's check reads it): starts added since this object was made count.
-            starts = search_starts(self.search_space, self.settings, self.setup.search_strategy)
+            starts = search_starts(self.search_space, self.settings)
             self.setup.policies = replace(self.setup.policies, starts=starts)
             if self.settings.corpus is not None:  # for `flair-hpo train BASE_PATH`
                 keep_corpus_reference(self.base_path, self.settings.corpus)
@@ -288,7 +258,6 @@ def _setup(corpus: Any, space: SearchSpace, strategy: BaseSampler, settings: Run
         raise StrategyError("the search strategy was made for a different search space")
     strategy.make_configurations(space)
     runs_allowed(space, strategy)  # a GENERATIONS budget needs a strategy with generations
-    check_prior(strategy, settings)
     check_device(space)
     check_trackers(settings)
     store = store_for(settings.embedding_store)  # checks the cache's environment variables, before any download

@@ -14,12 +14,9 @@ warning in the log.
 How it is used: with ``warm_start=True`` (``--warm-start``, YAML ``warm_start: true``), a new search of the
 same task first trains the best configuration of each of the :data:`WARM_STARTS` most recent earlier studies
 whose best has a counterpart in its space (:func:`~flair_hpo.space.starts.projected_start`: parameters it
-does not tune dropped, numbers moved to its nearest option), after the user's own starts. With
-``warm_start="prior"`` (``--warm-start-prior``, YAML ``warm_start: prior``) a BayesianSearch is given those
-studies' rankings, projected the same way, as TPE's prior observations
-(:mod:`flair_hpo.strategies.prior`) instead. Dev values of different corpora are not comparable, so only
-each study's order is used. Both are off by default: on the tabular benchmark, leaving one scenario out,
-neither gained in most cells (docs/search-quality.md).
+does not tune dropped, numbers moved to its nearest option), after the user's own starts. It is off by
+default: on the tabular benchmark, leaving one scenario out, it gained in one cell of twelve
+(docs/search-quality.md).
 
 Example::
 
@@ -132,23 +129,6 @@ def warm_starts(space: SearchSpace, studies: list[EarlierStudy], count: int = WA
     return list(starts.values())
 
 
-def prior_rankings(
-    space: SearchSpace, studies: list[EarlierStudy], count: int = WARM_STARTS
-) -> list[list[dict[str, Any]]]:
-    """The rankings of the first ``count`` studies, each projected onto ``space`` (configurations without a
-    counterpart dropped, repeats after projection kept at their best place): TPE's prior observations."""
-    rankings = []
-    for study in studies[:count]:
-        projected: dict[str, dict[str, Any]] = {}
-        for labels in study.ranked:
-            start = projected_start(space.dimensions, labels)
-            if start is not None:
-                projected.setdefault(configuration_key(start), start)
-        if projected:
-            rankings.append(list(projected.values()))
-    return rankings
-
-
 def _readable_studies(space: SearchSpace, source: str) -> list[EarlierStudy]:
     try:
         studies = earlier_studies(space, source)
@@ -174,38 +154,12 @@ def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
     return starts
 
 
-def check_prior(strategy: Any, settings: RunSettings) -> None:
-    """Refuse ``warm_start="prior"`` for a strategy that cannot learn from earlier results."""
-    if settings.warm_start == "prior" and not hasattr(strategy, "learn_from"):
-        raise SettingsError(
-            f"warm_start='prior' fits BayesianSearch's model on earlier studies; {type(strategy).__name__} has "
-            "none: use BayesianSearch, or warm_start=True to train the earlier studies' best configurations first"
-        )
-
-
-def _give_prior(strategy: Any, space: SearchSpace, settings: RunSettings) -> None:
-    """With ``warm_start="prior"``: give ``strategy`` the rankings of earlier studies of ``space``'s task."""
-    if settings.warm_start != "prior":
-        return
-    studies = _readable_studies(space, study_source(settings))
-    rankings = prior_rankings(space, studies)
-    strategy.learn_from(rankings)
-    if studies:
-        log.info(
-            "warm start: the rankings of %d earlier %s studies on this machine are the model's prior",
-            len(rankings),
-            space.task,
-        )
-
-
-def search_starts(space: SearchSpace, settings: RunSettings, strategy: Any = None) -> tuple[dict[str, Label], ...]:
+def search_starts(space: SearchSpace, settings: RunSettings) -> tuple[dict[str, Label], ...]:
     """What a search trains first, one queue in this order, each configuration once: the space's starts as added
     (a recipe's learned portfolio, then its published configuration, then the user's ``add_start``), then, with
-    ``warm_start``, earlier studies' best; with ``warm_start="prior"``, ``strategy`` is given their rankings
-    instead."""
-    _give_prior(strategy, space, settings)
+    ``warm_start``, earlier studies' best."""
     starts = {configuration_key(start): start for start in space.starts}
-    if settings.warm_start == "starts":
+    if settings.warm_start:
         for start in warm_starts_for(space, study_source(settings)):
             starts.setdefault(configuration_key(start), start)
     return tuple(starts.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from optuna.pruners import BasePruner
 from optuna.storages import BaseStorage
 
 from flair_hpo.checks import flag, whole_number
-from flair_hpo.errors import SettingsError
+from flair_hpo.errors import SettingsError, did_you_mean
 from flair_hpo.policies import Reseeding
 from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
@@ -26,6 +26,13 @@ from flair_hpo.training.pruning import check_pruner
 
 #: Seconds a heartbeat interval may be at most (a day): a dead worker's trial waits three intervals.
 _MAX_HEARTBEAT = 86_400
+
+
+def _setting(default: Any, described: str, **flag: Any) -> Any:
+    """A field of :class:`RunSettings`: its default, what its YAML key takes (``described``), and, where
+    ``flag`` is given, the command-line flag that sets it (argparse's keywords, which
+    :mod:`flair_hpo.cli.setting_flags` passes on)."""
+    return field(default=default, metadata={"described": described, "flag": flag or None})
 
 
 @dataclass(frozen=True)
@@ -55,24 +62,72 @@ class RunSettings:
             ``base_path/tensorboard``; None or False writes none.
         wandb: log each trial as a Weights & Biases run (:mod:`flair_hpo.tracking.wandb`): a W&B project, or True
             (or ``""``) for the project ``flair-hpo``; None or False logs nothing.
-        warm_start: learn from earlier studies of the same task on this machine (:mod:`flair_hpo.search.earlier`):
-            True (or ``"starts"``) first trains their best configurations; ``"prior"`` fits BayesianSearch's
-            TPE on their results from the first trial on; False learns nothing from them.
+        warm_start: first train the best configurations of earlier studies of the same task on this machine
+            (:mod:`flair_hpo.search.earlier`).
+
+    Each field also names its YAML key and says what it takes there; a field with a flag is also set on the
+    command line (``--final-model``): a new setting is added here, once.
     """
 
-    base_path: Path
-    storage: str | BaseStorage | None = None
-    study_name: str | None = None
-    pruner: str | BasePruner | None = "auto"
-    embedding_store: bool | str | Path = True
-    final_model: bool = False
-    heartbeat_interval: int = HEARTBEAT_INTERVAL
-    corpus: Mapping[str, Any] | None = None
-    reseeding: Reseeding | Mapping[str, Any] | None = None
-    mlflow: str | bool | None = None
-    tensorboard: str | Path | bool | None = None
-    wandb: str | bool | None = None
-    warm_start: bool | str = False
+    base_path: Path = _setting(
+        None, "the folder for results", help="the folder for results (default with a recipe: hyperopt/CORPUS-RECIPE...)"
+    )
+    storage: str | BaseStorage | None = _setting(None, "an Optuna storage URL (optional)")
+    study_name: str | None = _setting(
+        None,
+        "the study's name in the storage (optional)",
+        help="the study's name, which its MLflow experiment and parent run take (default: base_path's folder name)",
+    )
+    pruner: str | BasePruner | None = _setting("auto", "auto, successive_halving, hyperband, median or none (optional)")
+    embedding_store: bool | str | Path = _setting(
+        True, "true (the machine's cache), false, or a folder: compute frozen embeddings once (optional)"
+    )
+    final_model: bool = _setting(
+        False,
+        "true: after the search, train the best configuration on train + dev (optional)",
+        help="after the search, train the best configuration on train + dev",
+        action="store_true",
+    )
+    heartbeat_interval: int = _setting(
+        HEARTBEAT_INTERVAL, "seconds between a running trial's heartbeats (optional, default 30)"
+    )
+    corpus: Mapping[str, Any] | None = _setting(None, "the corpus: a Flair dataset or a folder")
+    reseeding: Reseeding | Mapping[str, Any] | None = _setting(
+        None, "{finalists: N, seeds: S}: train the N best configurations with S seeds in all at the end (optional)"
+    )
+    mlflow: str | bool | None = _setting(
+        None,
+        "an MLflow tracking URI, or true for MLflow's default: log the search there (optional)",
+        help="log the search to MLflow: one parent run per study, a nested run per trial (without URI: "
+        "$MLFLOW_TRACKING_URI or MLflow's default)",
+        nargs="?",
+        const=True,
+        metavar="URI",
+    )
+    tensorboard: str | Path | bool | None = _setting(
+        None,
+        "a folder, or true for base_path/tensorboard: TensorBoard event files of every trial (optional)",
+        help="write TensorBoard event files, one run folder per trial with its hyper-parameters (without DIR: "
+        "BASE_PATH/tensorboard)",
+        nargs="?",
+        const=True,
+        metavar="DIR",
+    )
+    wandb: str | bool | None = _setting(
+        None,
+        "a W&B project, or true for flair-hpo: each trial as a W&B run, offline unless WANDB_MODE (optional)",
+        help="log each trial as a Weights & Biases run, grouped by study, under BASE_PATH/wandb (offline unless "
+        "WANDB_MODE says otherwise; without PROJECT: flair-hpo)",
+        nargs="?",
+        const=True,
+        metavar="PROJECT",
+    )
+    warm_start: bool = _setting(
+        False,
+        "true: first train the best configurations of earlier studies of the same task on this machine (optional)",
+        help="first train the best configurations of earlier studies of the same task on this machine",
+        action="store_true",
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_path, str | Path) or not str(self.base_path):
@@ -90,7 +145,7 @@ class RunSettings:
         if not isinstance(self.embedding_store, bool):
             _folder(self.embedding_store, "embedding_store")
         flag(self.final_model, "final_model", SettingsError)
-        object.__setattr__(self, "warm_start", _warm_start(self.warm_start))
+        _warm_start(self.warm_start)
         whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
@@ -117,6 +172,27 @@ class RunSettings:
     def names(cls) -> list[str]:
         """The settings' names, which are also the YAML keys that set them."""
         return [field.name for field in dataclasses.fields(cls)]
+
+    @classmethod
+    def described(cls) -> dict[str, str]:
+        """Each setting's YAML key and what it takes there."""
+        return {field.name: field.metadata["described"] for field in dataclasses.fields(cls)}
+
+    @classmethod
+    def flags(cls) -> dict[str, dict[str, Any]]:
+        """The settings that a command-line flag sets, with the flag's argparse keywords."""
+        return {field.name: dict(field.metadata["flag"]) for field in dataclasses.fields(cls) if field.metadata["flag"]}
+
+    @classmethod
+    def of(cls, settings: RunSettings | None = None, **named: Any) -> RunSettings:
+        """``settings`` (or the defaults) with the settings ``named``; a name that is no setting is refused."""
+        unknown = [name for name in named if name not in cls.names()]
+        if unknown:
+            name = unknown[0]
+            raise SettingsError(
+                f"{name!r} is not a run setting{did_you_mean(name, cls.names())} (settings: {', '.join(cls.names())})"
+            )
+        return cls(**named) if settings is None else settings.replace(**named)
 
     def replace(self, **changes: Any) -> RunSettings:
         """These settings with ``changes``, checked again."""
@@ -163,20 +239,12 @@ def _reseeding(value: Any) -> Reseeding:
     )
 
 
-#: What ``warm_start`` may be, besides False: earlier studies' best trained first, or TPE's prior.
-WARM_STARTS = ("starts", "prior")
-
-
-def _warm_start(value: Any) -> bool | str:
-    """``value`` as False, "starts" (also for True) or "prior"."""
-    if value is True:
-        return "starts"
-    if value is False or (isinstance(value, str) and value in WARM_STARTS):
-        return value
-    raise SettingsError(
-        "warm_start must be true or 'starts' (train earlier studies' best configurations first), 'prior' "
-        f"(BayesianSearch learns from their results) or false, not {value!r}"
-    )
+def _warm_start(value: Any) -> None:
+    if value == "prior":  # removed: measured no gain held out (docs/search-quality.md)
+        raise SettingsError(
+            "warm_start: 'prior' is no longer offered (it gained nowhere on held-out corpora); use true"
+        )
+    flag(value, "warm_start", SettingsError)
 
 
 def _folder(value: Any, name: str) -> None:

@@ -5,14 +5,12 @@ TPE models which values the better trials have and proposes where good trials ar
 conditional spaces (``multivariate=True, group=True``), fitted on the study's finished trials each time a
 configuration is proposed, so that it shares flair-hpo's claims (no configuration is trained twice, also
 with many workers) and its history (a configuration trained with several seeds counts with its mean).
-Earlier studies' results may join the fit as prior observations (:mod:`flair_hpo.strategies.prior`).
 """
 
 from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -23,7 +21,6 @@ from flair_hpo.errors import StrategyError
 from flair_hpo.records import History
 from flair_hpo.space import Label, configuration_key
 from flair_hpo.strategies.base import SearchStrategy
-from flair_hpo.strategies.prior import Ranking, check_rankings, prior_observations
 
 # TPE may propose a configuration that was tried; it is told that trial's value and asked again.
 _PROPOSALS = 20
@@ -37,9 +34,6 @@ class BayesianSearch(SearchStrategy):
       the next configuration from the finished trials; a configuration trained with several seeds counts
       once, with its mean. When TPE keeps proposing configurations that were tried, a random new one is
       trained instead.
-    * Given earlier studies' rankings (:meth:`learn_from`; ``warm_start="prior"`` passes them), TPE is fitted
-      on them too, rank-normalised and weighted down (:func:`~flair_hpo.strategies.prior.prior_observations`),
-      and proposes from the first trial on instead of starting at random.
 
     Args:
         startup_trials: random configurations before TPE takes over (how the default was chosen:
@@ -55,15 +49,6 @@ class BayesianSearch(SearchStrategy):
     def __init__(self, startup_trials: int = 2, seed: int | None = None) -> None:
         super().__init__(seed)
         self.startup_trials = whole_number(startup_trials, "startup_trials", StrategyError, 1, 100_000)
-        self.prior: list[Ranking] = []
-
-    def learn_from(self, rankings: Sequence[Ranking]) -> None:
-        """Take earlier studies' configurations (each study's best first, already projected onto this
-        strategy's space) as TPE's prior observations. Not part of :meth:`settings`: a resumed study may
-        have more earlier studies to learn from than when it began. Call it after :meth:`make_configurations`:
-        a configuration that is not one of the space's is refused here."""
-        check_rankings(self.space, rankings)
-        self.prior = [list(ranking) for ranking in rankings if ranking]
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "startup_trials": self.startup_trials}
@@ -72,10 +57,9 @@ class BayesianSearch(SearchStrategy):
         taken = history.tried()
         scored = history.configurations()
         own = {configuration_key(c.labels): (c.labels, c.value) for c in scored}
-        prior = prior_observations(self.prior, [v for _, v in own.values()], history.minimize, set(own))
-        if len(scored) < self.startup_trials and not prior:
+        if len(scored) < self.startup_trials:
             return self.random_unseen(taken, rng)
-        observed = [*own.values(), *prior]
+        observed = list(own.values())
         study = self._fitted(observed, history.minimize, rng)
         known = {configuration_key(labels): value for labels, value in observed}
         for _ in range(_PROPOSALS):
