@@ -324,17 +324,21 @@ def test_soak_workers_killed_again_and_again_train_a_24_point_grid_exactly_once(
     config = search_yaml(tmp_path, place, trec_vectors, "grid", {"runs": 24}, parameters, epochs=3, fraction=0.05)
     workers = [start(place.worker_command(), tmp_path / f"worker-{i}.log") for i in range(3)]
     run = creator(config, tmp_path / "creator.log")
-    kills, soak_ends = 0, time.time() + SOAK_SECONDS
+    kills, soak_ends, hit = 0, time.time() + SOAK_SECONDS, set()
     while run.poll() is None and (time.time() < soak_ends or kills < SOAK_KILLS):
         alive = {w.pid: w for w in workers if w.poll() is None}
         try:
-            _, pid = wait_for_running_trial(place, set(alive), set(), timeout=20)
+            done = len(completed(place))
+            number, pid = wait_for_running_trial(place, set(alive), set(), timeout=20)
+        except KeyError:  # the creator has not made the study yet
+            time.sleep(0.1)
+            continue
         except AssertionError:  # no worker is in the middle of a trial: the grid is nearly done
             continue
-        done = len(completed(place))
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # at once: the trial seen running may still finish before the signal lands
         alive[pid].wait()
         kills += 1
+        hit.add(number)
         workers.append(start(place.worker_command(), tmp_path / f"worker-{len(workers)}.log"))
         while len(completed(place)) == done and run.poll() is None:  # the grid moves on before the next kill
             time.sleep(0.1)
@@ -346,7 +350,12 @@ def test_soak_workers_killed_again_and_again_train_a_24_point_grid_exactly_once(
     assert kills >= SOAK_KILLS, "the soak test killed too few workers to mean anything"
     assert len(complete) == 24 and max(complete.values()) == 1
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
-    assert len(interrupted) == kills and all(t.system_attrs.get(SUPERSEDED) for t in interrupted)
+    assert all(t.system_attrs.get(SUPERSEDED) for t in interrupted)
+    # Each kill interrupted the trial it hit, unless that trial finished before the signal landed (a loaded
+    # machine reads the study slowly); no other trial failed.
+    states = {t.number: t.state for t in trials}
+    assert {t.number for t in interrupted} == {n for n in hit if states[n] != TrialState.COMPLETE}
+    assert len(interrupted) > kills // 2, "most kills should land in the middle of a trial"
     # The creator waited for the workers and wrote the results of all 24 trials (and of each kill).
     assert (place.base_path / "leaderboard.csv").read_text().count(",complete,") == 24
     assert (place.base_path / "best-model.pt").is_file() and (place.base_path / "report.html").is_file()

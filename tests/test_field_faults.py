@@ -273,7 +273,7 @@ def test_sigterm_queues_the_trial_again_and_exits_143(tmp_path, trec_vectors, wo
 
     pids = {run.pid} if workers == 1 else set()
     while workers > 1 and len(pids) < 1:
-        pids = {child.pid for child in psutil.Process(run.pid).children()}
+        pids = {child.pid for child in psutil.Process(run.pid).children() if _is_worker(child)}
         time.sleep(0.2)
     number, _ = wait_for_running_trial(place, pids or {run.pid}, set())
     run.send_signal(signal.SIGTERM)
@@ -322,7 +322,7 @@ def test_workers_that_keep_dying_make_the_search_stop_not_wait_forever(tmp_path,
     deadline = time.monotonic() + 300
     while run.poll() is None and time.monotonic() < deadline:
         for child in psutil.Process(run.pid).children():  # the out-of-memory killer, again and again
-            if child.pid not in killed:
+            if child.pid not in killed and _is_worker(child):
                 killed.add(child.pid)
                 os.kill(child.pid, signal.SIGKILL)
         time.sleep(0.2)
@@ -330,6 +330,16 @@ def test_workers_that_keep_dying_make_the_search_stop_not_wait_forever(tmp_path,
     log = (tmp_path / "run.log").read_text()
     assert "flair-hpo: error: the workers keep dying" in log and "Traceback" not in log
     assert len(killed) == 2 + 4  # two workers, replaced four times in all
+
+
+def _is_worker(process) -> bool:
+    """A worker process of a search, not a short-lived helper of its creator (platform's ``uname -p``)."""
+    import psutil
+
+    try:
+        return "flair_hpo.orchestration.workers" in process.cmdline()
+    except psutil.Error:  # gone already
+        return False
 
 
 def test_a_killed_worker_is_replaced_and_the_search_completes(tmp_path, trec_vectors):
@@ -341,7 +351,7 @@ def test_a_killed_worker_is_replaced_and_the_search_completes(tmp_path, trec_vec
 
     pids: set[int] = set()
     while len(pids) < 2:
-        pids = {child.pid for child in psutil.Process(run.pid).children()}
+        pids = {child.pid for child in psutil.Process(run.pid).children() if _is_worker(child)}
         time.sleep(0.2)
     number, pid = wait_for_running_trial(place, pids, set())
     os.kill(pid, signal.SIGKILL)
