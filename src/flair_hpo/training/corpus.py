@@ -24,9 +24,8 @@ def _label_types(sentences: Any) -> dict[str, int]:
 def check_corpus(corpus: Any, space: SearchSpace) -> str:
     """Check ``corpus`` fits ``space`` and return the label type to predict.
 
-    A search selects on the dev split, so the corpus must have a non-empty train and dev split; the label
-    type (the tag type for sequence labeling) must occur in the train split. A text classifier's label type
-    is detected when the corpus has just one.
+    Train and dev must be non-empty and the label type must occur in train; a text classifier's label type is
+    detected when the corpus has just one.
     """
     from flair.data import Corpus
 

@@ -1,13 +1,7 @@
-"""A corpus folder as Flair users keep one, read without a YAML file: its format told from its files.
+"""A corpus folder read without a YAML file: its splits found by Flair's rules, its format told from its files.
 
-Flair's own rules find the splits (those of :func:`flair.datasets.base.find_train_dev_test_files`, as
-``ClassificationCorpus`` and ``ColumnCorpus`` find them, followed without loading Flair: a file with ``train``
-in its name, ``dev`` or ``testa``, ``test`` or ``testb``; a missing dev split is sampled from train). The
-first line of the training file tells the format: FastText lines (``__label__X some text``) are text
-classification, anything else is a column file (CoNLL) for sequence labeling, read by default as
-``ColumnCorpus`` users write it: the words in the first column, the tags to predict in the last
-(``{0: "text", 1: "ner"}`` for two columns). What Flair would refuse or misread later is refused here, before
-torch loads: a column number beyond the files' columns, a classification file with a single label.
+FastText lines are text classification, anything else a column file (words first, tags last). What Flair would
+refuse or misread later is refused here, before torch loads.
 """
 
 from __future__ import annotations

@@ -1,17 +1,8 @@
-"""The environment variables flair-hpo reads, each checked where a search or a training starts.
+"""The environment variables flair-hpo reads (``FLAIR_HPO_CACHE``, ``FLAIR_HPO_CACHE_GB``, ``FLAIR_HPO_THREADS``),
+each checked where a search or a training starts.
 
-Why: a variable is set once, in a shell profile or a job script, and read deep inside: a slip there would
-otherwise be a traceback in every trial, or worse, a silent surprise (``FLAIR_HPO_CACHE_GB=0`` emptying
-every other study's embedding cache). Checked once, up front, it is one line that names the variable and
-what it may be.
-
-* ``FLAIR_HPO_CACHE``: the folder of the machine's cache (embeddings, earlier studies; else
-  ``$XDG_CACHE_HOME/flair-hpo``, else ``~/.cache/flair-hpo``); a folder this user can make and write.
-* ``FLAIR_HPO_CACHE_GB``: what that cache may hold, in gigabytes (64 when unset); a number above 0.
-* ``FLAIR_HPO_THREADS``: the CPU threads of each worker process (flair-hpo sets it for its own workers on
-  CPUs); a whole number from 1.
-
-An empty variable counts as unset, as the shell's ``VAR=`` is meant.
+Why: a slip in a variable set once in a shell profile would otherwise surface deep inside every trial. An empty
+variable counts as unset.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair.
 
-``flair-hpo run`` checks a corpus folder before it loads torch and Flair (a mistake is said in a second, not
-after ten), so the rules of :func:`flair.datasets.base.find_train_dev_test_files` are followed here: a file
-with ``train`` in its name (not ``54019``), ``dev`` or ``testa`` for dev, ``testb``, else ``test``, for test;
-``.gz`` and ``.swp`` files skipped; no file is looked for when the training file is named.
-``tests/test_cli_corpus.py`` holds them to Flair's own function.
+Why: a mistake is then said in a second, before torch loads; ``tests/test_cli_corpus.py`` holds the rules to
+Flair's own function.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
-"""How many CPU threads a trial trains with, measured on the model at hand rather than left to torch's default
-(every core), which is slower for the small models of frozen-embedding searches (docs/speed.md has the figures).
+"""How many CPU threads a trial trains with, timed on the model at hand (docs/speed.md).
 
-Once per search, before its first trial, :func:`time_mini_batches` trains mini-batches of one configuration of
-the space (forward, backward, a step), alternately at one thread and at one thread per core, in pairs (ABBA, so
-that a machine's drift falls on both), and the median of the pairs' ratios decides: trials train with the faster
-count. With ``workers="auto"``, one-thread workers run side by side, one per core that the machine's load leaves
-free (the 1-minute load average, less this search's own process), when they make more trials an hour than one
-trial on every core (a batch at one thread takes less than that many times a batch at all of them); a machine
-that other work keeps busy gets no more processes than it has room for. The timed model is thrown away; every
-trial trains at one count throughout, so its result does not depend on the timing, and the count is noted with
-each trial.
-
-A count given by the user wins and nothing is timed: ``$FLAIR_HPO_THREADS`` (flair-hpo's own workers have it),
-``$OMP_NUM_THREADS`` or ``$MKL_NUM_THREADS``. Nothing is timed on a GPU or on one core.
+Why: torch's default, every core, is slower for the small models of frozen-embedding searches. A count the
+user gives (``$FLAIR_HPO_THREADS``, ``$OMP_NUM_THREADS``, ``$MKL_NUM_THREADS``) wins; nothing is timed on a GPU.
 """
 
 from __future__ import annotations
