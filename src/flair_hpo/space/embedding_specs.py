@@ -1,21 +1,12 @@
-"""Embedding options as plain specifications that any process can rebuild.
-
-A search space never keeps a Flair embedding object: it keeps its *specification*, the class name and
-the constructor arguments, as a YAML file would give them::
+"""Embedding options as plain specifications (a class name and its constructor arguments) that any process can
+rebuild::
 
     {"class": "WordEmbeddings", "embeddings": "glove"}
     {"class": "TransformerWordEmbeddings", "model": "bert-base-cased", "fine_tune": False}
 
-A specification is JSON, so it goes into the trial store, and every trial (in this process or another)
-builds fresh embeddings from it; a fine-tuned embedding never carries weights from one trial to the next.
-An instance the user passes is turned into its specification with the arguments it was built with
-(Flair records them as ``instance_parameters``); only arguments that differ from the defaults are kept.
-An optional ``label`` key names the option in leaderboards, beside the generated name (which shows what the
-option really loads, so that a label can never hide it).
-
-A specification written as text (YAML, a Python dict, a stored study) may give a class only its named
-arguments, and ``trust_remote_code`` only where this process allows it; one read from a stored study may name
-files only in the folders this machine allows (:mod:`flair_hpo.space.trust`).
+Why: a specification is JSON, so it goes into the trial store, and every trial builds fresh embeddings from it
+(a fine-tuned embedding never carries weights to the next trial). An optional ``label`` key names the option
+in leaderboards.
 """
 
 from __future__ import annotations
@@ -85,8 +76,7 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
 
 def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> EmbeddingSpec:
     """Check a specification written as text: a known class, its named arguments, no remote code unless this
-    process allows it. ``stored`` is given for a specification read from a stored study: what this machine
-    allows it (its files, its remote code)."""
+    process allows it; ``stored``: read from a stored study (only what this machine allows)."""
     if not isinstance(spec.get("class"), str):
         raise EmbeddingSpecError(
             f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "

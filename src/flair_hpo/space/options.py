@@ -1,10 +1,5 @@
 """How the options and ranges a user gives become dimensions: plain labels for the trial store, and the JSON
-values they stand for (an optimizer's dotted name, embedding specifications).
-
-Each option is checked against the Flair argument it will set (:mod:`flair_hpo.space.argument_checks`)
-before anything is searched. Options read from a stored study are checked again here, with what this
-machine allows them (:mod:`flair_hpo.space.trust`): their labels are made anew from their values.
-"""
+values they stand for; options read from a stored study are checked again with what this machine allows."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""The steering parameters of a search space: how long to search and what "better" means.
-
-The tutorial's mandatory ``add_budget``, ``add_evaluation_metric``, ``add_optimization_value`` and
-``add_max_epochs_per_training_run``, and the optional ``add_training_mode``;
-:class:`~flair_hpo.space.search_space.SearchSpace` inherits them.
-"""
+"""The steering parameters of a search space: how long to search and what "better" means."""
 
 from __future__ import annotations
 

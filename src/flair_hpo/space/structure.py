@@ -63,9 +63,8 @@ def count_configurations(dimensions: list[Dimension]) -> int | None:
 def sample_configuration(
     dimensions: list[Dimension], rng: random.Random, partial: dict[str, Label] | None = None
 ) -> dict[str, Label]:
-    """A configuration drawn uniformly from those ``dimensions`` span: a value that others depend on (a
-    document-embedding class, an optimizer) is drawn in proportion to the configurations it leads to, so a
-    class with more configurations is drawn more often. Values in ``partial`` are kept where they apply."""
+    """A configuration drawn uniformly from those ``dimensions`` span (a value others depend on in proportion to
+    the configurations it leads to); values in ``partial`` are kept where they apply."""
     partial = partial or {}
     count = _counter(dimensions)
     parents = {parent for d in dimensions for parent in d.parents}
