@@ -1,7 +1,5 @@
-"""What a person sees while a search runs: on a terminal a live status (:mod:`~flair_hpo.orchestration.live`)
-under flair-hpo's log lines, elsewhere plain progress lines (unless the application configured logging itself);
-Flair's and Optuna's own output and warnings nobody can act on quieted; a copy in ``base_path/flair-hpo.log``.
-"""
+"""What a person sees while a search runs: a live status on a terminal, plain progress lines elsewhere, other
+libraries' output quieted, a copy in ``base_path/flair-hpo.log``."""
 
 from __future__ import annotations
 
@@ -76,11 +74,9 @@ def on_a_terminal() -> bool:
 def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[SearchConsole]:
     """Show flair-hpo's progress only, while a search runs.
 
-    flair-hpo is a library, so importing it configures no logging. During a search its progress goes to stdout
-    when nothing else would show it (no handler on the ``flair_hpo`` logger or its parents): on a terminal
-    (and with ``live``) a live status under the log lines, else a line per epoch (per trial with ``quiet``).
-    Flair's console log, its progress bars, Optuna's messages and its experimental-feature warnings are
-    quieted (each trial's ``training.log`` keeps Flair's full log).
+    Progress goes to stdout only when no handler on the ``flair_hpo`` logger or its parents would show it (a
+    library configures no logging); Flair's and Optuna's console output is quieted (``training.log`` keeps
+    Flair's).
     """
     added = None
     shown = SearchConsole(None, quiet)

@@ -1,15 +1,7 @@
-"""Parallel workers on one machine: N trials at once, each in a process of its own.
+"""Parallel workers on one machine: N trials at once, each in a fresh process (one GPU each where there are
+GPUs; else the cores shared out).
 
-Why processes: Flair's device (``flair.device``) and PyTorch's thread pool are global to a process, so
-two trials in one process would share them. Each worker is a fresh ``python -m
-flair_hpo.orchestration.workers`` process (no ``if __name__ == "__main__"`` guard is needed in the user's
-script) that unpickles the orchestrator (corpus, search space, strategy, settings) and runs its trial loop
-on the same study store and the same embedding store as the others. The study store hands out the work:
-the grid's queue gives each point to one worker, and random and evolutionary search claim each
-configuration before training it, so no generation waits for its slowest trial.
-
-Hardware: with GPUs, worker i sees only GPU ``i mod #GPUs`` (``CUDA_VISIBLE_DEVICES``), so 8 workers on
-8 GPUs train one trial per GPU. Without GPUs, the CPU cores are shared out evenly between the workers.
+Why processes: Flair's device and PyTorch's thread pool are global to a process.
 """
 
 from __future__ import annotations
@@ -98,12 +90,11 @@ def worker_environments(workers: int) -> list[dict[str, str]]:
 
 
 def run_workers(work: Work, workers: int, base_path: Path, storage: str | None, restarts: int | None = None) -> None:
-    """Run ``workers`` processes of ``work`` (which pickles without its storage URL) and wait for them all.
+    """Run ``workers`` processes of ``work`` and wait for them all.
 
-    A worker that dies (killed, out of memory, a fault of its own) is replaced, ``restarts`` times in all
-    (default: twice the number of workers): its trial is queued again by the next worker that looks. Past
-    that, or when a worker refuses the study (exit code 2: nothing a new worker would do differently), the
-    others are stopped and :class:`MachineError` says so: the search never waits for workers that are gone.
+    A worker that dies is replaced, ``restarts`` times in all (default: twice the number of workers); past
+    that, or when a worker refuses the study (exit code 2), the others are stopped and :class:`MachineError`
+    says so.
     """
     limit = 2 * workers if restarts is None else restarts
     payload = base_path / f".workers.{writer_tag()}-{uuid.uuid4().hex[:8]}.pickle"
