@@ -1,9 +1,5 @@
-"""Which study a search is: named after its folder unless a name is given, as Optuna's CLI and W&B sweeps
-name each search; the MLflow experiment, its parent run and the W&B group take the same name.
-
-``hyperopt/questions-classifier-frozen`` holds the study ``questions-classifier-frozen``. A folder whose
-journal holds one search (under any name, ``flair-hpo`` included: the name every study had before studies
-were named after their folder) goes on with that one, so earlier searches resume with the same command.
+"""Which study a search is: named after its folder unless a name is given; the MLflow experiment and the W&B
+group take the same name.
 
 Example::
 
@@ -41,11 +37,9 @@ def searches_in(storage: BaseStorage) -> list[Any]:
 def study_name_for(
     storage: str | BaseStorage | None, base_path: str | Path, given: str | None = None, *, reading: bool = False
 ) -> str:
-    """The name of the study of the search in ``base_path`` (kept in ``storage``, or in the folder's journal):
-    ``given``; else the one named after the folder; else the one search the folder's journal holds, or an
-    earlier version's ``flair-hpo`` study of this folder; else, for a new search, the folder's name.
-    ``reading`` (show, report, a worker): a study that is not there is an :class:`InputError` that lists the
-    searches there."""
+    """The name of the study of the search in ``base_path``: ``given``; else the one named after the folder;
+    else the one search the folder's journal holds (an earlier version's ``flair-hpo`` included); else the
+    folder's name. ``reading``: a study that is not there is an :class:`InputError` listing those there."""
     if given:
         return given
     base_path = Path(base_path)
