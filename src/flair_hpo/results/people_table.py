@@ -1,6 +1,5 @@
-"""The leaderboard as ``flair-hpo show`` prints it for people: the width of the terminal, the parameters that
-vary from trial to trial (not those every trial shares), numbers rounded, and the first line of a failed
-trial's error; ``--all`` prints every column of ``leaderboard.csv`` as it is."""
+"""The leaderboard as ``flair-hpo show`` prints it for people: the terminal's width, the parameters that vary,
+numbers rounded."""
 
 from __future__ import annotations
 
@@ -41,8 +40,7 @@ def people_table(
     rows: list[dict[str, Any]], parameters: list[str], width: int, decimals: int = UNKNOWN_NOISE_DECIMALS
 ) -> str:
     """``rows`` (the leaderboard's) in at most ``width`` characters a line: the columns that say something,
-    the parameters that vary, the error last and cut to fit; columns that do not fit are counted in a note.
-    Dev scores are shown with ``decimals`` (:mod:`flair_hpo.results.rounding`)."""
+    the parameters that vary, the error last and cut to fit; dev scores with ``decimals``."""
     if not rows:
         return "(no trials yet)"
     varying = [p for p in parameters if len({str(row[p]) for row in rows}) > 1]
