@@ -1,7 +1,5 @@
 """What the trackers write: a trial's hyper-parameters with their readable names, as plain values, and its
-metrics, one name per meaning (see docs/tracking.md): after every epoch (the epoch as step) the dev score, dev
-loss and train loss; when the trial ends the dev score and loss of the epoch whose weights it kept (its best by
-the search's objective: the trial's value), that epoch, the epochs trained and the seconds."""
+metrics, one name per meaning (docs/tracking.md)."""
 
 from __future__ import annotations
 
