@@ -1,6 +1,5 @@
-"""A model's folder, as a search or ``flair-hpo train`` leaves it: its model file (``best-model.pt`` or
-``final-model.pt``), the corpus its ``corpus.yaml`` names, the metric of its configuration, and the model's scores
-on the corpus's splits, as the search scores its best model (``train``, ``evaluate`` and ``predict`` read them)."""
+"""A model's folder, as a search or ``flair-hpo train`` leaves it: its model file, the corpus its ``corpus.yaml``
+names, its configuration's metric and its scores (``train``, ``evaluate`` and ``predict`` read them)."""
 
 from __future__ import annotations
 

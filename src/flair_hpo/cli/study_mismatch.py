@@ -1,7 +1,5 @@
 """A search refused because its folder holds the study of another one, said in one line: the options that
-differ, named as the user gave them (``--epochs``, ``--model`` on the command line; ``max_epochs``,
-``strategy`` in YAML), and how to start afresh.
-"""
+differ, named as the user gave them, and how to start afresh."""
 
 from __future__ import annotations
 
