@@ -1,15 +1,7 @@
 """The base of flair-hpo's search strategies: each answers one question, the next configuration to try.
 
-A strategy sees the trial history and proposes the next new configuration as a whole (:meth:`propose`).
-The search's driver (:mod:`flair_hpo.search.driver`) writes that proposal into the study's queue (Optuna's
-``enqueue_trial``), with what it queues itself (starts, finalists, the last call), and Optuna hands it out
-as the next trial's parameters, recorded with proper Optuna distributions; every worker of a study shares
-one history. A strategy is an Optuna sampler so that the study holds it; the study never asks it for a
-value, since every trial it opens comes from the queue.
-
-Every strategy the search runs answers the few questions of :class:`Strategy`; any other Optuna sampler is
-wrapped to answer them too, and chooses each value as a trial's parameters are suggested
-(:class:`~flair_hpo.strategies.foreign.ForeignSampler`).
+A strategy proposes whole configurations from the history; the driver queues them in the study. A strategy is
+an Optuna sampler only so that the study holds it: the study never asks it for a value.
 """
 
 from __future__ import annotations
@@ -67,8 +59,8 @@ class SearchStrategy(Strategy):
     :class:`EvolutionarySearch` and :class:`BayesianSearch`.
 
     Args:
-        seed: makes proposals reproducible: trial ``n`` of a study gets the same proposal for the same
-            history. None draws from system randomness.
+        seed: trial ``n`` of a study gets the same proposal for the same history; None draws from system
+            randomness.
     """
 
     def __init__(self, seed: int | None = None) -> None:
