@@ -1,8 +1,5 @@
-"""The trials of a study as flair-hpo sees them: a read-only view shared by strategies, policies, budget,
-progress and results (:class:`History`), and a configuration with its scored trials
-(:class:`ConfigurationScore`). A trial's dev value counts for its configuration only when it trained on the
-whole training split.
-"""
+"""The trials of a study as flair-hpo sees them (:class:`History`), and a configuration with its scored trials;
+a trial's dev value counts for its configuration only when it trained on the whole training split."""
 
 from __future__ import annotations
 
@@ -110,10 +107,8 @@ class History:
         return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, self.place(r)))
 
     def best(self) -> TrialRecord | None:
-        """The trial with the best dev value (the earliest among equals).
-
-        A pruned trial is the best only if the weights it kept really beat every other trial's.
-        """
+        """The trial with the best dev value (the earliest among equals); a pruned trial only if the weights it
+        kept really beat every other trial's."""
         scored = self.scored()
         return scored[0] if scored else None
 
