@@ -1,11 +1,8 @@
 """Every error flair-hpo raises on purpose, each for one cause.
 
-Mistakes in the input derive from :class:`InputError`: they are reported before anything is trained or
-written, with a message that says what is wrong and what to do, and the command line prints them in one
-line without a traceback (exit code 2). :class:`TrialError` is not a mistake of the user's: a configuration
-that could not be trained to a score; the search records it as failed and goes on. :class:`MachineError` is
-neither: a fault of the machine a process runs on (a full disk, a missing file, a dead GPU, workers that keep
-dying); the command line prints it in one line and exits with 1, and what the study holds stays consistent.
+:class:`InputError`: a mistake in the input, said before anything is trained (exit code 2). :class:`TrialError`:
+a configuration that could not be trained; the search records it as failed and goes on. :class:`MachineError`:
+a fault of the machine (exit code 1).
 """
 
 from __future__ import annotations
@@ -55,8 +52,7 @@ class StorageError(InputError):
 
 class StudyMismatchError(InputError):
     """The study at this place was created for a different search; ``differences`` says what differs, as
-    (name, in the study, now): a parameter's name with its stored dimensions, or a setting (``max_epochs``,
-    ``strategy``, ``label type``, ``corpus``, ...) with its values."""
+    (name, in the study, now)."""
 
     def __init__(self, message: str, differences: Iterable[tuple[str, Any, Any]] = ()) -> None:
         super().__init__(message)
