@@ -34,8 +34,7 @@ class StrategyError(InputError):
 
 
 class EmbeddingLoadError(InputError):
-    """An embedding or model of the search space that cannot be loaded on this machine (found before the search
-    starts, so that it does not fail every trial that uses it)."""
+    """An embedding or model of the search space that cannot be loaded on this machine (found before the search)."""
 
 
 class CorpusError(InputError):
@@ -51,8 +50,7 @@ class StorageError(InputError):
 
 
 class StudyMismatchError(InputError):
-    """The study at this place was created for a different search; ``differences`` says what differs, as
-    (name, in the study, now)."""
+    """The study here was created for another search; ``differences``: (name, in the study, now)."""
 
     def __init__(self, message: str, differences: Iterable[tuple[str, Any, Any]] = ()) -> None:
         super().__init__(message)
@@ -96,8 +94,7 @@ class CacheDamagedError(MachineError):
 
 
 class Terminated(KeyboardInterrupt):
-    """The process was asked to stop (SIGTERM, as schedulers and ``docker stop`` send): treated like Ctrl-C,
-    its trial is queued again, and the command line exits with 143."""
+    """The process was asked to stop by SIGTERM: treated like Ctrl-C, the command line exits with 143."""
 
 
 def one_line(error: BaseException) -> str:

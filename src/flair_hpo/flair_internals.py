@@ -33,8 +33,7 @@ def vector_computation(embedding: Any) -> Callable[[list[Any]], Any]:
 
 
 def shadow_vector_computation(embedding: Any, compute: Callable[[list[Any]], Any]) -> None:
-    """Make ``embedding`` (this instance only) compute its vectors with ``compute``: an instance attribute
-    shadows the class's method, and Flair's ``embed()`` calls it."""
+    """Make ``embedding`` (this instance only) compute its vectors with ``compute``, which Flair's ``embed()`` calls."""
     embedding.__dict__[VECTOR_COMPUTATION] = compute
 
 

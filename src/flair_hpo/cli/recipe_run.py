@@ -96,7 +96,6 @@ def _folder_section(args: argparse.Namespace) -> tuple[dict[str, Any], str | Non
 
 
 def default_base_path(args: argparse.Namespace) -> Path:
-    """``hyperopt/CORPUS-RECIPE``: the same for every search of that corpus with that recipe, so that the
-    command that shows or resumes a search is known before it starts."""
+    """``hyperopt/CORPUS-RECIPE``, so that the command that shows or resumes a search is known before it starts."""
     corpus = args.dataset or Path(args.corpus).resolve().name
     return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{corpus.lower()}-{args.recipe}")

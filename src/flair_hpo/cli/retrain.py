@@ -106,8 +106,7 @@ def _corpus(args: argparse.Namespace, source: Path) -> tuple[dict[str, Any], Any
 
 
 def corpus_section_of(path: Path) -> dict[str, Any]:
-    """The ``corpus:`` section of a YAML file (a run's, or one that holds only that), completed and checked as
-    ``flair-hpo run`` does."""
+    """The ``corpus:`` section of a YAML file, completed and checked as ``flair-hpo run`` does."""
     from flair_hpo.cli.run_config import read_yaml
     from flair_hpo.training.corpus_folder import completed_section
     from flair_hpo.training.corpus_reference import check_corpus_section

@@ -156,8 +156,7 @@ def _parse(data: dict[str, Any], path: Path, machine_checks: Callable[[dict[str,
 
 
 def _first_checks(data: dict[str, Any], mistakes: Mistakes) -> tuple[dict[str, Any], Any, Any]:
-    """What can be checked without Flair's classes; returns the mapping completed, the strategy and the
-    settings."""
+    """What can be checked without Flair's classes; the mapping completed, the strategy and the settings."""
     for key in data:
         if key not in _TOP_KEYS:
             mistakes.found.append(

@@ -30,8 +30,7 @@ _LINE_FORMAT = "%(asctime)s flair-hpo %(message)s"
 
 @dataclass
 class SearchConsole:
-    """How the search is shown: ``terminal`` draws the live status there (None: lines only); ``quiet`` keeps to
-    a line per trial."""
+    """How the search is shown: ``terminal`` for the live status (None: lines only); ``quiet``: per trial."""
 
     terminal: Console | None
     quiet: bool
@@ -72,12 +71,8 @@ def on_a_terminal() -> bool:
 
 @contextlib.contextmanager
 def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[SearchConsole]:
-    """Show flair-hpo's progress only, while a search runs.
-
-    Progress goes to stdout only when no handler on the ``flair_hpo`` logger or its parents would show it (a
-    library configures no logging); Flair's and Optuna's console output is quieted (``training.log`` keeps
-    Flair's).
-    """
+    """Show flair-hpo's progress only, while a search runs: on stdout when no handler of the application would
+    show it; Flair's and Optuna's console output quieted."""
     added = None
     shown = SearchConsole(None, quiet)
     if not log.hasHandlers():
@@ -112,8 +107,7 @@ def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[Search
 
 
 class _LogFile(logging.FileHandler):
-    """``flair-hpo.log``. When it cannot be written (a full disk), the copy stops, said once on stderr, rather
-    than print a traceback at every line or hide the error that stops the search."""
+    """``flair-hpo.log``; when it cannot be written, the copy stops, said once on stderr."""
 
     broken = False
 

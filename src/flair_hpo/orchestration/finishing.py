@@ -34,8 +34,7 @@ log = logging.getLogger("flair_hpo")
 
 
 def stopped_early(best: TrialRecord, max_epochs: int) -> str | None:
-    """How ``best``'s training was stopped before ``max_epochs`` (pruned, or by the time budget), or None (a
-    training that annealing ended early ended by its own rule)."""
+    """How ``best``'s training was stopped before ``max_epochs`` (pruned, or by the time budget), or None."""
     epochs = best.epochs
     if epochs is None or epochs >= max_epochs:
         return None

@@ -1,7 +1,4 @@
-"""The live status of a search on a terminal, redrawn twice a second below the log lines (drawn with ``rich``).
-
-The time left for a budget of runs is measured from this session's trials, ``unknown`` before one ended.
-"""
+"""The live status of a search on a terminal, redrawn twice a second below the log lines (drawn with ``rich``)."""
 
 from __future__ import annotations
 

@@ -82,8 +82,7 @@ class SearchLoop(Loop):
     # ------------------------------------------------------------------------- the session
     @contextlib.contextmanager
     def telling_stops(self) -> Iterator[None]:
-        """A Ctrl-C or SIGTERM that unwinds the block (training, waiting or finishing) is told to the listeners
-        (:meth:`~flair_hpo.results.events.SearchListener.search_stopped`), so that a tracker ends its runs."""
+        """Tell the listeners of a Ctrl-C or SIGTERM that unwinds the block, so that a tracker ends its runs."""
         try:
             yield
         except KeyboardInterrupt as stop:

@@ -184,8 +184,7 @@ class Orchestrator:
 
     @contextlib.contextmanager
     def _opened(self) -> Iterator[TrialStore]:
-        """The study, opened after base_path is made ready; if opening fails, a base_path made for it (still
-        empty) is removed again, so that a refused search leaves nothing behind."""
+        """The study, opened after base_path is made ready; a refused search leaves no base_path behind."""
         made = not self.base_path.exists()
         try:
             _prepare_base_path(self.base_path)

@@ -25,8 +25,7 @@ AUTO = "auto"
 
 @dataclass(frozen=True)
 class ThreadPlan:
-    """The threads of each trial trained in this process (None: torch's default), the number of workers, and
-    what to tell the user (empty: nothing)."""
+    """The threads of each trial here (None: torch's default), the number of workers, what to tell the user."""
 
     threads: int | None
     workers: int
@@ -39,8 +38,7 @@ class ThreadPlan:
 
 
 def plan_threads(setup: SearchSetup, workers: int | str) -> ThreadPlan:
-    """The plan for ``workers``: measured for 1 and ``"auto"``; other counts share the cores out. A timing
-    that fails leaves torch's default."""
+    """The plan for ``workers``: measured for 1 and ``"auto"``, other counts share the cores out."""
     import flair
     import torch
 

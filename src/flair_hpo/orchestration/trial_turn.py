@@ -49,8 +49,7 @@ class MachineFault(Exception):
 
 
 class TrialTurn:
-    """Trains the trials of one worker, one at a time, within ``budget`` (see the module's docstring); ``beat``
-    is called while one trains and after it."""
+    """Trains the trials of one worker, one at a time, within ``budget``; ``beat`` is called while one trains."""
 
     def __init__(
         self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None], budget: BudgetState

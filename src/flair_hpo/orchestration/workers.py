@@ -27,8 +27,7 @@ log = logging.getLogger("flair_hpo")
 
 
 class Work(Protocol):
-    """What a worker process runs: a picklable object (the orchestrator) whose ``work()`` trains trials, and
-    whose settings can take the storage URL the process is given."""
+    """What a worker process runs: a picklable object whose ``work()`` trains trials."""
 
     def work(self, *, quiet: bool = False) -> int: ...
 
@@ -46,8 +45,7 @@ MAX_WORKERS = 1024
 
 
 def check_workers(workers: Any, storage: Any) -> None:
-    """Refuse a worker count or storage that parallel workers cannot use (``"auto"``: measured, see
-    :mod:`flair_hpo.orchestration.thread_plan`)."""
+    """Refuse a worker count or storage that parallel workers cannot use."""
     if workers == "auto":
         workers = 2  # perhaps several
     elif not is_whole_number(workers) or not 0 <= workers <= MAX_WORKERS:
@@ -90,12 +88,8 @@ def worker_environments(workers: int) -> list[dict[str, str]]:
 
 
 def run_workers(work: Work, workers: int, base_path: Path, storage: str | None, restarts: int | None = None) -> None:
-    """Run ``workers`` processes of ``work`` and wait for them all.
-
-    A worker that dies is replaced, ``restarts`` times in all (default: twice the number of workers); past
-    that, or when a worker refuses the study (exit code 2), the others are stopped and :class:`MachineError`
-    says so.
-    """
+    """Run ``workers`` processes of ``work`` and wait for them all; a worker that dies is replaced, ``restarts``
+    times in all, then the others are stopped and :class:`MachineError` says so."""
     limit = 2 * workers if restarts is None else restarts
     payload = base_path / f".workers.{writer_tag()}-{uuid.uuid4().hex[:8]}.pickle"
     # The storage URL may hold a password: it goes to the workers in their environment, not into a file. The

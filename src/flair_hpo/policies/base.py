@@ -22,6 +22,5 @@ class Policies:
     last_call: bool = True
 
     def cut_short(self, history: History) -> TrialRecord | None:
-        """The trial cut short that the last call would train again to the end, or None (see
-        :func:`~flair_hpo.policies.last_call.cut_short_model`)."""
+        """The trial cut short that the last call would train again to the end, or None."""
         return cut_short_model(history, self.reseeding) if self.last_call else None

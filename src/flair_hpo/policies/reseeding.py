@@ -18,10 +18,8 @@ from flair_hpo.space import Label
 
 @dataclass(frozen=True)
 class Reseeding:
-    """How many of the best configurations are trained again, and with how many seeds in all.
-
-    ``Reseeding(finalists=0)`` (or ``seeds=1``) chooses the best single trial, as plain searches do.
-    """
+    """How many of the best configurations are trained again, and with how many seeds in all;
+    ``Reseeding(finalists=0)`` chooses the best single trial."""
 
     finalists: int = 3
     seeds: int = 3
@@ -36,8 +34,7 @@ class Reseeding:
         return self.finalists * (self.seeds - 1)
 
     def next(self, history: History) -> tuple[dict[str, Label], int] | None:
-        """The finalist to train again next, with its seed number: the one with the fewest seeds (the better
-        among equals); None when every finalist has its seeds (or is being trained with them)."""
+        """The finalist to train again next, with its seed number (the one with fewest seeds), or None."""
         taken = history.taken()
         finalists = history.configurations()[: self.finalists]
         for configuration in sorted(finalists, key=lambda c: c.seeds):  # stable: the better first among equals

@@ -40,8 +40,7 @@ def write_best_configuration(
     final_test_score: float | None = None,
     score: ConfigurationScore | None = None,
 ) -> None:
-    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`), the seed and
-    trial of ``record``, and its scores (over all its seeds too, when it had several)."""
+    """``best-configuration.yaml``: the configuration, the seed and trial of ``record``, and its scores."""
     result = {
         "trial": record.number,
         objective.name: record.value,
@@ -98,8 +97,7 @@ def saved_best(base_path: Path) -> dict[str, Any] | None:
 
 
 class BestModelKeeper:
-    """Keeps ``best-model.pt`` and ``best-configuration.yaml`` those of the best trial trained here: under a file
-    lock, a finished trial replaces them when its value beats theirs (the earlier trial wins a tie)."""
+    """Keeps ``best-model.pt`` and ``best-configuration.yaml`` those of the best trial trained here."""
 
     def __init__(self, base_path: Path, objective: Objective) -> None:
         self.base_path = base_path

@@ -97,8 +97,7 @@ class TrialFinished:
 
 @dataclass(frozen=True)
 class SearchStopped:
-    """This process's search was stopped by Ctrl-C or SIGTERM, without a result (its trial queued again);
-    ``others_running``: other workers' trials still run."""
+    """This process's search was stopped by Ctrl-C or SIGTERM, without a result; ``others_running``: others' trials."""
 
     reason: str
     others_running: bool

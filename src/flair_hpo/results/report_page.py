@@ -106,8 +106,7 @@ def key_value_table(pairs: dict[str, Any]) -> str:
 def leaderboard_html(
     rows: list[dict[str, Any]], records: dict[int, TrialRecord], decimals: int = UNKNOWN_NOISE_DECIMALS
 ) -> str:
-    """The leaderboard without sideways scrolling: the result columns, the parameters that vary, the status in
-    colour, and a failed trial's error on its row; numbers rounded (``decimals``: of the dev scores)."""
+    """The leaderboard without sideways scrolling; numbers rounded (``decimals``: of the dev scores)."""
     if not rows:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
     results = [c for c in rows[0] if (c in _RESULT_COLUMNS or is_score(c)) and any(str(row[c]) for row in rows)]

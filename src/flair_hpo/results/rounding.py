@@ -22,7 +22,7 @@ _OTHER_NUMBERS = {"rank", "trial", "seed", "seeds", "epochs", "best epoch", "sha
 
 
 def score_decimals(best: float | None, dev_size: int | None, seed_sds: Iterable[float] = ()) -> int:
-    """The decimals a dev score is shown with: one below the first digit of its noise (see the module)."""
+    """The decimals a dev score is shown with: one below the first digit of its noise (docs/report.md)."""
     if best is None or not dev_size or dev_size < 1:
         return UNKNOWN_NOISE_DECIMALS
     p = min(max(best, 1 / dev_size), 1 - 1 / dev_size) if dev_size > 1 else 0.5

@@ -30,8 +30,7 @@ _NOT_SEARCHES = {TRIALS_DIR, "tensorboard", "wandb", "retrained", "node_modules"
 
 
 def search_folders(folder: Path, depth: int = MAX_DEPTH) -> list[Path]:
-    """``folder`` and the folders below it (to ``depth`` levels, hidden ones and a search's own parts left out)
-    that hold a ``study.journal``, sorted."""
+    """``folder`` and the folders below it (to ``depth`` levels) that hold a ``study.journal``, sorted."""
     found = []
     for root, folders, files in os.walk(folder):
         here = Path(root)

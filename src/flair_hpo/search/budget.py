@@ -83,8 +83,7 @@ class BudgetState:
         return len(history.counted()) < self.runs
 
     def keeps_for(self, history: History, trials: int) -> bool:
-        """Whether what is left is only what ``trials`` more trials take (a time budget estimates them from the
-        median trial so far)."""
+        """Whether what is left is only what ``trials`` more trials take."""
         if trials <= 0:
             return False
         if self.deadline is None:
@@ -111,8 +110,7 @@ class BudgetState:
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
     def seconds_left(self, history: History) -> float | None:
-        """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of
-        the trials (None before one finished)."""
+        """Seconds to the budget's end (for runs: runs left times the median trial; None before one)."""
         if self.deadline is not None:
             return max(0.0, self.deadline - self.clock())
         typical = full_trial_seconds(history)

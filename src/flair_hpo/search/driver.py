@@ -74,8 +74,7 @@ class Opened:
 
 class Driver:
     """Decides each step of a search over ``space``: ``strategy`` proposes, ``policies`` add what to train
-    besides, ``budget`` says how much is left (by default the space's, from now on); see the module's
-    docstring."""
+    besides, ``budget`` says how much is left (by default the space's, from now on)."""
 
     def __init__(
         self,

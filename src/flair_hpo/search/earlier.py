@@ -103,8 +103,7 @@ def earlier_studies(space: SearchSpace, source: str, folder: Path | None = None)
 
 
 def warm_starts(space: SearchSpace, studies: list[EarlierStudy], count: int = WARM_STARTS) -> list[dict[str, Any]]:
-    """The best configuration of each of the first ``count`` studies that has a counterpart in ``space``,
-    projected onto it, without repeats."""
+    """The best configuration of each of the first ``count`` studies, projected onto ``space``, without repeats."""
     starts: dict[str, dict[str, Any]] = {}
     for study in studies:
         if len(starts) == count:
@@ -142,8 +141,7 @@ def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
 
 
 def search_starts(space: SearchSpace, settings: RunSettings) -> tuple[dict[str, Label], ...]:
-    """What a search trains first, one queue, each configuration once: the space's starts as added, then, with
-    ``warm_start``, earlier studies' best."""
+    """What a search trains first, each once: the space's starts, then (``warm_start``) earlier studies' best."""
     starts = {configuration_key(start): start for start in space.starts}
     if settings.warm_start:
         for start in warm_starts_for(space, study_source(settings)):

@@ -35,8 +35,7 @@ class Loop:
         self._train = train
 
     def run(self, trains: bool = True) -> int:
-        """Train trials until the driver says stop (``trains=False``: only wait until then, while other
-        workers train); the trials trained."""
+        """Train trials until the driver says stop (``trains=False``: only wait); the trials trained."""
         trained, said = 0, ""
         while True:
             step = self.driver.next(self.read())

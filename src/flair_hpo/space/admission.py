@@ -17,8 +17,7 @@ from flair_hpo.space.search_space import SearchSpace
 
 
 def outside_space(space: SearchSpace, labels: dict[str, Any]) -> str | None:
-    """Why ``labels`` (a configuration given to a trial) is not one of ``space``'s, or None when each value is
-    one the space offers: an option of its list, a number in its range (a whole one for a whole range)."""
+    """Why ``labels`` is not a configuration of ``space`` (a value it does not offer), or None when it is."""
     dimensions = {dimension.name: dimension for dimension in space.dimensions}
     for name, value in labels.items():
         dimension = dimensions.get(name)

@@ -102,8 +102,7 @@ def check_range(member: Enum, low: Any, high: Any) -> str | None:
 
 
 def is_integer_argument(member: Enum, low: Any, high: Any) -> bool:
-    """Whether a range of ``member`` holds integers: Flair's type of the argument decides (a dropout from 0 to 1
-    is still a float range); for an argument of unknown type, integer bounds do."""
+    """Whether a range of ``member`` holds integers: Flair's type decides, else integer bounds do."""
     expected = _expected(member)
     if isinstance(expected, tuple):
         return int in expected and float not in expected

@@ -92,8 +92,7 @@ class Configuration:
 
     # ------------------------------------------------------------------------------ files
     def to_dict(self, folder: Path | None = None) -> dict[str, Any]:
-        """A plain mapping, as written to ``best-configuration.yaml``; for a file in ``folder``, a model or
-        vectors file beside it is written relative to it (:func:`~flair_hpo.files.portable_paths`)."""
+        """A plain mapping, as in ``best-configuration.yaml``; files beside ``folder`` written relative to it."""
         return {
             "task": self.task,
             "label_type": self.label_type,
@@ -132,8 +131,7 @@ class Configuration:
 
     @classmethod
     def load(cls, path: str | Path) -> Configuration:
-        """Read a configuration from a YAML file such as ``best-configuration.yaml``; a path in it that starts
-        ``./`` or ``../`` is relative to the file's folder, and comes back absolute."""
+        """Read a YAML configuration; a path in it starting ``./`` or ``../`` is relative to the file's folder."""
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -75,8 +75,7 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
 
 
 def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> EmbeddingSpec:
-    """Check a specification written as text: a known class, its named arguments, no remote code unless this
-    process allows it; ``stored``: read from a stored study (only what this machine allows)."""
+    """Check a specification written as text (``stored``: read from a stored study, with what is allowed)."""
     if not isinstance(spec.get("class"), str):
         raise EmbeddingSpecError(
             f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "
@@ -93,8 +92,7 @@ def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> E
 
 
 def option_from(option: Any, stored: Allowance | None = None) -> list[EmbeddingSpec]:
-    """A word-embedding option (one embedding or a list stacked together) as a list of specifications;
-    ``stored``: read from a stored study, with what this machine allows it."""
+    """A word-embedding option (one embedding or a stacked list) as a list of specifications."""
     items = list(option) if isinstance(option, Sequence) and not isinstance(option, str | Mapping) else [option]
     if not items:
         raise EmbeddingSpecError("an embedding option is an empty list; give at least one embedding")
@@ -139,8 +137,7 @@ def option_label(specs: list[EmbeddingSpec]) -> str:
 
 
 def build_embedding(spec: EmbeddingSpec) -> Any:
-    """A fresh Flair embedding object built from its specification (remote code only where this process,
-    or the search that started it, allows it)."""
+    """A fresh Flair embedding built from its specification (remote code only where allowed)."""
     cls = embedding_class(spec["class"])
     check_remote_code(spec, spec["class"], allowance())
     return cls(**{k: v for k, v in spec.items() if k not in ("class", "label")})

@@ -69,8 +69,7 @@ class ModelTrainer(Enum):
 
 
 class TrainingMode(Enum):
-    """How a trial is trained: ``search_space.add_training_mode(parameter.TrainingMode.FINE_TUNE)``; by default
-    fine-tuned when one of its embeddings is."""
+    """How a trial is trained; by default fine-tuned when one of its embeddings is."""
 
     #: ``ModelTrainer.fine_tune``: AdamW, a linear learning-rate schedule with warm-up, no annealing.
     FINE_TUNE = "fine_tune"
@@ -79,8 +78,7 @@ class TrainingMode(Enum):
 
 
 class Optimizer(Enum):
-    """Arguments of the torch optimizer that ``ModelTrainer.OPTIMIZER`` chooses (SGD by default); each goes only
-    to optimizers that accept it (``MOMENTUM`` to SGD, not Adam)."""
+    """Arguments of the torch optimizer ``ModelTrainer.OPTIMIZER`` chooses, each only where it is accepted."""
 
     WEIGHT_DECAY = "weight_decay"
     MOMENTUM = "momentum"

@@ -23,7 +23,6 @@ def portfolio_file(recipe: str) -> dict[str, Any] | None:
 
 
 def learned_starts(recipe: str) -> list[dict[str, Label]]:
-    """The configurations (parameter names to values) of ``recipe``'s learned portfolio, in order; none when
-    the recipe has no portfolio."""
+    """The configurations of ``recipe``'s learned portfolio, in order; none when it has no portfolio."""
     data = portfolio_file(recipe)
     return [dict(configuration) for configuration in data["configurations"]] if data else []

@@ -177,8 +177,7 @@ def recipe(name: str, model: str | None = None, tag_type: str | None = None) -> 
 
 
 def recipe_task(name: str) -> str:
-    """The task of the recipe ``name``, told without building it (building one checks its options against
-    Flair's classes, which loads torch): its search space class's."""
+    """The task of the recipe ``name``, told without building it (which would load torch)."""
     _check_name(name)
     return get_type_hints(RECIPES[name])["return"].task
 

@@ -64,8 +64,7 @@ def embedding_class(name: str) -> type:
 
 
 def optimizer_class(name: str) -> Any:
-    """The optimizer ``name`` stands for: one of ``torch.optim`` (``torch.optim.AdamW`` or ``AdamW``) or a
-    registered one."""
+    """The optimizer ``name`` stands for: one of ``torch.optim`` (``AdamW`` or its dotted name) or a registered one."""
     import torch
 
     cls = _REGISTERED.get(name)

@@ -140,8 +140,7 @@ class SearchSpace(Steering, Starts):
     # ------------------------------------------------------------------- structure for strategies
     @property
     def dimensions(self) -> list[Dimension]:
-        """All dimensions, every parent before the dimensions conditional on it (``Optimizer.momentum`` on the
-        optimizer when Adam is searched too)."""
+        """All dimensions, every parent before the dimensions conditional on it."""
         return parents_first(with_applicability(self._own_dimensions()))
 
     def _own_dimensions(self) -> list[Dimension]:
@@ -161,8 +160,7 @@ class SearchSpace(Steering, Starts):
         return sample_configuration(self.dimensions, rng, partial)
 
     def sample(self, rng: random.Random) -> dict[str, Label]:
-        """A configuration drawn at random, each configuration equally likely (ranges drawn uniformly, or
-        log-uniformly)."""
+        """A configuration drawn at random, each configuration equally likely."""
         return sample_configuration(self.dimensions, rng)
 
     def grid(self) -> Iterator[dict[str, Label]]:
@@ -222,8 +220,7 @@ class SearchSpace(Steering, Starts):
         return {}
 
     def load_dict(self, data: dict[str, Any]) -> None:
-        """Set the steering parameters and dimensions from :meth:`to_dict` output (the task's own settings are
-        set by the task's space)."""
+        """Set the steering parameters and dimensions from :meth:`to_dict` output."""
         self.steering_from_dict(data)
         for item in data["dimensions"]:
             if item["name"] != DOCUMENT_EMBEDDINGS:  # derived from the branches' parameters

@@ -20,8 +20,7 @@ from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, configur
 
 
 def start_labels(dimensions: list[Dimension], values: Mapping[Any, Any]) -> dict[str, Label]:
-    """The labels of the configuration that ``values`` (parameter members or their names, to values) gives;
-    :class:`SearchSpaceError` naming what does not fit the space."""
+    """The labels of the configuration ``values`` gives; :class:`SearchSpaceError` naming what does not fit."""
     if not isinstance(values, Mapping) or not values:
         raise SearchSpaceError(
             f"a start is a mapping of parameters to values, e.g. {{learning_rate: 0.1}}; not {values!r}"
@@ -141,8 +140,7 @@ class Starts:
 
     @property
     def starts(self) -> list[dict[str, Label]]:
-        """The configurations to train first (labels), in the order added, each once; a start that does not fit
-        the space raises :class:`SearchSpaceError` (a recipe's is left out)."""
+        """The configurations to train first (labels), in the order added, each once."""
         found: dict[str, dict[str, Label]] = {}
         for values, strict in self._starts:
             try:

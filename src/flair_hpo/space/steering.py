@@ -65,8 +65,7 @@ class Steering:
         self.max_epochs = max_epochs
 
     def add_training_mode(self, training_mode: p.TrainingMode | str) -> None:
-        """Train every configuration with ``fine_tune`` or with ``train`` (see :class:`parameter.TrainingMode`);
-        without it, a configuration is fine-tuned when one of its embeddings is."""
+        """Train every configuration with ``fine_tune`` or with ``train`` (see :class:`parameter.TrainingMode`)."""
         try:
             self.training_mode = p.TrainingMode(training_mode)
         except ValueError:

@@ -24,8 +24,7 @@ _KINDS = {"choice": ("labels", "values"), "range": ("low", "high", "log", "integ
 
 
 def read_stored_space(data: Any) -> SearchSpace:
-    """The search space ``data`` (as :meth:`SearchSpace.to_dict` wrote it) describes; :class:`SearchSpaceError`
-    naming the first part this version cannot read."""
+    """The search space ``data`` describes; :class:`SearchSpaceError` naming the first part it cannot read."""
     problem = _space_problem(data)
     if problem is None:
         try:
@@ -118,8 +117,7 @@ _BRANCHES = {group.__name__ for group in p.DOCUMENT_EMBEDDINGS}
 
 
 def trusted_space(data: Any, allowed: Allowance) -> SearchSpace:
-    """The search space a study stores, once every option passed this machine's checks; raises
-    :class:`UntrustedInputError` naming the option (or :class:`SearchSpaceError`, as :func:`read_stored_space`)."""
+    """The search space a study stores, once every option passed this machine's checks."""
     space = read_stored_space(data)
     for item in data["dimensions"]:
         if item["name"] != DOCUMENT_EMBEDDINGS:  # derived from the branches' conditions, checked below

@@ -10,8 +10,7 @@ from flair_hpo.space.dimensions import Dimension, Label
 
 
 def grid(dimensions: list[Dimension]) -> Iterator[dict[str, Label]]:
-    """Every configuration of all-options ``dimensions`` (parents first), each conditional branch its own
-    product."""
+    """Every configuration of all-options ``dimensions``, each conditional branch its own product."""
 
     def expand(index: int, labels: dict[str, Label]) -> Iterator[dict[str, Label]]:
         if index == len(dimensions):
@@ -30,8 +29,7 @@ def grid(dimensions: list[Dimension]) -> Iterator[dict[str, Label]]:
 
 
 def _counter(dimensions: list[Dimension]) -> Callable[[int, dict[str, Label]], int]:
-    """``count(index, labels)``: how many completions ``dimensions[index:]`` have after ``labels`` (a
-    continuous range counts as one value)."""
+    """``count(index, labels)``: how many completions ``dimensions[index:]`` have after ``labels``."""
     parents = {parent for d in dimensions for parent in d.parents}
     memo: dict[tuple, int] = {}
 
@@ -53,8 +51,7 @@ def _counter(dimensions: list[Dimension]) -> Callable[[int, dict[str, Label]], i
 
 
 def count_configurations(dimensions: list[Dimension]) -> int | None:
-    """How many configurations ``dimensions`` (parents first) span; None when a continuous range makes it
-    unbounded."""
+    """How many configurations ``dimensions`` span; None when a continuous range makes it unbounded."""
     if any(d.size is None for d in dimensions):
         return None
     return _counter(dimensions)(0, {})

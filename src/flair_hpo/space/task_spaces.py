@@ -14,8 +14,7 @@ from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING,
 
 
 class TextClassifierSearchSpace(SearchSpace):
-    """Search space for :class:`flair.models.TextClassifier`; ``multi_label``: a sentence may carry several
-    labels."""
+    """Search space for :class:`flair.models.TextClassifier`; ``multi_label``: several labels a sentence."""
 
     task = TEXT_CLASSIFICATION
     parameter_groups = (

@@ -108,8 +108,7 @@ def named_arguments(cls: type) -> set[str]:
 
 
 def _passes_on(init: Any, kwargs: str) -> bool:
-    """Whether ``init`` calls an ``__init__`` with ``**kwargs`` (its source read, never run); without its
-    source, no."""
+    """Whether ``init`` calls an ``__init__`` with ``**kwargs`` (its source read, never run)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
     except (OSError, TypeError, SyntaxError):

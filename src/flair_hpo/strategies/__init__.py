@@ -34,8 +34,7 @@ def strategy_settings(strategy: BaseSampler) -> dict[str, Any]:
 
 
 def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None = None) -> Strategy:
-    """The strategy :func:`strategy_settings` describes (as stored with a study); for another Optuna sampler,
-    ``sampler`` must be given, an instance of the stored class."""
+    """The strategy :func:`strategy_settings` describes; for an Optuna sampler, ``sampler`` must be given."""
     settings = dict(settings)
     name = settings.pop("strategy")
     if name == OPTUNA:

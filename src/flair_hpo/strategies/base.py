@@ -45,8 +45,7 @@ class Strategy(BaseSampler, ABC):
         """What identifies this strategy in a study: a resumed study must use the same."""
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        """The next configuration (labels) not in ``history.tried()``, drawn with ``rng``; None when none is
-        left."""
+        """The next configuration (labels) not in ``history.tried()``, drawn with ``rng``; None if none is left."""
         raise NotImplementedError(f"{type(self).__name__} chooses values as a trial's parameters are suggested")
 
     def rng(self, number: int) -> random.Random:
@@ -56,12 +55,7 @@ class Strategy(BaseSampler, ABC):
 
 class SearchStrategy(Strategy):
     """Proposes configurations of a search space; see :class:`GridSearch`, :class:`RandomSearch`,
-    :class:`EvolutionarySearch` and :class:`BayesianSearch`.
-
-    Args:
-        seed: trial ``n`` of a study gets the same proposal for the same history; None draws from system
-            randomness.
-    """
+    :class:`EvolutionarySearch` and :class:`BayesianSearch`. ``seed``: the same proposal for the same history."""
 
     def __init__(self, seed: int | None = None) -> None:
         if seed is not None and not is_whole_number(seed):

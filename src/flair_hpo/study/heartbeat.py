@@ -1,9 +1,5 @@
-"""Is a running trial's worker alive? Heartbeats written into the trial through the study's own storage,
-process identities, and watching both.
-
-A watcher judges a trial dead by its own clock (no two machines' clocks are compared), or at once on the
-machine that runs it; docs/reliability.md says how.
-"""
+"""Is a running trial's worker alive? Heartbeats written into the trial through the study's own storage, process
+identities, and watching both, each watcher by its own clock (docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -33,8 +29,7 @@ _TOKEN = uuid.uuid4().hex
 
 
 def this_process(interval: int) -> dict[str, Any]:
-    """Who runs a trial: an identity no other process shares, the interval its heartbeat keeps, and its memory
-    cgroup's count of out-of-memory kills so far (:mod:`flair_hpo.study.memory_kills`)."""
+    """Who runs a trial: its unique identity, its heartbeat interval and its cgroup's out-of-memory kills so far."""
     return {
         "boot": boot_id(),
         "pidns": pid_namespace(),

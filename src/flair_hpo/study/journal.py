@@ -28,11 +28,7 @@ _CHUNK = 1 << 16
 
 class SafeJournalFileBackend(JournalFileBackend):
     """Optuna's journal file, with a torn last record cut (on opening with ``repair``, and before each append)
-    and a failed append undone.
-
-    ``repair=False`` opens it for reading only: nothing is written, so a look never changes the study and needs
-    no write access.
-    """
+    and a failed append undone; ``repair=False`` opens it for reading only and writes nothing."""
 
     def __init__(self, file_path: str, repair: bool = True) -> None:
         super().__init__(file_path)  # Optuna's default lock: a symbolic link, which works on NFS too
@@ -95,8 +91,7 @@ def _descriptor(path: str, flags: int) -> Iterator[int]:
 
 @contextlib.contextmanager
 def _disk_full_named(path: str) -> Iterator[None]:
-    """A full disk or quota met in the block (writing the journal, or its lock) as one :class:`DiskFullError`
-    that names the journal and says what to do."""
+    """A full disk or quota met in the block as one :class:`DiskFullError` that names the journal."""
     try:
         yield
     except OSError as error:
@@ -106,8 +101,7 @@ def _disk_full_named(path: str) -> Iterator[None]:
 
 
 def _torn_bytes(fd: int, check_json: bool) -> int:
-    """How many bytes at the end of the file are a torn record: a last line without its newline or, with
-    ``check_json``, one that is not JSON (a last line unlike any record of Optuna's is left alone)."""
+    """How many bytes at the end of the file are a torn record (no newline; with ``check_json``, not JSON)."""
     size = os.fstat(fd).st_size
     if size == 0:
         return 0

@@ -16,8 +16,7 @@ _V2_FILE, _V1_FILE = "memory.events", "memory.oom_control"
 
 
 def oom_counter() -> dict[str, Any] | None:
-    """Where this process's memory cgroup counts its out-of-memory kills, and the count now:
-    ``{"file": PATH, "kills": N}``; None where the system does not say."""
+    """This process's cgroup's out-of-memory kill count and its file (``{"file": PATH, "kills": N}``), or None."""
     for path in _counter_files():
         kills = _kills(path)
         if kills is not None:
@@ -26,8 +25,7 @@ def oom_counter() -> dict[str, Any] | None:
 
 
 def killed_for_memory(owner: dict[str, Any]) -> bool | None:
-    """Whether the dead trial's owner was killed for memory since it claimed the trial; None when this process
-    cannot tell (another machine, no count noted or readable)."""
+    """Whether the dead trial's owner was killed for memory since it claimed the trial; None if unknown."""
     noted = owner.get("oom")
     if not isinstance(noted, dict) or not boot_id() or owner.get("boot") != boot_id():
         return None

@@ -1,11 +1,5 @@
-"""Which study a search is: named after its folder unless a name is given; the MLflow experiment and the W&B
-group take the same name.
-
-Example::
-
-    study_name_for(None, Path("hyperopt/trec6"))                 # 'trec6', or the search already there
-    study_name_for("postgresql://db/hpo", Path("runs/a"), "ner")   # 'ner'
-"""
+"""Which study a search is: named after its folder unless a name is given (the MLflow experiment and the W&B
+group take the same name), as Optuna's CLI and W&B sweeps name each search."""
 
 from __future__ import annotations
 
@@ -28,8 +22,7 @@ def folder_name(base_path: str | Path) -> str:
 
 
 def searches_in(storage: BaseStorage) -> list[Any]:
-    """The flair-hpo studies of ``storage`` (Optuna's ``FrozenStudy``), in the order they were created; one whose
-    creator died before storing the search is one too (the next run completes it)."""
+    """The flair-hpo studies of ``storage`` in the order they were created, half-created ones included."""
     ours = (keys.SEARCH_SPACE, keys.CREATOR)
     return [study for study in storage.get_all_studies() if any(key in study.system_attrs for key in ours)]
 

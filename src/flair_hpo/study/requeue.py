@@ -59,8 +59,7 @@ def requeue(store: TrialStore, record: TrialRecord, reason: str, killed: bool = 
 
 
 def _fail(store: TrialStore, record: TrialRecord, notes: dict[str, object], superseded: bool = False) -> bool:
-    """Fail ``record``'s trial with ``notes`` (user attributes); ``superseded``: as interrupted. False if another
-    process finished it first."""
+    """Fail ``record``'s trial with ``notes`` (``superseded``: as interrupted); False if another finished it."""
     try:
         if superseded:
             store.storage.set_trial_system_attr(record.trial_id, keys.SUPERSEDED, True)
@@ -73,8 +72,7 @@ def _fail(store: TrialStore, record: TrialRecord, notes: dict[str, object], supe
 
 
 def repair(store: TrialStore, history: History) -> list[TrialRecord]:
-    """Queue again what was lost between failing a dead trial and queueing its retry: every configuration
-    trained whose trials all ended interrupted and that no waiting or running trial holds."""
+    """Queue again every configuration whose trials all ended interrupted and that no trial holds."""
     groups: dict[str, list[TrialRecord]] = {}
     for record in history.records:
         if record.labels and record.status is not TrialStatus.SKIPPED:

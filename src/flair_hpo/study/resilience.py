@@ -21,15 +21,13 @@ log = logging.getLogger("flair_hpo")
 
 
 def storage_methods() -> list[str]:
-    """Every method of Optuna's storage interface (``BaseStorage``), so the ones retried; read from the interface
-    itself so that a method Optuna adds is never left out."""
+    """Every method of Optuna's ``BaseStorage`` (the ones retried), read from it so none is ever left out."""
     interface = [name for name, member in vars(BaseStorage).items() if callable(member) and not name.startswith("_")]
     return sorted([*interface, *CACHED_STORAGE_CALLS])
 
 
 def transient(error: BaseException) -> bool:
-    """Whether ``error`` says the storage did not answer (so that a later call may succeed); a full disk or
-    quota is not: retrying would only hide it."""
+    """Whether ``error`` says the storage did not answer (a full disk or quota does not: it would not heal)."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     if out_of_space(error) or server_disk_full(error):  # ENOSPC, EDQUOT, DiskFullError, SQLSTATE 53100
@@ -49,8 +47,7 @@ _DISK_FULL_SQLSTATE, _SQLITE_FULL = "53100", 13
 
 
 def server_disk_full(error: BaseException) -> bool:
-    """Whether ``error`` says the database's disk is full: PostgreSQL's SQLSTATE 53100 (psycopg 3 or 2), or
-    SQLite's "database or disk is full"."""
+    """Whether ``error`` says the database's disk is full (PostgreSQL's SQLSTATE 53100, or SQLite's)."""
     for cause in (error, error.__cause__, error.__context__):
         original = getattr(cause, "orig", cause)
         if _DISK_FULL_SQLSTATE in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
@@ -95,8 +92,7 @@ def retry(
 
 
 def _first_line(error: BaseException) -> str:
-    """What the database said, in short: its error's first line (a message of PostgreSQL or SQLite names no
-    password)."""
+    """What the database said, in short: its error's first line (which names no password)."""
     original = getattr(error.__cause__, "orig", None) or error.__cause__ or error
     return (str(original).strip().splitlines() or [type(original).__name__])[0][:200]
 

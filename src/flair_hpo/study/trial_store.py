@@ -91,8 +91,7 @@ class TrialStore:
         pruner: optuna.pruners.BasePruner | None = None,
         run: dict[str, Any] | None = None,
     ) -> TrialStore:
-        """Create the study, or reopen it after checking it was made for this very search (completing it if its
-        creator died halfway)."""
+        """Create the study, or reopen it after checking it was made for this very search."""
         created = False
         if not study_exists(storage, study_name):  # (asked first: a journal records even a refused creation)
             try:  # the storage decides which process creates the study (a unique name in both storages)

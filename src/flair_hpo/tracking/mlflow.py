@@ -194,8 +194,7 @@ class MlflowTracker(SearchListener):
 
 
 def mlflow_client(uri: str | None) -> Any:
-    """An ``MlflowClient`` of the tracking store at ``uri`` (None: MLflow's default), failing fast (see the
-    module's docstring)."""
+    """An ``MlflowClient`` of the tracking store at ``uri`` (None: MLflow's default), failing fast."""
     for name, value in _DEFAULTS.items():
         os.environ.setdefault(name, value)
     from mlflow import MlflowClient
@@ -204,8 +203,7 @@ def mlflow_client(uri: str | None) -> Any:
 
 
 def check_mlflow(uri: str | None) -> str | None:
-    """Why the tracking store at ``uri`` cannot be used (it refuses, or does not answer), or None: one request,
-    made before a search creates its study."""
+    """Why the tracking store at ``uri`` cannot be used, or None: one request, before the study is created."""
     try:
         mlflow_client(uri).search_experiments(max_results=1)
     except Exception as error:  # MLflow's errors, refused connections, a store that refuses to open
@@ -249,8 +247,7 @@ class UntrackedParent(SearchListener):
 
 
 def _search_params(event: SearchStarted) -> dict[str, Any]:
-    """The parent run's parameters: every dimension of the search space, its other settings, the strategy's and
-    the run's (``space.NAME``, ``strategy.NAME``, ``run.NAME``)."""
+    """The parent run's parameters: ``space.NAME``, ``strategy.NAME``, ``run.NAME``."""
     space = dict(event.search_space)
     params: dict[str, Any] = {f"space.{d.get('name')}": plain(_domain(d)) for d in space.pop("dimensions", [])}
     params.update({f"space.{name}": plain(value) for name, value in space.items()})

@@ -1,7 +1,5 @@
-"""Training: a configuration becomes a Flair model, trained and scored on dev after every epoch.
-
-The names below are imported when first used, so that what only reads a study needs no Flair or torch.
-"""
+"""Training: a configuration becomes a Flair model, trained and scored on dev after every epoch (names imported
+when first used, so that what only reads a study needs no Flair or torch)."""
 
 from __future__ import annotations
 

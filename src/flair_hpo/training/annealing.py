@@ -1,8 +1,5 @@
-"""Learning-rate annealing on the objective the search optimizes.
-
-Why: Flair anneals on its main evaluation metric, an F1 score even when a search optimizes the dev loss or an
-accuracy.
-"""
+"""Learning-rate annealing on the objective the search optimizes. Why: Flair anneals on an F1 score even when a
+search optimizes the dev loss or an accuracy."""
 
 from __future__ import annotations
 
@@ -27,10 +24,8 @@ ANNEALING_ARGUMENTS = (
 
 
 class ObjectiveAnnealing(TrainerPlugin):
-    """Reduces the learning rate when the trial's objective has not improved for ``patience`` epochs.
-
-    Give it after the monitor (``plugins=[monitor, annealing]``), so that it reads the epoch's value.
-    """
+    """Reduces the learning rate when the trial's objective has not improved for ``patience`` epochs; give it
+    after the monitor (``plugins=[monitor, annealing]``)."""
 
     def __init__(
         self,

@@ -35,8 +35,7 @@ class FolderCorpus:
 
 
 def training_file(folder: Path, name: str | None = None) -> Path:
-    """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` when there is
-    none."""
+    """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` if none."""
     if not folder.is_dir():
         raise CorpusError(f"corpus: the folder {folder} does not exist")
     train = find_split_files(folder, name).train
@@ -153,8 +152,7 @@ def read_corpus_folder(
 
 
 def completed_section(section: Any, tag_type: str | None) -> Any:
-    """A ``corpus:`` section of a folder with the format and columns it leaves out told from its files (any
-    other section as it is: its checks report what is wrong with it)."""
+    """A folder's ``corpus:`` section with the format and columns it leaves out told from its files."""
     if not isinstance(section, dict) or "folder" not in section or not Path(str(section["folder"])).is_dir():
         return section
     folder = Path(str(section["folder"]))
@@ -172,8 +170,7 @@ def completed_section(section: Any, tag_type: str | None) -> Any:
 
 
 def sampled_splits(section: Mapping[str, Any], corpus: Any) -> str | None:
-    """A sentence for people when Flair set aside part of a corpus folder's training file as its dev or test
-    split (the folder has no such file); None when it did not."""
+    """A sentence for people when Flair set aside part of the training file as dev or test; else None."""
     if "folder" not in section:
         return None
     names = [section.get(key) for key in ("train_file", "dev_file", "test_file")]

@@ -46,8 +46,7 @@ log = logging.getLogger("flair_hpo")
 
 
 def store_for(setting: bool | str | Path) -> EmbeddingStore | None:
-    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False). Made
-    where a search starts, so the environment variables it reads are checked there, once."""
+    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False)."""
     if setting is False:
         return None
     return EmbeddingStore(cache_directory() if setting is True else setting)
@@ -101,8 +100,7 @@ class EmbeddingStore:
 
     @contextlib.contextmanager
     def serving(self, embeddings: Embeddings, sentences: Iterable[Sentence]) -> Iterator[list[str]]:
-        """Serve the frozen embeddings inside ``embeddings`` from the store while the block runs; yields their
-        Flair names."""
+        """Serve the frozen embeddings inside ``embeddings`` while the block runs; yields their Flair names."""
         served: list[Embeddings] = []
         sentences = list(sentences)  # read once per frozen embedding
         try:
@@ -137,9 +135,8 @@ class EmbeddingStore:
         return self._entries[key]
 
     def check_served(self, failure: BaseException) -> None:
-        """Check again every entry this process serves, after a trial failed with ``failure``: raise
-        :class:`CacheDamagedError` (a fault of the machine) when one no longer holds what was written, and
-        remove it so that it is computed anew."""
+        """Check again every entry this process serves, after a trial failed with ``failure``: a damaged one is
+        removed and raises :class:`CacheDamagedError` (a fault of the machine)."""
         for key, entry in list(self._entries.items()):
             if entry is None or (at := entry.damage()) is None:
                 continue
@@ -198,8 +195,7 @@ class EmbeddingStore:
         return None if index is None else open_entry(self.directory, key, index, index["probe"], verify=False)
 
     def _reserve(self, path: Path, size: int, key: str, label: str) -> bool:
-        """Allocate ``size`` bytes to ``path`` if the entry fits; one process at a time checks and reserves, so
-        that workers computing entries at once see each other's reservations in the free space."""
+        """Allocate ``size`` bytes to ``path`` if the entry fits, one process at a time (reservations count)."""
         with file_lock(self.directory / _SPACE_LOCK):
             if not fits(self.directory, size, self.max_bytes, label):
                 return False

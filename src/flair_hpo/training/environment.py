@@ -21,9 +21,8 @@ DEFAULT_CACHE_GB = 64.0
 
 
 def cache_directory(part: str = "embeddings") -> Path:
-    """A folder of the machine's cache, ``$FLAIR_HPO_CACHE/PART`` or under the user's cache folder: the
-    embedding cache (``embeddings``) or the record of earlier studies (``studies``); :class:`SettingsError`
-    when it cannot be made or written."""
+    """A folder of the machine's cache, ``$FLAIR_HPO_CACHE/PART`` or under the user's cache folder;
+    :class:`SettingsError` when it cannot be made or written."""
     given = os.environ.get(CACHE)
     xdg = os.environ.get("XDG_CACHE_HOME")
     if given:
@@ -42,8 +41,7 @@ def cache_directory(part: str = "embeddings") -> Path:
 
 
 def cache_gb() -> float:
-    """``$FLAIR_HPO_CACHE_GB``, the most the embedding cache holds (64 when unset); :class:`SettingsError`
-    when it is not a number above 0."""
+    """``$FLAIR_HPO_CACHE_GB`` (64 when unset); :class:`SettingsError` when it is not a number above 0."""
     given = os.environ.get(CACHE_GB)
     if not given:
         return DEFAULT_CACHE_GB
@@ -60,8 +58,7 @@ def cache_gb() -> float:
 
 
 def worker_threads() -> int | None:
-    """``$FLAIR_HPO_THREADS``, the CPU threads of a worker process (None when unset); :class:`SettingsError`
-    when it is not a whole number from 1."""
+    """``$FLAIR_HPO_THREADS`` (None when unset); :class:`SettingsError` when it is not a whole number from 1."""
     given = os.environ.get(THREADS)
     if not given:
         return None

@@ -1,7 +1,6 @@
 """Whether a transformer named by its Hugging Face hub name can be loaded on this machine, found in seconds.
 
-Why: when the hub cannot be reached, transformers retries each file for a minute or more. Nothing is downloaded
-here.
+Why: when the hub cannot be reached, transformers retries each file for a minute or more.
 """
 
 from __future__ import annotations
@@ -49,16 +48,14 @@ def hub_problem(model: str) -> str | None:
 
 
 def _in_cache(model: str, cache_folder: Path) -> bool:
-    """Whether the Hugging Face cache holds a snapshot of ``model`` with its ``config.json`` (the cache's layout:
-    ``models--ORG--NAME/snapshots/REVISION/``)."""
+    """Whether the Hugging Face cache holds a snapshot of ``model`` with its ``config.json``."""
     snapshots = cache_folder / f"models--{model.replace('/', '--')}" / "snapshots"
     return snapshots.is_dir() and any((snapshot / "config.json").is_file() for snapshot in snapshots.iterdir())
 
 
 @cache
 def _hub_unreachable(endpoint: str) -> str | None:
-    """Why ``endpoint`` did not answer within :data:`TIMEOUT_S` (asked once per process), or None when it
-    answered (with any HTTP status)."""
+    """Why ``endpoint`` did not answer within :data:`TIMEOUT_S` (asked once per process), or None."""
     try:
         with urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=TIMEOUT_S):
             return None

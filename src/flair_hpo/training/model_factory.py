@@ -73,11 +73,10 @@ def build_model(configuration: Configuration, label_dictionary: flair.data.Dicti
 
 
 def training_arguments(configuration: Configuration) -> dict[str, Any]:
-    """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train` or ``fine_tune``, optimizer arguments
-    included (only those the optimizer accepts).
+    """Keyword arguments for ``ModelTrainer.train`` or ``fine_tune``, optimizer arguments included.
 
-    Unless ``MIN_LEARNING_RATE`` is tuned, it is a thousandth of the learning rate: Flair's default (0.0001)
-    would stop a smaller learning rate after one epoch.
+    Unless tuned, ``min_learning_rate`` is a thousandth of the learning rate: Flair's default would stop a
+    smaller learning rate after one epoch.
     """
     mode = p.TrainingMode(configuration.training_mode)
     # The search space refuses an argument of the other mode; a hand-written configuration may have one.

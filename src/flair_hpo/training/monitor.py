@@ -80,8 +80,7 @@ class TrialMonitor(TrainerPlugin):
 
     @property
     def last_scores(self) -> dict[tuple[str, ...], float]:
-        """The dev scores of the last evaluation, by Flair's metric names (``("micro avg", "f1-score")``,
-        ``("loss",)``)."""
+        """The dev scores of the last evaluation, by Flair's metric names (``("micro avg", "f1-score")``)."""
         return dict(self._dev_scores)
 
     @TrainerPlugin.hook

@@ -26,11 +26,8 @@ from flair_hpo.training.trial_runner import train_configuration
 
 
 class TrialObjective:
-    """Trains one configuration per Optuna trial (define-by-run) and returns its best epoch's dev value.
-
-    The search space's budget is ignored (the study's ``optimize`` decides); ``embedding_store``: the machine's
-    cache (True), a folder, or none.
-    """
+    """Trains one configuration per Optuna trial (define-by-run) and returns its best epoch's dev value; the
+    search space's budget is ignored."""
 
     def __init__(
         self, corpus: Any, search_space: SearchSpace, base_path: str | Path, embedding_store: bool | str | Path = True

@@ -1,8 +1,5 @@
-"""The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair.
-
-Why: a mistake is then said in a second, before torch loads; ``tests/test_cli_corpus.py`` holds the rules to
-Flair's own function.
-"""
+"""The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair, so that a
+mistake is said before torch loads."""
 
 from __future__ import annotations
 
@@ -14,8 +11,7 @@ _IGNORED = {".gz", ".swp"}
 
 @dataclass(frozen=True)
 class SplitFiles:
-    """The files Flair reads as each split of a folder; None for a split it samples from train (dev, test)
-    or cannot find (train)."""
+    """The files Flair reads as each split of a folder; None for a split it samples or cannot find."""
 
     train: Path | None
     dev: Path | None
@@ -25,8 +21,7 @@ class SplitFiles:
 def find_split_files(
     folder: str | Path, train_file: str | None = None, dev_file: str | None = None, test_file: str | None = None
 ) -> SplitFiles:
-    """The files of ``folder`` that Flair's corpora read as train, dev and test (names given are taken as they
-    are, relative to the folder)."""
+    """The files of ``folder`` that Flair's corpora read as train, dev and test (names given taken as they are)."""
     folder = Path(folder)
     train, dev, test = (folder / name if name is not None else None for name in (train_file, dev_file, test_file))
     if train is None:

@@ -69,8 +69,7 @@ class StoreEntry:
     block_bytes: int
 
     def damage(self) -> int | None:
-        """Where the mapped vectors no longer hold what was written (a byte offset), or None: every block is
-        checked again (the file may have changed on disk since it was opened)."""
+        """The byte offset where the mapped vectors no longer hold what was written, or None; every block checked."""
         return first_mismatch(byte_view(self.vectors), self.blocks, self.block_bytes)
 
     def remove(self) -> None:
@@ -123,8 +122,7 @@ def open_entry(
     directory: Path, key: str, index: dict[str, Any], live_probe: torch.Tensor, verify: bool = True
 ) -> StoreEntry:
     """The entry's vectors, memory-mapped, once checked against the index and ``live_probe`` (the probe
-    sentence's vectors the live embedding computes; ``verify=False`` for an entry just written and read back);
-    :class:`DamagedEntry` when they do not match."""
+    sentence's live vectors); :class:`DamagedEntry` when they do not match."""
     rows, dimension = index["rows"], index["dimension"]
     path = directory / f"{key}.vectors"
     inode = path.stat().st_ino

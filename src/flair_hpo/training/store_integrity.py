@@ -38,8 +38,7 @@ def _file_sums(path: Path, block: int) -> Iterator[int]:
 
 
 def first_mismatch(data: memoryview, sums: list[int], block: int = BLOCK_BYTES) -> int | None:
-    """The byte offset of the first block of ``data`` whose checksum is not the one in ``sums``; None when
-    every block matches (and there are as many blocks as checksums)."""
+    """The byte offset of the first block of ``data`` whose checksum is not the one in ``sums``, or None."""
     if len(sums) != (len(data) + block - 1) // block:
         return 0
     for index, expected in enumerate(sums):

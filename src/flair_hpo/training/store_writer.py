@@ -169,8 +169,7 @@ def _compute_chunks(
 
 
 def _chunk_end(plan: Layout, start: int, count: int) -> int:
-    """The end of the chunk from sentence ``start``: ``count`` sentences, fewer where their rows would hold
-    more than :data:`_CHUNK_BYTES` (one at least)."""
+    """The end of the chunk from sentence ``start``: ``count`` sentences, fewer past :data:`_CHUNK_BYTES`."""
     end = min(len(plan.keys), start + count)
     while end > start + 1 and plan.byte(end) - plan.byte(start) > _CHUNK_BYTES:
         end = start + max(1, (end - start) // 2)
@@ -209,8 +208,7 @@ def _write_at(fd: int, data: memoryview, offset: int) -> None:
 def _resume_point(
     directory: Path, key: str, plan: Layout, probe_vectors: torch.Tensor, label: str
 ) -> tuple[list[int], list[int]]:
-    """The chunk ends and checksums of a computation of this entry that was stopped, once the chunks on disk
-    are checked; empty lists when there is none to continue (or it cannot be trusted)."""
+    """The chunk ends and checksums of a stopped computation of this entry, once checked; else empty lists."""
     partial, progress = directory / f"{key}.partial", directory / f"{key}.progress"
     if not progress.exists():
         return [], []
@@ -251,8 +249,7 @@ def _chunks_intact(partial: Path, plan: Layout, ends: list[int], sums: list[int]
 
 @contextlib.contextmanager
 def _writing(path: Path) -> Iterator[None]:
-    """An error of the disk under ``path`` in the block, said the way the search reports the machine's faults:
-    a full disk as :class:`DiskFullError`, another as :class:`MachineError`."""
+    """A disk error under ``path`` in the block as :class:`DiskFullError` or else :class:`MachineError`."""
     try:
         yield
     except OSError as error:

@@ -1,7 +1,6 @@
-"""How many CPU threads a trial trains with, timed on the model at hand (docs/speed.md).
+"""How many CPU threads a trial trains with, timed on the model at hand unless the user fixed a count.
 
-Why: torch's default, every core, is slower for the small models of frozen-embedding searches. A count the
-user gives (``$FLAIR_HPO_THREADS``, ``$OMP_NUM_THREADS``, ``$MKL_NUM_THREADS``) wins; nothing is timed on a GPU.
+Why: torch's default, every core, is slower for the small models of frozen-embedding searches (docs/speed.md).
 """
 
 from __future__ import annotations
@@ -40,8 +39,7 @@ class ThreadTiming:
         return 1 if self.ratio <= 1.0 else self.cores
 
     def workers(self, free: int) -> int:
-        """How many trials train at once with ``workers="auto"``: one-thread workers, one per ``free`` core,
-        when that makes more trials an hour than one trial on every core."""
+        """How many trials train at once with ``workers="auto"``: one-thread workers, when that is faster."""
         return free if free > 1 and self.ratio < free else 1
 
     def __str__(self) -> str:
@@ -57,15 +55,13 @@ def usable_cores() -> int:
 
 
 def free_cores(cores: int) -> int:
-    """The cores the machine's load leaves to this search: ``cores`` less the 1-minute load average beyond this
-    process's own (at least 1)."""
+    """The cores the machine's load leaves to this search (the 1-minute load average beyond its own; at least 1)."""
     others = max(0.0, os.getloadavg()[0] - 1.0)
     return max(1, min(cores, round(cores - others)))
 
 
 def given_threads() -> int | None:
-    """The threads the user fixed (``$FLAIR_HPO_THREADS``, else ``$OMP_NUM_THREADS`` or ``$MKL_NUM_THREADS``),
-    or None."""
+    """The threads the user fixed (``$FLAIR_HPO_THREADS``, ``$OMP_NUM_THREADS``, ``$MKL_NUM_THREADS``), or None."""
     threads = worker_threads()
     if threads is not None:
         return threads
