@@ -5,14 +5,8 @@ The tutorial's API, with its names::
     from flair_hpo import search_strategies, search_spaces, orchestrator
     import flair_hpo.parameters as parameter
 
-The package is laid out by the ideas of a search, each a subpackage that imports only those before it:
-``space`` (what to tune) → ``strategies`` (what to try next) → ``training`` (a trial: a Flair model trained
-and scored on dev) → ``study`` (the Optuna study that stores trials) → ``results`` (leaderboard, best model,
-report) → ``orchestration`` (the search itself, workers) → ``cli`` (the ``flair-hpo`` command).
-
-Submodules are imported when first used, so that ``flair-hpo show`` does not wait for Flair to load.
-Importing flair-hpo configures no logging; a search shows its progress on stdout unless the application
-set up logging itself.
+Submodules are imported when first used, so that ``flair-hpo show`` does not wait for Flair to load; importing
+flair-hpo configures no logging.
 """
 
 import importlib

@@ -1,11 +1,8 @@
 """Every error flair-hpo raises on purpose, each for one cause.
 
-Mistakes in the input derive from :class:`InputError`: they are reported before anything is trained or
-written, with a message that says what is wrong and what to do, and the command line prints them in one
-line without a traceback (exit code 2). :class:`TrialError` is not a mistake of the user's: a configuration
-that could not be trained to a score; the search records it as failed and goes on. :class:`MachineError` is
-neither: a fault of the machine a process runs on (a full disk, a missing file, a dead GPU, workers that keep
-dying); the command line prints it in one line and exits with 1, and what the study holds stays consistent.
+:class:`InputError`: a mistake in the input, said before anything is trained (exit code 2). :class:`TrialError`:
+a configuration that could not be trained; the search records it as failed and goes on. :class:`MachineError`:
+a fault of the machine (exit code 1).
 """
 
 from __future__ import annotations
@@ -37,8 +34,7 @@ class StrategyError(InputError):
 
 
 class EmbeddingLoadError(InputError):
-    """An embedding or model of the search space that cannot be loaded on this machine (found before the search
-    starts, so that it does not fail every trial that uses it)."""
+    """An embedding or model of the search space that cannot be loaded on this machine (found before the search)."""
 
 
 class CorpusError(InputError):
@@ -54,9 +50,7 @@ class StorageError(InputError):
 
 
 class StudyMismatchError(InputError):
-    """The study at this place was created for a different search; ``differences`` says what differs, as
-    (name, in the study, now): a parameter's name with its stored dimensions, or a setting (``max_epochs``,
-    ``strategy``, ``label type``, ``corpus``, ...) with its values."""
+    """The study here was created for another search; ``differences``: (name, in the study, now)."""
 
     def __init__(self, message: str, differences: Iterable[tuple[str, Any, Any]] = ()) -> None:
         super().__init__(message)
@@ -100,8 +94,7 @@ class CacheDamagedError(MachineError):
 
 
 class Terminated(KeyboardInterrupt):
-    """The process was asked to stop (SIGTERM, as schedulers and ``docker stop`` send): treated like Ctrl-C,
-    its trial is queued again, and the command line exits with 143."""
+    """The process was asked to stop by SIGTERM: treated like Ctrl-C, the command line exits with 143."""
 
 
 def one_line(error: BaseException) -> str:

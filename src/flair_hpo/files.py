@@ -1,12 +1,8 @@
 """Writing files so that a crash or a second worker never leaves a half-written one, and cleaning up after
 writers that were killed.
 
-A temporary file is named after its writer: ``.NAME.BOOT-pNS-PID.tmp``, the machine's boot id (its first
-eight characters), the writer's PID namespace and its pid. A later search removes the temporaries of dead
-processes of *this* machine and PID namespace only: never those of another machine writing to a shared
-folder, nor those of another container on the same host (where the same pid is another process). A
-temporary named the way earlier versions did (no namespace) is removed only once it is a day old. Files
-that may hold data of the corpus or of the study are created readable by their owner only.
+A temporary is named after its writer (boot id, PID namespace, pid), so that only the temporaries of dead
+processes of *this* machine and namespace are removed (docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
-"""The few private (or undocumented) parts of Flair flair-hpo uses, in one place, as
-:mod:`flair_hpo.optuna_internals` is for Optuna; ``pyproject.toml`` pins Flair to the minor version they were
-tested with (0.15). Nothing else in the package, its tests or its benchmarks touches a private name of
-another library (``tests/test_architecture.py`` refuses it).
-
-* An embedding's vectors are computed by its ``_add_embeddings_internal``; the embedding store shadows it on
-  one instance, so that Flair's own ``embed()`` takes stored vectors (:func:`shadow_vector_computation`).
-* Flair draws its progress bars with one class attribute, ``Tqdm.tqdm`` (:func:`progress_bars_off`).
-* An embedding records the arguments it was built with as ``instance_parameters``
-  (:func:`constructor_arguments`).
-* A saved model's card is the ``model_card`` entry of the saved state (:func:`saved_model_card`).
-* Trainer plugins derive from the classes of ``flair.trainers.plugins.base``.
-"""
+"""The few private (or undocumented) parts of Flair flair-hpo uses, in one place (as
+:mod:`flair_hpo.optuna_internals` is for Optuna); ``pyproject.toml`` pins Flair to the minor version they were
+tested with. Nothing else touches a private name of another library (``tests/test_architecture.py``)."""
 
 from __future__ import annotations
 
@@ -43,8 +33,7 @@ def vector_computation(embedding: Any) -> Callable[[list[Any]], Any]:
 
 
 def shadow_vector_computation(embedding: Any, compute: Callable[[list[Any]], Any]) -> None:
-    """Make ``embedding`` (this instance only) compute its vectors with ``compute``: an instance attribute
-    shadows the class's method, and Flair's ``embed()`` calls it."""
+    """Make ``embedding`` (this instance only) compute its vectors with ``compute``, which Flair's ``embed()`` calls."""
     embedding.__dict__[VECTOR_COMPUTATION] = compute
 
 

@@ -1,12 +1,9 @@
 """The few private parts of Optuna flair-hpo uses, in one place; ``pyproject.toml`` pins Optuna to the minor
-version they were tested with (5.0).
+version they were tested with.
 
-A trial the search closes unused is marked through the study's storage and the trial's id (as Optuna's own
-``GridSampler`` notes its grid point on a trial), which Optuna keeps private. The study's clock reads the
-file a journal storage writes, which Optuna keeps private too, as it keeps the path and the lock of the
-journal file backend that :mod:`flair_hpo.study.journal` extends. A study keeps a database storage behind
-Optuna's cache, which calls a few of the storage's private methods rather than its interface
-(:data:`CACHED_STORAGE_CALLS`): riding out an outage retries those as well.
+Why each: a skipped trial is marked through the storage and trial id (as Optuna's ``GridSampler`` marks its
+point); the study's clock and :mod:`flair_hpo.study.journal` need the journal's file, path and lock; riding out
+an outage retries the private calls of Optuna's storage cache too (:data:`CACHED_STORAGE_CALLS`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ Example::
 
     result = orchestrator.Orchestrator(corpus=corpus, base_path="hyperopt/trec6",
                                        search_space=search_space, search_strategy=search_strategy).optimize()
-
-The orchestrator is defined in :mod:`flair_hpo.orchestration`.
 """
 
 from flair_hpo.orchestration import Orchestrator, join_study

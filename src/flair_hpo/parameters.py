@@ -1,8 +1,5 @@
-"""The names a search space is written with, as in the tutorial: ``import flair_hpo.parameters as parameter``.
-
-The enums are defined in :mod:`flair_hpo.space.parameter_enums`, where each member says which Flair argument it
-sets.
-"""
+"""The names a search space is written with, as in the tutorial: ``import flair_hpo.parameters as parameter``
+(defined in :mod:`flair_hpo.space.parameter_enums`)."""
 
 from flair_hpo.space.parameter_enums import (
     DOCUMENT_EMBEDDINGS,

@@ -1,13 +1,10 @@
-"""The tutorial's ``search_spaces``: ``from flair_hpo import search_spaces``.
+"""The tutorial's ``search_spaces``: ``from flair_hpo import search_spaces``; ready spaces are in
+``search_spaces.recipes``.
 
 Example::
 
     search_space = search_spaces.TextClassifierSearchSpace()
     search_space.add_budget(parameter.Budget.RUNS, 20)
-    ...
-
-Ready spaces for what Flair users train are in ``search_spaces.recipes`` (:mod:`flair_hpo.space.recipes`).
-The spaces are defined in :mod:`flair_hpo.space`.
 """
 
 from flair_hpo.errors import SearchSpaceError

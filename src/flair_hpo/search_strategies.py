@@ -1,11 +1,9 @@
-"""The tutorial's ``search_strategies``: ``from flair_hpo import search_strategies``.
+"""The tutorial's ``search_strategies``: ``from flair_hpo import search_strategies``; any Optuna sampler works too.
 
 Example::
 
     search_strategy = search_strategies.EvolutionarySearch()
     search_strategy.make_configurations(search_space)
-
-The strategies are defined in :mod:`flair_hpo.strategies`; any Optuna sampler works too.
 """
 
 from flair_hpo.strategies import BayesianSearch, EvolutionarySearch, GridSearch, RandomSearch, Reseeding, SearchStrategy

@@ -1,8 +1,5 @@
-"""Stopping a search by signal. Ctrl-C (SIGINT) and SIGTERM (what schedulers, systemd and ``docker stop``
-send) stop it the same way: the trial in training is queued again, nothing finished is lost, and the command
-line exits with 130 or 143. Without this, SIGTERM would kill the process at once and leave its trial
-"running" until other workers take it for dead.
-"""
+"""Stopping a search by signal: Ctrl-C and SIGTERM both queue the trial in training again and exit with 130 or
+143. Why: SIGTERM would otherwise leave its trial "running" until other workers take it for dead."""
 
 from __future__ import annotations
 
@@ -30,9 +27,8 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 
 
 def raise_if_stopped() -> None:
-    """Raise :class:`Terminated` if SIGTERM came and its exception did not stop the search: Python drops an
-    exception raised where it cannot go on (a ``__del__``, a weakref callback of the garbage collector), so the
-    search loop asks here before each turn."""
+    """Raise :class:`Terminated` if SIGTERM came and its exception did not stop the search (Python drops an
+    exception raised in a ``__del__`` or a garbage collector's callback)."""
     if _asked.is_set():
         raise Terminated()
 

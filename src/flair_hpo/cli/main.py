@@ -1,19 +1,8 @@
-"""The ``flair-hpo`` command.
+"""The ``flair-hpo`` command (``run``, ``worker``, ``show``, ``train``, ``studies``, ``evaluate``, ``predict``,
+``report``; docs/command-line.md).
 
-::
-
-    flair-hpo run CONFIG.yaml                 # run (or resume) the search a YAML file describes
-    flair-hpo run --corpus DIR --recipe NAME  # or a recipe on a corpus folder (or on --dataset NAME)
-    flair-hpo worker --storage URL --study NAME   # on any machine: train trials of an existing study
-    flair-hpo show BASE_PATH                  # the leaderboard and the best configuration
-    flair-hpo train BASE_PATH                 # train the best configuration of a search again
-    flair-hpo studies [FOLDER]                # the searches in a folder (or --storage URL)
-    flair-hpo evaluate BASE_PATH              # its model's score on test (--split dev)
-    flair-hpo predict BASE_PATH "some text"   # its model's predictions (--file FILE: a line each)
-
-Mistakes in the input are reported in one line, without a traceback, and the command exits with 2.
-What a stored study may ask of this machine is given here, by who starts the command: ``--allow-path DIR``
-(files a worker may load) and ``--trust-remote-code`` (see :mod:`flair_hpo.space.trust`).
+Mistakes in the input are one line without a traceback, exit code 2. What a stored study may ask of this
+machine is given here, by who starts the command (``--allow-path DIR``, ``--trust-remote-code``).
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""What a user does next with the model a search (or ``flair-hpo train``) wrote: score it, use it.
-
-::
+"""``flair-hpo evaluate`` and ``predict``: what a user does next with the model a search (or ``flair-hpo train``)
+wrote::
 
     flair-hpo evaluate hyperopt/questions-classifier-frozen               # its test score, Flair's report
-    flair-hpo evaluate retrained/questions --split dev
-    flair-hpo predict hyperopt/questions-classifier-frozen "Who wrote the Iliad?"
     flair-hpo predict retrained/questions --file questions.txt        # a line of text a line; - reads stdin
-
-A model's folder is a search's (``best-model.pt``) or a retrained one (``best-model.pt`` or ``final-model.pt``);
-``evaluate`` loads the corpus its ``corpus.yaml`` names and scores with the search's metric. ``predict`` prints
-a line for each line of text: the predictions (a label and its confidence, or each tagged span), a tab, the
-text.
 """
 
 from __future__ import annotations

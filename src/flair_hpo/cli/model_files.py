@@ -1,6 +1,5 @@
-"""A model's folder, as a search or ``flair-hpo train`` leaves it: its model file (``best-model.pt`` or
-``final-model.pt``), the corpus its ``corpus.yaml`` names, the metric of its configuration, and the model's scores
-on the corpus's splits, as the search scores its best model (``train``, ``evaluate`` and ``predict`` read them)."""
+"""A model's folder, as a search or ``flair-hpo train`` leaves it: its model file, the corpus its ``corpus.yaml``
+names, its configuration's metric and its scores (``train``, ``evaluate`` and ``predict`` read them)."""
 
 from __future__ import annotations
 
@@ -61,8 +60,7 @@ def load_model(path: Path) -> Any:
 
 
 def score_splits(model: Any, corpus: Any, splits: tuple[str, ...], metric: Any) -> list[SplitScore]:
-    """``model``'s score on each split of ``corpus`` that has sentences, by the evaluation ``metric`` of a
-    search (:class:`~flair_hpo.space.parameter_enums.EvaluationMetric`), with Flair's console quiet."""
+    """``model``'s score on each non-empty split of ``corpus`` by the search's evaluation ``metric``."""
     from flair_hpo.space import parameter_enums as p
     from flair_hpo.training.flair_console import flair_console_quieted
     from flair_hpo.training.scoring import Objective
@@ -91,8 +89,7 @@ def search_metric(folder: Path) -> Any:
 
 
 def folder_corpus(folder: Path) -> tuple[dict[str, Any], Any]:
-    """The corpus reference of ``folder/corpus.yaml`` (a search's, or a retrained model's), and the corpus loaded
-    with Flair's console quiet."""
+    """The corpus reference of ``folder/corpus.yaml``, and the corpus loaded with Flair's console quiet."""
     from flair_hpo.training.corpus_file import CORPUS_FILE, keep_corpus_reference, read_corpus_reference
 
     reference = read_corpus_reference(folder)

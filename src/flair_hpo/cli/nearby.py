@@ -1,10 +1,5 @@
 """A folder given to ``show``, ``report``, ``train``, ``evaluate`` or ``predict`` that holds no search: the
-searches below it or beside it are named, so that the next command is the right one::
-
-    $ flair-hpo show hyperopt
-    flair-hpo: error: hyperopt holds no flair-hpo search: give a search's folder; the searches below it:
-    hyperopt/questions-classifier-frozen, hyperopt/trec6 (e.g. flair-hpo show hyperopt/questions-classifier-frozen)
-"""
+searches below it or beside it are named, so that the next command is the right one."""
 
 from __future__ import annotations
 

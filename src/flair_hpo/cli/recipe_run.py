@@ -1,10 +1,7 @@
 """``flair-hpo run`` without a YAML file: a recipe on a Flair dataset (``--dataset``) or on a corpus folder
-(``--corpus``), its format told from its files (see :mod:`flair_hpo.training.corpus_folder`)::
+(``--corpus``), turned into the mapping a YAML file would hold and checked by the same code::
 
     flair-hpo run --corpus data/ner --recipe tagger-frozen --epochs 5 --runs 10
-    flair-hpo run --corpus data/topics --recipe classifier-frozen --hours 2 --strategy random
-
-The command line becomes the mapping a YAML file would hold, checked by the same code.
 """
 
 from __future__ import annotations
@@ -99,9 +96,6 @@ def _folder_section(args: argparse.Namespace) -> tuple[dict[str, Any], str | Non
 
 
 def default_base_path(args: argparse.Namespace) -> Path:
-    """``hyperopt/CORPUS-RECIPE``: short, and the same for every search of that corpus with that recipe, so that
-    the command that shows or resumes a search is known before it starts. A search with other settings (another
-    --model or --epochs) in that folder is refused in one line that names what differs; a larger budget resumes
-    it."""
+    """``hyperopt/CORPUS-RECIPE``, so that the command that shows or resumes a search is known before it starts."""
     corpus = args.dataset or Path(args.corpus).resolve().name
     return Path("hyperopt") / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{corpus.lower()}-{args.recipe}")

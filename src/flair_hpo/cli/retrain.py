@@ -5,12 +5,6 @@
     flair-hpo train hyperopt/ner-tagger-frozen                  # -> hyperopt/ner-tagger-frozen/retrained/
     flair-hpo train hyperopt/ner-tagger-frozen --final          # on train + dev -> .../final/final-model.pt
     flair-hpo train BEST.yaml --corpus-from CONFIG.yaml --base-path OUT   # any configuration file
-
-The search's folder holds both: ``best-configuration.yaml`` and ``corpus.yaml`` (written when the search
-started; for a search of an earlier version, taken from its study and written then). The command says the new
-model's dev and test scores (scored as the search scores its best model) and where it is; Flair's log goes to
-``training.log`` beside the model, and ``corpus.yaml`` and ``configuration.yaml`` (what was trained, with the
-scores) make the folder one that ``flair-hpo evaluate`` and ``predict`` read.
 """
 
 from __future__ import annotations
@@ -112,8 +106,7 @@ def _corpus(args: argparse.Namespace, source: Path) -> tuple[dict[str, Any], Any
 
 
 def corpus_section_of(path: Path) -> dict[str, Any]:
-    """The ``corpus:`` section of a YAML file (a run's, or one that holds only that), completed and checked as
-    ``flair-hpo run`` does."""
+    """The ``corpus:`` section of a YAML file, completed and checked as ``flair-hpo run`` does."""
     from flair_hpo.cli.run_config import read_yaml
     from flair_hpo.training.corpus_folder import completed_section
     from flair_hpo.training.corpus_reference import check_corpus_section

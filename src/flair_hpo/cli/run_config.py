@@ -128,11 +128,8 @@ def parse_run_config(
     """Check a run configuration given as a mapping (a YAML file's, or the command line's); errors start
     with ``source``.
 
-    The mistakes of its keys, corpus folder, recipe, strategy and settings are found first, all at once, without
-    loading Flair or torch (a second instead of ten); once there are none, the parameters' options are checked,
-    all at once, against Flair's classes (and what the file may ask of this machine); then ``machine_checks`` is
-    called with the checked mapping (the machine's own problems, such as a model hub out of reach, come after
-    the file's).
+    The file's mistakes are found all at once, first those that need no Flair or torch (a second instead of
+    ten), then the options against Flair's classes; ``machine_checks`` is called last, with the checked mapping.
     """
     try:
         return _parse(data, Path(source), machine_checks)
@@ -159,9 +156,7 @@ def _parse(data: dict[str, Any], path: Path, machine_checks: Callable[[dict[str,
 
 
 def _first_checks(data: dict[str, Any], mistakes: Mistakes) -> tuple[dict[str, Any], Any, Any]:
-    """What can be checked without Flair's classes: the keys, a corpus folder, the recipe's name and task, the
-    names of parameters, metrics and strategy, the run settings; the mapping completed, the strategy and the
-    settings."""
+    """What can be checked without Flair's classes; the mapping completed, the strategy and the settings."""
     for key in data:
         if key not in _TOP_KEYS:
             mistakes.found.append(

@@ -1,6 +1,5 @@
-"""What ``flair-hpo run`` checks and says as a search starts, before its first trial: the hub models it names
-(before Flair is loaded: a hub that cannot be reached is said in seconds), the folder it writes (the one to give
-``show``, ``train`` and ``report``), and a split Flair set aside from a corpus folder's training file."""
+"""What ``flair-hpo run`` checks and says as a search starts, before its first trial: the hub models it names,
+the folder it writes, and a split Flair set aside from a corpus folder's training file."""
 
 from __future__ import annotations
 

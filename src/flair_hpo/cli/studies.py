@@ -1,10 +1,5 @@
-"""``flair-hpo studies [FOLDER | --storage URL]``: the searches there, one line each (name, folder, task,
-trials, best dev, state, last activity), as ``optuna studies --storage URL`` lists a storage's studies::
-
-    flair-hpo studies                          # the searches in this folder and below it
-    flair-hpo studies hyperopt
-    flair-hpo studies --storage postgresql://flair@db-host/hpo
-"""
+"""``flair-hpo studies [FOLDER | --storage URL]``: the searches there, one line each, as ``optuna studies`` lists
+a storage's studies."""
 
 from __future__ import annotations
 

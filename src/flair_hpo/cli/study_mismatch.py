@@ -1,7 +1,5 @@
 """A search refused because its folder holds the study of another one, said in one line: the options that
-differ, named as the user gave them (``--epochs``, ``--model`` on the command line; ``max_epochs``,
-``strategy`` in YAML), and how to start afresh.
-"""
+differ, named as the user gave them, and how to start afresh."""
 
 from __future__ import annotations
 
@@ -18,8 +16,7 @@ _LABEL_TYPES = ("tag_type", "label_type")
 
 
 def mismatch_message(error: StudyMismatchError, args: argparse.Namespace, settings: Any) -> str:
-    """One line for ``error`` (:meth:`TrialStore.check_same_search`'s) of the run ``args`` describe; its own
-    message when it names no differences."""
+    """One line for ``error`` of the run ``args`` describe; its own message when it names no differences."""
     named: dict[str, str] = {}  # the option, and what it was and is, in the order found
     for name, before, after in error.differences:
         key = _yaml_name(name, error)
@@ -75,8 +72,7 @@ def _models(value: Any) -> list[str]:
 
 
 def _short(value: Any) -> str | None:
-    """A stored value for people (a strategy by its name); None for one too long to show (a corpus's sizes and
-    hash, a parameter's options)."""
+    """A stored value for people (a strategy by its name); None for one too long to show."""
     if isinstance(value, dict) and "strategy" in value:
         return str(value["strategy"])
     return None if isinstance(value, dict | list) else str(value)

@@ -1,9 +1,6 @@
-"""Running a search: the orchestrator (the tutorial's), the trial loop of a worker, the end of a search,
-worker processes on this machine and workers that join a study from elsewhere.
-
-The names below are imported when first used: ``flair-hpo run`` checks its command line and YAML file with
-the light modules of this package before Flair and torch are loaded.
-"""
+"""Running a search: the orchestrator, a worker's trial loop, the end of a search, and workers on this machine
+or elsewhere. The names below are imported when first used, so that the command line is checked before Flair
+and torch load."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""The door of a trial: a configuration that is not one of the search space's is refused before anything is
-built from it (see :mod:`flair_hpo.space.admission`).
+"""The door of a trial: a configuration that is not one of the search space's is failed with one line before
+anything is built from it, uses no budget and is never queued again.
 
-A refused trial is failed with one line that names the value (``refused: ... mini_batch_size=7 is not one of
-16, 32``), uses no budget and is never queued again (it is failed, not interrupted); the search goes on with
-its next trial. Without this, such a value queued in the study (through Optuna's ``enqueue_trial``) made
-every run of the search stop at the same trial.
+Why: such a value queued in the study (Optuna's ``enqueue_trial``) made every run of the search stop there.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""What a person sees while a search runs: on a terminal a live status (:mod:`~flair_hpo.orchestration.live`)
-under flair-hpo's log lines, elsewhere plain progress lines (unless the application configured logging itself);
-Flair's and Optuna's own output and warnings nobody can act on quieted; a copy in ``base_path/flair-hpo.log``.
-"""
+"""What a person sees while a search runs: a live status on a terminal, plain progress lines elsewhere, other
+libraries' output quieted, a copy in ``base_path/flair-hpo.log``."""
 
 from __future__ import annotations
 
@@ -32,8 +30,7 @@ _LINE_FORMAT = "%(asctime)s flair-hpo %(message)s"
 
 @dataclass
 class SearchConsole:
-    """How the search is shown: ``terminal`` draws the live status there (None: lines only); ``quiet`` keeps to
-    a line per trial."""
+    """How the search is shown: ``terminal`` for the live status (None: lines only); ``quiet``: per trial."""
 
     terminal: Console | None
     quiet: bool
@@ -74,14 +71,8 @@ def on_a_terminal() -> bool:
 
 @contextlib.contextmanager
 def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[SearchConsole]:
-    """Show flair-hpo's progress only, while a search runs.
-
-    flair-hpo is a library, so importing it configures no logging. During a search its progress goes to stdout
-    when nothing else would show it (no handler on the ``flair_hpo`` logger or its parents): on a terminal
-    (and with ``live``) a live status under the log lines, else a line per epoch (per trial with ``quiet``).
-    Flair's console log, its progress bars, Optuna's messages and its experimental-feature warnings are
-    quieted (each trial's ``training.log`` keeps Flair's full log).
-    """
+    """Show flair-hpo's progress only, while a search runs: on stdout when no handler of the application would
+    show it; Flair's and Optuna's console output quieted."""
     added = None
     shown = SearchConsole(None, quiet)
     if not log.hasHandlers():
@@ -116,8 +107,7 @@ def search_console(*, quiet: bool = False, live: bool = True) -> Iterator[Search
 
 
 class _LogFile(logging.FileHandler):
-    """``flair-hpo.log``. When it cannot be written (a full disk), the copy stops, said once on stderr, rather
-    than print a traceback at every line or hide the error that stops the search."""
+    """``flair-hpo.log``; when it cannot be written, the copy stops, said once on stderr."""
 
     broken = False
 

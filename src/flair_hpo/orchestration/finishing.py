@@ -1,8 +1,5 @@
-"""The end of a search: the best model is the best trial's, scored once on test, and the result files agree.
-
-Only here is the test split looked at, and only for the model the search returns (selection was done on
-dev). With ``final_model=True`` the best configuration is also trained on train + dev for all its epochs.
-"""
+"""The end of a search: the best trial's model, scored once on test (selection was on dev), and result files
+that agree; with ``final_model=True`` also trained on train + dev."""
 
 from __future__ import annotations
 
@@ -37,8 +34,7 @@ log = logging.getLogger("flair_hpo")
 
 
 def stopped_early(best: TrialRecord, max_epochs: int) -> str | None:
-    """How ``best``'s training was stopped before ``max_epochs`` (pruned, or by the time budget), or None (a
-    training that annealing ended early ended by its own rule)."""
+    """How ``best``'s training was stopped before ``max_epochs`` (pruned, or by the time budget), or None."""
     epochs = best.epochs
     if epochs is None or epochs >= max_epochs:
         return None
@@ -136,9 +132,8 @@ class Finisher:
         )
 
     def _restore_best_model(self, best: TrialRecord, configuration: Configuration) -> None:
-        """Retrain the best trial if its weights are not here (trained on another machine, lost in a crash):
-        its seed and the epochs it trained (a pruned trial or one stopped by the time budget trained fewer)
-        reproduce its model, which is checked against the recorded dev value."""
+        """Retrain the best trial if its weights are not here (another machine, a crash): its seed and the
+        epochs it trained reproduce its model, checked against the recorded dev value."""
         if model_trial(self.base_path / BEST_MODEL) == best.number:
             return  # best-configuration.yaml is written for it just after
         epochs = int(best.epochs or configuration.max_epochs)

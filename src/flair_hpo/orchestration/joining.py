@@ -1,10 +1,5 @@
 """Workers that join a study from anywhere: everything they need is read from the study itself.
 
-When a study is created, the orchestrator stores with it the search space, the strategy's settings and its
-run settings (corpus reference, pruner, embedding store, heartbeat; see
-:meth:`~flair_hpo.search.settings.RunSettings.stored`). A worker on any machine that reaches the storage
-rebuilds the same orchestrator from them and trains trials until the budget is spent.
-
 On machine A, create the study and wait for the workers (or train too, with ``--workers 1``)::
 
     flair-hpo run trec6.yaml --workers 0          # trec6.yaml has storage: postgresql://flair@db-host/hpo
@@ -13,19 +8,13 @@ On machines B, C, ...::
 
     flair-hpo worker --storage postgresql://flair@db-host/hpo --study trec6
 
-A study in a journal file (no storage URL) is joined by its base_path, on machines that share the folder::
-
-    flair-hpo worker --base-path /shared/hyperopt/trec6
-
 or, in Python::
 
     from flair_hpo.orchestration.joining import join_study
     join_study("postgresql://flair@db-host/hpo", "trec6").work()
 
-Whoever can write the study decides what it trains, so a worker checks the stored search space first
-(:mod:`flair_hpo.space.stored_space`): a file it names must lie in a folder this machine allows (Flair's and
-Hugging Face's caches, the embedding cache, ``--allow-path DIR``, ``$FLAIR_HPO_ALLOW_PATHS``), and a model's
-own code runs only with ``--trust-remote-code``; else the worker stops before anything is built.
+A worker checks the stored search space with what this machine allows before anything is built
+(docs/many-machines.md).
 """
 
 from __future__ import annotations
@@ -68,20 +57,19 @@ def join_study(
     Args:
         storage: the study's Optuna storage URL (``postgresql://user@host/db``, ``sqlite:///path``); None for
             the journal file in ``base_path``.
-        study_name: the study's name; None: the one named after base_path's folder, or the only one there.
-        corpus: the corpus, needed only when the study was created from a corpus object in Python rather
-            than a corpus reference; it must be the same corpus (its fingerprint is checked).
-        base_path: a folder on this machine for trial logs, the embedding store and the best model seen
-            here; by default the study's base_path (the same folder where it is shared, e.g. over NFS).
-        pruner: an Optuna pruner, needed only when the study was created with a pruner object.
-        strategy: the Optuna sampler, needed only when the study is searched with one of Optuna's samplers
-            rather than a flair-hpo strategy.
-        wait_s: how long to wait for the study to be created (workers started before the study's creator).
-        allow_paths: folders of this machine whose files the study may name (word vectors, models), besides
-            Flair's, Hugging Face's and the embedding cache and ``$FLAIR_HPO_ALLOW_PATHS``.
-        trust_remote_code: let embeddings run their model's own code (``trust_remote_code``), in this process.
-        trackers: ``mlflow``, ``tensorboard``, ``wandb``: log this worker's trials to MLflow (into the study's
-            parent run), TensorBoard or W&B, as :class:`~flair_hpo.search.settings.RunSettings` describes.
+        study_name: None: the one named after base_path's folder, or the only one there.
+        corpus: needed only when the study was created from a corpus object rather than a reference; it must
+            be the same corpus (its fingerprint is checked).
+        base_path: a folder on this machine for trial logs and the best model seen here; by default the
+            study's base_path.
+        pruner: needed only when the study was created with a pruner object.
+        strategy: the Optuna sampler, needed only when the study is searched with one.
+        wait_s: how long to wait for the study to be created.
+        allow_paths: folders of this machine whose files the study may name (besides the caches and
+            ``$FLAIR_HPO_ALLOW_PATHS``).
+        trust_remote_code: let embeddings run their model's own code, in this process.
+        trackers: ``mlflow``, ``tensorboard``, ``wandb``, as :class:`~flair_hpo.search.settings.RunSettings`
+            describes.
     """
     if storage is None and base_path is None:
         raise InputError("give the study's storage URL, or the base_path of a study kept in a journal file")

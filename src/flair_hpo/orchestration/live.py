@@ -1,20 +1,4 @@
-"""The live status of a search on a terminal: a listener of the search's events drawn with ``rich``.
-
-What it shows, redrawn twice a second below the log lines (as Ray Tune's status table and tqdm do)::
-
-    flair-hpo  study trec6 · dev micro_f1_score · elapsed 0:03:12 · about 0:04:48 left (3 of 8 runs left)
-    trials  4 complete · 1 pruned · 0 failed · 1 running
-    best    0.8501 (trial 1): ModelTrainer.learning_rate=0.05, DocumentRNNEmbeddings.hidden_size=128
-    trial 6 (seed 2): ModelTrainer.learning_rate=0.01, DocumentRNNEmbeddings.hidden_size=256
-    epoch 2/5 ━━━━━━━━━━━━━━━━━━╺━━━━━━━━━━━━━━━  120/190 batches · train loss 0.4112 · last dev 0.7912
-
-Configurations show the parameters that vary; those every trial shares are said once, in a log line as the
-search starts. The time left: a time budget's own; for a budget of runs, the runs left at the pace this
-session's trials were measured to go (their wall time, from the first one's start to the last one's end,
-per trial), and ``unknown`` before one ended here, rather than a figure that is not measured.
-
-Only on a terminal, and only for the process that trains (workers in processes of their own write lines).
-"""
+"""The live status of a search on a terminal, redrawn twice a second below the log lines (drawn with ``rich``)."""
 
 from __future__ import annotations
 

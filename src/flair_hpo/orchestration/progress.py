@@ -1,11 +1,7 @@
-"""The progress display: one line per epoch and per trial, through the ``flair_hpo`` logger; a listener of the
-search's events (:mod:`flair_hpo.results.events`).
+"""The progress display: one line per epoch and per trial, through the ``flair_hpo`` logger.
 
 Example lines::
 
-    every trial: TransformerWordEmbeddings.model=bert-base-cased, ModelTrainer.mini_batch_size=32   (once)
-    trial 3 started: ModelTrainer.learning_rate=0.05, DocumentRNNEmbeddings.hidden_size=128
-    trial 3 | epoch 2/5 | batch 400/1190 | train loss 0.4213      (inside an epoch, once a minute)
     trial 3 | epoch 2/5 | dev micro_f1_score 0.8123 | best 0.8501 (trial 1) | 5 of 8 runs left
     trial 3 complete: dev micro_f1_score 0.8201 after 5 epochs in 41.2 s
 """

@@ -1,10 +1,5 @@
-"""The search loop of one worker, with a real search's duties added to the one loop (:mod:`flair_hpo.search.loop`).
-
-Each turn reads the study's history once: dead workers' trials are queued again from it, the leaderboard is
-written from it, and the driver decides from it; a wait notes this worker's session and looks again after a
-few seconds. A trial is trained by :class:`~flair_hpo.orchestration.trial_turn.TrialTurn`, with heartbeats and
-the search's listeners; a worker whose machine failed three trials in a row stops there.
-"""
+"""The search loop of one worker: the one loop (:mod:`flair_hpo.search.loop`) with a real search's duties
+(queueing dead workers' trials again, the leaderboard, heartbeats, listeners)."""
 
 from __future__ import annotations
 
@@ -87,8 +82,7 @@ class SearchLoop(Loop):
     # ------------------------------------------------------------------------- the session
     @contextlib.contextmanager
     def telling_stops(self) -> Iterator[None]:
-        """A Ctrl-C or SIGTERM that unwinds the block (training, waiting or finishing) is told to the listeners
-        (:meth:`~flair_hpo.results.events.SearchListener.search_stopped`), so that a tracker ends its runs."""
+        """Tell the listeners of a Ctrl-C or SIGTERM that unwinds the block, so that a tracker ends its runs."""
         try:
             yield
         except KeyboardInterrupt as stop:
@@ -118,8 +112,7 @@ class SearchLoop(Loop):
 @contextlib.contextmanager
 def out_of_collectors_sight() -> Iterator[None]:
     """Keep what lives at the search's start (the corpus, Flair, torch) out of the garbage collector's sight
-    while it runs (``gc.freeze``), so that collecting a trial's model does not walk the whole corpus again
-    (docs/speed.md); give it back at the end (``gc.unfreeze``)."""
+    while it runs (``gc.freeze``), so that collecting a trial's model does not walk the whole corpus again."""
     gc.collect()
     gc.freeze()
     try:

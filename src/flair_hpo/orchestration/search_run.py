@@ -1,9 +1,5 @@
 """The orchestrator: trains the configurations a strategy proposes until the budget is spent.
 
-Data flows one way: the search space defines the configurations, the strategy proposes one (as the
-study's sampler), :mod:`flair_hpo.training` builds and trains the Flair model and scores it on dev, the
-score goes to the Optuna study, and :mod:`flair_hpo.results` writes what a person reads.
-
 Example::
 
     from flair_hpo import orchestrator
@@ -13,11 +9,7 @@ Example::
     ).optimize()
     print(result.best_configuration, result.model_path)
 
-Calling :meth:`Orchestrator.optimize` again on the same ``base_path`` resumes the search: finished trials
-are kept, a trial that was interrupted is trained again, and the budget counts what is already done.
-
-Workers on other machines join the study with :func:`flair_hpo.orchestration.joining.join_study`
-(``flair-hpo worker``): everything they need is stored in the study when it is created.
+Calling :meth:`Orchestrator.optimize` again on the same ``base_path`` resumes the search.
 """
 
 from __future__ import annotations
@@ -65,25 +57,18 @@ _MARKERS = (JOURNAL_FILE, LOG_FILE, TRIALS_DIR)
 
 
 class Orchestrator:
-    """Runs a search on a corpus.
+    """Runs a search on a corpus; everything is checked here, before anything is trained or written.
 
     Args:
-        corpus: a Flair corpus with train and dev splits (and test, for the final score), or a reference to
-            one that workers on other machines can load too: ``{"dataset": "TREC_6"}`` (any class of
-            ``flair.datasets``, with ``"args"``) or ``{"folder": ..., "format": "column", "columns": {...}}``
-            (see :mod:`flair_hpo.training.corpus_reference`).
+        corpus: a Flair corpus with train and dev splits (and test, for the final score), or a reference
+            that workers on other machines can load too: ``{"dataset": "TREC_6"}`` or ``{"folder": ...,
+            "format": "column", "columns": {...}}`` (see :mod:`flair_hpo.training.corpus_reference`).
         base_path: folder for the study, the best model, the leaderboard and the log.
-        search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
-        search_strategy: a strategy of ``search_strategies``, or any Optuna sampler (``TPESampler``, ...).
-        settings: the run settings (:class:`~flair_hpo.search.settings.RunSettings`), if they were made
-            already (the YAML front end, workers that join a study); base_path and ``named_settings`` replace
-            theirs.
-        named_settings: any other setting by its name: ``storage``, ``study_name``, ``pruner``,
-            ``embedding_store``, ``final_model``, ``heartbeat_interval``, ``reseeding``, ``mlflow``,
-            ``tensorboard``, ``wandb``, ``warm_start`` (what each means: :class:`RunSettings`).
-
-    Everything is checked here, before anything is trained or written: a bad search space, strategy,
-    corpus, label type or setting raises an error that says what to change.
+        search_strategy: a strategy of ``search_strategies``, or any Optuna sampler.
+        settings: the run settings (:class:`~flair_hpo.search.settings.RunSettings`), if made already;
+            base_path and ``named_settings`` replace theirs.
+        named_settings: any other setting by its name (``storage``, ``pruner``, ``warm_start``, ...; see
+            :class:`RunSettings`).
     """
 
     def __init__(
@@ -124,17 +109,15 @@ class Orchestrator:
 
     # ----------------------------------------------------------------------------------- public
     def optimize(self, workers: int | str = 1, *, quiet: bool = False) -> OptimizationResult:
-        """Train configurations until the budget is spent; return the best one and where its model is.
+        """Train configurations until the budget is spent and no trial runs; return the best one and where its
+        model is.
 
         Args:
-            workers: how many trials train at once on this machine, each in a process of its own (one per GPU
-                where there are GPUs; on CPUs the cores are shared out). They share the study and the
-                embedding store. ``0`` trains nothing here: the study is created (or opened) and this process
-                waits for workers that joined it from elsewhere (``flair-hpo worker``), then reports.
-                ``"auto"``: as many as is measured to be faster (:mod:`flair_hpo.orchestration.thread_plan`).
+            workers: how many trials train at once on this machine, each in a process of its own; ``0``
+                trains nothing here and waits for workers that joined from elsewhere; ``"auto"``: as many as is
+                measured to be faster.
             quiet: a line per trial, not per epoch, and no live status on a terminal.
-
-        Whatever the number, the result is written once the budget is spent and no trial (of any machine) runs."""
+        """
         check_workers(workers, self.settings.storage)
         if workers:
             check_models_load(self.search_space)  # before anything is written: one line for a model not here
@@ -201,8 +184,7 @@ class Orchestrator:
 
     @contextlib.contextmanager
     def _opened(self) -> Iterator[TrialStore]:
-        """The study, opened after base_path is made ready; if opening fails, a base_path made for it (still
-        empty) is removed again, so that a refused search leaves nothing behind."""
+        """The study, opened after base_path is made ready; a refused search leaves no base_path behind."""
         made = not self.base_path.exists()
         try:
             _prepare_base_path(self.base_path)

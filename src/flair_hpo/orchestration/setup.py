@@ -1,9 +1,5 @@
-"""Everything a search is made of, checked: the corpus, the space, the strategy and the run settings.
-
-The orchestrator builds one :class:`SearchSetup`; the trial loop, the finisher and worker processes (which
-receive it pickled) all read from it. A worker process gets with it what its parent allows: the classes
-registered in code, and the folders and remote code allowed (:mod:`flair_hpo.space.trust`).
-"""
+"""Everything a search is made of, checked: the corpus, the space, the strategy and the run settings; worker
+processes receive it pickled, with what their parent allows."""
 
 from __future__ import annotations
 
@@ -54,8 +50,7 @@ class SearchSetup:
 
     def configuration(self, labels: dict[str, Label], replicate: int = 0) -> Configuration:
         """The configuration of ``labels``, with its ``replicate``-th training seed, derived from the
-        configuration alone: training it again (after a crash, in another study, with ``flair-hpo train``)
-        reproduces its model."""
+        configuration alone so that training it again reproduces its model."""
         seed = configuration_seed(labels, replicate)
         return Configuration.from_labels(self.search_space, labels, self.label_type, seed)
 

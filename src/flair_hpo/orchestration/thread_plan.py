@@ -1,10 +1,5 @@
-"""How a search uses this machine's CPU: the threads of the trials it trains here, and with ``workers="auto"``
-how many trials train at once, measured once before the first trial (:mod:`flair_hpo.training.threads`).
-
-Example::
-
-    plan = plan_threads(setup, "auto")   # e.g. ThreadPlan(threads=1, workers=2, said="threads: ...")
-"""
+"""How a search uses this machine's CPU: the threads of each trial and, with ``workers="auto"``, how many trials
+train at once, measured once before the first trial."""
 
 from __future__ import annotations
 
@@ -30,8 +25,7 @@ AUTO = "auto"
 
 @dataclass(frozen=True)
 class ThreadPlan:
-    """The threads of each trial trained in this process (None: torch's default), the number of workers, and
-    what to tell the user (empty: nothing)."""
+    """The threads of each trial here (None: torch's default), the number of workers, what to tell the user."""
 
     threads: int | None
     workers: int
@@ -44,9 +38,7 @@ class ThreadPlan:
 
 
 def plan_threads(setup: SearchSetup, workers: int | str) -> ThreadPlan:
-    """The plan for ``workers``: measured for 1 and ``"auto"`` (this process's torch threads are set to it when
-    it trains alone); other counts share the cores out (:mod:`flair_hpo.orchestration.workers`). A timing that
-    fails (a configuration that cannot train) leaves torch's default."""
+    """The plan for ``workers``: measured for 1 and ``"auto"``, other counts share the cores out."""
     import flair
     import torch
 

@@ -1,16 +1,8 @@
-"""One trial of a worker, as the driver opened it (:mod:`flair_hpo.search.driver`): train it with heartbeats,
-tell the study the outcome, and the search's listeners what happened.
+"""One trial of a worker, as the driver opened it: train it with heartbeats, tell the study the outcome, and the
+search's listeners what happened.
 
-What can happen to a trial, and what the study then holds:
-
-* it trains and is told complete or pruned (its model offered as the best so far);
-* the configuration fails (a NaN loss, arguments Flair refuses): told failed; it uses a run of the budget;
-* the machine fails (a full disk, a file missing on this worker, a dead GPU: see
-  :mod:`flair_hpo.training.faults`): the trial is failed as *interrupted* and its configuration queued again
-  for any worker, so it uses no budget; a configuration that the machines of three processes failed is
-  recorded as failed after all (its own fault, most likely); a full disk stops the worker at once;
-* the process is stopped (Ctrl-C, SIGTERM) or loses its heartbeat: interrupted and queued again;
-* another worker took it for dead meanwhile: its result is dropped, that worker's retry counts.
+A configuration's failure uses a run of the budget; a machine's failure, a stop or a lost heartbeat queues the
+trial again (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -57,8 +49,7 @@ class MachineFault(Exception):
 
 
 class TrialTurn:
-    """Trains the trials of one worker, one at a time, within ``budget`` (see the module's docstring); ``beat``
-    is called while one trains and after it."""
+    """Trains the trials of one worker, one at a time, within ``budget``; ``beat`` is called while one trains."""
 
     def __init__(
         self, setup: SearchSetup, store: TrialStore, listeners: Listeners, beat: Callable[[], None], budget: BudgetState
@@ -69,9 +60,8 @@ class TrialTurn:
         self.faults = 0  # trials in a row that the machine failed
 
     def run(self, opened: Opened) -> bool:
-        """Train the trial the driver ``opened``; whether it counts as trained (not when the machine failed it).
-
-        Raises :class:`MachineError` when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
+        """Train the trial the driver ``opened``; whether it counts as trained. Raises :class:`MachineError`
+        when this machine failed ``MACHINE_FAULTS_IN_A_ROW`` trials in a row."""
         fault = self._run(opened)
         self.faults = self.faults + 1 if fault else 0
         self.beat()

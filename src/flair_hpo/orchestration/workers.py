@@ -1,15 +1,7 @@
-"""Parallel workers on one machine: N trials at once, each in a process of its own.
+"""Parallel workers on one machine: N trials at once, each in a fresh process (one GPU each where there are
+GPUs; else the cores shared out).
 
-Why processes: Flair's device (``flair.device``) and PyTorch's thread pool are global to a process, so
-two trials in one process would share them. Each worker is a fresh ``python -m
-flair_hpo.orchestration.workers`` process (no ``if __name__ == "__main__"`` guard is needed in the user's
-script) that unpickles the orchestrator (corpus, search space, strategy, settings) and runs its trial loop
-on the same study store and the same embedding store as the others. The study store hands out the work:
-the grid's queue gives each point to one worker, and random and evolutionary search claim each
-configuration before training it, so no generation waits for its slowest trial.
-
-Hardware: with GPUs, worker i sees only GPU ``i mod #GPUs`` (``CUDA_VISIBLE_DEVICES``), so 8 workers on
-8 GPUs train one trial per GPU. Without GPUs, the CPU cores are shared out evenly between the workers.
+Why processes: Flair's device and PyTorch's thread pool are global to a process.
 """
 
 from __future__ import annotations
@@ -35,8 +27,7 @@ log = logging.getLogger("flair_hpo")
 
 
 class Work(Protocol):
-    """What a worker process runs: a picklable object (the orchestrator) whose ``work()`` trains trials, and
-    whose settings can take the storage URL the process is given."""
+    """What a worker process runs: a picklable object whose ``work()`` trains trials."""
 
     def work(self, *, quiet: bool = False) -> int: ...
 
@@ -54,8 +45,7 @@ MAX_WORKERS = 1024
 
 
 def check_workers(workers: Any, storage: Any) -> None:
-    """Refuse a worker count or storage that parallel workers cannot use (``"auto"``: measured, see
-    :mod:`flair_hpo.orchestration.thread_plan`)."""
+    """Refuse a worker count or storage that parallel workers cannot use."""
     if workers == "auto":
         workers = 2  # perhaps several
     elif not is_whole_number(workers) or not 0 <= workers <= MAX_WORKERS:
@@ -98,13 +88,8 @@ def worker_environments(workers: int) -> list[dict[str, str]]:
 
 
 def run_workers(work: Work, workers: int, base_path: Path, storage: str | None, restarts: int | None = None) -> None:
-    """Run ``workers`` processes of ``work`` (which pickles without its storage URL) and wait for them all.
-
-    A worker that dies (killed, out of memory, a fault of its own) is replaced, ``restarts`` times in all
-    (default: twice the number of workers): its trial is queued again by the next worker that looks. Past
-    that, or when a worker refuses the study (exit code 2: nothing a new worker would do differently), the
-    others are stopped and :class:`MachineError` says so: the search never waits for workers that are gone.
-    """
+    """Run ``workers`` processes of ``work`` and wait for them all; a worker that dies is replaced, ``restarts``
+    times in all, then the others are stopped and :class:`MachineError` says so."""
     limit = 2 * workers if restarts is None else restarts
     payload = base_path / f".workers.{writer_tag()}-{uuid.uuid4().hex[:8]}.pickle"
     # The storage URL may hold a password: it goes to the workers in their environment, not into a file. The

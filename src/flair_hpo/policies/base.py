@@ -1,17 +1,5 @@
-"""Search policies: what to train besides the strategy's new configurations.
-
-A strategy (any Optuna sampler, flair-hpo's own included) proposes new configurations. Around it, a search
-follows policies that need no sampler's cooperation, as Ray Tune wraps any searcher in a ``Repeater``:
-
-* :class:`~flair_hpo.policies.reseeding.Reseeding`: at the end of the budget, the best configurations are
-  trained again with further seeds before the best mean wins;
-* starts (``search_space.add_start``, a recipe's published configuration, a warm start): known-good
-  configurations are trained first, before the strategy proposes anything;
-* the last call (:mod:`~flair_hpo.policies.last_call`): when the model the search would return is from a
-  trial cut short, its configuration is trained again to the end before the budget runs out.
-
-When each is due is the driver's decision (:mod:`flair_hpo.search.driver`).
-"""
+"""Search policies: what to train besides the strategy's new configurations (reseeding, starts, the last call),
+as Ray Tune wraps any searcher in a ``Repeater``; they need no sampler's cooperation."""
 
 from __future__ import annotations
 
@@ -34,6 +22,5 @@ class Policies:
     last_call: bool = True
 
     def cut_short(self, history: History) -> TrialRecord | None:
-        """The trial cut short that the last call would train again to the end, or None (see
-        :func:`~flair_hpo.policies.last_call.cut_short_model`)."""
+        """The trial cut short that the last call would train again to the end, or None."""
         return cut_short_model(history, self.reseeding) if self.last_call else None

@@ -1,15 +1,7 @@
 """The last call: the model a search returns comes from a training to the last epoch.
 
-A search returns the model of its best trial (with reseeding, the winning configuration's best seed). A
-pruner, or the time budget's deadline, may have stopped that trial before its last epoch; its model is then
-weaker than its configuration trained to the end. So at the end of the budget, when the trial whose model
-the search would return was cut short, the search keeps back what one full training takes and trains that
-configuration again, with the same seed, to its last epoch and with the pruner off: the last call, made
-once per search. Once it has finished, the training cut short counts no more (:meth:`History.scored`), and
-the best model is chosen as usual: the full training's competes on its own dev value.
-
-When: a RUNS budget keeps back its last run; a time budget keeps back, before a trial starts, the time of
-one training to the end (see :meth:`flair_hpo.search.budget.BudgetState.keeps_last_call`).
+When the trial whose model the search would return was cut short (by the pruner or the deadline), the end of
+the budget trains its configuration again, same seed, to its last epoch, once per search.
 """
 
 from __future__ import annotations

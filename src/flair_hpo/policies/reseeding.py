@@ -1,13 +1,6 @@
 """Noise-aware selection: the best configurations are trained again with further seeds before one is chosen.
 
-Two trainings of one configuration with different seeds differ by about a dev point (see the search-quality
-benchmark), often more than the configurations a search chooses between. Chosen on one seed, the best
-configuration is often only the luckiest. So a search keeps part of its budget for the end: the
-``finalists`` best configurations (by their mean dev value) are trained again until each has ``seeds``
-seeds, and the configuration with the best mean wins. A configuration that rises into the finalists while
-this goes on is trained again too.
-
-Example::
+Why: seed noise is often larger than the differences a search chooses between. Example::
 
     Orchestrator(corpus, "hyperopt/trec6", space, strategy, reseeding=Reseeding(finalists=3, seeds=3))
 """
@@ -25,10 +18,8 @@ from flair_hpo.space import Label
 
 @dataclass(frozen=True)
 class Reseeding:
-    """How many of the best configurations are trained again, and with how many seeds in all.
-
-    ``Reseeding(finalists=0)`` (or ``seeds=1``) chooses the best single trial, as plain searches do.
-    """
+    """How many of the best configurations are trained again, and with how many seeds in all;
+    ``Reseeding(finalists=0)`` chooses the best single trial."""
 
     finalists: int = 3
     seeds: int = 3
@@ -43,8 +34,7 @@ class Reseeding:
         return self.finalists * (self.seeds - 1)
 
     def next(self, history: History) -> tuple[dict[str, Label], int] | None:
-        """The finalist to train again next, with its seed number: the one with the fewest seeds (the better
-        among equals); None when every finalist has its seeds (or is being trained with them)."""
+        """The finalist to train again next, with its seed number (the one with fewest seeds), or None."""
         taken = history.taken()
         finalists = history.configurations()[: self.finalists]
         for configuration in sorted(finalists, key=lambda c: c.seeds):  # stable: the better first among equals
@@ -54,9 +44,8 @@ class Reseeding:
         return None
 
     def ranked(self, history: History) -> list[ConfigurationScore]:
-        """Every scored configuration in the order a search chooses: by mean, those trained with the most
-        seeds (up to ``seeds``) first when finalists are trained again; the first is the winner. Without
-        finalists, by mean alone (a sampler that chose a configuration again trained it with a further seed)."""
+        """Every scored configuration in the order a search chooses (the first wins): by mean, those with the
+        most seeds first when finalists are trained again, else by mean alone."""
         configurations = history.configurations()
         if not configurations or self.finalists == 0:
             return configurations

@@ -1,8 +1,5 @@
-"""The trials of a study as flair-hpo sees them: a read-only view shared by strategies, policies, budget,
-progress and results (:class:`History`), and a configuration with its scored trials
-(:class:`ConfigurationScore`). A trial's dev value counts for its configuration only when it trained on the
-whole training split.
-"""
+"""The trials of a study as flair-hpo sees them (:class:`History`), and a configuration with its scored trials;
+a trial's dev value counts for its configuration only when it trained on the whole training split."""
 
 from __future__ import annotations
 
@@ -63,8 +60,7 @@ class History:
         self._places = {call: cut for cut, call in self._redone.items()}
 
     def place(self, record: TrialRecord) -> int:
-        """The number ``record`` ranks by among equal values: its own; a last call's, that of the trial it
-        trained again."""
+        """The number ``record`` ranks by among equal values: its own, or for a last call its original's."""
         return self._places.get(record.number, record.number)
 
     @classmethod
@@ -110,16 +106,12 @@ class History:
         return sorted(done, key=lambda r: (r.value if self.minimize else -r.value, self.place(r)))
 
     def best(self) -> TrialRecord | None:
-        """The trial with the best dev value (the earliest among equals).
-
-        A pruned trial is the best only if the weights it kept really beat every other trial's.
-        """
+        """The trial with the best dev value (the earliest among equals; a pruned one by the weights it kept)."""
         scored = self.scored()
         return scored[0] if scored else None
 
     def configurations(self, fraction: float = 1.0) -> list[ConfigurationScore]:
-        """Every configuration with a dev value on ``fraction`` of the training split (all of it by default),
-        best mean first (the earlier one among equals)."""
+        """Every configuration with a dev value on ``fraction`` of the training split, best mean first."""
         groups: dict[str, list[TrialRecord]] = {}
         for record in self.scored(fraction):
             groups.setdefault(configuration_key(record.labels), []).append(record)
@@ -140,13 +132,11 @@ class History:
         )
 
     def taken(self, except_number: int | None = None) -> set[str]:
-        """What is trained, being trained or queued (configurations with their seed and fraction): a worker
-        claims what is not in it."""
+        """What is trained, being trained or queued (with seed and fraction): a worker claims what is not in it."""
         return {r.key for r in self._holding(except_number)}
 
     def tried(self, except_number: int | None = None) -> set[str]:
-        """Configurations trained, being trained or queued, with any seed on any fraction: never proposed as
-        new ones again."""
+        """Configurations trained, being trained or queued, never proposed as new ones again."""
         return {configuration_key(r.labels) for r in self._holding(except_number)}
 
     def _holding(self, except_number: int | None) -> list[TrialRecord]:

@@ -1,10 +1,5 @@
-"""Every name flair-hpo stores in an Optuna study, in one place.
-
-Optuna keeps a trial's parameters, state, values and two dictionaries of attributes (system and user); a
-study has the same two dictionaries. flair-hpo's own notes live in them under the names below. A name is
-never spelled out anywhere else: what stores a note and what reads it both import it from here, and
-:class:`~flair_hpo.records.trial.TrialRecord` reads them back with typed accessors.
-"""
+"""Every name flair-hpo stores in an Optuna study (its and its trials' attributes), in one place: what stores
+a note and what reads it both import its name from here."""
 
 from __future__ import annotations
 

@@ -65,8 +65,7 @@ def trained_key(labels: dict[str, Label], replicate: int = 0, fraction: float = 
 
 
 def queue_notes(replicate: int = 0, last_call: bool = False) -> dict[str, Any]:
-    """The notes a queued trial carries (``enqueue_trial``'s user attributes): which seed, and whether it is a
-    last call."""
+    """The notes a queued trial carries (``enqueue_trial``'s user attributes): its seed, and if it is a last call."""
     notes: dict[str, Any] = {keys.REPLICATE: replicate}
     if last_call:
         notes[keys.LAST_CALL] = True
@@ -121,8 +120,7 @@ class TrialRecord:
 
     @property
     def fraction(self) -> float:
-        """The fraction of the training split the trial trained on (below 1 only in studies searched with data
-        halving, which earlier versions offered)."""
+        """The fraction of the training split the trial trained on (below 1 only with earlier data halving)."""
         return float(self.user_attrs.get(keys.FRACTION, 1.0))
 
     @property
@@ -137,8 +135,7 @@ class TrialRecord:
 
     @property
     def cut_short(self) -> bool:
-        """Whether its training stopped before its last epoch: pruned, or by the deadline (a training that
-        annealing ended early ended by its own rule)."""
+        """Whether its training stopped before its last epoch: pruned, or by the deadline."""
         return self.status is TrialStatus.PRUNED or self.stopped_by_deadline
 
     @property
@@ -182,8 +179,7 @@ class TrialRecord:
 
     @property
     def key(self) -> str:
-        """What a trial trains: its configuration, with the seed and the fraction when they are not the first
-        and the whole."""
+        """What a trial trains: its configuration, with its seed and fraction unless the first and the whole."""
         return trained_key(self.labels, self.replicate, self.fraction, self.last_call)
 
     @property

@@ -1,10 +1,7 @@
 """The best model and its configuration: ``best-model.pt`` and ``best-configuration.yaml`` in base_path.
 
-Both are written atomically (a temporary file, then a rename), so a crash leaves the previous complete
-version. ``best-model.pt`` holds the weights of the best trial only (a better trial replaces them);
-``best-configuration.yaml`` its configuration and scores, loadable with :meth:`Configuration.load`. Both
-carry the trial's number (the model in its card), so a pair that a crash between the two writes left
-mismatched is found and repaired when the search resumes or ends.
+Both are written atomically and carry the trial's number, so a pair that a crash left mismatched is repaired
+when the search resumes or ends.
 """
 
 from __future__ import annotations
@@ -43,9 +40,7 @@ def write_best_configuration(
     final_test_score: float | None = None,
     score: ConfigurationScore | None = None,
 ) -> None:
-    """``best-configuration.yaml``: the configuration (loadable by :meth:`Configuration.load`), with the seed of
-    ``record``, its trial, and the scores: of the trial, and over all the seeds it was trained with
-    (``score``, when it was trained with several)."""
+    """``best-configuration.yaml``: the configuration, the seed and trial of ``record``, and its scores."""
     result = {
         "trial": record.number,
         objective.name: record.value,
@@ -102,11 +97,7 @@ def saved_best(base_path: Path) -> dict[str, Any] | None:
 
 
 class BestModelKeeper:
-    """Keeps ``best-model.pt`` and ``best-configuration.yaml`` those of the best trial trained here.
-
-    The workers of one machine offer each finished trial; under a file lock, the trial replaces the files
-    when its value beats the trial they hold (the earlier trial wins a tie), so no study read is needed.
-    """
+    """Keeps ``best-model.pt`` and ``best-configuration.yaml`` those of the best trial trained here."""
 
     def __init__(self, base_path: Path, objective: Objective) -> None:
         self.base_path = base_path

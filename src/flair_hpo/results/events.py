@@ -1,13 +1,7 @@
-"""What a search does, as events that anything may listen to: the progress lines, experiment trackers.
+"""What a search does, as events that anything may listen to (the progress lines, experiment trackers), as
+Flair's trainer plugins hook the trainer's events.
 
-A search tells its listeners, in order: the search started (with its study), then for each trial it trains:
-the trial started, its mini-batches went by (now and then), each epoch ended, the trial finished; and the
-search finished, with its result, or stopped without one (Ctrl-C, SIGTERM). Like
-Flair's trainer plugins hook the trainer's events, a listener hooks the search's without editing its loop.
-Every method of :class:`SearchListener` does nothing by default; :class:`Listeners` tells several, and a
-listener that fails is said once in the log and then left out: watching a search never stops it.
-
-Example::
+A listener that fails is said once in the log and then left out: watching a search never stops it. Example::
 
     class Printer(SearchListener):
         def epoch_ended(self, epoch: EpochEnded) -> None:
@@ -103,9 +97,7 @@ class TrialFinished:
 
 @dataclass(frozen=True)
 class SearchStopped:
-    """This process's search was stopped by Ctrl-C or SIGTERM (``reason``, as the study notes it), without a
-    result; its trial in training was queued again. ``others_running``: trials of other workers of the study
-    still run (the study goes on without this process)."""
+    """This process's search was stopped by Ctrl-C or SIGTERM, without a result; ``others_running``: others' trials."""
 
     reason: str
     others_running: bool

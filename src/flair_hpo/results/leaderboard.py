@@ -1,10 +1,5 @@
 """The leaderboard: every trial of the study, as ``leaderboard.csv``, ``flair-hpo show`` and the report show
-it. Trials are grouped by configuration, configurations ranked as the search chooses (by the mean over
-their seeds, those with the most seeds first: see :mod:`flair_hpo.policies.reseeding`); complete and
-pruned trials rank together (a pruned trial keeps its best epoch's weights). A complete trial that the time
-budget's deadline cut short is shown as ``stopped``, a running one with its epochs so far (``2/5``, its
-last reported epoch of the most it may train); with data halving, the ``share`` column says how much of
-the training split each trial trained on."""
+it, configurations ranked as the search chooses (:mod:`flair_hpo.policies.reseeding`)."""
 
 from __future__ import annotations
 
@@ -34,10 +29,9 @@ PLAIN = Reseeding(finalists=0)
 
 
 def ranked(history: History, reseeding: Reseeding = PLAIN) -> list[tuple[int | str, TrialRecord]]:
-    """Trials for the leaderboard with their configuration's rank: scored ones by configuration in the order
-    the search chooses (each configuration's seeds together, best first), then those scored on a share of the
-    training split (data halving's screening, the largest share first, unranked), then running, failed,
-    interrupted."""
+    """Trials for the leaderboard with their configuration's rank: scored ones in the order the search chooses
+    (each configuration's seeds together), then those scored on a share of the training split (unranked), then
+    running, failed, interrupted."""
     rows: list[tuple[int | str, TrialRecord]] = []
     for rank, configuration in enumerate(reseeding.ranked(history), start=1):
         rows += [(rank, record) for record in configuration.records]

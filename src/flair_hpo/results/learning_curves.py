@@ -1,12 +1,5 @@
-"""Learning curves: the train loss, dev loss and dev score after every epoch of the best trials, as Flair's own
-``loss.tsv`` in each trial's folder (``base_path/trials/trial-NNNN/loss.tsv``) has them.
-
-Flair 0.15.1 writes that file with a header row (``EPOCH``, ``TIMESTAMP``, ``LEARNING_RATE``, ``TRAIN_LOSS``,
-``DEV_LOSS``, ``DEV_PRECISION``, ``DEV_RECALL``, ``DEV_F1``, ``DEV_ACCURACY``; the columns a model does not
-report are left out) and one tab-separated row per epoch. Its scores are micro averages: a search that ranks by
-a macro score sees the micro F1 here, and says so on the plot. A trial trained on another machine has no folder
-here and is left out.
-"""
+"""Learning curves: the train loss, dev loss and dev score after every epoch of the best trials, read from
+Flair's ``loss.tsv`` in each trial's folder (micro averages; trials of other machines are left out)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,8 @@ from flair_hpo.results.text import readable
 class OptimizationResult:
     """What :meth:`Orchestrator.optimize` hands back.
 
-    ``dev_score`` is the mean dev value of the best configuration over the ``seeds`` it was trained with
-    (``dev_sd`` their standard deviation); ``best_trial`` is the trial of its best seed, whose model is in
-    ``model_path`` and whose test score is ``test_score``.
+    ``dev_score`` is the best configuration's mean dev value over its ``seeds`` (``dev_sd`` their standard
+    deviation); ``best_trial``, ``model_path`` and ``test_score`` are those of its best seed.
     """
 
     best_configuration: dict[str, Any]

@@ -1,6 +1,5 @@
-"""The leaderboard as ``flair-hpo show`` prints it for people: the width of the terminal, the parameters that
-vary from trial to trial (not those every trial shares), numbers rounded, and the first line of a failed
-trial's error; ``--all`` prints every column of ``leaderboard.csv`` as it is."""
+"""The leaderboard as ``flair-hpo show`` prints it for people: the terminal's width, the parameters that vary,
+numbers rounded."""
 
 from __future__ import annotations
 
@@ -22,8 +21,7 @@ _ELLIPSIS = "…"
 
 
 def table_width() -> int:
-    """How wide a table for people may be: the terminal's width; without a terminal (a pipe, a file),
-    ``$COLUMNS`` where it is set, else no limit: every column is printed."""
+    """How wide a table for people may be: the terminal's width, else ``$COLUMNS``, else no limit."""
     if sys.stdout.isatty():
         return shutil.get_terminal_size().columns
     given = os.environ.get("COLUMNS", "")
@@ -40,9 +38,7 @@ def _headers(parameters: list[str]) -> dict[str, str]:
 def people_table(
     rows: list[dict[str, Any]], parameters: list[str], width: int, decimals: int = UNKNOWN_NOISE_DECIMALS
 ) -> str:
-    """``rows`` (the leaderboard's) in at most ``width`` characters a line: the columns that say something,
-    the parameters that vary, the error last and cut to fit; columns that do not fit are counted in a note.
-    Dev scores are shown with ``decimals`` (:mod:`flair_hpo.results.rounding`)."""
+    """``rows`` (the leaderboard's) in at most ``width`` characters a line; dev scores with ``decimals``."""
     if not rows:
         return "(no trials yet)"
     varying = [p for p in parameters if len({str(row[p]) for row in rows}) > 1]

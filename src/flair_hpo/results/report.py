@@ -1,16 +1,5 @@
-"""The report: one self-contained HTML page (``base_path/report.html``) that a person reads after a search.
-
-It is read from the study store only, so it can be written during a search, after it, or on another
-machine. Sections: the best configuration with its dev and test scores; the leaderboard (the rows of
-``flair-hpo show``, with the parameters that vary and a failed trial's error on its row); the learning curves
-of the best trials (Flair's ``loss.tsv``); Optuna's plots of the study (the dev value over trials, the trials
-over wall time, the dev value after every epoch, parameter importances) and the dev value against each
-parameter; the best dev value over training time beside random search's; for evolutionary search, the dev
-values of each generation. The page carries one packed copy of plotly.js (:mod:`.report_page`), so it opens
-offline and stays small. The two main plots are also written as PNG files (``report-history.png``,
-``report-importances.png``) with Optuna's matplotlib twins of the same plots.
-
-Plotting needs the ``report`` extra: ``pip install 'flair-hpo[report]'`` (plotly and matplotlib).
+"""The report: one self-contained HTML page (``base_path/report.html``) that a person reads after a search
+(docs/report.md), read from the study store only. Needs ``pip install 'flair-hpo[report]'``.
 
 Example::
 

@@ -1,11 +1,5 @@
-"""The report's plots of a study, as plotly figures (None where the study has too little to show).
-
-Optuna's own plots where they read well (dev value over trials, trials over wall time, the dev value after
-every epoch, importances), tidied: the per-epoch plot names its trials in a legend, and the importances
-leave out parameters that had a single option. The dev value against each parameter is drawn here, in a grid
-that fits a laptop's screen, with long option labels (embedding specifications) wrapped and shortened; the
-full label is in the hover text.
-"""
+"""The report's plots of a study, as plotly figures (None where the study has too little to show): Optuna's
+own where they read well, tidied, and the dev value against each parameter drawn here."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""The report's HTML: the page, its tables, and its plots with one copy of plotly.js inside.
-
-The page carries plotly.js's *cartesian* bundle (the trace types the report draws: scatter, bar, box),
-minified and gzipped, in base64: about 0.65 MB instead of the 4.8 MB of the full library that plotly's Python
-package inlines. The browser unpacks it with its own ``DecompressionStream`` (Chrome 80, Firefox 113,
-Safari 16.4 and later), then draws each figure from the JSON beside its ``<div>``. Nothing is fetched, so the
-page opens offline from a file.
+"""The report's HTML: the page, its tables, and its plots with one gzipped copy of plotly.js's cartesian bundle
+inside, unpacked by the browser, so that the page opens offline and stays small.
 
 The bundle is npm's ``plotly.js-cartesian-dist-min`` of the plotly.js version the installed plotly package
 writes figures for (MIT licence, ``vendor/LICENSE-plotly.js.txt``); to update it::
@@ -111,9 +106,7 @@ def key_value_table(pairs: dict[str, Any]) -> str:
 def leaderboard_html(
     rows: list[dict[str, Any]], records: dict[int, TrialRecord], decimals: int = UNKNOWN_NOISE_DECIMALS
 ) -> str:
-    """The leaderboard without sideways scrolling: the result columns, the parameters whose value varies, the
-    status in colour, and a failed trial's error on its row (its first line; all of it on hover). Numbers are
-    rounded as :mod:`flair_hpo.results.rounding` says (``decimals``: of the dev scores)."""
+    """The leaderboard without sideways scrolling; numbers rounded (``decimals``: of the dev scores)."""
     if not rows:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
     results = [c for c in rows[0] if (c in _RESULT_COLUMNS or is_score(c)) and any(str(row[c]) for row in rows)]

@@ -1,14 +1,5 @@
-"""Numbers of a leaderboard for people, to the digits the noise allows (``flair-hpo show``, the report; the
-files keep four decimals, and the study every digit).
-
-* Dev scores (the metric, the mean over seeds, the sd): to one decimal below the first digit of their noise,
-  the standard error of a score on the dev split, sqrt(p(1 - p) / n) for the best score p over n dev
-  sentences, or the seeds' median standard deviation where configurations were trained with several seeds
-  and it is larger. 0.847 on TREC_6's 545 dev questions (noise 0.015): a fourth decimal would be noise.
-* The dev loss: three significant digits (its noise is not known from the split alone).
-* Parameters: three significant digits (a learning rate drawn from a range: 0.0155, not
-  0.015505594182271563); a configuration a hundredth away trains to the same score within its seed noise.
-* Seconds: whole seconds.
+"""Numbers of a leaderboard for people, to the digits the noise allows (docs/report.md); the files keep four
+decimals, and the study every digit.
 
 Example::
 
@@ -31,7 +22,7 @@ _OTHER_NUMBERS = {"rank", "trial", "seed", "seeds", "epochs", "best epoch", "sha
 
 
 def score_decimals(best: float | None, dev_size: int | None, seed_sds: Iterable[float] = ()) -> int:
-    """The decimals a dev score is shown with: one below the first digit of its noise (see the module)."""
+    """The decimals a dev score is shown with: one below the first digit of its noise (docs/report.md)."""
     if best is None or not dev_size or dev_size < 1:
         return UNKNOWN_NOISE_DECIMALS
     p = min(max(best, 1 / dev_size), 1 - 1 / dev_size) if dev_size > 1 else 0.5

@@ -1,11 +1,5 @@
-"""The searches of a folder (each search folder's ``study.journal``, the folder's own and those below it) or of
-a storage, one row each, as ``optuna studies`` lists a storage's studies (``flair-hpo studies``).
-
-Each row: the study's name, its folder, its task and label type, its trials (those that count for the budget),
-the best dev value, its state and its last activity. The state is ``running`` while a session of it noted
-itself within three heartbeat intervals (and its trial's process, if it is of this machine, lives),
-``finished`` when its result (the best model's test score) was written for the best trial it has now,
-``stopped`` otherwise (the same command resumes it), ``new`` before any trial.
+"""The searches of a folder or of a storage, one row each, as ``flair-hpo studies`` lists them (as ``optuna
+studies`` does): name, folder, task, trials, best dev value, state and last activity.
 
 Example::
 
@@ -36,8 +30,7 @@ _NOT_SEARCHES = {TRIALS_DIR, "tensorboard", "wandb", "retrained", "node_modules"
 
 
 def search_folders(folder: Path, depth: int = MAX_DEPTH) -> list[Path]:
-    """``folder`` and the folders below it (to ``depth`` levels, hidden ones and a search's own parts left out)
-    that hold a ``study.journal``, sorted."""
+    """``folder`` and the folders below it (to ``depth`` levels) that hold a ``study.journal``, sorted."""
     found = []
     for root, folders, files in os.walk(folder):
         here = Path(root)

@@ -85,8 +85,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def leaderboard_table(view: StudyView, width: int | None = None) -> str:
-    """The leaderboard, ranked: as ``leaderboard.csv`` has it, or with ``width``, for people in that many
-    characters a line (:func:`~flair_hpo.results.people_table.people_table`)."""
+    """The leaderboard, ranked: as ``leaderboard.csv`` has it, or, with ``width``, for people."""
     rows = leaderboard_rows(view.history, view.space, view.objective, view.reseeding)
     if width is None:
         return format_table(rows)

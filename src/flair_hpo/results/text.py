@@ -15,14 +15,12 @@ def readable(value: object) -> str:
 
 
 def labels_text(labels: dict[str, Label], leave_out: Collection[str] = ()) -> str:
-    """A configuration's labels in one line: ``ModelTrainer.learning_rate=0.05, ...``; without the parameters
-    named in ``leave_out`` (those every trial shares, said once)."""
+    """A configuration's labels in one line, without the parameters in ``leave_out`` (said once)."""
     return ", ".join(f"{name}={readable(value)}" for name, value in labels.items() if name not in leave_out)
 
 
 def fixed_labels(search_space: dict[str, Any]) -> dict[str, Label]:
-    """The parameters of a stored search space (:meth:`SearchSpace.to_dict`) that have one option only: every
-    trial has them, so people are told them once rather than with every trial."""
+    """The parameters of a stored search space that have one option only, so people are told them once."""
     dimensions = [d for d in search_space.get("dimensions", []) if isinstance(d.get("labels"), list)]
     return {d["name"]: d["labels"][0] for d in dimensions if len(d["labels"]) == 1}
 

@@ -1,11 +1,5 @@
-"""Did the strategy earn its keep? The best dev value against training time, beside random search's.
-
-Random search is estimated from the study itself, by bootstrap: its complete trials (on the whole training
-split) drawn in random orders, each costing the seconds it took. The study's own curve counts every trial's
-seconds (pruned and screened ones included) in the order the trials started. Both are on training time
-summed over trials, so a search with parallel workers is compared as if it ran on one. The estimate favours
-random search a little: it draws from the trials the strategy chose, which are better than random ones.
-"""
+"""Did the strategy earn its keep? The best dev value against summed training time, beside random search's,
+estimated by bootstrap from the study's own complete trials (which favours random search a little)."""
 
 from __future__ import annotations
 

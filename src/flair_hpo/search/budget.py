@@ -1,9 +1,7 @@
 """How much search is left: trials for RUNS and GENERATIONS, wall time for TIME_IN_H.
 
-Budgets count what the study has done, in every session and every worker: a resumed search continues
-where it stopped. Failed trials count; interrupted trials that were queued again count once, as their retry.
-A time budget is the study's total wall time, by the study's clock (:mod:`flair_hpo.study.clock`); sessions
-that overlap (parallel workers) count once. A session's own deadline runs on its monotonic clock.
+Budgets count what the study has done, in every session and worker: failed trials count, interrupted trials
+queued again count once, and a time budget is the study's wall time by the study's clock.
 """
 
 from __future__ import annotations
@@ -85,9 +83,7 @@ class BudgetState:
         return len(history.counted()) < self.runs
 
     def keeps_for(self, history: History, trials: int) -> bool:
-        """Whether what is left is only what ``trials`` more trials take (the end of the search, kept for
-        training the finalists again): a RUNS budget counts them, a time budget estimates them from the
-        median time of the trials so far."""
+        """Whether what is left is only what ``trials`` more trials take."""
         if trials <= 0:
             return False
         if self.deadline is None:
@@ -96,10 +92,9 @@ class BudgetState:
         return typical is not None and self.deadline - self.clock() <= trials * typical
 
     def keeps_last_call(self, history: History, cut: TrialRecord | None = None, max_epochs: int = 0) -> bool:
-        """Whether a trial started now must be the last call (:mod:`flair_hpo.policies.last_call`): the last run
-        of a RUNS budget; for a time budget, when what is left after a typical trial would be less than a
-        training to the last epoch takes: the median of those so far, or, when the trial ``cut`` short went
-        slower, its own pace over ``max_epochs`` (a slow configuration's last call must not be cut again)."""
+        """Whether a trial started now must be the last call: the last run of a RUNS budget; for a time budget,
+        when what is left after a typical trial is less than a training to the last epoch takes (at the pace of
+        the trial ``cut`` short, when that went slower)."""
         if self.deadline is None:
             return self.keeps_for(history, 1)
         typical, full = full_trial_seconds(history), full_trial_seconds(history, to_the_end=True)
@@ -115,8 +110,7 @@ class BudgetState:
         return sum(r.counts and r.number < number for r in history.records) < self.runs
 
     def seconds_left(self, history: History) -> float | None:
-        """Seconds to the budget's end: a time budget's own; for runs, the runs left times the median time of
-        the trials (None before one finished)."""
+        """Seconds to the budget's end (for runs: runs left times the median trial; None before one)."""
         if self.deadline is not None:
             return max(0.0, self.deadline - self.clock())
         typical = full_trial_seconds(history)

@@ -1,27 +1,13 @@
 """The driver: what a search does next, decided from the study's history (as KerasTuner's Oracle decides).
 
-Each turn of the search loop (:mod:`flair_hpo.search.loop`) gives the driver the study's history, and the
-driver names one :class:`Step`, the first of these that applies:
+Each turn the driver names one :class:`Step`, the first that applies: stop (budget spent, or the strategy
+repeats itself); a trial waiting in the study; the last call; a finalist's further seed; a start; the
+strategy's proposal; else what reseeding and the last call have left, or stop. A stop becomes *wait* while
+other workers' trials run.
 
-1. stop when the budget is spent, or when the last trials were all skipped (the strategy repeats itself);
-2. a trial waiting in the study (a dead worker's configuration queued again), which Optuna hands out first;
-3. the last call: a best model that was cut short is trained again to the end, once what is left is what
-   that takes (:mod:`~flair_hpo.policies.last_call`);
-4. a finalist trained again with a further seed, once what is left is what reseeding takes
-   (:mod:`~flair_hpo.policies.reseeding`);
-5. while the space has configurations left: a start (``search_space.add_start``, a warm start), else the
-   strategy's proposal;
-6. then what reseeding and the last call have left; else stop: every configuration has been tried.
-
-A step that stops becomes *wait* while other workers' trials run: one that dies comes back to be trained.
-
-:meth:`Driver.open` opens the step's trial: it writes the configuration into the study's queue (Optuna's
-``enqueue_trial``, with its seed number) and asks the study for the next trial, which Optuna hands out from
-the queue, to whichever worker asks first; an Optuna sampler that is the strategy chooses its values instead
-as the trial's parameters are suggested. Then the driver reads the study once more: a trial that another,
-earlier or finished trial already holds (the same configuration with the same seed), or that a RUNS budget
-no longer admits, is closed unused (*skipped*). So, however many workers race, no configuration is trained
-twice with one seed and no budget is overshot.
+:meth:`Driver.open` queues the step's configuration in the study and claims the next trial, then reads the
+study again and closes unused (*skipped*) a trial that another already holds or that the budget no longer
+admits: however many workers race, nothing is trained twice with one seed and no budget is overshot.
 """
 
 from __future__ import annotations
@@ -88,8 +74,7 @@ class Opened:
 
 class Driver:
     """Decides each step of a search over ``space``: ``strategy`` proposes, ``policies`` add what to train
-    besides, ``budget`` says how much is left (by default the space's, from now on); see the module's
-    docstring."""
+    besides, ``budget`` says how much is left (by default the space's, from now on)."""
 
     def __init__(
         self,

@@ -1,22 +1,9 @@
 """Earlier studies on this machine, and the warm start a new search may take from them.
 
-Why: a user who tunes a tagger on one corpus this week and on another next week starts from nothing twice;
-the best configurations of the first search are a better first guess than a random one whenever the two
-tasks agree on what works (a learning rate, a hidden size).
-
-What is kept: when a search finishes, one small JSON file per study in the machine's cache,
-``$FLAIR_HPO_CACHE/studies`` (beside the embedding cache): the task (text classification or sequence
-labeling), the label type and the objective, and the configurations trained on the whole
-training split, best first, with their dev values (at most :data:`KEPT`). No model, no corpus text. A
-resumed study replaces its own file. Writing it never fails a search: a cache that cannot be written is one
-warning in the log.
-
-How it is used: with ``warm_start=True`` (``--warm-start``, YAML ``warm_start: true``), a new search of the
-same task first trains the best configuration of each of the :data:`WARM_STARTS` most recent earlier studies
-whose best has a counterpart in its space (:func:`~flair_hpo.space.starts.projected_start`: parameters it
-does not tune dropped, numbers moved to its nearest option), after the user's own starts. It is off by
-default: on the tabular benchmark, leaving one scenario out, it gained in one cell of twelve
-(docs/search-quality.md).
+When a search finishes, a small JSON file per study (its task, objective and best configurations; no model or
+text) is kept in ``$FLAIR_HPO_CACHE/studies``. With ``warm_start=True`` a new search of the same task first
+trains the best configuration of the most recent earlier studies that has a counterpart in its space. Off by
+default (docs/search-quality.md).
 
 Example::
 
@@ -116,8 +103,7 @@ def earlier_studies(space: SearchSpace, source: str, folder: Path | None = None)
 
 
 def warm_starts(space: SearchSpace, studies: list[EarlierStudy], count: int = WARM_STARTS) -> list[dict[str, Any]]:
-    """The best configuration of each of the first ``count`` studies that has a counterpart in ``space``,
-    projected onto it, without repeats."""
+    """The best configuration of each of the first ``count`` studies, projected onto ``space``, without repeats."""
     starts: dict[str, dict[str, Any]] = {}
     for study in studies:
         if len(starts) == count:
@@ -155,9 +141,7 @@ def warm_starts_for(space: SearchSpace, source: str) -> list[dict[str, Any]]:
 
 
 def search_starts(space: SearchSpace, settings: RunSettings) -> tuple[dict[str, Label], ...]:
-    """What a search trains first, one queue in this order, each configuration once: the space's starts as added
-    (a recipe's learned portfolio, then its published configuration, then the user's ``add_start``), then, with
-    ``warm_start``, earlier studies' best."""
+    """What a search trains first, each once: the space's starts, then (``warm_start``) earlier studies' best."""
     starts = {configuration_key(start): start for start in space.starts}
     if settings.warm_start:
         for start in warm_starts_for(space, study_source(settings)):

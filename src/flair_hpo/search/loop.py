@@ -1,12 +1,7 @@
 """The search loop, the only one: the driver says what happens next, the loop has it done.
 
-Each turn the loop reads the study's history (:meth:`Loop.read`) and asks the driver for the next step
-(:meth:`~flair_hpo.search.driver.Driver.next`): it opens that trial and has it trained (:meth:`Loop.train`),
-waits while other workers' trials run (:meth:`Loop.wait`), or stops. What trains a trial is given: Flair in
-a real search (:mod:`flair_hpo.orchestration.search_loop`), a row of a table in the search-quality
-benchmark's replay, a synthetic score in the conformance suite. A search's further duties (heartbeats, dead
-workers' trials, the leaderboard file, progress) are added by overriding the hooks, as a Flair trainer
-plugin adds to a training: never by another loop.
+What trains a trial is given (Flair in a real search, a table's row in the benchmark's replay); a search's
+further duties are added by overriding the hooks, never by another loop.
 
 Example::
 
@@ -40,8 +35,7 @@ class Loop:
         self._train = train
 
     def run(self, trains: bool = True) -> int:
-        """Train trials until the driver says stop (``trains=False``: only wait until then, while other
-        workers train); the trials trained."""
+        """Train trials until the driver says stop (``trains=False``: only wait); the trials trained."""
         trained, said = 0, ""
         while True:
             step = self.driver.next(self.read())

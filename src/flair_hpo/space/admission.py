@@ -1,13 +1,7 @@
 """Is a configuration one of the space's? Asked of every configuration a trial is given before it is built.
 
-A study holds configurations that did not come from the space: whoever can write the study can queue one
-through Optuna's own ``enqueue_trial`` (``mini_batch_size=7`` where the space offers 16 and 32, a learning
-rate of -1 in a log range), and a queued configuration is copied into its retry. Optuna would refuse such a
-value only once the trial is running (a ``ValueError`` for an option, none at all for a number out of its
-range), so every value is checked here first: a trial given one is refused (see
-:mod:`flair_hpo.orchestration.admission`), and the search goes on.
-
-Example::
+Why: whoever can write the study can queue any values through Optuna's ``enqueue_trial``, and Optuna would
+refuse them only once the trial runs, if at all. Example::
 
     outside_space(space, {"ModelTrainer.mini_batch_size": 7})
     # "ModelTrainer.mini_batch_size=7 is not one of 16, 32"
@@ -23,8 +17,7 @@ from flair_hpo.space.search_space import SearchSpace
 
 
 def outside_space(space: SearchSpace, labels: dict[str, Any]) -> str | None:
-    """Why ``labels`` (a configuration given to a trial) is not one of ``space``'s, or None when each value is
-    one the space offers: an option of its list, a number in its range (a whole one for a whole range)."""
+    """Why ``labels`` is not a configuration of ``space`` (a value it does not offer), or None when it is."""
     dimensions = {dimension.name: dimension for dimension in space.dimensions}
     for name, value in labels.items():
         dimension = dimensions.get(name)

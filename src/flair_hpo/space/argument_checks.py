@@ -1,9 +1,5 @@
-"""Check option values against the Flair argument they will set, before any training starts.
-
-The expected type is read from the installed Flair (or torch) signature named in
-:data:`flair_hpo.space.parameter_enums.FLAIR_TARGETS`: its annotation where that is a plain type or a ``Literal``,
-else the type of its default. Arguments without either are not checked.
-"""
+"""Check option values against the type of the Flair (or torch) argument they will set, read from the installed
+signature, before any training starts."""
 
 from __future__ import annotations
 
@@ -106,9 +102,7 @@ def check_range(member: Enum, low: Any, high: Any) -> str | None:
 
 
 def is_integer_argument(member: Enum, low: Any, high: Any) -> bool:
-    """Whether a range of ``member`` holds integers: Flair's type of the argument decides (a float argument
-    given whole-number bounds, such as a dropout from 0 to 1, is still a float range); for an argument of
-    unknown type, integer bounds make an integer range."""
+    """Whether a range of ``member`` holds integers: Flair's type decides, else integer bounds do."""
     expected = _expected(member)
     if isinstance(expected, tuple):
         return int in expected and float not in expected

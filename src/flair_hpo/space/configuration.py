@@ -1,9 +1,7 @@
-"""One point of a search space: the parameter values a trial trains with.
+"""One point of a search space: the parameter values a trial trains with, as ``best-configuration.yaml`` holds
+them.
 
-A :class:`Configuration` is data: what the trial store's labels stand for, in plain JSON values (an
-optimizer's dotted name, embedding specifications), together with the task settings needed to build and
-train the model. It is also what ``best-configuration.yaml`` holds, so the best model can be trained again
-(:func:`flair_hpo.training.train`)::
+Example::
 
     from flair_hpo import Configuration, train
 
@@ -43,10 +41,7 @@ class Configuration:
         task: ``"text_classification"`` or ``"sequence_labeling"``.
         label_type: the label type predicted (the tag type for sequence labeling).
         parameters: parameter name (e.g. ``"DocumentRNNEmbeddings.hidden_size"``) to value.
-        max_epochs: the most epochs to train for.
-        evaluation_metric: the dev metric that scores the model.
         optimization_value: whether the dev score is maximized or the dev loss minimized.
-        multi_label: whether a text classifier predicts several labels per sentence.
         seed: the random seed training starts from; a search derives it from the configuration, so
             training the same configuration again reproduces its model.
         training_mode: ``"fine_tune"`` (Flair's ``ModelTrainer.fine_tune``) or ``"train"``.
@@ -97,9 +92,7 @@ class Configuration:
 
     # ------------------------------------------------------------------------------ files
     def to_dict(self, folder: Path | None = None) -> dict[str, Any]:
-        """A plain mapping, as written to ``best-configuration.yaml``; for a file in ``folder``, a model or
-        vectors file that shares a parent folder with it is written relative to it (``../../models/bert``), so
-        that a project moves as a whole (:func:`~flair_hpo.files.portable_paths`)."""
+        """A plain mapping, as in ``best-configuration.yaml``; files beside ``folder`` written relative to it."""
         return {
             "task": self.task,
             "label_type": self.label_type,
@@ -138,8 +131,7 @@ class Configuration:
 
     @classmethod
     def load(cls, path: str | Path) -> Configuration:
-        """Read a configuration from a YAML file such as ``best-configuration.yaml``; a path in it that starts
-        ``./`` or ``../`` is relative to the file's folder, and comes back absolute."""
+        """Read a YAML configuration; a path in it starting ``./`` or ``../`` is relative to the file's folder."""
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

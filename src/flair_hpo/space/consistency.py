@@ -86,9 +86,7 @@ def _has_transformer(specs: list[dict[str, Any]]) -> bool:
 
 
 def with_applicability(dimensions: list[Dimension]) -> list[Dimension]:
-    """``dimensions`` with each made conditional on the dimension that decides whether Flair uses it: a
-    parameter that does not apply is left out of the configuration (and its key), so that two
-    configurations that train the same model are one."""
+    """``dimensions`` each made conditional on the dimension that decides whether Flair uses it."""
     by_name = {d.name: d for d in dimensions}
     result = []
     for dimension in dimensions:

@@ -1,8 +1,6 @@
 """One tunable dimension of a search space: a list of options, or a numeric range.
 
-Strategies only ever see *labels*: the plain values (str, int, float, bool, None) a dimension takes in the
-trial store. A :class:`Choice` keeps, next to each label, the JSON value it stands for (an optimizer's
-dotted name, an embedding specification), which :mod:`flair_hpo.training.model_factory` turns into Flair objects.
+Strategies only see *labels* (plain values); a :class:`Choice` keeps the JSON value each label stands for.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""The values each numeric parameter may take: what Flair and torch accept, and nothing absurd.
-
-A learning rate must be above 0 (torch refuses a negative one; 0 trains nothing), a dropout is a probability
-below 1, a size is a whole number of at least 1, and none is so large that it can only be a slip (a learning
-rate of 1e9, a batch of a billion sentences). An option or a range outside its parameter's domain is
-refused when it is added to a search space.
-"""
+"""The values each numeric parameter may take: what Flair and torch accept, and nothing so large it can only be
+a slip; an option or range outside is refused when added to a search space."""
 
 from __future__ import annotations
 

@@ -1,21 +1,12 @@
-"""Embedding options as plain specifications that any process can rebuild.
-
-A search space never keeps a Flair embedding object: it keeps its *specification*, the class name and
-the constructor arguments, as a YAML file would give them::
+"""Embedding options as plain specifications (a class name and its constructor arguments) that any process can
+rebuild::
 
     {"class": "WordEmbeddings", "embeddings": "glove"}
     {"class": "TransformerWordEmbeddings", "model": "bert-base-cased", "fine_tune": False}
 
-A specification is JSON, so it goes into the trial store, and every trial (in this process or another)
-builds fresh embeddings from it; a fine-tuned embedding never carries weights from one trial to the next.
-An instance the user passes is turned into its specification with the arguments it was built with
-(Flair records them as ``instance_parameters``); only arguments that differ from the defaults are kept.
-An optional ``label`` key names the option in leaderboards, beside the generated name (which shows what the
-option really loads, so that a label can never hide it).
-
-A specification written as text (YAML, a Python dict, a stored study) may give a class only its named
-arguments, and ``trust_remote_code`` only where this process allows it; one read from a stored study may name
-files only in the folders this machine allows (:mod:`flair_hpo.space.trust`).
+Why: a specification is JSON, so it goes into the trial store, and every trial builds fresh embeddings from it
+(a fine-tuned embedding never carries weights to the next trial). An optional ``label`` key names the option
+in leaderboards.
 """
 
 from __future__ import annotations
@@ -84,9 +75,7 @@ def spec_from_instance(embedding: Any) -> EmbeddingSpec:
 
 
 def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> EmbeddingSpec:
-    """Check a specification written as text: a known class, its named arguments, no remote code unless this
-    process allows it. ``stored`` is given for a specification read from a stored study: what this machine
-    allows it (its files, its remote code)."""
+    """Check a specification written as text (``stored``: read from a stored study, with what is allowed)."""
     if not isinstance(spec.get("class"), str):
         raise EmbeddingSpecError(
             f"embedding specification {dict(spec)!r} needs a 'class' key naming a Flair embedding class, "
@@ -103,8 +92,7 @@ def validate_spec(spec: Mapping[str, Any], stored: Allowance | None = None) -> E
 
 
 def option_from(option: Any, stored: Allowance | None = None) -> list[EmbeddingSpec]:
-    """A word-embedding option (one embedding or a list stacked together) as a list of specifications;
-    ``stored``: read from a stored study, with what this machine allows it."""
+    """A word-embedding option (one embedding or a stacked list) as a list of specifications."""
     items = list(option) if isinstance(option, Sequence) and not isinstance(option, str | Mapping) else [option]
     if not items:
         raise EmbeddingSpecError("an embedding option is an empty list; give at least one embedding")
@@ -149,8 +137,7 @@ def option_label(specs: list[EmbeddingSpec]) -> str:
 
 
 def build_embedding(spec: EmbeddingSpec) -> Any:
-    """A fresh Flair embedding object built from its specification (remote code only where this process,
-    or the search that started it, allows it)."""
+    """A fresh Flair embedding built from its specification (remote code only where allowed)."""
     cls = embedding_class(spec["class"])
     check_remote_code(spec, spec["class"], allowance())
     return cls(**{k: v for k, v in spec.items() if k not in ("class", "label")})

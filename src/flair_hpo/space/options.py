@@ -1,10 +1,5 @@
 """How the options and ranges a user gives become dimensions: plain labels for the trial store, and the JSON
-values they stand for (an optimizer's dotted name, embedding specifications).
-
-Each option is checked against the Flair argument it will set (:mod:`flair_hpo.space.argument_checks`)
-before anything is searched. Options read from a stored study are checked again here, with what this
-machine allows them (:mod:`flair_hpo.space.trust`): their labels are made anew from their values.
-"""
+values they stand for; options read from a stored study are checked again with what this machine allows."""
 
 from __future__ import annotations
 
@@ -27,8 +22,7 @@ from flair_hpo.space.trust import Allowance, check_paths
 
 
 def _plain_option(member: Enum, option: Any, stored: Allowance | None = None) -> tuple[Label, Any]:
-    """The (label, JSON value) pair an option is stored as; ``stored``: read from a stored study, with what
-    this machine allows it."""
+    """The (label, JSON value) pair an option is stored as; ``stored``: read from a stored study."""
     if p.is_word_embeddings(member):
         specs = option_from(option, stored)
         return option_label(specs), specs
@@ -72,8 +66,7 @@ def _optimizer_option(option: Any) -> tuple[Label, str]:
 def choice_dimension(
     member: Enum, name: str, condition: Condition | None, options: Any, stored: Allowance | None = None
 ) -> Choice:
-    """The dimension of a list of ``options`` for ``member``; ``stored``: options read from a stored study,
-    with what this machine allows them."""
+    """The dimension of a list of ``options`` for ``member``; ``stored``: options read from a stored study."""
     if isinstance(options, str | bytes) or not isinstance(options, Sequence):
         raise SearchSpaceError(f"{name}: options must be a list, e.g. options=[{options!r}]")
     if len(options) == 0:

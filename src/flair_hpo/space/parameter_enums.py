@@ -1,15 +1,7 @@
 """The names a search space is written with: ``import flair_hpo.parameters as parameter``.
 
-Two kinds of enums live here.
-
-* Steering: :class:`Budget`, :class:`EvaluationMetric` and :class:`OptimizationValue` say how long to
-  search and what "better" means.
-* Parameters: one enum per Flair (or torch) class with tunable arguments. A member's value is the
-  keyword argument it sets, so ``parameter.SequenceTagger.HIDDEN_SIZE`` sets ``hidden_size`` of
-  :class:`flair.models.SequenceTagger`. :data:`FLAIR_TARGETS` names the callables each enum feeds; the
-  test suite checks every member against their signatures in the installed Flair.
-
-Example::
+Steering enums (:class:`Budget`, :class:`EvaluationMetric`, :class:`OptimizationValue`) and one enum per Flair
+(or torch) class with tunable arguments, each member's value the keyword argument it sets. Example::
 
     import flair_hpo.parameters as parameter
 
@@ -54,10 +46,9 @@ class OptimizationValue(Enum):
 class ModelTrainer(Enum):
     """Arguments of :meth:`flair.trainers.ModelTrainer.train` and :meth:`~flair.trainers.ModelTrainer.fine_tune`.
 
-    A trial trains with ``fine_tune`` (AdamW, a linear schedule with warm-up) or with ``train`` (SGD by
-    default, annealing on plateau): see :class:`TrainingMode`. ``WARMUP_FRACTION`` applies only to
-    ``fine_tune``; ``ANNEAL_FACTOR``, ``PATIENCE``, ``INITIAL_EXTRA_PATIENCE``, ``MIN_LEARNING_RATE`` and
-    ``ANNEAL_WITH_RESTARTS`` only to ``train``. ``USE_AMP`` (mixed precision) needs a GPU.
+    ``WARMUP_FRACTION`` applies only to ``fine_tune``; ``ANNEAL_FACTOR``, ``PATIENCE``,
+    ``INITIAL_EXTRA_PATIENCE``, ``MIN_LEARNING_RATE`` and ``ANNEAL_WITH_RESTARTS`` only to ``train`` (see
+    :class:`TrainingMode`). ``USE_AMP`` needs a GPU.
     """
 
     OPTIMIZER = "optimizer"
@@ -78,11 +69,7 @@ class ModelTrainer(Enum):
 
 
 class TrainingMode(Enum):
-    """How a trial is trained: ``search_space.add_training_mode(parameter.TrainingMode.FINE_TUNE)``.
-
-    Unless a space says, each configuration is fine-tuned when one of its embeddings is (a transformer
-    with ``fine_tune=True``, Flair's default) and trained with ``train`` otherwise.
-    """
+    """How a trial is trained; by default fine-tuned when one of its embeddings is."""
 
     #: ``ModelTrainer.fine_tune``: AdamW, a linear learning-rate schedule with warm-up, no annealing.
     FINE_TUNE = "fine_tune"
@@ -91,11 +78,7 @@ class TrainingMode(Enum):
 
 
 class Optimizer(Enum):
-    """Arguments of the torch optimizer that ``ModelTrainer.OPTIMIZER`` chooses (SGD by default).
-
-    A configuration passes an argument only to optimizers that accept it, so ``MOMENTUM`` can be
-    tuned while ``OPTIMIZER`` chooses between SGD (which takes it) and Adam (which does not).
-    """
+    """Arguments of the torch optimizer ``ModelTrainer.OPTIMIZER`` chooses, each only where it is accepted."""
 
     WEIGHT_DECAY = "weight_decay"
     MOMENTUM = "momentum"
@@ -182,9 +165,8 @@ class TransformerDocumentEmbeddings(Enum):
 
 
 class TransformerWordEmbeddings(Enum):
-    """Arguments applied to every :class:`flair.embeddings.TransformerWordEmbeddings` in the chosen
-    word-embedding option (the model itself is the option). ``USE_CONTEXT`` is FLERT's document context:
-    ``True`` or a number of context tokens (64 in the FLERT paper)."""
+    """Arguments applied to every :class:`flair.embeddings.TransformerWordEmbeddings` of the chosen option.
+    ``USE_CONTEXT`` is FLERT's document context: ``True`` or a number of context tokens."""
 
     FINE_TUNE = "fine_tune"
     LAYERS = "layers"

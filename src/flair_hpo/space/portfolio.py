@@ -1,15 +1,7 @@
-"""Learned starts: a recipe's configurations that did well together on real corpora, shipped as data.
+"""Learned starts: a recipe's configurations that did well together on real corpora, shipped as data
+(``flair_hpo/space/portfolios/RECIPE.json``, written by ``python benchmarks/portfolio.py write``).
 
-A recipe's published configuration is one guess, chosen for other models and corpora (Flair's SGD at 0.1
-with batches of 32 and the CLS token is 58th of 72 on TREC_6 and 63rd on CR in the search-quality benchmark's
-grid). A learned portfolio is a short ordered list of configurations chosen greedily from the benchmark's
-tables of that recipe's space, each the one that most lowers the mean over corpora of the best regret so far
-(as auto-sklearn 2.0's portfolio, or Pfisterer et al.'s "learning multiple defaults"): the first is the one
-configuration best across the corpora, the next the one that best covers the corpora the first does not.
-
-``flair_hpo/space/portfolios/RECIPE.json`` holds it, with the tables it came from; it is written by
-``python benchmarks/portfolio.py write`` and the test suite checks that it is what that command makes.
-A recipe queues its portfolio as its first starts (:mod:`flair_hpo.space.recipes`).
+Why: a recipe's published configuration is one guess, chosen for other models and corpora (docs/search-spaces.md).
 """
 
 from __future__ import annotations
@@ -31,7 +23,6 @@ def portfolio_file(recipe: str) -> dict[str, Any] | None:
 
 
 def learned_starts(recipe: str) -> list[dict[str, Label]]:
-    """The configurations (parameter names to values) of ``recipe``'s learned portfolio, in order; none when
-    the recipe has no portfolio."""
+    """The configurations of ``recipe``'s learned portfolio, in order; none when it has no portfolio."""
     data = portfolio_file(recipe)
     return [dict(configuration) for configuration in data["configurations"]] if data else []

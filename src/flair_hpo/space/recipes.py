@@ -1,21 +1,12 @@
 """Recipes: ready search spaces for what Flair users train, with the ranges the literature and Flair use.
 
-Each recipe is a function that returns a normal, complete search space, which can still be changed::
+Each returns a normal, complete search space (20 trials), which can still be changed; its first trials are its
+learned portfolio, where it has one, then the published configuration its docstring cites. Example::
 
     from flair_hpo.search_spaces import recipes
 
     search_space = recipes.ner_fine_tune(model="xlm-roberta-large")
     search_space.add_budget(parameter.Budget.TIME_IN_H, 12)
-    search_space.remove_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE)
-    search_space.add_parameter(parameter.ModelTrainer.MINI_BATCH_SIZE, options=[4])
-
-In YAML, ``recipe: ner-fine-tune`` (or ``recipe: {name: ner-fine-tune, model: ...}``) stands for the parameters,
-and keys given beside it override the recipe's; on the command line,
-``flair-hpo run --dataset WNUT_17 --recipe ner-fine-tune``.
-Every recipe's budget is 20 trials (``add_budget`` changes it). Its first trials are its learned portfolio,
-where it has one (:mod:`flair_hpo.space.portfolio`: configurations chosen on the search-quality benchmark's
-corpora), then the published configuration its docstring cites (``add_start``), each as long as the space
-still holds it (a parameter given other options drops the starts outside them).
 """
 
 from __future__ import annotations
@@ -138,10 +129,8 @@ def classifier_frozen(model: str = "sentence-transformers/all-MiniLM-L6-v2") -> 
     """Text classification with a linear head over a frozen transformer's document embedding.
 
     Cheap and strong for sentence embedding models (Reimers & Gurevych, 2019): the vectors are computed once
-    per study and each trial trains only the head, with SGD. Searched as in flair-hpo's search-quality
-    benchmark on TREC_6: the learning rate from 0.01 to 0.5 (log), the batch size and the pooling. Its first
-    trials are its learned portfolio (``flair_hpo/space/portfolios/classifier-frozen.json``, chosen on the
-    benchmark's corpora), then Flair's defaults.
+    per study and each trial trains only the head, with SGD. Searched: the learning rate from 0.01 to 0.5 (log),
+    the batch size and the pooling; first its learned portfolio, then Flair's defaults.
     """
     space = _steered(TextClassifierSearchSpace(), epochs=10)
     space.add_training_mode(p.TrainingMode.TRAIN)
@@ -188,8 +177,7 @@ def recipe(name: str, model: str | None = None, tag_type: str | None = None) -> 
 
 
 def recipe_task(name: str) -> str:
-    """The task of the recipe ``name``, told without building it (building one checks its options against
-    Flair's classes, which loads torch): its search space class's."""
+    """The task of the recipe ``name``, told without building it (which would load torch)."""
     _check_name(name)
     return get_type_hints(RECIPES[name])["return"].task
 

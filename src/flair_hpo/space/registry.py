@@ -1,17 +1,12 @@
 """Which classes a YAML file or a stored study may name: nothing else is ever imported from them.
 
-A study's search space is rebuilt by every worker from what the study stores; were any dotted path allowed,
-whoever can write the study could make every worker run code of their choosing. So names resolve only to
-the embedding classes of ``flair.embeddings``, the optimizers of ``torch.optim``, and classes registered in
-code, in the process that uses them::
-
-    import flair_hpo
+Why: were any dotted path allowed, whoever can write a study could make every worker run their code. Names
+resolve to ``flair.embeddings``, ``torch.optim`` and classes registered in code::
 
     flair_hpo.register(MyEmbeddings)      # a TokenEmbeddings / DocumentEmbeddings subclass, or an optimizer
 
-An embedding or optimizer object given to a search space in Python registers its class by itself; a search
-passes its registrations on to its worker processes on this machine. A worker on another machine
-(``join_study`` in Python) registers the classes the study names before joining.
+An object given to a search space in Python registers its class itself; a worker on another machine registers
+the classes the study names before joining.
 """
 
 from __future__ import annotations
@@ -69,8 +64,7 @@ def embedding_class(name: str) -> type:
 
 
 def optimizer_class(name: str) -> Any:
-    """The optimizer ``name`` stands for: one of ``torch.optim`` (``torch.optim.AdamW`` or ``AdamW``) or a
-    registered one."""
+    """The optimizer ``name`` stands for: one of ``torch.optim`` (``AdamW`` or its dotted name) or a registered one."""
     import torch
 
     cls = _REGISTERED.get(name)

@@ -1,13 +1,6 @@
 """The search space: what to tune (dimensions) and the steering parameters of the search.
 
-A search space holds
-
-* the mandatory steering parameters (:class:`~flair_hpo.space.steering.Steering`): a budget, an evaluation
-  metric, an optimization value and the maximum number of epochs per training run;
-* the tunable parameters, each a list of options or a numeric range (:mod:`flair_hpo.space.dimensions`).
-
-Use the task's space, :class:`~flair_hpo.space.task_spaces.TextClassifierSearchSpace` or
-:class:`~flair_hpo.space.task_spaces.SequenceTaggerSearchSpace`. Example::
+Example::
 
     from flair.embeddings import WordEmbeddings
     from flair_hpo import search_spaces
@@ -80,9 +73,7 @@ class SearchSpace(Steering, Starts):
 
         Args:
             parameter: a member of a parameter enum, e.g. ``parameter.ModelTrainer.LEARNING_RATE``.
-            options: the values to try.
             low: lower end of a numeric range (an integer range when Flair's argument is an integer).
-            high: upper end of a numeric range.
             log: sample the range on a log scale (for learning rates and the like).
         """
         group = self._check_group(parameter)
@@ -111,10 +102,9 @@ class SearchSpace(Steering, Starts):
     def add_word_embeddings(self, parameter: Any = None, options: Sequence[Any] | None = None) -> None:
         """Word-embedding options: each option is one Flair embedding or a list of them (stacked).
 
-        Two forms, as in the tutorial: ``add_word_embeddings(options=[...])``, and
-        ``add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...])`` to say which
-        document embeddings use them. In a text-classifier space the first form gives the options to every
-        word-based document-embedding class (RNN, Pool, CNN) that already has parameters.
+        ``add_word_embeddings(parameter.DocumentRNNEmbeddings.WORD_EMBEDDINGS, options=[...])`` says which
+        document embeddings use them; without a parameter, a text-classifier space gives them to every
+        word-based document-embedding class that already has parameters.
         """
         if options is None and not isinstance(parameter, Enum):  # add_word_embeddings([[...], ...])
             parameter, options = None, parameter
@@ -150,9 +140,7 @@ class SearchSpace(Steering, Starts):
     # ------------------------------------------------------------------- structure for strategies
     @property
     def dimensions(self) -> list[Dimension]:
-        """All dimensions, every parent before the dimensions conditional on it. A parameter that does not
-        apply to every configuration (``Optimizer.momentum`` when Adam is searched too) is conditional on the
-        parameter that decides (see :mod:`flair_hpo.space.consistency`)."""
+        """All dimensions, every parent before the dimensions conditional on it."""
         return parents_first(with_applicability(self._own_dimensions()))
 
     def _own_dimensions(self) -> list[Dimension]:
@@ -172,8 +160,7 @@ class SearchSpace(Steering, Starts):
         return sample_configuration(self.dimensions, rng, partial)
 
     def sample(self, rng: random.Random) -> dict[str, Label]:
-        """A configuration drawn at random, each configuration equally likely (ranges drawn uniformly, or
-        log-uniformly)."""
+        """A configuration drawn at random, each configuration equally likely."""
         return sample_configuration(self.dimensions, rng)
 
     def grid(self) -> Iterator[dict[str, Label]]:
@@ -233,8 +220,7 @@ class SearchSpace(Steering, Starts):
         return {}
 
     def load_dict(self, data: dict[str, Any]) -> None:
-        """Set the steering parameters and dimensions from :meth:`to_dict` output (the task's own settings are
-        set by the task's space)."""
+        """Set the steering parameters and dimensions from :meth:`to_dict` output."""
         self.steering_from_dict(data)
         for item in data["dimensions"]:
             if item["name"] != DOCUMENT_EMBEDDINGS:  # derived from the branches' parameters

@@ -1,9 +1,6 @@
 """Known-good configurations a search trains first: ``search_space.add_start({...})``, YAML ``start:``.
 
-A start is one configuration of the space, given by its values (a published configuration, last year's
-best). The search's policies queue each start before any strategy proposes anything
-(:mod:`flair_hpo.policies`), so every strategy, and every Optuna sampler, trains them first. A parameter with
-a single option may be left out of a start; every other active parameter needs its value.
+The policies queue each start before any strategy proposes anything, so every Optuna sampler trains them first.
 """
 
 from __future__ import annotations
@@ -23,8 +20,7 @@ from flair_hpo.space.dimensions import Choice, Dimension, Label, Range, configur
 
 
 def start_labels(dimensions: list[Dimension], values: Mapping[Any, Any]) -> dict[str, Label]:
-    """The labels of the configuration that ``values`` (parameter members or their names, to values) gives;
-    :class:`SearchSpaceError` naming what does not fit the space."""
+    """The labels of the configuration ``values`` gives; :class:`SearchSpaceError` naming what does not fit."""
     if not isinstance(values, Mapping) or not values:
         raise SearchSpaceError(
             f"a start is a mapping of parameters to values, e.g. {{learning_rate: 0.1}}; not {values!r}"
@@ -51,11 +47,9 @@ def projected_start(dimensions: list[Dimension], labels: Mapping[str, Label]) ->
     """An earlier study's configuration (its stored labels) as a start of this space, or None when it has no
     counterpart here.
 
-    A parameter this space does not tune is dropped; one with a single option here takes it; one the
-    earlier study did not tune takes Flair's default for it (its dropout, its pooling). A number that is not
-    one of this space's options moves to the nearest one (on a log scale for positive numbers: a learning
-    rate of 0.4 becomes 0.5, not 0.2), and one outside a range to the range's nearer end. Any other value
-    must be one of this space's options, else there is no counterpart.
+    Parameters not tuned here are dropped, those with one option here take it, those not tuned there take
+    Flair's default; a number moves to the nearest option (log scale for positive numbers) or range end. Any
+    other value must be one of this space's options.
 
     >>> from flair_hpo.space.dimensions import Choice
     >>> rate = Choice("ModelTrainer.learning_rate", labels=(0.05, 0.1, 0.5), values=(0.05, 0.1, 0.5))
@@ -133,11 +127,8 @@ class Starts:
 
     def add_start(self, configuration: dict[Any, Any], *, strict: bool = True) -> None:
         """Train ``configuration`` (parameter members or their names, to values) before anything a strategy
-        proposes: a known-good configuration, say the one a paper published. Several starts are trained in
-        the order added. A parameter with one option may be left out.
-
-        A recipe's published configuration is added with ``strict=False``: it is left out, without an error,
-        once the space no longer holds it (a parameter given other options, say).
+        proposes, in the order added; a parameter with one option may be left out. ``strict=False`` (a
+        recipe's published configuration) drops it silently once the space no longer holds it.
 
         Example::
 
@@ -149,9 +140,7 @@ class Starts:
 
     @property
     def starts(self) -> list[dict[str, Label]]:
-        """The configurations to train first (labels, as trials store them), in the order added, each once (a
-        recipe's published configuration may also be in its learned portfolio); a start that does not fit the
-        space raises :class:`SearchSpaceError` (a recipe's is left out)."""
+        """The configurations to train first (labels), in the order added, each once."""
         found: dict[str, dict[str, Label]] = {}
         for values, strict in self._starts:
             try:

@@ -1,9 +1,4 @@
-"""The steering parameters of a search space: how long to search and what "better" means.
-
-The tutorial's mandatory ``add_budget``, ``add_evaluation_metric``, ``add_optimization_value`` and
-``add_max_epochs_per_training_run``, and the optional ``add_training_mode``;
-:class:`~flair_hpo.space.search_space.SearchSpace` inherits them.
-"""
+"""The steering parameters of a search space: how long to search and what "better" means."""
 
 from __future__ import annotations
 
@@ -70,8 +65,7 @@ class Steering:
         self.max_epochs = max_epochs
 
     def add_training_mode(self, training_mode: p.TrainingMode | str) -> None:
-        """Train every configuration with ``fine_tune`` or with ``train`` (see :class:`parameter.TrainingMode`);
-        without it, a configuration is fine-tuned when one of its embeddings is."""
+        """Train every configuration with ``fine_tune`` or with ``train`` (see :class:`parameter.TrainingMode`)."""
         try:
             self.training_mode = p.TrainingMode(training_mode)
         except ValueError:

@@ -1,18 +1,8 @@
 """A search space read back from a study, checked before it is rebuilt.
 
-Whoever can write the study (a person editing the database, another program, a version of flair-hpo that
-stored something else, an attacker) can change the space stored there. Two checks, both before anything is
-built:
-
-* :func:`read_stored_space` looks at every part first, so that a space this version cannot rebuild is one
-  message naming the part (``ModelTrainer.learning_rate: the key 'labels' is missing``) rather than a
-  traceback in ``flair-hpo run``, ``worker`` or ``show``;
-* :func:`trusted_space` (a worker joining the study) rebuilds every option from its stored value exactly as
-  the study's creator built it from its own input (the same checks), with what this machine allows
-  (:mod:`flair_hpo.space.trust`): a file only in an allowed folder, remote code only when allowed, an
-  embedding class only its named arguments. The labels are made anew from the values, and a study whose
-  label differs from its value (an option pointed at another file under its old name) is refused: logs and
-  leaderboards show what is trained.
+Why: whoever can write the study can change the space stored there. :func:`read_stored_space` names the part
+this version cannot rebuild; :func:`trusted_space` rebuilds every option with what this machine allows, and
+refuses a label that differs from its value.
 """
 
 from __future__ import annotations
@@ -34,8 +24,7 @@ _KINDS = {"choice": ("labels", "values"), "range": ("low", "high", "log", "integ
 
 
 def read_stored_space(data: Any) -> SearchSpace:
-    """The search space ``data`` (as :meth:`SearchSpace.to_dict` wrote it) describes; :class:`SearchSpaceError`
-    naming the first part this version cannot read."""
+    """The search space ``data`` describes; :class:`SearchSpaceError` naming the first part it cannot read."""
     problem = _space_problem(data)
     if problem is None:
         try:
@@ -128,9 +117,7 @@ _BRANCHES = {group.__name__ for group in p.DOCUMENT_EMBEDDINGS}
 
 
 def trusted_space(data: Any, allowed: Allowance) -> SearchSpace:
-    """The search space a study stores, once every option passed the checks of this machine; raises
-    :class:`UntrustedInputError` naming the option, and how to allow it where that is possible (and
-    :class:`SearchSpaceError` for a space this version cannot read, as :func:`read_stored_space`)."""
+    """The search space a study stores, once every option passed this machine's checks."""
     space = read_stored_space(data)
     for item in data["dimensions"]:
         if item["name"] != DOCUMENT_EMBEDDINGS:  # derived from the branches' conditions, checked below

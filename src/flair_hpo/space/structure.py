@@ -10,8 +10,7 @@ from flair_hpo.space.dimensions import Dimension, Label
 
 
 def grid(dimensions: list[Dimension]) -> Iterator[dict[str, Label]]:
-    """Every configuration of all-options ``dimensions`` (parents first), each conditional branch its own
-    product."""
+    """Every configuration of all-options ``dimensions``, each conditional branch its own product."""
 
     def expand(index: int, labels: dict[str, Label]) -> Iterator[dict[str, Label]]:
         if index == len(dimensions):
@@ -30,8 +29,7 @@ def grid(dimensions: list[Dimension]) -> Iterator[dict[str, Label]]:
 
 
 def _counter(dimensions: list[Dimension]) -> Callable[[int, dict[str, Label]], int]:
-    """``count(index, labels)``: how many completions ``dimensions[index:]`` have after ``labels`` (a
-    continuous range counts as one value)."""
+    """``count(index, labels)``: how many completions ``dimensions[index:]`` have after ``labels``."""
     parents = {parent for d in dimensions for parent in d.parents}
     memo: dict[tuple, int] = {}
 
@@ -53,8 +51,7 @@ def _counter(dimensions: list[Dimension]) -> Callable[[int, dict[str, Label]], i
 
 
 def count_configurations(dimensions: list[Dimension]) -> int | None:
-    """How many configurations ``dimensions`` (parents first) span; None when a continuous range makes it
-    unbounded."""
+    """How many configurations ``dimensions`` span; None when a continuous range makes it unbounded."""
     if any(d.size is None for d in dimensions):
         return None
     return _counter(dimensions)(0, {})
@@ -63,9 +60,8 @@ def count_configurations(dimensions: list[Dimension]) -> int | None:
 def sample_configuration(
     dimensions: list[Dimension], rng: random.Random, partial: dict[str, Label] | None = None
 ) -> dict[str, Label]:
-    """A configuration drawn uniformly from those ``dimensions`` span: a value that others depend on (a
-    document-embedding class, an optimizer) is drawn in proportion to the configurations it leads to, so a
-    class with more configurations is drawn more often. Values in ``partial`` are kept where they apply."""
+    """A configuration drawn uniformly from those ``dimensions`` span (a value others depend on in proportion to
+    the configurations it leads to); values in ``partial`` are kept where they apply."""
     partial = partial or {}
     count = _counter(dimensions)
     parents = {parent for d in dimensions for parent in d.parents}

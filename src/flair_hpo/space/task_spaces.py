@@ -1,9 +1,5 @@
-"""The search spaces of the two tasks: text classification and sequence labeling.
-
-For text classification the document-embedding class is itself a choice: adding a ``DocumentRNNEmbeddings``
-parameter makes DocumentRNNEmbeddings one of the classes searched, and its parameters apply only to
-configurations that use it.
-"""
+"""The search spaces of the two tasks: text classification (where the document-embedding class is itself a
+choice) and sequence labeling."""
 
 from __future__ import annotations
 
@@ -18,11 +14,7 @@ from flair_hpo.space.search_space import DOCUMENT_EMBEDDINGS, SEQUENCE_LABELING,
 
 
 class TextClassifierSearchSpace(SearchSpace):
-    """Search space for :class:`flair.models.TextClassifier`.
-
-    Args:
-        multi_label: whether a sentence may carry several labels.
-    """
+    """Search space for :class:`flair.models.TextClassifier`; ``multi_label``: several labels a sentence."""
 
     task = TEXT_CLASSIFICATION
     parameter_groups = (

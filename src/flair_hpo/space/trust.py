@@ -1,16 +1,11 @@
-"""What an embedding specification written as text may ask of this machine.
+"""What an embedding specification written as text may ask of this machine: only named constructor arguments,
+files only in allowed folders, remote code only when allowed.
 
-A class named in YAML or in a stored study is allow-listed (:mod:`flair_hpo.space.registry`), but its
-arguments reach code that unpickles files (gensim's ``KeyedVectors.load``, ``torch.load`` in
-``FlairEmbeddings``) or runs a model's own Python (``trust_remote_code``). So a specification read as text
-may give a class only its *named* constructor arguments, and a study written by someone else may name files
-only in folders this machine's user allowed. What a process allows is its :class:`Allowance`: set once, by
-the person who starts it, never read from a study::
+Why: arguments reach code that unpickles files or runs a model's own Python. A process's :class:`Allowance` is
+set by the person who starts it, never read from a study::
 
     flair-hpo worker --base-path /shared/search --allow-path /data/vectors --trust-remote-code
     flair_hpo.allow(["/data/vectors"], trust_remote_code=True)       # in Python, for this process
-
-A search passes its allowance on to its worker processes on this machine, like its registered classes.
 """
 
 from __future__ import annotations
@@ -93,10 +88,8 @@ def machine_allowance(*extra: str | Path) -> Allowance:
 
 
 def named_arguments(cls: type) -> set[str]:
-    """The constructor arguments a text may give ``cls``: the named parameters of its ``__init__``, and,
-    where that passes its ``**kwargs`` on to a parent's ``__init__``, the parent's, up the MRO
-    (TransformerWordEmbeddings takes TransformerEmbeddings' ``fine_tune``, ``layers``, ...); never what ends up
-    unnamed in ``**kwargs`` (TransformerEmbeddings hands those to Hugging Face)."""
+    """The constructor arguments a text may give ``cls``: the named parameters of its ``__init__`` and of the
+    parents it passes ``**kwargs`` on to, up the MRO; never what ends up unnamed in ``**kwargs``."""
     named: set[str] = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -115,8 +108,7 @@ def named_arguments(cls: type) -> set[str]:
 
 
 def _passes_on(init: Any, kwargs: str) -> bool:
-    """Whether ``init`` calls an ``__init__`` with ``**kwargs`` (its source read, never run); without its
-    source, no."""
+    """Whether ``init`` calls an ``__init__`` with ``**kwargs`` (its source read, never run)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
     except (OSError, TypeError, SyntaxError):

@@ -1,10 +1,7 @@
 """Search strategies: how the next new configuration is chosen.
 
-Each strategy of flair-hpo proposes whole configurations of a search space from the study's history (bind it
-to one with ``make_configurations(search_space)``). Any other Optuna sampler (``TPESampler``,
-``CmaEsSampler``, ...) can be given to the orchestrator as well: it then samples the space parameter by
-parameter, as in a plain Optuna study (:class:`ForeignSampler`). Either way the search's policies
-(reseeding, the last call: :mod:`flair_hpo.policies`) work around it.
+flair-hpo's strategies propose whole configurations from the study's history; any other Optuna sampler can be
+given too and samples parameter by parameter (:class:`ForeignSampler`). Either way the policies work around it.
 """
 
 from __future__ import annotations
@@ -37,11 +34,7 @@ def strategy_settings(strategy: BaseSampler) -> dict[str, Any]:
 
 
 def strategy_from_settings(settings: dict[str, Any], sampler: BaseSampler | None = None) -> Strategy:
-    """The strategy :func:`strategy_settings` describes (as stored with a study).
-
-    A study searched with another Optuna sampler stores only the sampler's class: ``sampler`` must then be
-    given, an instance of that class.
-    """
+    """The strategy :func:`strategy_settings` describes; for an Optuna sampler, ``sampler`` must be given."""
     settings = dict(settings)
     name = settings.pop("strategy")
     if name == OPTUNA:

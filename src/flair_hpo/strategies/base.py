@@ -1,15 +1,7 @@
 """The base of flair-hpo's search strategies: each answers one question, the next configuration to try.
 
-A strategy sees the trial history and proposes the next new configuration as a whole (:meth:`propose`).
-The search's driver (:mod:`flair_hpo.search.driver`) writes that proposal into the study's queue (Optuna's
-``enqueue_trial``), with what it queues itself (starts, finalists, the last call), and Optuna hands it out
-as the next trial's parameters, recorded with proper Optuna distributions; every worker of a study shares
-one history. A strategy is an Optuna sampler so that the study holds it; the study never asks it for a
-value, since every trial it opens comes from the queue.
-
-Every strategy the search runs answers the few questions of :class:`Strategy`; any other Optuna sampler is
-wrapped to answer them too, and chooses each value as a trial's parameters are suggested
-(:class:`~flair_hpo.strategies.foreign.ForeignSampler`).
+A strategy proposes whole configurations from the history; the driver queues them in the study. A strategy is
+an Optuna sampler only so that the study holds it: the study never asks it for a value.
 """
 
 from __future__ import annotations
@@ -53,8 +45,7 @@ class Strategy(BaseSampler, ABC):
         """What identifies this strategy in a study: a resumed study must use the same."""
 
     def propose(self, history: History, rng: random.Random) -> dict[str, Label] | None:
-        """The next configuration (labels) not in ``history.tried()``, drawn with ``rng``; None when none is
-        left."""
+        """The next configuration (labels) not in ``history.tried()``, drawn with ``rng``; None if none is left."""
         raise NotImplementedError(f"{type(self).__name__} chooses values as a trial's parameters are suggested")
 
     def rng(self, number: int) -> random.Random:
@@ -64,12 +55,7 @@ class Strategy(BaseSampler, ABC):
 
 class SearchStrategy(Strategy):
     """Proposes configurations of a search space; see :class:`GridSearch`, :class:`RandomSearch`,
-    :class:`EvolutionarySearch` and :class:`BayesianSearch`.
-
-    Args:
-        seed: makes proposals reproducible: trial ``n`` of a study gets the same proposal for the same
-            history. None draws from system randomness.
-    """
+    :class:`EvolutionarySearch` and :class:`BayesianSearch`. ``seed``: the same proposal for the same history."""
 
     def __init__(self, seed: int | None = None) -> None:
         if seed is not None and not is_whole_number(seed):

@@ -1,10 +1,7 @@
 """Bayesian search: Optuna's tree-structured Parzen estimator (TPE) proposes whole configurations.
 
-TPE models which values the better trials have and proposes where good trials are dense. Flair's old
-``param_selection`` used TPE (through hyperopt); here it is Optuna's ``TPESampler`` with its handling of
-conditional spaces (``multivariate=True, group=True``), fitted on the study's finished trials each time a
-configuration is proposed, so that it shares flair-hpo's claims (no configuration is trained twice, also
-with many workers) and its history (a configuration trained with several seeds counts with its mean).
+Why not TPE as the study's sampler: fitted on the finished trials each time, it shares flair-hpo's claims (no
+configuration trained twice) and history (a configuration's seeds count with their mean).
 """
 
 from __future__ import annotations
@@ -27,18 +24,11 @@ _PROPOSALS = 20
 
 
 class BayesianSearch(SearchStrategy):
-    """Proposes configurations with Optuna's TPE sampler, fitted on the trials finished so far.
+    """Proposes configurations with Optuna's TPE sampler (multivariate, grouped by conditional branch), fitted
+    on the trials finished so far.
 
-    * The first ``startup_trials`` configurations are random (drawn as by :class:`RandomSearch`).
-    * Then TPE, multivariate and grouped (conditional branches are modelled each on their own), proposes
-      the next configuration from the finished trials; a configuration trained with several seeds counts
-      once, with its mean. When TPE keeps proposing configurations that were tried, a random new one is
-      trained instead.
-
-    Args:
-        startup_trials: random configurations before TPE takes over (how the default was chosen:
-            docs/search-quality.md).
-        seed: makes the search reproducible.
+    The first ``startup_trials`` configurations are random; a configuration trained with several seeds counts
+    once, with its mean; when TPE keeps proposing tried configurations, a random new one is trained instead.
 
     Example::
 

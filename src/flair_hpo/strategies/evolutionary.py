@@ -25,28 +25,16 @@ _CONFIGURATIONS_PER_MEMBER = 12
 class EvolutionarySearch(SearchStrategy):
     """A genetic algorithm over configurations.
 
-    * The first ``population_size`` trials are random configurations (generation 0).
-    * Every later trial breeds a child from the finished trials: two different parents are chosen by
-      tournament among the best ``population_size`` configurations found so far, which is elitist (the
-      best ones always stay in the breeding pool); with probability ``cross_rate`` the child takes each parameter
-      from either parent (uniform crossover), else it copies the first parent; then each parameter
-      mutates with probability ``mutation_rate`` (a different option, or a nearby value of a range).
-      A child that was already tried keeps mutating until it is new.
-      Word embeddings and the document-embedding class are parameters like any other; when the class
-      changes, the child takes the new class's parameters from a parent that has them, or draws them.
-    * No configuration is trained twice; when breeding keeps producing tried ones, a random new
-      configuration joins instead.
-    * Trial ``n`` belongs to generation ``n // population_size``; a ``GENERATIONS`` budget of ``g`` trains
-      ``g * population_size`` trials. Children are bred from whatever has finished, so parallel workers
-      never wait for a generation to complete.
+    Generation 0 is random; then each child is bred from two parents chosen by tournament among the best
+    ``population_size`` configurations so far (uniform crossover with probability ``cross_rate``, else a copy
+    of the first), each parameter mutating with probability ``mutation_rate``, until it is new. Children are
+    bred from whatever has finished, so workers never wait for a generation; a ``GENERATIONS`` budget of ``g``
+    trains ``g * population_size`` trials.
 
     Args:
-        population_size: configurations per generation, and the size of the breeding pool. None (the
-            default) sizes it to the space: a 12th of its configurations, from 3 to 12 (12 when a
-            continuous range makes the space unbounded).
-        mutation_rate: probability that a parameter mutates.
+        population_size: configurations per generation, and the size of the breeding pool; None sizes it to
+            the space (a 12th of its configurations, from 3 to 12).
         cross_rate: probability that a child is bred by crossover rather than copied from one parent.
-        seed: makes the search reproducible.
 
     Example::
 

@@ -1,12 +1,8 @@
-"""Any Optuna sampler as a flair-hpo strategy.
+"""Any Optuna sampler as a flair-hpo strategy: it chooses each value as the trial's parameters are suggested,
+with the search's budget and policies around it.
 
-An Optuna sampler (``TPESampler``, ``CmaEsSampler``, a genetic one, ...) samples the space parameter by
-parameter, as in a plain Optuna study: it proposes nothing ahead, and chooses each value as the trial's
-parameters are suggested. Wrapped, it answers what else the search asks of a strategy (see
-:class:`~flair_hpo.strategies.base.Strategy`), so the search treats it as its own strategies: the same
-budget, the same policies around it (reseeding, the last call). A configuration it chooses again (TPE does,
-once it is sure) is trained with its next seed, as in a plain Optuna loop, rather than given up: the search
-would otherwise stall on it (:meth:`flair_hpo.search.driver.Driver.open`).
+A configuration it chooses again is trained with its next seed, as in a plain Optuna loop: the search would
+otherwise stall on it.
 """
 
 from __future__ import annotations

@@ -11,11 +11,8 @@ from flair_hpo.strategies.base import SearchStrategy
 
 
 class GridSearch(SearchStrategy):
-    """Trains every combination of options, in order; each document-embedding branch is its own product.
-
-    Each trial takes the first grid point that no trial holds yet (workers claim it, so each point is
-    trained once). A point whose trial was interrupted is queued again and trained before the next new
-    point; a budget smaller than the grid trains its first points.
+    """Trains every combination of options, in order, each point once; each document-embedding branch is its
+    own product. A budget smaller than the grid trains its first points.
 
     Example::
 

@@ -10,11 +10,8 @@ from flair_hpo.strategies.base import SearchStrategy
 
 
 class RandomSearch(SearchStrategy):
-    """Draws configurations at random, never one that was tried.
-
-    Every configuration of the space is equally likely: a document-embedding class (or an optimizer) with
-    more configurations under it is drawn more often. Ranges are drawn uniformly, or log-uniformly for log
-    ranges (and count as one value when the classes are weighed).
+    """Draws configurations at random, never one that was tried; every configuration is equally likely (ranges
+    uniform, or log-uniform).
 
     Example::
 

@@ -1,6 +1,5 @@
-"""The study: where trials are stored (an Optuna study in a journal file or a database, kept whole through
-full disks, torn records and outages), with what flair-hpo keeps beside them (the search space, the
-strategy, the run settings), heartbeats, the study's clock and which study a folder's search is."""
+"""The study: where trials are stored (an Optuna study in a journal file or a database), with what flair-hpo
+keeps beside them, heartbeats, the study's clock and which study a folder's search is."""
 
 from flair_hpo.study.names import EARLIER_DEFAULT, folder_name, searches_in, study_name_for
 from flair_hpo.study.storages import JOURNAL_FILE, open_storage, redact, study_exists

@@ -1,12 +1,5 @@
-"""The study's clock: one clock for every worker of a study, so that a time budget adds up.
-
-Machines' wall clocks disagree (a worker 10 minutes ahead made 1000 s of search count as 1600 s), so the
-sessions a time budget adds up are stamped by the storage's clock: the database server's, or, for a
-journal file, the file system's (the time it stamps on the journal when it is touched: the file server's
-for a shared folder). Between readings, and through an outage, the clock runs on this process's monotonic
-clock from the last reading, so a step of this machine's clock changes nothing either. A storage object of
-another kind is read by this machine's clock.
-"""
+"""The study's clock: the storage's (the database server's, or the file system's for a journal), so that a time
+budget adds up across workers whose wall clocks disagree; between readings it runs on the monotonic clock."""
 
 from __future__ import annotations
 

@@ -1,25 +1,5 @@
-"""Is a running trial's worker alive? Heartbeats, process identities, and watching both.
-
-While a trial trains, a thread of its worker writes a counter into the trial (the system attribute
-``flair_hpo:heartbeat``) every ``interval`` seconds, through the study's own storage (a journal file or a
-database: one mechanism for both). Another process judges the trial dead when it has watched the counter
-stand still for three of the *owner's* intervals, by its own clock: no two machines' clocks are compared,
-and a trial killed before its first beat (no counter at all) is judged the same way. A process that could
-not read the study itself (a storage outage) starts watching afresh, so an outage both sides saw never
-passes for a death.
-
-On the machine that runs it, a dead worker is recognised at once: a process identity (boot id, PID
-namespace, pid, and its start time in clock ticks since boot) that no other machine or container shares.
-The start time is counted from boot, not read off the wall clock, so a clock step (NTP, a VM resumed)
-changes nothing; a process this one cannot see into (another user's, under ``hidepid``) is *not known* to
-be dead. Where the identity is not this machine's (cloned hosts, containers with the same host name),
-only the heartbeat decides.
-
-A heartbeat that cannot be written (the storage is down, or a write hangs) is retried and reported once;
-:attr:`Heartbeat.lost` turns True once no beat has been written for two intervals, measured by the trial's
-own thread outside any storage call (a write that hangs cannot hide it), and the trial stops itself at its
-next batch rather than be trained again by a worker that took it for dead.
-"""
+"""Is a running trial's worker alive? Heartbeats written into the trial through the study's own storage, process
+identities, and watching both, each watcher by its own clock (docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -49,8 +29,7 @@ _TOKEN = uuid.uuid4().hex
 
 
 def this_process(interval: int) -> dict[str, Any]:
-    """Who runs a trial: an identity no other process shares, the interval its heartbeat keeps, and its memory
-    cgroup's count of out-of-memory kills so far (:mod:`flair_hpo.study.memory_kills`)."""
+    """Who runs a trial: its unique identity, its heartbeat interval and its cgroup's out-of-memory kills so far."""
     return {
         "boot": boot_id(),
         "pidns": pid_namespace(),

@@ -1,17 +1,8 @@
 """The journal file a study lives in by default: Optuna's ``JournalFileBackend``, kept readable when a writer dies
 in the middle of a record or the disk fills up.
 
-Optuna appends each record of the study as one line. A writer that stops in the middle of its line (a crash,
-a power loss, a full disk, an NFS lock taken over after its grace period) leaves a torn last line. Optuna's
-reader skips a torn *last* line, but the next append is glued onto it, and from then on every read of the file
-fails: the study, and every trial in it, can no longer be opened. So this backend, under Optuna's own journal
-lock,
-
-* cuts a torn last record when the journal is opened for a search, and before each append (with a warning);
-* undoes an append that failed (the file is cut back to its size before it), so that nothing half-written
-  stays behind; a full disk or quota is reported as :class:`~flair_hpo.errors.DiskFullError`.
-
-It is a thin subclass: the file format, the reading and the lock stay Optuna's.
+Why: the next append is glued onto a torn last line, and then every read of the file fails. A thin subclass:
+the file format, the reading and the lock stay Optuna's.
 """
 
 from __future__ import annotations
@@ -37,12 +28,7 @@ _CHUNK = 1 << 16
 
 class SafeJournalFileBackend(JournalFileBackend):
     """Optuna's journal file, with a torn last record cut (on opening with ``repair``, and before each append)
-    and a failed append undone.
-
-    ``repair=False`` opens it for reading only (``flair-hpo show``, ``report``): nothing is written then, so the
-    reader need not be able to write the folder (the lock is a file there) and a look never changes the study;
-    a torn last record is simply not read (Optuna's reader skips a last line that is not whole).
-    """
+    and a failed append undone; ``repair=False`` opens it for reading only and writes nothing."""
 
     def __init__(self, file_path: str, repair: bool = True) -> None:
         super().__init__(file_path)  # Optuna's default lock: a symbolic link, which works on NFS too
@@ -105,8 +91,7 @@ def _descriptor(path: str, flags: int) -> Iterator[int]:
 
 @contextlib.contextmanager
 def _disk_full_named(path: str) -> Iterator[None]:
-    """A full disk or quota met in the block (writing the journal, or its lock) as one :class:`DiskFullError`
-    that names the journal and says what to do."""
+    """A full disk or quota met in the block as one :class:`DiskFullError` that names the journal."""
     try:
         yield
     except OSError as error:
@@ -116,9 +101,7 @@ def _disk_full_named(path: str) -> Iterator[None]:
 
 
 def _torn_bytes(fd: int, check_json: bool) -> int:
-    """How many bytes at the end of the file are a torn record: a last line without its newline or, with
-    ``check_json``, one that is not JSON. A last line that does not even start like a record of Optuna's is
-    left alone: then the file is no journal, and Optuna's reader says so."""
+    """How many bytes at the end of the file are a torn record (no newline; with ``check_json``, not JSON)."""
     size = os.fstat(fd).st_size
     if size == 0:
         return 0

@@ -1,16 +1,7 @@
-"""Was a dead worker killed for memory? What the kernel's count of out-of-memory kills says, where it can say.
+"""Was a dead worker killed for memory? The kernel's count of out-of-memory kills in its cgroup says, where it can.
 
-A configuration too large for its machine's memory limit (a cluster job's cgroup) gets its worker killed by the
-kernel (SIGKILL, exit 137): no Python code runs, so the trial is left running and found dead later, like any
-killed worker. Such deaths are counted per configuration (:mod:`flair_hpo.study.requeue`), so that it is not
-trained again and again. A worker killed for another reason (a person's ``kill -9``, a scheduler's) is not
-the configuration's fault, and its death should not count.
-
-The kernel counts the out-of-memory kills of each memory cgroup (``oom_kill`` in ``memory.events``, cgroup v2,
-or ``memory.oom_control``, v1). A trial's owner notes its cgroup's count when it claims the trial
-(:func:`oom_counter`); a process on the same machine that finds the trial dead reads the count again
-(:func:`killed_for_memory`): higher, the worker was (most likely) killed for memory; the same, it was not.
-Elsewhere, or without a cgroup's count, it cannot tell (None), and the death counts.
+Why: a configuration too large for the memory limit gets its worker killed again and again, but a person's
+``kill -9`` is not the configuration's fault; a death that cannot be told apart counts.
 """
 
 from __future__ import annotations
@@ -25,8 +16,7 @@ _V2_FILE, _V1_FILE = "memory.events", "memory.oom_control"
 
 
 def oom_counter() -> dict[str, Any] | None:
-    """Where this process's memory cgroup counts its out-of-memory kills, and the count now:
-    ``{"file": PATH, "kills": N}``; None where the system does not say."""
+    """This process's cgroup's out-of-memory kill count and its file (``{"file": PATH, "kills": N}``), or None."""
     for path in _counter_files():
         kills = _kills(path)
         if kills is not None:
@@ -35,9 +25,7 @@ def oom_counter() -> dict[str, Any] | None:
 
 
 def killed_for_memory(owner: dict[str, Any]) -> bool | None:
-    """Whether the dead trial's owner (its identity, as noted on the trial) was killed for memory: True when its
-    cgroup counted an out-of-memory kill since it claimed the trial, False when it did not, None when this
-    process cannot tell (another machine, no count noted or readable)."""
+    """Whether the dead trial's owner was killed for memory since it claimed the trial; None if unknown."""
     noted = owner.get("oom")
     if not isinstance(noted, dict) or not boot_id() or owner.get("boot") != boot_id():
         return None

@@ -1,15 +1,5 @@
-"""Which study a search is: named after its folder unless a name is given, as Optuna's CLI and W&B sweeps
-name each search; the MLflow experiment, its parent run and the W&B group take the same name.
-
-``hyperopt/questions-classifier-frozen`` holds the study ``questions-classifier-frozen``. A folder whose
-journal holds one search (under any name, ``flair-hpo`` included: the name every study had before studies
-were named after their folder) goes on with that one, so earlier searches resume with the same command.
-
-Example::
-
-    study_name_for(None, Path("hyperopt/trec6"))                 # 'trec6', or the search already there
-    study_name_for("postgresql://db/hpo", Path("runs/a"), "ner")   # 'ner'
-"""
+"""Which study a search is: named after its folder unless a name is given (the MLflow experiment and the W&B
+group take the same name), as Optuna's CLI and W&B sweeps name each search."""
 
 from __future__ import annotations
 
@@ -32,8 +22,7 @@ def folder_name(base_path: str | Path) -> str:
 
 
 def searches_in(storage: BaseStorage) -> list[Any]:
-    """The flair-hpo studies of ``storage`` (Optuna's ``FrozenStudy``), in the order they were created; one whose
-    creator died before storing the search is one too (the next run completes it)."""
+    """The flair-hpo studies of ``storage`` in the order they were created, half-created ones included."""
     ours = (keys.SEARCH_SPACE, keys.CREATOR)
     return [study for study in storage.get_all_studies() if any(key in study.system_attrs for key in ours)]
 
@@ -41,11 +30,9 @@ def searches_in(storage: BaseStorage) -> list[Any]:
 def study_name_for(
     storage: str | BaseStorage | None, base_path: str | Path, given: str | None = None, *, reading: bool = False
 ) -> str:
-    """The name of the study of the search in ``base_path`` (kept in ``storage``, or in the folder's journal):
-    ``given``; else the one named after the folder; else the one search the folder's journal holds, or an
-    earlier version's ``flair-hpo`` study of this folder; else, for a new search, the folder's name.
-    ``reading`` (show, report, a worker): a study that is not there is an :class:`InputError` that lists the
-    searches there."""
+    """The name of the study of the search in ``base_path``: ``given``; else the one named after the folder;
+    else the one search the folder's journal holds (an earlier version's ``flair-hpo`` included); else the
+    folder's name. ``reading``: a study that is not there is an :class:`InputError` listing those there."""
     if given:
         return given
     base_path = Path(base_path)

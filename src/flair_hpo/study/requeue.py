@@ -1,16 +1,7 @@
 """Queueing again what a dead worker was training, so that nothing is lost whenever a worker dies.
 
-A trial whose worker is gone (:class:`~flair_hpo.study.heartbeat.Watch`) is failed as *interrupted* and its
-configuration queued again, with the same seed number and fraction of the training split; the retry counts
-against the budget, not the dead trial. A process can die between those two steps too, so every process that
-opens the study queues again any trained configuration whose every trial ended interrupted and that nothing
-holds (:func:`repair`).
-
-A configuration whose worker was killed while training it :data:`DEATHS_PER_CONFIGURATION` times (the study
-counts them, so every worker and every restart sees them) is recorded as failed instead: "killed while
-training (out of memory?) twice". Most likely it does not fit the machine's memory limit, and the kernel
-kills whichever process trains it. A death known not to be for memory (the kernel counted no out-of-memory
-kill in the worker's cgroup, :mod:`flair_hpo.study.memory_kills`) is not counted.
+A configuration whose worker was killed while training it :data:`DEATHS_PER_CONFIGURATION` times (not for
+another reason than memory, where that is known) is recorded as failed instead.
 """
 
 from __future__ import annotations
@@ -35,9 +26,9 @@ KILLED_TWICE = "killed while training (out of memory?) twice"
 
 
 def requeue_dead(store: TrialStore, history: History, watch: Watch) -> list[int]:
-    """Queue again the configurations of running trials whose worker has died: gone from this machine, or
-    silent for three of its heartbeat intervals; or record one as failed once its workers died on it
-    :data:`DEATHS_PER_CONFIGURATION` times. Several workers may look at once: one re-queues a trial."""
+    """Queue again the configurations of running trials whose worker has died, or record one as failed once its
+    workers died on it :data:`DEATHS_PER_CONFIGURATION` times; of several workers looking at once, one
+    re-queues."""
     requeued = []
     for record in watch.dead(history.running(), store.heartbeat_interval):
         counted = killed_for_memory(record.owner) is not False
@@ -68,8 +59,7 @@ def requeue(store: TrialStore, record: TrialRecord, reason: str, killed: bool = 
 
 
 def _fail(store: TrialStore, record: TrialRecord, notes: dict[str, object], superseded: bool = False) -> bool:
-    """Fail ``record``'s trial with ``notes`` (user attributes); ``superseded``: as interrupted. False if another
-    process finished it first."""
+    """Fail ``record``'s trial with ``notes`` (``superseded``: as interrupted); False if another finished it."""
     try:
         if superseded:
             store.storage.set_trial_system_attr(record.trial_id, keys.SUPERSEDED, True)
@@ -82,9 +72,7 @@ def _fail(store: TrialStore, record: TrialRecord, notes: dict[str, object], supe
 
 
 def repair(store: TrialStore, history: History) -> list[TrialRecord]:
-    """Queue again what was lost between failing a dead trial and queueing its retry (or whose retry was
-    refused): every configuration trained (with a seed, on a fraction) whose trials all ended interrupted
-    and that no waiting or running trial holds."""
+    """Queue again every configuration whose trials all ended interrupted and that no trial holds."""
     groups: dict[str, list[TrialRecord]] = {}
     for record in history.records:
         if record.labels and record.status is not TrialStatus.SKIPPED:

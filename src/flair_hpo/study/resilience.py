@@ -1,14 +1,6 @@
-"""Riding out a storage outage: every call a search makes to its study's storage is retried while the storage
-does not answer (a database restarting, a network blip, a shared disk that stalls), with backoff, for up to a
-few heartbeat grace periods. A trial that is training meanwhile goes on; its report at the end of the epoch
-waits until the storage answers again. What is not an outage (a finished trial written to, a study that does
-not exist) fails at once, as before.
-
-An outage longer than that is the machine's fault, never a configuration's: the call raises
-:class:`~flair_hpo.errors.StorageOutage`, which says so in one line; the trial that was training is queued
-again (once the storage answers) and counts nothing. A database server whose disk is full (SQLSTATE 53100) is
-not an outage: it does not heal in a minute, and the call raises :class:`~flair_hpo.errors.DiskFullError` at once.
-"""
+"""Riding out a storage outage: every call to the study's storage is retried with backoff for up to a few
+heartbeat grace periods; longer, it is the machine's fault (:class:`~flair_hpo.errors.StorageOutage`), never
+a configuration's. A database server's full disk is no outage."""
 
 from __future__ import annotations
 
@@ -29,17 +21,13 @@ log = logging.getLogger("flair_hpo")
 
 
 def storage_methods() -> list[str]:
-    """Every method of Optuna's storage interface (``BaseStorage``): the calls a search may make, and so the
-    ones retried (with those Optuna's cache in front of a database storage calls instead). Read from the
-    interface itself, so that a method Optuna adds is never left out."""
+    """Every method of Optuna's ``BaseStorage`` (the ones retried), read from it so none is ever left out."""
     interface = [name for name, member in vars(BaseStorage).items() if callable(member) and not name.startswith("_")]
     return sorted([*interface, *CACHED_STORAGE_CALLS])
 
 
 def transient(error: BaseException) -> bool:
-    """Whether ``error`` says the storage did not answer (so that a later call may succeed). A full disk or
-    an exhausted quota is not: it does not heal in a minute, and retrying would only hide it (and, for a
-    journal file, each retry could leave a torn line)."""
+    """Whether ``error`` says the storage did not answer (a full disk or quota does not: it would not heal)."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     if out_of_space(error) or server_disk_full(error):  # ENOSPC, EDQUOT, DiskFullError, SQLSTATE 53100
@@ -59,8 +47,7 @@ _DISK_FULL_SQLSTATE, _SQLITE_FULL = "53100", 13
 
 
 def server_disk_full(error: BaseException) -> bool:
-    """Whether ``error`` says the database's disk is full: PostgreSQL's SQLSTATE 53100 (psycopg 3 or 2), or
-    SQLite's "database or disk is full"."""
+    """Whether ``error`` says the database's disk is full (PostgreSQL's SQLSTATE 53100, or SQLite's)."""
     for cause in (error, error.__cause__, error.__context__):
         original = getattr(cause, "orig", cause)
         if _DISK_FULL_SQLSTATE in (getattr(original, "sqlstate", None), getattr(original, "pgcode", None)):
@@ -77,10 +64,9 @@ def retry(
     first_wait: float = 0.5,
     where: str | None = None,
 ) -> Any:
-    """``call()``, called again with backoff (and jitter, so that workers do not collide again) while it raises
-    an error that ``transient`` says may pass, for up to ``patience`` seconds; the last error is raised. Given
-    ``where`` (the storage, as it may be shown), an outage that outlasts ``patience`` raises
-    :class:`StorageOutage`, and a database server's full disk :class:`DiskFullError`, each saying so."""
+    """``call()``, called again with backoff and jitter while it raises an error that ``transient`` says may
+    pass, for up to ``patience`` seconds; given ``where``, an outage that outlasts it raises
+    :class:`StorageOutage`, and a database server's full disk :class:`DiskFullError`."""
     deadline, wait, said = time.monotonic() + patience, first_wait, False
     while True:
         try:
@@ -106,8 +92,7 @@ def retry(
 
 
 def _first_line(error: BaseException) -> str:
-    """What the database said, in short: its error's first line (a message of PostgreSQL or SQLite names no
-    password)."""
+    """What the database said, in short: its error's first line (which names no password)."""
     original = getattr(error.__cause__, "orig", None) or error.__cause__ or error
     return (str(original).strip().splitlines() or [type(original).__name__])[0][:200]
 
@@ -130,8 +115,7 @@ def _retrying(method: Callable[..., Any], patience: float, where: str) -> Callab
 
 
 def with_retries(storage: BaseStorage, patience: float, where: str = "") -> BaseStorage:
-    """``storage``, whose calls are retried for ``patience`` seconds while it does not answer (then
-    :class:`StorageOutage`; ``where`` names the storage in the message, without secrets); its
+    """``storage``, whose calls are retried for ``patience`` seconds while it does not answer; its
     ``without_retries`` attribute is the same storage without (for a heartbeat, which must notice)."""
     base = type(storage)
     methods = {

@@ -1,15 +1,5 @@
-"""Where a study lives: Optuna's storages, and storage URLs shown without secrets.
-
-* No storage given: a journal file, ``base_path/study.journal`` (Optuna's ``JournalFileBackend``, which
-  :mod:`flair_hpo.study.journal` keeps whole when a writer dies mid-record or the disk fills up). Processes
-  on one machine, or on machines that share the folder, can work on it together.
-* A URL: any database Optuna's ``RDBStorage`` opens, e.g. ``postgresql://flair@db-host/hpo`` for workers on
-  many machines. Put the password in ``~/.pgpass`` or ``PGPASSWORD`` rather than in the URL; wherever
-  flair-hpo prints a URL (logs, errors, results) its password is replaced by ``***``.
-
-Running trials keep a heartbeat in the study itself, the same way in both (:mod:`flair_hpo.study.heartbeat`),
-and a searching process rides out storage outages (:mod:`flair_hpo.study.resilience`).
-"""
+"""Where a study lives: a journal file (``base_path/study.journal``) or any database Optuna's ``RDBStorage``
+opens; storage URLs are shown with their password as ``***``."""
 
 from __future__ import annotations
 
@@ -77,9 +67,8 @@ def open_storage(
 ) -> BaseStorage:
     """The storage a study lives in: ``storage`` if given, else the journal file in ``base_path``.
 
-    ``heartbeat_interval`` is given by a process that searches: its calls then ride out outages of up to four
-    intervals (see :mod:`flair_hpo.study.resilience`); ``None`` opens the storage for reading. A storage object
-    is used as it is. Raises :class:`StorageError`, with the password hidden, when it cannot be opened.
+    ``heartbeat_interval`` (a process that searches): calls ride out outages of up to four intervals; ``None``
+    opens it for reading. Raises :class:`StorageError`, with the password hidden, when it cannot be opened.
     """
     if isinstance(storage, BaseStorage):
         return storage

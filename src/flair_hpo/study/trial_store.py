@@ -1,17 +1,8 @@
-"""The Optuna study that stores every trial of a search, and what flair-hpo keeps beside it.
+"""The Optuna study that stores every trial of a search, and what flair-hpo keeps beside it (the search space,
+the strategy's settings, the corpus's fingerprint, the run settings a worker needs).
 
-By default the study lives in a journal file, ``base_path/study.journal``; any Optuna storage URL (for
-example ``postgresql://...``) can be given instead (see :mod:`flair_hpo.study.storages`). When the study is
-created, the search space, the strategy's settings, the label type, a fingerprint of the corpus and the
-run settings a worker needs (:data:`keys.RUN`: the corpus reference, pruner, heartbeat interval, ...) are
-stored with it; reopening the study with anything different is refused, so a study never mixes two
-searches. The run settings are stored last: a study without them is being created, or was created halfway
-(its creator died). Creation is decided by Optuna's storage (one process's ``create_study`` succeeds);
-another process that finds the study incomplete waits for its creator, and completes it only once the
-creator is gone, then reads back what was stored: of two processes that completed it at once with
-different searches, at most one goes on.
-
-What happens to the trials of a worker that died is :mod:`flair_hpo.study.requeue`'s.
+Reopening the study with anything different is refused, so a study never mixes two searches. The run settings
+are stored last: a study without them is being created, or its creator died halfway.
 """
 
 from __future__ import annotations
@@ -42,10 +33,8 @@ log = logging.getLogger("flair_hpo")
 
 
 def stored_space(data: Any, study_name: str, allowed: Allowance | None = None) -> SearchSpace:
-    """The search space the study ``study_name`` holds, rebuilt; :class:`StudyMismatchError` naming the study and
-    the part this version cannot read (run, worker and show all refuse such a study alike). With ``allowed`` (a
-    worker that joins the study), every option must pass this machine's checks too
-    (:func:`~flair_hpo.space.stored_space.trusted_space`, :class:`UntrustedInputError` otherwise)."""
+    """The search space the study ``study_name`` holds, rebuilt; :class:`StudyMismatchError` naming the part this
+    version cannot read. With ``allowed`` (a joining worker), every option must pass this machine's checks too."""
     try:
         return read_stored_space(data) if allowed is None else trusted_space(data, allowed)
     except SearchSpaceError as problem:
@@ -102,9 +91,7 @@ class TrialStore:
         pruner: optuna.pruners.BasePruner | None = None,
         run: dict[str, Any] | None = None,
     ) -> TrialStore:
-        """Create the study, or reopen it after checking it was made for this very search (and complete it if
-        its creator died before it was complete). ``strategy``: the strategy's settings; ``sampler``: the
-        study's sampler."""
+        """Create the study, or reopen it after checking it was made for this very search."""
         created = False
         if not study_exists(storage, study_name):  # (asked first: a journal records even a refused creation)
             try:  # the storage decides which process creates the study (a unique name in both storages)

@@ -43,8 +43,7 @@ def check_trackers(settings: RunSettings) -> None:
 
 
 def trackers(settings: RunSettings) -> list[SearchListener]:
-    """A listener for each tracker the settings ask for (without MLflow, one that says when the study's MLflow
-    parent run is left unfinished)."""
+    """A listener for each tracker the settings ask for (without MLflow, one for an unfinished parent run)."""
     from flair_hpo.tracking.mlflow import MlflowTracker, UntrackedParent
 
     found: list[SearchListener] = []

@@ -1,25 +1,8 @@
-"""The search in MLflow: one parent run per study, one nested run per trial.
+"""The search in MLflow: one parent run per study, one nested run per trial (docs/tracking.md).
 
-The parent run (named after the study, in the experiment of the study's name) holds the search space, the
-strategy's settings and the run settings as parameters, and when the search ends the best configuration (tags
-``best.NAME``, which a resumed search may change), its dev and test scores and ``best-model.pt``. Each trial is
-a run nested under it: its parameters by their names in the search space, its seed and share of the training
-split; the dev score, dev loss and train loss after every epoch (the epoch as step), in one request per epoch;
-its status, the dev score and loss of its best epoch, that epoch, its epochs and seconds when it ends (metric
-names: :mod:`flair_hpo.tracking.values`). A trial retried after a crash is a new run, tagged
-``flair_hpo.retry_of``. A search stopped by Ctrl-C or SIGTERM ends its trial's run and the parent as ``KILLED``
-(the parent only when no other worker's trial runs in it); resumed, the parent runs again.
-
-The parent's run id is noted on the study (a user attribute), so a resumed study and every worker of it, on
-any machine, log into the same parent. Workers that start at once may each create one: each then keeps the
-first created (as MLflow lists them) and deletes its own if it is not that one, so that the study is one tree.
-
-Calls go through :class:`mlflow.MlflowClient` with explicit run ids (never MLflow's global active run), and
-fail fast: unless set otherwise, a request is tried 3 times in about 3 s (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``,
-``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR``, ``MLFLOW_HTTP_REQUEST_TIMEOUT``), and run links are not printed
-(``MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT``). A store that refuses or does not answer is found before the study
-is created (:func:`check_mlflow`); a tracker that fails later is said once in the log and left out
-(:class:`~flair_hpo.results.events.Listeners`): MLflow never stops a search that runs.
+The parent's run id is noted on the study, so a resumed study and every worker of it log into one tree. Calls
+go through :class:`mlflow.MlflowClient` with explicit run ids (never MLflow's global active run) and fail
+fast: MLflow never stops a search that runs.
 """
 
 from __future__ import annotations
@@ -211,8 +194,7 @@ class MlflowTracker(SearchListener):
 
 
 def mlflow_client(uri: str | None) -> Any:
-    """An ``MlflowClient`` of the tracking store at ``uri`` (None: MLflow's default), failing fast (see the
-    module's docstring)."""
+    """An ``MlflowClient`` of the tracking store at ``uri`` (None: MLflow's default), failing fast."""
     for name, value in _DEFAULTS.items():
         os.environ.setdefault(name, value)
     from mlflow import MlflowClient
@@ -221,8 +203,7 @@ def mlflow_client(uri: str | None) -> Any:
 
 
 def check_mlflow(uri: str | None) -> str | None:
-    """Why the tracking store at ``uri`` cannot be used (it refuses, or does not answer), or None: one request,
-    made before a search creates its study."""
+    """Why the tracking store at ``uri`` cannot be used, or None: one request, before the study is created."""
     try:
         mlflow_client(uri).search_experiments(max_results=1)
     except Exception as error:  # MLflow's errors, refused connections, a store that refuses to open
@@ -233,9 +214,8 @@ def check_mlflow(uri: str | None) -> str | None:
 
 
 class UntrackedParent(SearchListener):
-    """In a process started without MLflow, on a study that logs to MLflow: says in one line, as it starts, that
-    the trials it trains are not logged there; or, when it finishes the search, that the study's parent run
-    (workers with ``--mlflow`` made one meanwhile) was not given the result, and how to give it."""
+    """In a process started without MLflow, on a study that logs to MLflow: says in one line that its trials
+    are not logged there, or, when it finishes the search, that the parent run was not given the result."""
 
     def __init__(self) -> None:
         self.store: Any = None
@@ -267,8 +247,7 @@ class UntrackedParent(SearchListener):
 
 
 def _search_params(event: SearchStarted) -> dict[str, Any]:
-    """The parent run's parameters: every dimension of the search space, its other settings, the strategy's and
-    the run's (``space.NAME``, ``strategy.NAME``, ``run.NAME``)."""
+    """The parent run's parameters: ``space.NAME``, ``strategy.NAME``, ``run.NAME``."""
     space = dict(event.search_space)
     params: dict[str, Any] = {f"space.{d.get('name')}": plain(_domain(d)) for d in space.pop("dimensions", [])}
     params.update({f"space.{name}": plain(value) for name, value in space.items()})

@@ -1,17 +1,9 @@
-"""The search in TensorBoard: one run folder per trial (``trial-0003``), with its scalars after every epoch
-(``dev/score``, ``dev/loss``, ``train/loss``, the epoch as step), its mini-batch training loss
-(``train/batch_loss``, the trial's batch count as step; sampled as the search's batch events come: at most twice
-a second and at each epoch's end) and its hyper-parameters in TensorBoard's HParams view, where the trials are
-compared (``tensorboard --logdir BASE_PATH/tensorboard``).
+"""The search in TensorBoard: one run folder per trial, with its scalars after every epoch and its
+hyper-parameters in the HParams view (docs/tracking.md).
 
-Flair's own ``TensorboardLogger`` trainer plugin is not used: it writes no HParams data (the view where trials
-are compared would be empty), its epoch scalars use our tags (``dev/loss`` twice in one folder), and it warns in
-every trial that it cannot write the learning rate. Its per-batch loss is what ``train/batch_loss`` gives here,
-from the search's events.
-
-Each trial writes its session (its hyper-parameters when it starts, its end) and no experiment summary:
-TensorBoard then builds the view from every trial's session and scalars, so trials of a conditional space,
-whose parameters differ, all show, whichever worker wrote them."""
+Why not Flair's ``TensorboardLogger``: it writes no HParams data, so the view where trials are compared would be
+empty.
+"""
 
 from __future__ import annotations
 

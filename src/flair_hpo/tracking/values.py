@@ -1,7 +1,5 @@
 """What the trackers write: a trial's hyper-parameters with their readable names, as plain values, and its
-metrics, one name per meaning (see docs/tracking.md): after every epoch (the epoch as step) the dev score, dev
-loss and train loss; when the trial ends the dev score and loss of the epoch whose weights it kept (its best by
-the search's objective: the trial's value), that epoch, the epochs trained and the seconds."""
+metrics, one name per meaning (docs/tracking.md)."""
 
 from __future__ import annotations
 
@@ -30,15 +28,13 @@ def hyperparameters(labels: dict[str, Label], seed: int | None, replicate: int) 
 
 
 def epoch_metrics(event: EpochEnded) -> dict[str, float]:
-    """An epoch's metrics, as MLflow names them (those that are known): ``dev_score``, ``dev_loss``,
-    ``train_loss``."""
+    """An epoch's metrics, as MLflow names them: ``dev_score``, ``dev_loss``, ``train_loss``."""
     metrics = {"dev_score": event.dev_score, "dev_loss": event.dev_loss, "train_loss": event.train_loss}
     return {name: value for name, value in metrics.items() if value is not None}
 
 
 def epoch_scalars(event: EpochEnded) -> dict[str, float]:
-    """An epoch's metrics by the names TensorBoard and W&B show them under: ``dev/score``, ``dev/loss``,
-    ``train/loss``."""
+    """An epoch's metrics as TensorBoard and W&B show them: ``dev/score``, ``dev/loss``, ``train/loss``."""
     return {name.replace("_", "/"): value for name, value in epoch_metrics(event).items()}
 
 
@@ -56,6 +52,5 @@ def trial_metrics(record: TrialRecord) -> dict[str, float]:
 
 
 def result_metric(objective: str) -> str:
-    """The name of a search's result (the best configuration's dev value) for its objective's name
-    (``dev micro_f1_score`` or ``dev loss``)."""
+    """The name of a search's result for its objective's name (``dev micro_f1_score`` or ``dev loss``)."""
     return "best_dev_loss" if objective == DEV_LOSS else "best_dev_score"

@@ -1,14 +1,7 @@
-"""The search in Weights & Biases: one W&B run per trial (``trial-0003``), grouped by the study (W&B's
-``group``), with the trial's parameters as its config and its scalars after every epoch (``dev/score``,
-``dev/loss``, ``train/loss``, the epoch as step); its status and its metrics at the end in its summary.
+"""The search in Weights & Biases: one run per trial, grouped by the study, written offline unless
+``WANDB_MODE`` says otherwise (``wandb sync`` uploads them), so a search never waits on W&B's servers.
 
-Runs are written offline unless ``WANDB_MODE`` says otherwise: into ``BASE_PATH/wandb/offline-run-*``, which
-``wandb sync`` uploads later. So a search never waits on W&B's servers or asks for a login in the middle of its
-progress lines; ``WANDB_MODE=online`` (with ``wandb login`` done) logs live. W&B's own console capture, code
-and git snapshots and system statistics are turned off: a trial's run holds what the search logs, no more.
-
-Flair's ``WandbLogger`` trainer plugin is not used: Flair 0.15.1's trainer refuses it (it hooks an event,
-``after_training_setup``, that the trainer does not have).
+Why not Flair's ``WandbLogger``: Flair 0.15.1's trainer refuses it.
 """
 
 from __future__ import annotations

@@ -1,13 +1,5 @@
-"""Training: a configuration becomes a Flair model (:mod:`~flair_hpo.training.model_factory`, where every
-parameter is routed to Flair), is trained and scored on dev after every epoch
-(:mod:`~flair_hpo.training.trial_runner`, :mod:`~flair_hpo.training.monitor`,
-:mod:`~flair_hpo.training.scoring`), over frozen embeddings computed once per study
-(:mod:`~flair_hpo.training.embedding_store`), and stopped early when hopeless
-(:mod:`~flair_hpo.training.pruning`).
-
-The names below are imported when first used: what only reads a study (``flair-hpo show``) needs
-:mod:`~flair_hpo.training.scoring` without loading Flair and torch.
-"""
+"""Training: a configuration becomes a Flair model, trained and scored on dev after every epoch (names imported
+when first used, so that what only reads a study needs no Flair or torch)."""
 
 from __future__ import annotations
 

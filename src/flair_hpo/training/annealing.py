@@ -1,12 +1,5 @@
-"""Learning-rate annealing on the objective the search optimizes.
-
-Flair's ``ModelTrainer.train`` halves the learning rate when its main evaluation metric stops improving;
-that metric is an F1 score even when a search optimizes the dev loss or an accuracy (Flair's evaluation
-cannot use those as its main metric). :class:`ObjectiveAnnealing` is Flair's own annealing scheduler driven
-by the trial's objective instead, and with ``anneal_with_restarts`` it goes back to the best epoch's weights,
-which the :class:`~flair_hpo.training.monitor.TrialMonitor` keeps in memory (Flair would read a
-``best-model.pt`` that a trial never writes).
-"""
+"""Learning-rate annealing on the objective the search optimizes. Why: Flair anneals on an F1 score even when a
+search optimizes the dev loss or an accuracy."""
 
 from __future__ import annotations
 
@@ -31,10 +24,8 @@ ANNEALING_ARGUMENTS = (
 
 
 class ObjectiveAnnealing(TrainerPlugin):
-    """Reduces the learning rate when the trial's objective has not improved for ``patience`` epochs.
-
-    Give it after the monitor (``plugins=[monitor, annealing]``), so that it reads the epoch's value.
-    """
+    """Reduces the learning rate when the trial's objective has not improved for ``patience`` epochs; give it
+    after the monitor (``plugins=[monitor, annealing]``)."""
 
     def __init__(
         self,

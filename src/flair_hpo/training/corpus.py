@@ -22,12 +22,8 @@ def _label_types(sentences: Any) -> dict[str, int]:
 
 
 def check_corpus(corpus: Any, space: SearchSpace) -> str:
-    """Check ``corpus`` fits ``space`` and return the label type to predict.
-
-    A search selects on the dev split, so the corpus must have a non-empty train and dev split; the label
-    type (the tag type for sequence labeling) must occur in the train split. A text classifier's label type
-    is detected when the corpus has just one.
-    """
+    """Check ``corpus`` fits ``space`` (non-empty train and dev, the label type in train) and return the label
+    type to predict (a text classifier's detected when the corpus has just one)."""
     from flair.data import Corpus
 
     if not isinstance(corpus, Corpus):
@@ -88,8 +84,7 @@ def corpus_fingerprint(corpus: flair.data.Corpus, label_type: str) -> dict[str, 
 
 
 def reset_corpus(corpus: flair.data.Corpus) -> None:
-    """Drop what training leaves on sentences: stored vectors (no trial may see another trial's
-    embeddings) and Flair's ``predicted`` labels (which it removes only at the next evaluation)."""
+    """Drop stored vectors and Flair's ``predicted`` labels from sentences: no trial may see another's."""
     for split in (corpus.train, corpus.dev, corpus.test):
         if split is not None:
             for sentence in split:

@@ -1,9 +1,6 @@
-"""The corpus reference of a search, kept in its folder as ``corpus.yaml``: ``flair-hpo train BASE_PATH``
-trains on the corpus the search ran on without being told it again.
+"""The corpus reference of a search, kept in its folder as ``corpus.yaml`` for ``flair-hpo train BASE_PATH``.
 
-A corpus folder is written relative to the search's folder where the two share a parent folder (the usual
-project layout: ``data/ner`` beside ``hyperopt/``), so the pair can be moved or copied to another machine
-together; elsewhere it is written as it is, absolute.
+A corpus folder beside the search's folder is written relative to it, so the pair can be moved together.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""A corpus folder as Flair users keep one, read without a YAML file: its format told from its files.
+"""A corpus folder read without a YAML file: its splits found by Flair's rules, its format told from its files.
 
-Flair's own rules find the splits (those of :func:`flair.datasets.base.find_train_dev_test_files`, as
-``ClassificationCorpus`` and ``ColumnCorpus`` find them, followed without loading Flair: a file with ``train``
-in its name, ``dev`` or ``testa``, ``test`` or ``testb``; a missing dev split is sampled from train). The
-first line of the training file tells the format: FastText lines (``__label__X some text``) are text
-classification, anything else is a column file (CoNLL) for sequence labeling, read by default as
-``ColumnCorpus`` users write it: the words in the first column, the tags to predict in the last
-(``{0: "text", 1: "ner"}`` for two columns). What Flair would refuse or misread later is refused here, before
-torch loads: a column number beyond the files' columns, a classification file with a single label.
+FastText lines are text classification, anything else a column file (words first, tags last). What Flair would
+refuse or misread later is refused here, before torch loads.
 """
 
 from __future__ import annotations
@@ -41,8 +35,7 @@ class FolderCorpus:
 
 
 def training_file(folder: Path, name: str | None = None) -> Path:
-    """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` when there is
-    none."""
+    """The training file Flair would read in ``folder`` (``name`` if given); :class:`CorpusError` if none."""
     if not folder.is_dir():
         raise CorpusError(f"corpus: the folder {folder} does not exist")
     train = find_split_files(folder, name).train
@@ -159,8 +152,7 @@ def read_corpus_folder(
 
 
 def completed_section(section: Any, tag_type: str | None) -> Any:
-    """A ``corpus:`` section of a folder with the format and columns it leaves out told from its files (any
-    other section as it is: its checks report what is wrong with it)."""
+    """A folder's ``corpus:`` section with the format and columns it leaves out told from its files."""
     if not isinstance(section, dict) or "folder" not in section or not Path(str(section["folder"])).is_dir():
         return section
     folder = Path(str(section["folder"]))
@@ -178,8 +170,7 @@ def completed_section(section: Any, tag_type: str | None) -> Any:
 
 
 def sampled_splits(section: Mapping[str, Any], corpus: Any) -> str | None:
-    """A sentence for people when Flair set aside part of a corpus folder's training file as its dev or test
-    split (the folder has no such file); None when it did not."""
+    """A sentence for people when Flair set aside part of the training file as dev or test; else None."""
     if "folder" not in section:
         return None
     names = [section.get(key) for key in ("train_file", "dev_file", "test_file")]

@@ -1,17 +1,11 @@
 """Corpora named by a reference that any process can load: a class of ``flair.datasets`` or a folder of files.
 
-A reference is what a YAML file's ``corpus:`` section holds, and what ``Orchestrator(corpus={...})`` takes;
-it is stored with a study, so that workers on other machines load the same corpus.
-
-::
+Stored with a study, so that workers on other machines load the same corpus. Example::
 
     corpus: {dataset: WNUT_17}                              # any flair.datasets class, with args: {...}
     corpus: {folder: data/ner, format: column, columns: {0: text, 1: ner}}
-    corpus: {folder: data/topics, format: classification, label_type: topic}   # FastText format
-    corpus: {folder: data/ner}     # in a YAML file: format and columns told from the files (training.corpus_folder)
 
-``downsample: 0.1`` keeps a fraction of every split. ``seed`` (default 1) is set before loading, so that
-splits Flair samples at random (TREC_6's dev split) come out the same when a search is resumed.
+``downsample: 0.1`` keeps a fraction of every split; ``seed`` (default 1) makes Flair's random splits repeatable.
 """
 
 from __future__ import annotations

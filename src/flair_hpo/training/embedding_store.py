@@ -1,41 +1,7 @@
-"""Frozen embeddings computed once per study and served to every trial that uses them.
+"""Frozen embeddings computed once and served, memory-mapped, to every trial of every study on the machine.
 
-Why: over frozen transformer embeddings, almost all of a trial's time goes into computing the very
-vectors the previous trial computed. Flair keeps vectors only within one training run; this store keeps
-them for every trial of every study on the machine, for every worker process, and across a resume.
-
-Where: in a cache for the whole machine, ``$FLAIR_HPO_CACHE/embeddings`` (by default
-``~/.cache/flair-hpo/embeddings``, or under ``$XDG_CACHE_HOME``), so that a second study on the same corpus
-and embedding computes nothing; ``embedding_store=PATH`` puts it elsewhere, ``embedding_store=False`` turns
-it off. The cache keeps at most ``$FLAIR_HPO_CACHE_GB`` (64 by default): to make room it removes the entries
-used longest ago.
-
-How: each *frozen* embedding of a model (Flair's ``static_embeddings``: not fine-tuned, no sentence
-context) gets an entry, keyed by its class, its constructor arguments, its Flair name and dimension, and
-the texts of the corpus. The first worker that needs an entry computes the
-vectors of every sentence of the corpus once (the other workers wait on a file lock) into a flat file of
-float32 rows; the entry's index is written last, so an entry exists only once it is complete. Trials read
-the file memory-mapped: the vectors are shared by all worker processes through the OS page cache and are
-never copied into a trial.
-
-While a trial trains, :meth:`EmbeddingStore.serving` replaces the embedding's ``_add_embeddings_internal``
-on that one instance: Flair's own ``embed()`` then takes each sentence's vectors from the entry (a
-sentence the corpus does not hold is computed as usual). The replacement is removed when training ends,
-so the model that is saved is plain Flair.
-
-Never stale, never broken: before an entry is used by a process, a probe sentence is embedded by the live
-embedding and compared with the vectors the index and the vectors file hold for it; a different model behind
-the same name or path rebuilds the entry, and so does a damaged one: cut short, unreadable, or with contents
-that fail the probe or the checksums of its blocks (see :mod:`flair_hpo.training.store_files`). A trial that
-fails is checked the same way (:meth:`EmbeddingStore.check_served`): a failure on vectors damaged on disk
-while it trained is the machine's, not the configuration's. An entry damaged again after it was computed
-anew stops the search with a message (a disk that keeps damaging what is written to it).
-
-Bounded: an entry takes ``rows x dimension x 4`` bytes on disk (a row per token for word embeddings, per
-sentence for document embeddings; WNUT_17 with MiniLM: 0.16 GB). An entry larger than ``max_gb``
-(default 16) or than the free disk space is not written: that embedding is computed in every trial, as
-Flair does without the store, and the log says so. Memory use does not depend on the entry size: pages
-the OS evicts are read from disk again.
+Why: over frozen transformer embeddings, almost all of a trial's time goes into computing the vectors the
+previous trial computed. How entries are keyed, checked and bounded: docs/speed.md and docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -80,8 +46,7 @@ log = logging.getLogger("flair_hpo")
 
 
 def store_for(setting: bool | str | Path) -> EmbeddingStore | None:
-    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False). Made
-    where a search starts, so the environment variables it reads are checked there, once."""
+    """The store ``embedding_store=`` asks for: the machine's cache (True), a folder, or none (False)."""
     if setting is False:
         return None
     return EmbeddingStore(cache_directory() if setting is True else setting)
@@ -90,9 +55,8 @@ def store_for(setting: bool | str | Path) -> EmbeddingStore | None:
 def frozen_embeddings(embeddings: Embeddings) -> list[Embeddings]:
     """The embeddings inside ``embeddings`` whose vectors never change during training.
 
-    Stacks and document embeddings built on word embeddings (RNN, pooling, CNN) are looked into: their
-    own layers train, the word embeddings below them may be frozen. A leaf is frozen when Flair marks it
-    static and it does not read neighbouring sentences (``use_context``).
+    Stacks and document embeddings are looked into; a leaf is frozen when Flair marks it static and it does not
+    read neighbouring sentences (``use_context``).
     """
     inner = getattr(embeddings, "embeddings", None)
     if isinstance(inner, list | torch.nn.ModuleList):
@@ -114,7 +78,6 @@ class EmbeddingStore:
             ModelTrainer(model, corpus).train(...)
 
     Args:
-        directory: the folder of the entries.
         max_gb: the largest entry written; a larger embedding is computed per trial.
         total_gb: what the folder may hold in all (``$FLAIR_HPO_CACHE_GB``, else 64); older entries make room.
     """
@@ -137,10 +100,7 @@ class EmbeddingStore:
 
     @contextlib.contextmanager
     def serving(self, embeddings: Embeddings, sentences: Iterable[Sentence]) -> Iterator[list[str]]:
-        """Serve the frozen embeddings inside ``embeddings`` from the store while the block runs.
-
-        Yields the Flair names of the embeddings served.
-        """
+        """Serve the frozen embeddings inside ``embeddings`` while the block runs; yields their Flair names."""
         served: list[Embeddings] = []
         sentences = list(sentences)  # read once per frozen embedding
         try:
@@ -175,9 +135,8 @@ class EmbeddingStore:
         return self._entries[key]
 
     def check_served(self, failure: BaseException) -> None:
-        """Check again every entry this process serves, after a trial failed with ``failure``: raise
-        :class:`CacheDamagedError` (a fault of the machine) when one no longer holds what was written, and
-        remove it so that it is computed anew."""
+        """Check again every entry this process serves, after a trial failed with ``failure``: a damaged one is
+        removed and raises :class:`CacheDamagedError` (a fault of the machine)."""
         for key, entry in list(self._entries.items()):
             if entry is None or (at := entry.damage()) is None:
                 continue
@@ -236,8 +195,7 @@ class EmbeddingStore:
         return None if index is None else open_entry(self.directory, key, index, index["probe"], verify=False)
 
     def _reserve(self, path: Path, size: int, key: str, label: str) -> bool:
-        """Allocate ``size`` bytes to ``path`` if the entry fits; one process at a time checks and reserves, so
-        that workers computing entries at once see each other's reservations in the free space."""
+        """Allocate ``size`` bytes to ``path`` if the entry fits, one process at a time (reservations count)."""
         with file_lock(self.directory / _SPACE_LOCK):
             if not fits(self.directory, size, self.max_bytes, label):
                 return False

@@ -1,17 +1,8 @@
-"""The environment variables flair-hpo reads, each checked where a search or a training starts.
+"""The environment variables flair-hpo reads (``FLAIR_HPO_CACHE``, ``FLAIR_HPO_CACHE_GB``, ``FLAIR_HPO_THREADS``),
+each checked where a search or a training starts.
 
-Why: a variable is set once, in a shell profile or a job script, and read deep inside: a slip there would
-otherwise be a traceback in every trial, or worse, a silent surprise (``FLAIR_HPO_CACHE_GB=0`` emptying
-every other study's embedding cache). Checked once, up front, it is one line that names the variable and
-what it may be.
-
-* ``FLAIR_HPO_CACHE``: the folder of the machine's cache (embeddings, earlier studies; else
-  ``$XDG_CACHE_HOME/flair-hpo``, else ``~/.cache/flair-hpo``); a folder this user can make and write.
-* ``FLAIR_HPO_CACHE_GB``: what that cache may hold, in gigabytes (64 when unset); a number above 0.
-* ``FLAIR_HPO_THREADS``: the CPU threads of each worker process (flair-hpo sets it for its own workers on
-  CPUs); a whole number from 1.
-
-An empty variable counts as unset, as the shell's ``VAR=`` is meant.
+Why: a slip in a variable set once in a shell profile would otherwise surface deep inside every trial. An empty
+variable counts as unset.
 """
 
 from __future__ import annotations
@@ -30,9 +21,8 @@ DEFAULT_CACHE_GB = 64.0
 
 
 def cache_directory(part: str = "embeddings") -> Path:
-    """A folder of the machine's cache, ``$FLAIR_HPO_CACHE/PART`` or under the user's cache folder: the
-    embedding cache (``embeddings``) or the record of earlier studies (``studies``); :class:`SettingsError`
-    when it cannot be made or written."""
+    """A folder of the machine's cache, ``$FLAIR_HPO_CACHE/PART`` or under the user's cache folder;
+    :class:`SettingsError` when it cannot be made or written."""
     given = os.environ.get(CACHE)
     xdg = os.environ.get("XDG_CACHE_HOME")
     if given:
@@ -51,8 +41,7 @@ def cache_directory(part: str = "embeddings") -> Path:
 
 
 def cache_gb() -> float:
-    """``$FLAIR_HPO_CACHE_GB``, the most the embedding cache holds (64 when unset); :class:`SettingsError`
-    when it is not a number above 0."""
+    """``$FLAIR_HPO_CACHE_GB`` (64 when unset); :class:`SettingsError` when it is not a number above 0."""
     given = os.environ.get(CACHE_GB)
     if not given:
         return DEFAULT_CACHE_GB
@@ -69,8 +58,7 @@ def cache_gb() -> float:
 
 
 def worker_threads() -> int | None:
-    """``$FLAIR_HPO_THREADS``, the CPU threads of a worker process (None when unset); :class:`SettingsError`
-    when it is not a whole number from 1."""
+    """``$FLAIR_HPO_THREADS`` (None when unset); :class:`SettingsError` when it is not a whole number from 1."""
     given = os.environ.get(THREADS)
     if not given:
         return None

@@ -1,10 +1,5 @@
-"""Whose fault is a failed trial: the configuration's, or the machine's?
-
-A configuration fails on its own (a NaN loss, a model too large for the GPU, arguments Flair refuses): the
-trial is recorded as failed and counts against the budget. The machine fails whatever it trains (a disk that
-filled up, a file or model missing on this worker, a GPU whose driver died): the trial is queued again for
-another worker, uses no budget, and a worker that fails several trials in a row stops with a message.
-"""
+"""Whose fault is a failed trial: the configuration's (recorded as failed, counts against the budget) or the
+machine's (queued again for another worker, uses no budget)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Flair's own console output kept off the console while flair-hpo trains, evaluates or loads a corpus: the
-console handlers of the ``flair`` logger show warnings only (or only errors), Flair draws no progress bars, and
-torch's deprecation note on Flair's ``GradScaler``, which nobody using Flair can act on, is not shown. A
-training's ``training.log`` (Flair's file handler) keeps everything."""
+"""Flair's own console output (warnings, progress bars, torch's ``GradScaler`` note) kept off the console while
+flair-hpo trains; a training's ``training.log`` keeps everything."""
 
 from __future__ import annotations
 

@@ -1,14 +1,6 @@
 """Whether a transformer named by its Hugging Face hub name can be loaded on this machine, found in seconds.
 
-When the hub cannot be reached, transformers retries each file of a model five times before it gives up: about
-a minute for a model that is not here, minutes for one in the cache. So, before a model is loaded by name:
-a local folder is taken as it is; with ``HF_HUB_OFFLINE`` set, the model must be in the Hugging Face cache;
-otherwise the hub is asked once per process, with a timeout of :data:`TIMEOUT_S` seconds, and when it does not
-answer the model is refused with what to do (a local folder of the model in place of its name, or
-``HF_HUB_OFFLINE=1`` for a model in the cache). Nothing is downloaded here: a hub that answers is left to
-transformers' own download.
-
-``HF_ENDPOINT`` (another hub, a mirror) and the proxy variables are honoured as transformers honours them.
+Why: when the hub cannot be reached, transformers retries each file for a minute or more.
 """
 
 from __future__ import annotations
@@ -56,16 +48,14 @@ def hub_problem(model: str) -> str | None:
 
 
 def _in_cache(model: str, cache_folder: Path) -> bool:
-    """Whether the Hugging Face cache holds a snapshot of ``model`` with its ``config.json`` (the cache's layout:
-    ``models--ORG--NAME/snapshots/REVISION/``)."""
+    """Whether the Hugging Face cache holds a snapshot of ``model`` with its ``config.json``."""
     snapshots = cache_folder / f"models--{model.replace('/', '--')}" / "snapshots"
     return snapshots.is_dir() and any((snapshot / "config.json").is_file() for snapshot in snapshots.iterdir())
 
 
 @cache
 def _hub_unreachable(endpoint: str) -> str | None:
-    """Why ``endpoint`` did not answer within :data:`TIMEOUT_S` (asked once per process), or None when it
-    answered (with any HTTP status)."""
+    """Why ``endpoint`` did not answer within :data:`TIMEOUT_S` (asked once per process), or None."""
     try:
         with urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=TIMEOUT_S):
             return None

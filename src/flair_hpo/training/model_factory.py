@@ -1,16 +1,4 @@
-"""Where every parameter reaches Flair: a configuration becomes a Flair model and trainer arguments.
-
-=================================  =========================================================
-parameter group                    goes to
-=================================  =========================================================
-``ModelTrainer``                   :meth:`flair.trainers.ModelTrainer.train`
-``Optimizer``                      the chosen torch optimizer (through ``train``'s kwargs)
-``SequenceTagger``                 :class:`flair.models.SequenceTagger`
-``TextClassifier``                 :class:`flair.models.TextClassifier`
-``Document*Embeddings``            the document embeddings of a text classifier
-``TransformerWordEmbeddings``      every ``TransformerWordEmbeddings`` of the word embeddings
-=================================  =========================================================
-"""
+"""Where every parameter reaches Flair: a configuration becomes a Flair model and trainer arguments."""
 
 from __future__ import annotations
 
@@ -85,13 +73,10 @@ def build_model(configuration: Configuration, label_dictionary: flair.data.Dicti
 
 
 def training_arguments(configuration: Configuration) -> dict[str, Any]:
-    """Keyword arguments for :meth:`flair.trainers.ModelTrainer.train` or ``fine_tune`` (the configuration's
-    training mode), optimizer arguments included.
+    """Keyword arguments for ``ModelTrainer.train`` or ``fine_tune``, optimizer arguments included.
 
-    Optimizer arguments go only to optimizers that accept them (``momentum`` to SGD, not to Adam).
-    ``train`` stops once the learning rate is below ``min_learning_rate`` (0.0001 by default), so a
-    configuration with a smaller learning rate (3e-5, say) would stop after its first epoch; unless
-    ``MIN_LEARNING_RATE`` is tuned, it gets a thousandth of its learning rate as ``min_learning_rate``.
+    Unless tuned, ``min_learning_rate`` is a thousandth of the learning rate: Flair's default would stop a
+    smaller learning rate after one epoch.
     """
     mode = p.TrainingMode(configuration.training_mode)
     # The search space refuses an argument of the other mode; a hand-written configuration may have one.

@@ -1,9 +1,7 @@
 """The Flair trainer plugin that scores a trial after every epoch.
 
-:class:`TrialMonitor` hooks Flair's events rather than editing its training loop: it reads each dev
-evaluation, keeps the weights of the best epoch in memory, reports the epoch's value (for progress, the
-per-epoch history and the pruner), and ends training at an epoch boundary when the time budget runs out or
-the pruner judges the trial hopeless. An Optuna user can add it to a plain Flair training to prune it::
+It hooks Flair's events rather than editing its training loop. An Optuna user can add it to a plain Flair
+training to prune it::
 
     monitor = TrialMonitor(Objective(EvaluationMetric.MICRO_F1_SCORE, OptimizationValue.DEV_SCORE),
                            on_epoch=lambda epoch, value: trial.report(value, epoch),
@@ -39,11 +37,9 @@ class TrialMonitor(TrainerPlugin):
     """Scores every dev evaluation and keeps the best epoch's weights.
 
     Args:
-        objective: which of Flair's dev scores counts, and which way is better.
         on_epoch: called with (epoch, value) after every dev evaluation.
         deadline: a ``time.monotonic()`` after which training stops at the next epoch boundary.
         should_prune: asked after every epoch but the last whether to stop the trial now.
-        max_epochs: the epochs the trial trains, so that the last one is not asked about.
         keep_going: asked after every batch; False abandons the trial there (its heartbeat was lost).
         on_batch: called inside each epoch, at most every ``BATCH_REPORT_SECONDS`` and after its last batch.
     """
@@ -84,8 +80,7 @@ class TrialMonitor(TrainerPlugin):
 
     @property
     def last_scores(self) -> dict[tuple[str, ...], float]:
-        """The dev scores of the last evaluation, by Flair's metric names (``("micro avg", "f1-score")``,
-        ``("loss",)``)."""
+        """The dev scores of the last evaluation, by Flair's metric names (``("micro avg", "f1-score")``)."""
         return dict(self._dev_scores)
 
     @TrainerPlugin.hook

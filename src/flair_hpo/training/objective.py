@@ -8,10 +8,6 @@ Example::
     objective = TrialObjective(corpus, search_space, "trials/")
     study = optuna.create_study(direction=search_space.direction, pruner=optuna.pruners.MedianPruner())
     study.optimize(objective, n_trials=20)
-
-Each trial suggests a configuration of the search space (define-by-run, so any Optuna sampler works), trains
-it as a flair-hpo trial does (embedding store, seed derived from the configuration), reports the dev value
-of every epoch and stops when the study's pruner says so.
 """
 
 from __future__ import annotations
@@ -30,14 +26,8 @@ from flair_hpo.training.trial_runner import train_configuration
 
 
 class TrialObjective:
-    """Trains one configuration per Optuna trial and returns its best epoch's dev value.
-
-    Args:
-        corpus: the Flair corpus (train and dev splits; test is never looked at).
-        search_space: a complete search space; its budget is ignored (the study's ``optimize`` decides).
-        base_path: a folder for the trials' Flair logs.
-        embedding_store: compute frozen embeddings once, in the machine's cache (True), a folder, or not at all.
-    """
+    """Trains one configuration per Optuna trial (define-by-run) and returns its best epoch's dev value; the
+    search space's budget is ignored."""
 
     def __init__(
         self, corpus: Any, search_space: SearchSpace, base_path: str | Path, embedding_store: bool | str | Path = True

@@ -1,13 +1,6 @@
 """Before the first trial: is every model the space names loadable on this machine?
 
-A model that cannot be loaded here (a hub name on a machine without the hub, a model folder or vectors file
-that is not there) would fail every trial that uses it within a second, and each failure would burn a run
-of the budget. So each distinct embedding of the space (every word-embedding option's embeddings, every
-transformer a document-embedding branch names) is built once before the search starts, one at a time and
-discarded; the first one that fails stops the search with one line naming the option, before anything is
-written. Embeddings already checked by this process are not loaded again. A model named by its hub name is
-first checked in seconds (:mod:`flair_hpo.training.hub`): a hub that cannot be reached would make loading it
-retry for minutes.
+Why: a model that cannot be loaded fails every trial that uses it, each burning a run of the budget.
 """
 
 from __future__ import annotations

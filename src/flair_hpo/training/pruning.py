@@ -1,17 +1,5 @@
-"""Stopping hopeless trials early: which Optuna pruner judges the trials of a search.
-
-Every trial reports its dev value after each epoch (Optuna's ``trial.report``) and then asks the study's
-pruner whether to go on. The default, asynchronous successive halving, lets a trial past epoch 1 (then
-4, 16, ...) only if its value there is in the best quarter of what the study's trials reached at that
-epoch; workers never wait for each other. A trial is never pruned after its last epoch.
-
-Settings, in Python, the CLI and YAML:
-
-* ``"auto"`` (default): successive halving when trials train at least 2 epochs, else no pruning (what it
-  is worth: docs/search-quality.md);
-* ``"successive_halving"``, ``"hyperband"``, ``"median"``: those Optuna pruners with epochs as resource;
-* ``"none"`` (or ``None``/``False``): every trial trains all its epochs;
-* any :class:`optuna.pruners.BasePruner` instance, used as it is.
+"""Which Optuna pruner stops the hopeless trials of a search: ``"auto"`` (successive halving when trials train
+at least 2 epochs), ``"successive_halving"``, ``"hyperband"``, ``"median"``, ``"none"``, or a pruner instance.
 
 Example::
 

@@ -1,9 +1,5 @@
-"""Where a trial is scored: which number of Flair's dev evaluation counts, and which way is better.
-
-Flair evaluates the dev split after every epoch and records its scores (``dev/micro avg/f1-score``,
-``dev/accuracy``, ``dev/loss``, ...). The :class:`Objective` picks the one the search optimizes. A trial's
-score is its best epoch: the highest dev score, or the lowest dev loss for ``DEV_LOSS``.
-"""
+"""Which number of Flair's dev evaluation scores a trial, and which way is better; a trial's score is its best
+epoch's."""
 
 from __future__ import annotations
 

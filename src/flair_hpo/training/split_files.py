@@ -1,11 +1,5 @@
-"""The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair.
-
-``flair-hpo run`` checks a corpus folder before it loads torch and Flair (a mistake is said in a second, not
-after ten), so the rules of :func:`flair.datasets.base.find_train_dev_test_files` are followed here: a file
-with ``train`` in its name (not ``54019``), ``dev`` or ``testa`` for dev, ``testb``, else ``test``, for test;
-``.gz`` and ``.swp`` files skipped; no file is looked for when the training file is named.
-``tests/test_cli_corpus.py`` holds them to Flair's own function.
-"""
+"""The train, dev and test files of a corpus folder, found by Flair's rules without loading Flair, so that a
+mistake is said before torch loads."""
 
 from __future__ import annotations
 
@@ -17,8 +11,7 @@ _IGNORED = {".gz", ".swp"}
 
 @dataclass(frozen=True)
 class SplitFiles:
-    """The files Flair reads as each split of a folder; None for a split it samples from train (dev, test)
-    or cannot find (train)."""
+    """The files Flair reads as each split of a folder; None for a split it samples or cannot find."""
 
     train: Path | None
     dev: Path | None
@@ -28,8 +21,7 @@ class SplitFiles:
 def find_split_files(
     folder: str | Path, train_file: str | None = None, dev_file: str | None = None, test_file: str | None = None
 ) -> SplitFiles:
-    """The files of ``folder`` that Flair's corpora read as train, dev and test (names given are taken as they
-    are, relative to the folder)."""
+    """The files of ``folder`` that Flair's corpora read as train, dev and test (names given taken as they are)."""
     folder = Path(folder)
     train, dev, test = (folder / name if name is not None else None for name in (train_file, dev_file, test_file))
     if train is None:

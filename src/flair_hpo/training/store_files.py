@@ -1,15 +1,5 @@
-"""One entry of the embedding store on disk: ``KEY.vectors``, a flat file of float32 rows, and ``KEY.index``,
-what the rows are (written last, so an entry exists only once it is complete). How an entry is computed is
-:mod:`flair_hpo.training.store_writer`'s.
-
-An entry is checked when it is opened: an index that cannot be read, a vectors file whose size is not
-``rows x dimension x 4`` bytes (a copy cut short, a disk that filled up), or vectors of the right size with the
-wrong contents (zeroed by a failed copy or a bad disk, a row overwritten anywhere) make the entry *damaged*;
-the store removes it and computes it again rather than serving wrong vectors to every trial or letting every
-trial fail. Every byte is checked: the index holds a checksum of each block of the vectors file
-(:mod:`flair_hpo.training.store_integrity`), and the probe sentence's rows must equal what the live
-embedding computes for it (the store computes that probe on every open anyway, to notice a changed model).
-"""
+"""One entry of the embedding store on disk (``KEY.vectors``, float32 rows; ``KEY.index``, written last), and
+its checks when opened: a damaged entry is removed and computed again rather than served."""
 
 from __future__ import annotations
 
@@ -79,8 +69,7 @@ class StoreEntry:
     block_bytes: int
 
     def damage(self) -> int | None:
-        """Where the mapped vectors no longer hold what was written (a byte offset), or None: every block is
-        checked again (the file may have changed on disk since it was opened)."""
+        """The byte offset where the mapped vectors no longer hold what was written, or None; every block checked."""
         return first_mismatch(byte_view(self.vectors), self.blocks, self.block_bytes)
 
     def remove(self) -> None:
@@ -132,10 +121,8 @@ def read_index(directory: Path, key: str) -> dict[str, Any]:
 def open_entry(
     directory: Path, key: str, index: dict[str, Any], live_probe: torch.Tensor, verify: bool = True
 ) -> StoreEntry:
-    """The entry's vectors, memory-mapped (shared with every process through the page cache), once their
-    contents are checked against the index and ``live_probe``, the probe sentence's vectors that the live
-    embedding computes (``verify=False``: an entry this process just wrote and read back); :class:`DamagedEntry`
-    when they do not match."""
+    """The entry's vectors, memory-mapped, once checked against the index and ``live_probe`` (the probe
+    sentence's live vectors); :class:`DamagedEntry` when they do not match."""
     rows, dimension = index["rows"], index["dimension"]
     path = directory / f"{key}.vectors"
     inode = path.stat().st_ino
@@ -181,9 +168,8 @@ def fits(directory: Path, size: int, max_bytes: int, label: str) -> bool:
 
 
 def make_room(directory: Path, size: int, total_bytes: int, keep: str) -> None:
-    """Remove the entries used longest ago until ``size`` more bytes keep the folder under ``total_bytes``
-    (an entry another process has open stays readable by it: its mapping outlives the file's name); a
-    computation that was stopped counts, and goes too unless a process is computing it now."""
+    """Remove the entries used longest ago until ``size`` more bytes keep the folder under ``total_bytes``;
+    a stopped computation goes too unless a process is computing it now."""
     found = [(path.stat().st_mtime, path.stem) for path in directory.glob("*.index")]
     found += [(path.stat().st_mtime, path.stem) for path in directory.glob("*.partial")]
     used = sum(path.stat().st_size for pattern in ("*.vectors", "*.partial") for path in directory.glob(pattern))

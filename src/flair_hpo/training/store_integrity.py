@@ -1,10 +1,7 @@
-"""Checksums of an embedding-cache entry's bytes, block by block: every byte of a vectors file is covered, so a
-row overwritten anywhere (a bad disk, a copy gone wrong, a stray write) is noticed before it is served.
+"""Checksums (CRC-32) of an embedding-cache entry's bytes, block by block, so that damage anywhere is noticed
+before it is served.
 
-CRC-32 (``zlib``) is used rather than a cryptographic hash: the cache is trusted (see docs/reliability.md),
-so what must be caught is damage, not forgery, and CRC-32 is the fastest checksum in the standard library
-(``benchmarks/cache_verify.py`` measures what checking a whole entry costs). Checksums per block, rather than
-one for the file, say where the damage lies and let a computation that was stopped check what it wrote.
+Why CRC-32: the cache is trusted, so what must be caught is damage, not forgery (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -41,8 +38,7 @@ def _file_sums(path: Path, block: int) -> Iterator[int]:
 
 
 def first_mismatch(data: memoryview, sums: list[int], block: int = BLOCK_BYTES) -> int | None:
-    """The byte offset of the first block of ``data`` whose checksum is not the one in ``sums``; None when
-    every block matches (and there are as many blocks as checksums)."""
+    """The byte offset of the first block of ``data`` whose checksum is not the one in ``sums``, or None."""
     if len(sums) != (len(data) + block - 1) // block:
         return 0
     for index, expected in enumerate(sums):

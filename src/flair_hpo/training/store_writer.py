@@ -1,17 +1,5 @@
 """Computing one entry of the embedding store: into disk space reserved before the first row, in chunks that
-survive a kill.
-
-* *Reserved space.* The vectors file (``KEY.partial`` while it is computed) gets all its blocks at once
-  (``posix_fallocate``) before anything is computed, and rows are written with ordinary file I/O: a disk that
-  fills up meanwhile (another program, another worker's entry) cannot take them, and a write that finds no
-  space raises an error the search reports in one line, never a ``SIGBUS`` (what a write through a memory map
-  into a sparse file gets). The store reserves under a lock of the whole cache, so that workers writing
-  entries at once see each other's reservations.
-* *Chunks that survive a kill.* Sentences are computed in chunks of consecutive rows (sorted by length inside
-  a chunk, for little padding); after each chunk the file is synced and ``KEY.progress`` notes how far it got
-  and the chunk's checksum. A computation that was killed continues, under the same lock, from its last
-  chunk once the chunks written are checked; a chunk takes at most about :data:`_CHUNK_SECONDS`.
-"""
+survive a kill (docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -127,9 +115,8 @@ def compute_entry(
 
 
 def reserve_file(path: Path, size: int) -> None:
-    """Create ``path`` (readable by its owner only) with ``size`` bytes of disk space allocated to it;
-    :class:`DiskFullError` when the disk has not that much. Where the file system cannot allocate ahead, the
-    file is sparse, and each write finds out about space for itself (as an error, never a signal)."""
+    """Create ``path`` (owner-only) with ``size`` bytes allocated; :class:`DiskFullError` when the disk has not
+    that much. Where the file system cannot allocate ahead, the file is sparse."""
     with _writing(path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -182,8 +169,7 @@ def _compute_chunks(
 
 
 def _chunk_end(plan: Layout, start: int, count: int) -> int:
-    """The end of the chunk from sentence ``start``: ``count`` sentences, fewer where their rows would hold
-    more than :data:`_CHUNK_BYTES` (one at least)."""
+    """The end of the chunk from sentence ``start``: ``count`` sentences, fewer past :data:`_CHUNK_BYTES`."""
     end = min(len(plan.keys), start + count)
     while end > start + 1 and plan.byte(end) - plan.byte(start) > _CHUNK_BYTES:
         end = start + max(1, (end - start) // 2)
@@ -222,8 +208,7 @@ def _write_at(fd: int, data: memoryview, offset: int) -> None:
 def _resume_point(
     directory: Path, key: str, plan: Layout, probe_vectors: torch.Tensor, label: str
 ) -> tuple[list[int], list[int]]:
-    """The chunk ends and checksums of a computation of this entry that was stopped, once the chunks on disk
-    are checked; empty lists when there is none to continue (or it cannot be trusted)."""
+    """The chunk ends and checksums of a stopped computation of this entry, once checked; else empty lists."""
     partial, progress = directory / f"{key}.partial", directory / f"{key}.progress"
     if not progress.exists():
         return [], []
@@ -264,8 +249,7 @@ def _chunks_intact(partial: Path, plan: Layout, ends: list[int], sums: list[int]
 
 @contextlib.contextmanager
 def _writing(path: Path) -> Iterator[None]:
-    """An error of the disk under ``path`` in the block, said the way the search reports the machine's faults:
-    a full disk as :class:`DiskFullError`, another as :class:`MachineError`."""
+    """A disk error under ``path`` in the block as :class:`DiskFullError` or else :class:`MachineError`."""
     try:
         yield
     except OSError as error:

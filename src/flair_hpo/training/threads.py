@@ -1,18 +1,6 @@
-"""How many CPU threads a trial trains with, measured on the model at hand rather than left to torch's default
-(every core), which is slower for the small models of frozen-embedding searches (docs/speed.md has the figures).
+"""How many CPU threads a trial trains with, timed on the model at hand unless the user fixed a count.
 
-Once per search, before its first trial, :func:`time_mini_batches` trains mini-batches of one configuration of
-the space (forward, backward, a step), alternately at one thread and at one thread per core, in pairs (ABBA, so
-that a machine's drift falls on both), and the median of the pairs' ratios decides: trials train with the faster
-count. With ``workers="auto"``, one-thread workers run side by side, one per core that the machine's load leaves
-free (the 1-minute load average, less this search's own process), when they make more trials an hour than one
-trial on every core (a batch at one thread takes less than that many times a batch at all of them); a machine
-that other work keeps busy gets no more processes than it has room for. The timed model is thrown away; every
-trial trains at one count throughout, so its result does not depend on the timing, and the count is noted with
-each trial.
-
-A count given by the user wins and nothing is timed: ``$FLAIR_HPO_THREADS`` (flair-hpo's own workers have it),
-``$OMP_NUM_THREADS`` or ``$MKL_NUM_THREADS``. Nothing is timed on a GPU or on one core.
+Why: torch's default, every core, is slower for the small models of frozen-embedding searches (docs/speed.md).
 """
 
 from __future__ import annotations
@@ -51,8 +39,7 @@ class ThreadTiming:
         return 1 if self.ratio <= 1.0 else self.cores
 
     def workers(self, free: int) -> int:
-        """How many trials train at once with ``workers="auto"``: one-thread workers, one per ``free`` core,
-        when that makes more trials an hour than one trial on every core."""
+        """How many trials train at once with ``workers="auto"``: one-thread workers, when that is faster."""
         return free if free > 1 and self.ratio < free else 1
 
     def __str__(self) -> str:
@@ -68,15 +55,13 @@ def usable_cores() -> int:
 
 
 def free_cores(cores: int) -> int:
-    """The cores the machine's load leaves to this search: ``cores`` less the 1-minute load average beyond this
-    process's own (at least 1)."""
+    """The cores the machine's load leaves to this search (the 1-minute load average beyond its own; at least 1)."""
     others = max(0.0, os.getloadavg()[0] - 1.0)
     return max(1, min(cores, round(cores - others)))
 
 
 def given_threads() -> int | None:
-    """The threads the user fixed (``$FLAIR_HPO_THREADS``, else ``$OMP_NUM_THREADS`` or ``$MKL_NUM_THREADS``),
-    or None."""
+    """The threads the user fixed (``$FLAIR_HPO_THREADS``, ``$OMP_NUM_THREADS``, ``$MKL_NUM_THREADS``), or None."""
     threads = worker_threads()
     if threads is not None:
         return threads

@@ -1,9 +1,4 @@
-"""Where a trial is trained: one configuration, built as a Flair model and trained with Flair's ModelTrainer.
-
-The per-epoch work (scoring each dev evaluation, keeping the best epoch's weights, stopping for the time
-budget or the pruner) is done by the :class:`~flair_hpo.training.monitor.TrialMonitor` trainer plugin, which
-hooks Flair's events rather than editing its loop.
-"""
+"""Where a trial is trained: one configuration, built as a Flair model and trained with Flair's ModelTrainer."""
 
 from __future__ import annotations
 
@@ -58,14 +53,10 @@ def train_configuration(
     embedding_store: EmbeddingStore | None = None,
     plugins: Sequence[Any] = (),
 ) -> TrialOutcome:
-    """Build and train ``configuration`` for at most its max epochs; score each epoch on dev.
+    """Build and train ``configuration`` for at most its max epochs, from its seed; score each epoch on dev.
 
-    Training starts from the configuration's seed, when it has one. ``monitor`` (a
-    :class:`~flair_hpo.training.monitor.TrialMonitor`, by default one that only scores) is the trainer plugin
-    that scores every epoch and stops the trial for the pruner, the time budget or a lost heartbeat; further
-    Flair ``plugins`` may watch too. Frozen embeddings come from ``embedding_store`` when one is given. Flair
-    writes its ``training.log`` and ``loss.tsv`` into ``base_path``; no weights are written there.
-    A trial whose monitor was told to stop going raises :class:`TrialAbandoned`.
+    ``monitor`` (by default one that only scores) stops the trial for the pruner, the time budget or a lost
+    heartbeat; a trial told to stop raises :class:`TrialAbandoned`. No weights are written to ``base_path``.
     """
     import torch
     from flair.trainers import ModelTrainer
@@ -125,10 +116,7 @@ def train_final_model(
     label_dictionary: flair.data.Dictionary | None = None,
     embedding_store: EmbeddingStore | None = None,
 ) -> flair.nn.Model:
-    """Train ``configuration`` on train + dev for all its epochs, as Flair users do for the model they ship.
-
-    There is no dev split left to select an epoch by, so the model is the last epoch's.
-    """
+    """Train ``configuration`` on train + dev for all its epochs; the model is the last epoch's."""
     from flair.trainers import ModelTrainer
 
     fine_tune = configuration.training_mode == TrainingMode.FINE_TUNE.value
@@ -152,10 +140,8 @@ def _training(
     dictionary: flair.data.Dictionary | None,
     store: EmbeddingStore | None,
 ) -> Iterator[flair.nn.Model]:
-    """A fresh model of ``configuration``, from its seed, to train in the block: frozen embeddings served from
-    ``store``, a Ctrl-C or SIGTERM that Flair catches passed on, the corpus's embeddings cleared before and
-    after, and a full disk under Flair's files, or stored vectors damaged on disk meanwhile, reported as such
-    (not as the configuration's failure)."""
+    """A fresh model of ``configuration``, from its seed, to train in the block; faults of the machine (a full
+    disk, stored vectors damaged meanwhile) are reported as such, not as the configuration's failure."""
     import flair
 
     reset_corpus(corpus)
@@ -192,15 +178,13 @@ def train(
     final: bool = False,
 ) -> flair.nn.Model:
     """Train ``configuration`` on ``corpus`` as a trial does and save ``best-model.pt`` in ``base_path``; with
-    ``final``, on train + dev for all its epochs (no dev split left to select an epoch) as ``final-model.pt``.
+    ``final``, on train + dev for all its epochs as ``final-model.pt``.
 
-    This is how the best configuration of a search (``best-configuration.yaml``) is trained again::
+    Example::
 
         model = train(Configuration.load("hyperopt/trec6/best-configuration.yaml"), corpus, "retrained/")
 
-    Frozen embeddings come from the embedding store (the machine's cache by default, where the search left
-    them), so the model is the trial's; pass ``embedding_store=False`` for a search that ran without it.
-    Returns the model with the weights of its best dev epoch.
+    Pass ``embedding_store=False`` for a search that ran without the store.
     """
     base_path = Path(base_path)
     if final:
