@@ -79,8 +79,8 @@ class Orchestrator:
             already (the YAML front end, workers that join a study); base_path and ``named_settings`` replace
             theirs.
         named_settings: any other setting by its name: ``storage``, ``study_name``, ``pruner``,
-            ``embedding_store``, ``final_model``, ``heartbeat_interval``, ``reseeding``, ``mlflow``,
-            ``tensorboard``, ``wandb``, ``warm_start`` (what each means: :class:`RunSettings`).
+            ``embedding_store``, ``final_model``, ``heartbeat_interval``, ``storage_patience``, ``reseeding``,
+            ``mlflow``, ``tensorboard``, ``wandb``, ``warm_start`` (what each means: :class:`RunSettings`).
 
     Everything is checked here, before anything is trained or written: a bad search space, strategy,
     corpus, label type or setting raises an error that says what to change.
@@ -188,7 +188,12 @@ class Orchestrator:
         """The study of this search, created or checked as :meth:`optimize` opens it (nothing is trained)."""
         setup = self.setup
         return TrialStore.open(
-            open_storage(self.settings.storage, self.base_path, self.settings.heartbeat_interval),
+            open_storage(
+                self.settings.storage,
+                self.base_path,
+                self.settings.heartbeat_interval,
+                self.settings.storage_patience,
+            ),
             self.settings.study_name,
             space=setup.search_space,
             strategy=setup.search_strategy.settings(),

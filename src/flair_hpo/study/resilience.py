@@ -1,8 +1,8 @@
 """Riding out a storage outage: every call a search makes to its study's storage is retried while the storage
-does not answer (a database restarting, a network blip, a shared disk that stalls), with backoff, for up to a
-few heartbeat grace periods. A trial that is training meanwhile goes on; its report at the end of the epoch
-waits until the storage answers again. What is not an outage (a finished trial written to, a study that does
-not exist) fails at once, as before.
+does not answer (a database restarting, a network blip, a shared disk that stalls), with backoff, for up to
+four heartbeat intervals, 60 s at least, or the run's ``storage_patience``. A trial that is training meanwhile
+goes on; its report at the end of the epoch waits until the storage answers again. What is not an outage (a
+finished trial written to, a study that does not exist) fails at once, as before.
 
 An outage longer than that is the machine's fault, never a configuration's: the call raises
 :class:`~flair_hpo.errors.StorageOutage`, which says so in one line; the trial that was training is queued
