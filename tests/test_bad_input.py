@@ -253,6 +253,14 @@ PYTHON_CASES = {
         "heartbeat_interval (seconds) must be a whole number from 1 to 86400",
     ),
     "heartbeat interval as a flag": (lambda c: search(c, heartbeat_interval=True), "must be a whole number"),
+    "storage patience of a fraction of a second": (
+        lambda c: search(c, storage_patience=0.5),
+        "storage_patience (seconds) must be a whole number from 1 to 86400, not 0.5",
+    ),
+    "storage patience longer than a day": (
+        lambda c: search(c, storage_patience=10**6),
+        "storage_patience (seconds) must be a whole number from 1 to 86400",
+    ),
     "no seeds for the finalists": (lambda c: search(c, reseeding={"finalists": 2, "seeds": 0}), "seeds must be"),
     "reseeding of the wrong type": (lambda c: search(c, reseeding="yes"), "reseeding must be Reseeding"),
     "embedding store of the wrong type": (
@@ -403,6 +411,10 @@ CLI_CASES = {
     "YAML base_path null": (lambda c: cli_run(c, base_path="~null~"), "base_path must be a folder path, not None"),
     "YAML study_name a number": (lambda c: cli_run(c, study_name=5), "study_name must be a non-empty string"),
     "YAML heartbeat null": (lambda c: cli_run(c, heartbeat_interval="~null~"), "must be a whole number"),
+    "YAML storage patience not a number": (
+        lambda c: cli_run(c, storage_patience="2 minutes"),
+        "storage_patience (seconds) must be a whole number from 1",
+    ),
     "YAML storage a list": (lambda c: cli_run(c, storage=["x"]), "storage must be an Optuna storage URL"),
     "YAML workers too many": (lambda c: cli_run(c, workers=100000), "workers must be a whole number up to 1024"),
     "YAML pruner a number": (lambda c: cli_run(c, pruner=5), "pruner must be one of"),

@@ -14,6 +14,7 @@ from flair_hpo import orchestrator, search_spaces, search_strategies
 from flair_hpo.cli import main
 from flair_hpo.records import TrialStatus, keys
 from flair_hpo.results.study_view import open_for_reading
+from flair_hpo.search.settings import RunSettings
 from flair_hpo.study import open_storage
 
 pytestmark = pytest.mark.integration
@@ -64,6 +65,17 @@ def test_a_study_of_an_earlier_version_is_read(old_study, capsys):
     assert [r.fraction for r in view.history.records] == [1.0, 1.0]  # noted before fractions were stored
     assert main(["show", str(base_path), *(["--storage", storage] if storage else [])]) == 0
     assert capsys.readouterr().out.count("complete") == 2
+
+
+def test_a_worker_joining_a_study_of_an_earlier_version_waits_on_its_storage_as_long_as_before(old_study):
+    """Studies stored before storage_patience existed: a worker's settings read from them leave it at None,
+    the retry window of four heartbeat intervals (60 s at least)."""
+    base_path, storage = old_study
+    backend = open_storage(storage, base_path, heartbeat_interval=None)
+    stored = backend.get_study_system_attrs(backend.get_study_id_from_name("flair-hpo"))[keys.RUN]
+    assert "storage_patience" not in stored
+    settings = RunSettings.from_stored(stored, base_path=base_path, storage=storage)
+    assert settings.storage_patience is None and settings.heartbeat_interval == stored["heartbeat_interval"]
 
 
 def test_a_study_of_an_earlier_version_is_continued(old_study):

@@ -23,6 +23,7 @@ VALUES = {
     "embedding_store": False,
     "final_model": True,
     "heartbeat_interval": 7,
+    "storage_patience": 120,
     "reseeding": {"finalists": 2, "seeds": 3},
     "mlflow": "http://127.0.0.1:5999",
     "tensorboard": "boards",

@@ -6,11 +6,13 @@ a server whose disk was full (SQLSTATE 53100), or an SQLite file on a full disk,
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,12 +21,13 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from flair_hpo.errors import DiskFullError
+from flair_hpo.errors import DiskFullError, StorageOutage
+from flair_hpo.orchestrator import join_study
 from flair_hpo.records import keys
 from flair_hpo.study import open_storage
 
 from .faults import fill_disk
-from .helpers import Place, finish, search_yaml, start, trained
+from .helpers import Place, finish, search_yaml, small_trec_search, start, trained
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +35,17 @@ REPO = Path(__file__).resolve().parents[1]
 LEARNING_RATES = {"ModelTrainer.learning_rate": [0.1, 0.05, 0.02], "DocumentRNNEmbeddings.hidden_size": [16]}
 #: What a search logs each time one of its calls to the storage finds it silent.
 SILENT = "the storage does not answer"
+#: Seconds the outage searches retry each storage call (storage_patience): a quarter of the default 60 s, and
+#: still three of their heartbeat intervals.
+PATIENCE = 15
 
 
 def outage_search(tmp_path: Path, url: str, vectors: Path) -> tuple[Place, Path]:
-    """A grid of 3 configurations of 3 epochs on PostgreSQL, heartbeats every 5 s (calls retried for 60 s)."""
+    """A grid of 3 configurations of 3 epochs on PostgreSQL, heartbeats every 5 s, calls retried for PATIENCE s."""
     place = Place(url, f"outage-{uuid.uuid4().hex[:8]}", tmp_path / "search")
     config = search_yaml(tmp_path, place, vectors, "grid", {"runs": 3}, LEARNING_RATES, epochs=3, fraction=0.05)
-    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), "heartbeat_interval": 5}))
+    text = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**text, "heartbeat_interval": 5, "storage_patience": PATIENCE}))
     return place, config
 
 
@@ -66,7 +73,7 @@ def test_an_outage_past_the_retry_window_queues_the_trial_again_and_counts_nothi
     own_postgres, tmp_path, trec_vectors
 ):
     """The server stops as trial 1 ends its first epoch, and starts again only after the trial's next call to it
-    gave up (60 s): the trial is queued again as the machine's fault, the budget of 3 trains 3 configurations."""
+    gave up (PATIENCE s): the trial is queued again as the machine's fault, the budget of 3 trains 3 configurations."""
     url, script = own_postgres
     place, config = outage_search(tmp_path, url, trec_vectors)
     log = tmp_path / "run.log"
@@ -79,14 +86,14 @@ def test_an_outage_past_the_retry_window_queues_the_trial_again_and_counts_nothi
     (given_back,) = [t for t in trials if t.number == 1]
     assert given_back.state == TrialState.FAIL and given_back.system_attrs.get(keys.SUPERSEDED)  # interrupted
     assert "StorageOutage: the study's storage postgresql://flair:***@" in given_back.user_attrs[keys.ERROR]
-    assert "did not answer for 60 s" in given_back.user_attrs[keys.ERROR]
+    assert f"did not answer for {PATIENCE} s" in given_back.user_attrs[keys.ERROR]
     assert "trial 1 failed" not in log.read_text()
 
 
 def test_an_outage_that_outlasts_the_patience_stops_in_one_line_and_the_same_command_resumes(
     own_postgres, tmp_path, trec_vectors
 ):
-    """The server stays down: the search waits (each call 60 s, logged), then stops with one line and exit code
+    """The server stays down: the search waits (each call PATIENCE s, logged), then stops with one line and exit code
     1, no traceback. Started again once the server is back, the same command trains the trial it held again
     (not counted as a death of its configuration) and completes the budget."""
     url, script = own_postgres
@@ -97,7 +104,8 @@ def test_an_outage_that_outlasts_the_patience_stops_in_one_line_and_the_same_com
     text = log.read_text()
     assert "Traceback" not in text and SILENT in text
     assert text.splitlines()[-1].startswith("flair-hpo: error: the study's storage postgresql://flair:***@")
-    assert "did not answer for 60 s" in text.splitlines()[-1] and "run the same command again" in text.splitlines()[-1]
+    last = text.splitlines()[-1]
+    assert f"did not answer for {PATIENCE} s" in last and "run the same command again" in last
 
     script("resume")
     again = subprocess.run([sys.executable, "-m", "flair_hpo.cli", "run", str(config)], capture_output=True, text=True)
@@ -106,6 +114,44 @@ def test_an_outage_that_outlasts_the_patience_stops_in_one_line_and_the_same_com
     (held,) = [t for t in trials if t.number == 1]
     assert held.state == TrialState.FAIL and held.system_attrs.get(keys.SUPERSEDED)
     assert not held.user_attrs.get(keys.KILLED)  # its worker stopped on its own: no death of the configuration
+
+
+def test_by_default_a_call_waits_four_heartbeat_intervals_and_60_s_at_least(own_postgres, tmp_path, caplog):
+    """Without storage_patience the retry window is what it always was: 60 s for heartbeats every 5 s, 80 s for
+    every 20 s (said as each call begins to wait; the server is back before either window ends)."""
+    url, script = own_postgres
+    storages = [open_storage(url, tmp_path, heartbeat_interval=interval) for interval in (5, 20)]
+    script("halt")
+    with caplog.at_level(logging.WARNING, logger="flair_hpo"), ThreadPoolExecutor(2) as calls:
+        waiting = [calls.submit(storage.get_all_studies) for storage in storages]
+        deadline = time.monotonic() + 30
+        while len([r for r in caplog.records if SILENT in r.getMessage()]) < 2:
+            assert time.monotonic() < deadline and not any(call.done() for call in waiting), caplog.text
+            time.sleep(0.1)
+        script("resume")
+        assert [call.result(timeout=60) for call in waiting] == [[], []]  # the outage was ridden out
+    said = sorted(r.getMessage().rsplit("; ", 1)[-1] for r in caplog.records if SILENT in r.getMessage())
+    assert said == ["trying again for 60 s", "trying again for 80 s"]
+
+
+def test_storage_patience_is_the_retry_window_of_the_search_and_of_the_workers_that_join_it(
+    own_postgres, trec_corpus, trec_vectors, tmp_path
+):
+    """storage_patience is stored with the study: the search and a worker that joins it each give up a call
+    after that many seconds (here 2, not the default 60), with the figure in the message."""
+    url, script = own_postgres
+    search = small_trec_search(trec_corpus, tmp_path / "search", trec_vectors, storage=url, storage_patience=2)
+    store = search.open_store()
+    assert store.run_settings()["storage_patience"] == 2
+    worker = join_study(url, search.settings.study_name, corpus=trec_corpus, allow_paths=[trec_vectors.parent])
+    assert worker.settings.storage_patience == 2
+    stores = [store, worker.open_store()]
+    script("halt")
+    for opened in stores:
+        began = time.monotonic()
+        with pytest.raises(StorageOutage, match=r"postgresql://flair:\*\*\*@.* did not answer for 2 s"):
+            opened.storage.get_all_studies()
+        assert time.monotonic() - began < 10
 
 
 def fill_tables(url: str) -> None:

@@ -64,10 +64,11 @@ class Orchestrator:
             that workers on other machines can load too: ``{"dataset": "TREC_6"}`` or ``{"folder": ...,
             "format": "column", "columns": {...}}`` (see :mod:`flair_hpo.training.corpus_reference`).
         base_path: folder for the study, the best model, the leaderboard and the log.
+        search_space: a complete ``search_spaces.TextClassifierSearchSpace`` or ``SequenceTaggerSearchSpace``.
         search_strategy: a strategy of ``search_strategies``, or any Optuna sampler.
         settings: the run settings (:class:`~flair_hpo.search.settings.RunSettings`), if made already;
             base_path and ``named_settings`` replace theirs.
-        named_settings: any other setting by its name (``storage``, ``pruner``, ``warm_start``, ...; see
+        named_settings: any other setting by its name (``storage``, ``pruner``, ``storage_patience``, ...; see
             :class:`RunSettings`).
     """
 
@@ -171,7 +172,12 @@ class Orchestrator:
         """The study of this search, created or checked as :meth:`optimize` opens it (nothing is trained)."""
         setup = self.setup
         return TrialStore.open(
-            open_storage(self.settings.storage, self.base_path, self.settings.heartbeat_interval),
+            open_storage(
+                self.settings.storage,
+                self.base_path,
+                self.settings.heartbeat_interval,
+                self.settings.storage_patience,
+            ),
             self.settings.study_name,
             space=setup.search_space,
             strategy=setup.search_strategy.settings(),

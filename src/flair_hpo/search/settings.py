@@ -24,8 +24,9 @@ from flair_hpo.study.storages import HEARTBEAT_INTERVAL, redact
 from flair_hpo.training.corpus_reference import check_corpus_section
 from flair_hpo.training.pruning import check_pruner
 
-#: Seconds a heartbeat interval may be at most (a day): a dead worker's trial waits three intervals.
-_MAX_HEARTBEAT = 86_400
+#: Seconds a heartbeat interval, or the storage's patience, may be at most (a day): a dead worker's trial
+#: waits three intervals, and a storage call that long is no longer riding out an outage.
+_MAX_SECONDS = 86_400
 
 
 def _setting(default: Any, described: str, **flag: Any) -> Any:
@@ -51,6 +52,9 @@ class RunSettings:
         final_model: after the search, train the best configuration on train + dev for all its epochs.
         heartbeat_interval: seconds between the heartbeats of a running trial; a trial silent for three
             intervals is taken for dead and its configuration is trained again.
+        storage_patience: seconds each call to the study's storage is retried while the storage does not answer
+            (then the trial is interrupted as the machine's fault, see :mod:`flair_hpo.study.resilience`); None
+            waits four heartbeat intervals, 60 s at least.
         corpus: a reference to the corpus that any machine can load (``{"dataset": "TREC_6"}``), or None
             when the corpus was given as an object.
         reseeding: how many of the best configurations are trained again with further seeds at the end of
@@ -90,6 +94,9 @@ class RunSettings:
     )
     heartbeat_interval: int = _setting(
         HEARTBEAT_INTERVAL, "seconds between a running trial's heartbeats (optional, default 30)"
+    )
+    storage_patience: int | None = _setting(
+        None, "seconds a storage call is retried while it does not answer (optional; default 4 heartbeats, 60 at least)"
     )
     corpus: Mapping[str, Any] | None = _setting(None, "the corpus: a Flair dataset or a folder")
     reseeding: Reseeding | Mapping[str, Any] | None = _setting(
@@ -146,7 +153,9 @@ class RunSettings:
             _folder(self.embedding_store, "embedding_store")
         flag(self.final_model, "final_model", SettingsError)
         _warm_start(self.warm_start)
-        whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_HEARTBEAT)
+        whole_number(self.heartbeat_interval, "heartbeat_interval (seconds)", SettingsError, 1, _MAX_SECONDS)
+        if self.storage_patience is not None:
+            whole_number(self.storage_patience, "storage_patience (seconds)", SettingsError, 1, _MAX_SECONDS)
         if self.corpus is not None:
             object.__setattr__(self, "corpus", check_corpus_section(self.corpus))
         object.__setattr__(self, "reseeding", _reseeding(self.reseeding))
@@ -214,6 +223,7 @@ class RunSettings:
             else str(self.embedding_store),
             "final_model": self.final_model,
             "heartbeat_interval": self.heartbeat_interval,
+            "storage_patience": self.storage_patience,
             "reseeding": self.reseeding.settings(),
         }
 
@@ -222,7 +232,8 @@ class RunSettings:
         """The settings :meth:`stored` wrote, with ``overrides`` (a worker's own base_path, its storage URL)."""
         values = {key: stored[key] for key in ("base_path", "pruner", "embedding_store", "final_model")}
         values.update(heartbeat_interval=stored["heartbeat_interval"], corpus=stored["corpus"])
-        values["reseeding"] = stored.get("reseeding")  # absent in studies of earlier versions
+        # Absent in studies of earlier versions:
+        values.update(reseeding=stored.get("reseeding"), storage_patience=stored.get("storage_patience"))
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 

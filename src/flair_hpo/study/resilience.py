@@ -1,6 +1,6 @@
-"""Riding out a storage outage: every call to the study's storage is retried with backoff for up to a few
-heartbeat grace periods; longer, it is the machine's fault (:class:`~flair_hpo.errors.StorageOutage`), never
-a configuration's. A database server's full disk is no outage."""
+"""Riding out a storage outage: every call to the study's storage is retried with backoff for up to four
+heartbeat intervals (60 s at least) or the run's ``storage_patience``; longer, it is the machine's fault
+(:class:`~flair_hpo.errors.StorageOutage`), never a configuration's. A database server's full disk is no outage."""
 
 from __future__ import annotations
 

@@ -63,16 +63,23 @@ def without_secrets(text: str, url: Any) -> str:
 
 
 def open_storage(
-    storage: str | BaseStorage | None, base_path: Path, heartbeat_interval: int | None = HEARTBEAT_INTERVAL
+    storage: str | BaseStorage | None,
+    base_path: Path,
+    heartbeat_interval: int | None = HEARTBEAT_INTERVAL,
+    patience: float | None = None,
 ) -> BaseStorage:
     """The storage a study lives in: ``storage`` if given, else the journal file in ``base_path``.
 
-    ``heartbeat_interval`` (a process that searches): calls ride out outages of up to four intervals; ``None``
-    opens it for reading. Raises :class:`StorageError`, with the password hidden, when it cannot be opened.
+    ``heartbeat_interval`` (a process that searches): calls ride out outages of up to ``patience`` seconds (by
+    default four intervals, 60 s at least); ``None`` opens it for reading. Raises :class:`StorageError`, with the
+    password hidden, when it cannot be opened.
     """
     if isinstance(storage, BaseStorage):
         return storage
-    patience = None if heartbeat_interval is None else max(60.0, 4.0 * heartbeat_interval)
+    if heartbeat_interval is None:
+        patience = None
+    elif patience is None:
+        patience = max(60.0, 4.0 * heartbeat_interval)
     if storage is None:
         path = base_path / JOURNAL_FILE
         if not path.exists() and heartbeat_interval is not None:
