@@ -71,10 +71,6 @@ class History:
         trials = study.get_trials(deepcopy=False)
         return cls([TrialRecord.of(t) for t in trials], study.direction == StudyDirection.MINIMIZE)
 
-    def without(self, number: int) -> History:
-        """This history minus trial ``number``."""
-        return History([r for r in self.records if r.number != number], self.minimize)
-
     def __len__(self) -> int:
         return len(self.records)
 

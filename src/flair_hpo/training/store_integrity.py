@@ -7,7 +7,6 @@ Why CRC-32: the cache is trusted, so what must be caught is damage, not forgery 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -21,20 +20,11 @@ def byte_view(vectors: torch.Tensor) -> memoryview:
     return memoryview(vectors.numpy()).cast("B")
 
 
-def checksums(data: memoryview | bytes, block: int = BLOCK_BYTES) -> list[int]:
-    """The CRC-32 of each ``block`` bytes of ``data`` (the last block may be shorter)."""
-    return [zlib.crc32(data[start : start + block]) for start in range(0, len(data), block)]
-
-
 def file_checksums(path: Path, block: int = BLOCK_BYTES) -> list[int]:
-    """:func:`checksums` of a file's bytes, read with ordinary file I/O (what is on disk, not in a mapping)."""
-    return list(_file_sums(path, block))
-
-
-def _file_sums(path: Path, block: int) -> Iterator[int]:
+    """The CRC-32 of each ``block`` bytes of a file (the last block may be shorter), read with ordinary file I/O
+    (what is on disk, not in a mapping)."""
     with path.open("rb") as handle:
-        while chunk := handle.read(block):
-            yield zlib.crc32(chunk)
+        return [zlib.crc32(chunk) for chunk in iter(lambda: handle.read(block), b"")]
 
 
 def first_mismatch(data: memoryview, sums: list[int], block: int = BLOCK_BYTES) -> int | None:
