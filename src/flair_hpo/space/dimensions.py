@@ -9,7 +9,7 @@ import json
 import math
 import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import optuna
@@ -80,9 +80,11 @@ class Dimension(ABC):
     def describe(self) -> str:
         """A short human-readable account of the values, e.g. ``[0.1, 0.05]`` or ``1e-05 .. 0.1 (log)``."""
 
-    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable form, the inverse of :func:`dimension_from_dict`."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        stored = {name: list(value) if isinstance(value, tuple) else value for name, value in data.items()}
+        return {"kind": type(self).__name__.lower(), **stored, "condition": _stored(self.condition)}
 
     @abstractmethod
     def suggest(self, trial: optuna.Trial) -> Label:
@@ -122,15 +124,6 @@ class Choice(Dimension):
 
     def describe(self) -> str:
         return "[" + ", ".join(str(label) for label in self.labels) + "]"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "choice",
-            "name": self.name,
-            "condition": _stored(self.condition),
-            "labels": list(self.labels),
-            "values": list(self.values),
-        }
 
 
 @dataclass(frozen=True)
@@ -204,17 +197,6 @@ class Range(Dimension):
     def describe(self) -> str:
         return f"{self.low} .. {self.high}" + (" (log)" if self.log else "")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "range",
-            "name": self.name,
-            "condition": _stored(self.condition),
-            "low": self.low,
-            "high": self.high,
-            "log": self.log,
-            "integer": self.integer,
-        }
-
 
 def _stored(condition: Condition | None) -> list | None:
     return None if condition is None else [[parent, list(labels)] for parent, labels in condition]
@@ -231,19 +213,7 @@ def _condition(stored: Any) -> Condition | None:
 
 def dimension_from_dict(data: dict[str, Any]) -> Dimension:
     """Rebuild a dimension from :meth:`Dimension.to_dict` output."""
-    condition = _condition(data.get("condition"))
-    if data["kind"] == "choice":
-        return Choice(
-            name=data["name"],
-            condition=condition,
-            labels=tuple(data["labels"]),
-            values=tuple(data["values"]),
-        )
-    return Range(
-        name=data["name"],
-        condition=condition,
-        low=data["low"],
-        high=data["high"],
-        log=data["log"],
-        integer=data["integer"],
-    )
+    cls = Choice if data["kind"] == "choice" else Range
+    values = {f.name: data[f.name] for f in fields(cls) if f.name != "condition"}
+    values = {name: tuple(value) if isinstance(value, list) else value for name, value in values.items()}
+    return cls(**values, condition=_condition(data.get("condition")))
