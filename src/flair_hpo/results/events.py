@@ -145,23 +145,14 @@ class Listeners(SearchListener):
                 log.debug("why %s stopped", type(listener).__name__, exc_info=True)
                 self.listeners.remove(listener)
 
-    def search_started(self, event: SearchStarted) -> None:
-        self._tell("search_started", event)
 
-    def trial_started(self, event: TrialStarted) -> None:
-        self._tell("trial_started", event)
+def _telling(method: str) -> Any:
+    def tell(self: Listeners, event: Any) -> None:
+        self._tell(method, event)
 
-    def batch_ended(self, event: BatchEnded) -> None:
-        self._tell("batch_ended", event)
+    return tell
 
-    def epoch_ended(self, event: EpochEnded) -> None:
-        self._tell("epoch_ended", event)
 
-    def trial_finished(self, event: TrialFinished) -> None:
-        self._tell("trial_finished", event)
-
-    def search_finished(self, result: Any) -> None:
-        self._tell("search_finished", result)
-
-    def search_stopped(self, event: SearchStopped) -> None:
-        self._tell("search_stopped", event)
+# Each hook of SearchListener, told to every listener.
+for _method in [name for name in vars(SearchListener) if not name.startswith("_")]:
+    setattr(Listeners, _method, _telling(_method))
