@@ -72,6 +72,11 @@ def queue_notes(replicate: int = 0, last_call: bool = False) -> dict[str, Any]:
     return notes
 
 
+def _noted(key: str) -> Any:
+    """A property of :class:`TrialRecord`: what its worker noted under ``key`` (None: nothing)."""
+    return property(lambda record: record.user_attrs.get(key))
+
+
 @dataclass(frozen=True)
 class TrialRecord:
     """One trial as flair-hpo sees it."""
@@ -143,30 +148,13 @@ class TrialRecord:
         """The status people read: ``stopped`` for a complete trial the deadline cut short."""
         return TrialStatus.STOPPED if self.stopped_by_deadline else self.status
 
-    @property
-    def duration_s(self) -> float | None:
-        return self.user_attrs.get(keys.DURATION)
-
-    @property
-    def epochs(self) -> int | None:
-        return self.user_attrs.get(keys.EPOCHS)
-
-    @property
-    def best_epoch(self) -> int | None:
-        return self.user_attrs.get(keys.BEST_EPOCH)
-
-    @property
-    def dev_score(self) -> float | None:
-        return self.user_attrs.get(keys.DEV_SCORE)
-
-    @property
-    def dev_loss(self) -> float | None:
-        return self.user_attrs.get(keys.DEV_LOSS)
-
-    @property
-    def threads(self) -> int | None:
-        """The CPU threads it trained with (None: not noted, as by earlier versions)."""
-        return self.user_attrs.get(keys.THREADS)
+    duration_s = _noted(keys.DURATION)
+    epochs = _noted(keys.EPOCHS)
+    best_epoch = _noted(keys.BEST_EPOCH)
+    dev_score = _noted(keys.DEV_SCORE)
+    dev_loss = _noted(keys.DEV_LOSS)
+    #: The CPU threads it trained with (None: not noted, as by earlier versions).
+    threads = _noted(keys.THREADS)
 
     @property
     def error(self) -> str:
