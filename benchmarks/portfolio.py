@@ -170,6 +170,25 @@ def _starts(space: Any, configurations: list[dict[str, Any]]) -> tuple[dict[str,
     return tuple(found.values())
 
 
+def recipe_of(name: str) -> str | None:
+    """The recipe whose space scenario ``name``'s grid discretises, if it has a portfolio."""
+    return next((recipe for recipe, names in RECIPE_SCENARIOS.items() if name in names), None)
+
+
+def held_out_variant(name: str, max_epochs: int) -> Any:
+    """The recipe's search on scenario ``name`` as shipped, with the portfolio built *without* ``name``'s table
+    (then the published configuration, then the default); None when ``name`` has no recipe or no other table."""
+    from quality_variants import variants
+
+    recipe = recipe_of(name)
+    others = available(recipe, without=name) if recipe else []
+    if not others:
+        return None
+    space = SCENARIOS[name].build_space()
+    starts = _starts(space, [*build(recipe, others)["configurations"], SCENARIOS[name].published])
+    return dataclasses.replace(variants(max_epochs)["default"], name="default+portfolio", starts=starts)
+
+
 def measure_corpus(name: str, recipe: str, searches: int, order: str) -> dict[str, Any]:
     """Replay the variants on ``name``'s table with the portfolio built from the other tables of ``recipe``."""
     from quality_orders import in_order

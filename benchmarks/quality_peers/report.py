@@ -36,7 +36,7 @@ def best_of(stored: dict, names: tuple[str, ...] | None, exclude: tuple[str, ...
 
 def _rows(stored: dict) -> list[tuple[str, str]]:
     """(label, way) of the headline's rows for one scenario and order."""
-    flair = ("default", "random", "random+halving")
+    flair = ("default", "default+portfolio", "random", "random+halving")
     rows = [(name, name) for name in flair if name in stored["cells"]]
     optuna = best_of(stored, OPTUNA)
     if optuna:
@@ -110,4 +110,7 @@ def update_page(scenarios: dict[str, dict[str, dict]], path: Path = QUALITY_PAGE
     peers = f"{PEERS_BEGIN}\n\n{peers_markdown(scenarios)}\n{PEERS_END}"
     text = text.replace(current_block(text, HEADLINE_BEGIN, HEADLINE_END), headline)
     text = text.replace(current_block(text, PEERS_BEGIN, PEERS_END), peers)
+    from .goal import BEGIN, END, block
+
+    text = text.replace(current_block(text, BEGIN, END), block(scenarios))
     path.write_text(text)

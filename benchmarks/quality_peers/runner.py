@@ -111,14 +111,19 @@ def replay_peers(
     budgets: tuple[float, ...] = BUDGETS,
     part: str = "",
 ) -> None:
-    """The flair-hpo baselines (:data:`BASELINES`, ``baseline_seeds`` searches per cell) and ``peers``
-    (``seeds`` searches per cell) on each scenario, in each options' order; cells already stored are kept."""
+    """The flair-hpo baselines (:data:`BASELINES`, ``baseline_seeds`` searches per cell; on a recipe's scenario
+    also the recipe's search with its portfolio learned without that scenario) and ``peers`` (``seeds`` searches
+    per cell) on each scenario, in each options' order; cells already stored are kept."""
+    from portfolio import held_out_variant
     from quality_variants import variants
 
     for scenario in scenarios:
         table = Table.load(TABLES / f"{scenario}.json")
         found = variants(table.max_epochs)
         ways: dict[str, tuple[Way, int]] = {name: (found[name], baseline_seeds) for name in BASELINES if baseline_seeds}
+        learned = held_out_variant(scenario, table.max_epochs) if baseline_seeds else None
+        if learned is not None:
+            ways[learned.name] = (learned, baseline_seeds)
         ways.update({peer: (peer, seeds) for peer in peers})
         for order in orders:
             run(scenario, order, ways, budgets, path_of(scenario, order, part))
