@@ -471,7 +471,7 @@ def test_the_goal_is_judged_on_what_a_users_search_runs_against_the_strongest_pe
     # learned without that scenario; elsewhere the default.
     assert {n: goal.ours(o["table"]) for n, o in stored.items()} == {
         **{n: "default" for n in stored},
-        **{n: "default+portfolio" for n in ("trec", "cr", "trec_50")},
+        **{n: "default+portfolio" for n in ("trec", "cr", "subj", "trec_50")},
     }
     checked = goal.goal(stored)["table"]["0.05"]
     assert checked["scenarios"] == list(stored)
